@@ -1,0 +1,1 @@
+"""Pure domain model of a periodic briefing and its parser (no I/O)."""

@@ -1,0 +1,84 @@
+"""Frozen domain objects for a briefing series, its issues, sections and entries.
+
+Everything here is pure data: parsing, tagging and rendering produce or consume
+these objects, storage maps them to rows. Markdown fields keep the source text
+(inline markdown, hard line breaks) so each renderer can decide how to show it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An extra labelled link of an entry, e.g. 论文 / 代码 / 网站 / 项目."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParseWarning:
+    """A recoverable defect: the content was kept, but a human should look."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    position: int
+    title: str
+    source: str | None = None
+    url: str | None = None
+    summary: str = ""  # markdown, without the leading 摘要：
+    links: tuple[Link, ...] = ()
+    arxiv_id: str | None = None
+    topics: tuple[str, ...] = ()
+    line: int = 0  # 1-based line of the item in the source file
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    key: str  # stable slug, e.g. "papers"
+    heading: str  # as written, e.g. "论文"
+    position: int
+    entries: tuple[Entry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    series: Series
+    key: date  # the issue date, unique within a series
+    title: str  # the H1 as written
+    subtitle: str = ""
+    tagline: str = ""
+    intro: str = ""  # 导读 markdown
+    quick_news: tuple[str, ...] = ()  # markdown of each bullet before the first section
+    notes: tuple[str, ...] = ()  # other preamble text (e.g. "注：..." lines)
+    sections: tuple[Section, ...] = ()
+    source_path: str = ""
+    content_hash: str = ""
+    warnings: tuple[ParseWarning, ...] = field(default=())
+
+    @property
+    def entry_count(self) -> int:
+        return sum(len(s.entries) for s in self.sections)
+
+    def section(self, key: str) -> Section | None:
+        return next((s for s in self.sections if s.key == key), None)
+
+    def with_sections(self, sections: tuple[Section, ...]) -> Issue:
+        return replace(self, sections=sections)
