@@ -1,0 +1,1 @@
+"""SQL archive of briefing issues, subscribers and deliveries (SQLite or PostgreSQL)."""

@@ -1,0 +1,226 @@
+"""Typed SQLAlchemy models of the archive, portable across SQLite and PostgreSQL.
+
+The schema is created by the Alembic revisions in `storage/migrations`, never by
+`metadata.create_all`; tests check that both stay identical.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Deterministic constraint names, so later migrations can drop/alter them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "dropped")
+SUBSCRIPTION_KINDS = ("section", "topic", "all")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware (UTC) datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class SeriesRow(Base):
+    __tablename__ = "series"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+
+
+class IssueRow(Base):
+    __tablename__ = "issues"
+    __table_args__ = (UniqueConstraint("series_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    key: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(Text)
+    subtitle: Mapped[str] = mapped_column(Text)
+    tagline: Mapped[str] = mapped_column(Text)
+    intro: Mapped[str] = mapped_column(Text)
+    quick_news: Mapped[list[str]] = mapped_column(JSON)
+    notes: Mapped[list[str]] = mapped_column(JSON)
+    source_path: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(128))
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{path, line, message}]
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The publisher waits until content has not changed for a while.
+    content_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_hash: Mapped[str | None] = mapped_column(String(128))
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SectionRow(Base):
+    __tablename__ = "sections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    heading: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class EntryRow(Base):
+    __tablename__ = "entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    section_id: Mapped[int] = mapped_column(
+        ForeignKey("sections.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    links: Mapped[list[dict[str, str]]] = mapped_column(JSON)  # [{label, url}]
+    arxiv_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+
+
+class EntryTopicRow(Base):
+    """One row per topic of an entry; `position` keeps the entry's topic order."""
+
+    __tablename__ = "entry_topics"
+    __table_args__ = (Index("ix_entry_topics_topic_entry_id", "topic", "entry_id"),)
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64))
+
+
+class SubscriberRow(Base):
+    __tablename__ = "subscribers"
+    __table_args__ = (
+        UniqueConstraint("platform", "chat_id"),
+        Index("ix_subscribers_platform_id", "platform", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))  # telegram | wechat | wecom | console
+    chat_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # private | group | channel | user
+    language: Mapped[str] = mapped_column(String(8))  # zh | en
+    format: Mapped[str] = mapped_column(String(16))  # full | digest
+    paused: Mapped[bool] = mapped_column(Boolean)
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivation_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SubscriptionRow(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "kind", "key"),
+        Index("ix_subscriptions_kind_key", "kind", "key"),
+        CheckConstraint(f"kind IN {SUBSCRIPTION_KINDS!r}", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(64))  # "" for kind == "all"
+
+
+class RenderingRow(Base):
+    """Messages rendered once per (issue, platform, cache key) and shared by deliveries."""
+
+    __tablename__ = "renderings"
+    __table_args__ = (UniqueConstraint("issue_id", "platform", "cache_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    cache_key: Mapped[str] = mapped_column(String(255))
+    messages: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{text, format, size, ...}]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeliveryRow(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        # The guard against publishing an issue twice to the same chat.
+        UniqueConstraint("issue_id", "subscriber_id"),
+        Index("ix_deliveries_status_id", "status", "id"),
+        Index("ix_deliveries_issue_id_platform_status", "issue_id", "platform", "status"),
+        CheckConstraint(f"status IN {DELIVERY_STATUSES!r}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    rendering_id: Mapped[int] = mapped_column(
+        ForeignKey("renderings.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(16))  # copy of the subscriber's, for grouping
+    status: Mapped[str] = mapped_column(String(16))
+    messages_total: Mapped[int] = mapped_column(Integer)
+    messages_sent: Mapped[int] = mapped_column(Integer)  # index of the next message to send
+    last_error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AppStateRow(Base):
+    """Small shared key/value state: cached access tokens, source cursors, ..."""
+
+    __tablename__ = "app_state"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,53 @@
+"""The Alembic revisions and the SQLAlchemy models describe the same schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import create_engine, upgrade_database
+from storage.models import Base
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, Base.metadata)
+
+
+async def test_migrations_match_models(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        diff = await conn.run_sync(_diff)
+    assert diff == []
+
+
+async def test_upgrade_is_idempotent_and_creates_all_tables(db_url: str) -> None:
+    await upgrade_database(db_url)
+    await upgrade_database(db_url)  # already at head: a no-op, not an error
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+    finally:
+        await engine.dispose()
+    assert set(Base.metadata.tables) <= tables
+    assert version == [("0001",)]
+
+
+async def test_sqlite_engine_sets_pragmas_and_creates_parent_dir(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "dir" / "briefbot.db"
+    engine = create_engine(f"sqlite:///{path}")  # plain URL: the async driver is picked
+    try:
+        async with engine.connect() as conn:
+            fk = (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one()
+            mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert (fk, mode) == (1, "wal")
+    assert path.is_file()
