@@ -1,0 +1,1 @@
+"""Local stand-ins for the outside services briefbot talks to (loopback only)."""
