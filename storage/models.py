@@ -88,6 +88,8 @@ class IssueRow(Base):
     source_path: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(128))
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{path, line, message}]
+    front_matter: Mapped[str] = mapped_column(Text)
+    footer: Mapped[str] = mapped_column(Text)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The publisher waits until content has not changed for a while.
     content_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -106,6 +108,7 @@ class SectionRow(Base):
     key: Mapped[str] = mapped_column(String(64), index=True)
     heading: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer)
+    notes: Mapped[list[str]] = mapped_column(JSON)
 
 
 class EntryRow(Base):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import create_engine, upgrade_database
+from storage.db import alembic_config, create_engine, upgrade, upgrade_database
 from storage.models import Base
 
 
@@ -51,3 +53,25 @@ async def test_sqlite_engine_sets_pragmas_and_creates_parent_dir(tmp_path: Path)
         await engine.dispose()
     assert (fk, mode) == (1, "wal")
     assert path.is_file()
+
+
+def test_sync_upgrade_and_alembic_commands_without_ini(db_url: str) -> None:
+    """The CLI path: env.py builds its own async engine from the configured URL."""
+    upgrade(db_url)
+    config = alembic_config(db_url)
+    command.downgrade(config, "base")
+    assert _tables(db_url) == {"alembic_version"}
+    command.upgrade(config, "head")
+    assert set(Base.metadata.tables) <= _tables(db_url)
+
+
+def _tables(url: str) -> set[str]:
+    async def read() -> set[str]:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())

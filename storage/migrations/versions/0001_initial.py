@@ -45,6 +45,8 @@ def upgrade() -> None:
         sa.Column("source_path", sa.Text(), nullable=False),
         sa.Column("content_hash", sa.String(128), nullable=False),
         sa.Column("warnings", sa.JSON(), nullable=False),
+        sa.Column("front_matter", sa.Text(), nullable=False),
+        sa.Column("footer", sa.Text(), nullable=False),
         _ts("first_seen_at"),
         _ts("content_changed_at"),
         _ts("updated_at"),
@@ -65,6 +67,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(64), nullable=False),
         sa.Column("heading", sa.Text(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("notes", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_sections"),
         sa.ForeignKeyConstraint(
             ["issue_id"], ["issues.id"], name="fk_sections_issue_id_issues", ondelete="CASCADE"

@@ -1,0 +1,462 @@
+"""Archive of briefing issues: save parsed issues, read them back, publication state."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from briefings.model import Entry, Issue, Link, ParseWarning, Section, Series
+from storage.models import EntryRow, EntryTopicRow, IssueRow, SectionRow, SeriesRow
+
+SaveOutcome = Literal["added", "updated", "unchanged"]
+OnSaved = Callable[[AsyncSession, int], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    outcome: SaveOutcome
+    issue_id: int
+    content_changed: bool  # the content hash differs from what was stored (always for added)
+
+
+@dataclass(frozen=True, slots=True)
+class SectionCount:
+    key: str
+    heading: str
+    entries: int
+
+
+@dataclass(frozen=True, slots=True)
+class IssueSummary:
+    id: int
+    series_slug: str
+    key: date
+    title: str
+    content_hash: str
+    entry_count: int
+    sections: tuple[SectionCount, ...]
+    first_seen_at: datetime
+    content_changed_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    published_hash: str | None
+    held_at: datetime | None
+    hold_reason: str | None
+
+
+# --- saving ---------------------------------------------------------------------------
+
+
+def content_fingerprint(issue: Issue) -> str:
+    """The issue's own content hash, or one derived from its data when the parser gave none."""
+    if issue.content_hash:
+        return issue.content_hash
+    return "repr:" + hashlib.sha256(repr(issue).encode()).hexdigest()
+
+
+async def save_issue(
+    session: AsyncSession,
+    issue: Issue,
+    now: datetime,
+    *,
+    on_saved: OnSaved | None = None,
+    force: bool = False,
+) -> SaveResult:
+    """Insert or replace `issue` in the caller's transaction; a no-op when its hash is unchanged.
+
+    `force` rewrites the rows even with an unchanged hash (e.g. after a parser or
+    taxonomy upgrade) without touching `content_changed_at`. Publication fields
+    are never modified here.
+    """
+    content_hash = content_fingerprint(issue)
+    series_id = await _ensure_series(session, issue.series)
+    found = await session.execute(
+        select(IssueRow.id, IssueRow.content_hash).where(
+            IssueRow.series_id == series_id, IssueRow.key == issue.key
+        )
+    )
+    row = found.one_or_none()
+    if row is not None and row.content_hash == content_hash and not force:
+        return SaveResult("unchanged", row.id, content_changed=False)
+
+    fields = _issue_fields(issue, content_hash)
+    if row is None:
+        outcome: SaveOutcome = "added"
+        issue_id, changed = await _insert_issue(session, series_id, issue.key, fields, now), True
+    else:
+        outcome, issue_id, changed = "updated", row.id, row.content_hash != content_hash
+        await _update_issue(session, issue_id, fields, now, content_changed=changed)
+    await _insert_sections(session, issue_id, issue.sections)
+
+    # >>> SEARCH INDEX HOOK: the issue's rows are written; refresh the search index here.
+    if on_saved is not None:
+        await on_saved(session, issue_id)
+    return SaveResult(outcome, issue_id, content_changed=changed)
+
+
+async def _insert_issue(
+    session: AsyncSession, series_id: int, key: date, fields: dict[str, Any], now: datetime
+) -> int:
+    times = {"first_seen_at": now, "content_changed_at": now, "updated_at": now}
+    issue_id = await session.scalar(
+        insert(IssueRow)
+        .values(series_id=series_id, key=key, **times, **fields)
+        .returning(IssueRow.id)
+    )
+    assert issue_id is not None
+    return issue_id
+
+
+async def _update_issue(
+    session: AsyncSession,
+    issue_id: int,
+    fields: dict[str, Any],
+    now: datetime,
+    *,
+    content_changed: bool,
+) -> None:
+    times = {"updated_at": now, **({"content_changed_at": now} if content_changed else {})}
+    await session.execute(update(IssueRow).where(IssueRow.id == issue_id).values(**times, **fields))
+    # ON DELETE CASCADE removes the old entries and their topics with the sections.
+    await session.execute(delete(SectionRow).where(SectionRow.issue_id == issue_id))
+
+
+async def _ensure_series(session: AsyncSession, series: Series) -> int:
+    row = await session.scalar(select(SeriesRow).where(SeriesRow.slug == series.slug))
+    if row is None:
+        row = SeriesRow(slug=series.slug, title=series.title)
+        session.add(row)
+        await session.flush()
+    elif row.title != series.title:
+        row.title = series.title
+    return row.id
+
+
+def _issue_fields(issue: Issue, content_hash: str) -> dict[str, Any]:
+    return {
+        "title": issue.title,
+        "subtitle": issue.subtitle,
+        "tagline": issue.tagline,
+        "intro": issue.intro,
+        "quick_news": list(issue.quick_news),
+        "notes": list(issue.notes),
+        "source_path": issue.source_path,
+        "content_hash": content_hash,
+        "warnings": [
+            {"path": w.path, "line": w.line, "message": w.message} for w in issue.warnings
+        ],
+        "front_matter": issue.front_matter,
+        "footer": issue.footer,
+    }
+
+
+async def _insert_sections(
+    session: AsyncSession, issue_id: int, sections: Sequence[Section]
+) -> None:
+    if not sections:
+        return
+    section_ids = (
+        await session.scalars(
+            insert(SectionRow).returning(SectionRow.id, sort_by_parameter_order=True),
+            [
+                {
+                    "issue_id": issue_id,
+                    "key": s.key,
+                    "heading": s.heading,
+                    "position": s.position,
+                    "notes": list(s.notes),
+                }
+                for s in sections
+            ],
+        )
+    ).all()
+    entries = [
+        (section_id, entry)
+        for section_id, section in zip(section_ids, sections, strict=True)
+        for entry in section.entries
+    ]
+    if not entries:
+        return
+    entry_ids = (
+        await session.scalars(
+            insert(EntryRow).returning(EntryRow.id, sort_by_parameter_order=True),
+            [_entry_fields(issue_id, section_id, entry) for section_id, entry in entries],
+        )
+    ).all()
+    topics = [
+        {"entry_id": entry_id, "position": position, "topic": topic}
+        for entry_id, (_, entry) in zip(entry_ids, entries, strict=True)
+        for position, topic in enumerate(entry.topics)
+    ]
+    if topics:
+        await session.execute(insert(EntryTopicRow), topics)
+
+
+def _entry_fields(issue_id: int, section_id: int, entry: Entry) -> dict[str, Any]:
+    return {
+        "issue_id": issue_id,
+        "section_id": section_id,
+        "position": entry.position,
+        "title": entry.title,
+        "source": entry.source,
+        "url": entry.url,
+        "summary": entry.summary,
+        "links": [{"label": link.label, "url": link.url} for link in entry.links],
+        "arxiv_id": entry.arxiv_id,
+        "line": entry.line,
+    }
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+async def find_issue_id(session: AsyncSession, series_slug: str, key: date) -> int | None:
+    return await session.scalar(
+        select(IssueRow.id)
+        .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
+        .where(SeriesRow.slug == series_slug, IssueRow.key == key)
+    )
+
+
+async def get_issue(session: AsyncSession, series_slug: str, key: date) -> Issue | None:
+    found = await find_issue_id(session, series_slug, key)
+    return None if found is None else await load_issue(session, found)
+
+
+async def latest_issue(session: AsyncSession, series_slug: str) -> Issue | None:
+    found = await session.scalar(
+        select(IssueRow.id)
+        .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
+        .where(SeriesRow.slug == series_slug)
+        .order_by(IssueRow.key.desc())
+        .limit(1)
+    )
+    return None if found is None else await load_issue(session, found)
+
+
+async def load_issue(session: AsyncSession, issue_id: int) -> Issue | None:
+    """Rebuild the domain Issue stored under `issue_id` (e.g. for the search indexer)."""
+    result = await session.execute(
+        select(IssueRow, SeriesRow)
+        .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
+        .where(IssueRow.id == issue_id)
+        .execution_options(populate_existing=True)
+    )
+    found = result.one_or_none()
+    if found is None:
+        return None
+    row, series = found
+    return Issue(
+        series=Series(slug=series.slug, title=series.title),
+        key=row.key,
+        title=row.title,
+        subtitle=row.subtitle,
+        tagline=row.tagline,
+        intro=row.intro,
+        quick_news=tuple(row.quick_news),
+        notes=tuple(row.notes),
+        sections=await _load_sections(session, issue_id),
+        source_path=row.source_path,
+        content_hash=row.content_hash,
+        warnings=tuple(ParseWarning(w["path"], w["line"], w["message"]) for w in row.warnings),
+        front_matter=row.front_matter,
+        footer=row.footer,
+    )
+
+
+async def _load_sections(session: AsyncSession, issue_id: int) -> tuple[Section, ...]:
+    sections = (
+        await session.scalars(
+            select(SectionRow)
+            .where(SectionRow.issue_id == issue_id)
+            .order_by(SectionRow.position, SectionRow.id)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    entries = (
+        await session.scalars(
+            select(EntryRow)
+            .where(EntryRow.issue_id == issue_id)
+            .order_by(EntryRow.position, EntryRow.id)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    topics: dict[int, list[str]] = defaultdict(list)
+    topic_rows = await session.execute(
+        select(EntryTopicRow.entry_id, EntryTopicRow.topic)
+        .join(EntryRow, EntryRow.id == EntryTopicRow.entry_id)
+        .where(EntryRow.issue_id == issue_id)
+        .order_by(EntryTopicRow.entry_id, EntryTopicRow.position)
+    )
+    for entry_id, topic in topic_rows:
+        topics[entry_id].append(topic)
+    by_section: dict[int, list[Entry]] = defaultdict(list)
+    for row in entries:
+        by_section[row.section_id].append(_entry(row, tuple(topics[row.id])))
+    return tuple(
+        Section(
+            key=s.key,
+            heading=s.heading,
+            position=s.position,
+            entries=tuple(by_section[s.id]),
+            notes=tuple(s.notes),
+        )
+        for s in sections
+    )
+
+
+def _entry(row: EntryRow, topics: tuple[str, ...]) -> Entry:
+    return Entry(
+        position=row.position,
+        title=row.title,
+        source=row.source,
+        url=row.url,
+        summary=row.summary,
+        links=tuple(Link(label=link["label"], url=link["url"]) for link in row.links),
+        arxiv_id=row.arxiv_id,
+        topics=topics,
+        line=row.line,
+    )
+
+
+async def issue_keys(session: AsyncSession, series_slug: str) -> list[date]:
+    """All issue dates of a series, oldest first."""
+    result = await session.scalars(
+        select(IssueRow.key)
+        .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
+        .where(SeriesRow.slug == series_slug)
+        .order_by(IssueRow.key)
+    )
+    return list(result)
+
+
+async def list_series(session: AsyncSession) -> list[Series]:
+    rows = await session.scalars(select(SeriesRow).order_by(SeriesRow.slug))
+    return [Series(slug=row.slug, title=row.title) for row in rows]
+
+
+async def list_issues(
+    session: AsyncSession, series_slug: str, limit: int = 20, offset: int = 0
+) -> list[IssueSummary]:
+    """Issues of a series, newest first, with entry counts per section."""
+    query = _summary_query(series_slug).order_by(IssueRow.key.desc()).limit(limit).offset(offset)
+    return await _summaries(session, series_slug, query)
+
+
+async def unpublished_issues(
+    session: AsyncSession, series_slug: str, settled_before: datetime
+) -> list[IssueSummary]:
+    """Never-published, not-held issues, oldest first, unchanged since `settled_before`."""
+    query = (
+        _summary_query(series_slug)
+        .where(
+            IssueRow.published_at.is_(None),
+            IssueRow.held_at.is_(None),
+            IssueRow.content_changed_at <= settled_before,
+        )
+        .order_by(IssueRow.key)
+    )
+    return await _summaries(session, series_slug, query)
+
+
+async def get_summary(session: AsyncSession, issue_id: int) -> IssueSummary | None:
+    slug = await session.scalar(
+        select(SeriesRow.slug)
+        .join(IssueRow, SeriesRow.id == IssueRow.series_id)
+        .where(IssueRow.id == issue_id)
+    )
+    if slug is None:
+        return None
+    found = await _summaries(session, slug, _summary_query(slug).where(IssueRow.id == issue_id))
+    return found[0]
+
+
+def _summary_query(series_slug: str) -> Select[tuple[IssueRow]]:
+    return (
+        select(IssueRow)
+        .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
+        .where(SeriesRow.slug == series_slug)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def _summaries(
+    session: AsyncSession, series_slug: str, query: Select[tuple[IssueRow]]
+) -> list[IssueSummary]:
+    rows = (await session.scalars(query)).all()
+    counts = await _section_counts(session, [row.id for row in rows])
+    return [_summary(row, series_slug, counts.get(row.id, ())) for row in rows]
+
+
+async def _section_counts(
+    session: AsyncSession, issue_ids: list[int]
+) -> dict[int, tuple[SectionCount, ...]]:
+    if not issue_ids:
+        return {}
+    result = await session.execute(
+        select(SectionRow.issue_id, SectionRow.key, SectionRow.heading, func.count(EntryRow.id))
+        .outerjoin(EntryRow, EntryRow.section_id == SectionRow.id)
+        .where(SectionRow.issue_id.in_(issue_ids))
+        .group_by(SectionRow.id, SectionRow.issue_id, SectionRow.key, SectionRow.heading)
+        .order_by(SectionRow.issue_id, SectionRow.position, SectionRow.id)
+    )
+    counts: dict[int, list[SectionCount]] = defaultdict(list)
+    for issue, key, heading, count in result:
+        counts[issue].append(SectionCount(key, heading, count))
+    return {issue: tuple(sections) for issue, sections in counts.items()}
+
+
+def _summary(row: IssueRow, series_slug: str, sections: tuple[SectionCount, ...]) -> IssueSummary:
+    return IssueSummary(
+        id=row.id,
+        series_slug=series_slug,
+        key=row.key,
+        title=row.title,
+        content_hash=row.content_hash,
+        entry_count=sum(s.entries for s in sections),
+        sections=sections,
+        first_seen_at=row.first_seen_at,
+        content_changed_at=row.content_changed_at,
+        updated_at=row.updated_at,
+        published_at=row.published_at,
+        published_hash=row.published_hash,
+        held_at=row.held_at,
+        hold_reason=row.hold_reason,
+    )
+
+
+# --- publication state ----------------------------------------------------------------
+
+
+async def mark_published(
+    session: AsyncSession, issue_id: int, content_hash: str, now: datetime
+) -> bool:
+    """Record that `content_hash` of the issue went out; clears any hold."""
+    return await _set(
+        session,
+        issue_id,
+        published_at=now,
+        published_hash=content_hash,
+        held_at=None,
+        hold_reason=None,
+    )
+
+
+async def hold_issue(session: AsyncSession, issue_id: int, reason: str, now: datetime) -> bool:
+    return await _set(session, issue_id, held_at=now, hold_reason=reason)
+
+
+async def clear_hold(session: AsyncSession, issue_id: int) -> bool:
+    return await _set(session, issue_id, held_at=None, hold_reason=None)
+
+
+async def _set(session: AsyncSession, issue_id: int, **values: Any) -> bool:
+    result = await session.execute(update(IssueRow).where(IssueRow.id == issue_id).values(**values))
+    return bool(getattr(result, "rowcount", 0))
