@@ -56,6 +56,7 @@ class Section:
     heading: str  # as written, e.g. "论文"
     position: int
     entries: tuple[Entry, ...] = ()
+    notes: tuple[str, ...] = ()  # section text outside entries (e.g. "注：..." lines), markdown
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,8 @@ class Issue:
     source_path: str = ""
     content_hash: str = ""
     warnings: tuple[ParseWarning, ...] = field(default=())
+    front_matter: str = ""  # raw text between the leading '---' fences, if any
+    footer: str = ""  # markdown after the closing '----' rule (editor, licence), verbatim
 
     @property
     def entry_count(self) -> int:

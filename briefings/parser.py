@@ -1,0 +1,662 @@
+"""Parse one briefing markdown text into an `Issue`: pure, text in, objects out.
+
+Why a line parser instead of the `markdown` package: Python-Markdown renders
+HTML and exposes no syntax tree with source line numbers, follows its own list
+rules (nested lists need 4-space indents, lists need a blank line before them),
+so the corpus' 2-space sub-lists and lazy `摘要：` lines would be mis-nested, and
+it normalises away the source text we must keep. The briefing structure is
+line-oriented (H1, `## ` sections, column-0 `- ` items, continuation lines), so
+a careful line parser with a small balanced-bracket scanner for inline links is
+exact, keeps line numbers for errors/warnings, and is fast. Markdown inside
+fields (bold, `<font>`, images, links) is passed through unchanged; where
+`markdown` fits is downstream: the corpus tests render every summary with it to
+prove the line normalisation keeps inline links intact.
+
+Structure (decisions taken from the real corpus):
+- Optional front matter between `---` fences; an unclosed fence is an error.
+- H1 `# <name> (YYYY-MM-DD) <subtitle>` gives key and subtitle; the lines up to the
+  first `## ` are the preamble: the first bold-only line is the tagline, a `> 导读：`
+  blockquote (with its lazy continuation lines) is the intro, column-0 bullets
+  are quick news, every other paragraph/blockquote is a note.
+- Each `## ` starts a section, keyed through the taxonomy (unknown headings get
+  `generated_section_key`). Headings in `navigation_headings` (default 往期回顾)
+  are navigation: their body is skipped.
+- A thematic break (`----`) ends the content: what follows up to the next `## `
+  (editor, QR code, licence) is kept verbatim in `Issue.footer`.
+- Every column-0 `- ` (or `* `/`+ `) item of a content section is one entry.
+  Lines after it belong to it: lazy lines and indented lines directly after, and
+  after a blank line only indented lines, `摘要：` lines or `label：URL` lines. A
+  column-0 paragraph after a blank line, a `>` blockquote or another heading is
+  a section note (`Section.notes`), as in CommonMark where they end the list.
+- Item line: leading `[tag]`s (an arXiv id such as `[2011.12289v1]` becomes
+  `arxiv_id`; other tags like `[SysML 2019]` stay at the front of the title),
+  then the main `[text](url)` or bare text, then trailing `[label](url)` /
+  `[[label]](url)` extra links. `text` is split into title and source on the
+  LAST ` | ` (or `｜`, spaces optional): titles themselves contain pipes
+  ("KDD 2019 | 自动探索特征组合 | 机器之心"), publishers never do. Without a pipe,
+  a CJK `丨` separates only when the part after it is the shorter one
+  ("算法丨 InfoQ" splits, "重磅丨依图造芯" does not).
+- Continuation lines: a line that is only links - `label：URL` with a bare URL
+  (`代码：https://…`, also inside a sub-list) or a list item / line made only of
+  `[text](url)` - moves to `Entry.links` (label and URL keep all of its text) and
+  leaves the summary. Everything else is the summary, in order: a leading
+  `摘要：` is dropped, list items keep their relative indent, other lines are
+  stripped, trailing two-space hard breaks are dropped and every "\n" in the
+  summary is a line break (a blank line separates paragraphs).
+- arXiv id: the leading tag, else an arxiv.org main URL, else the only arxiv.org
+  link among the extra links.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Final, NoReturn
+
+from briefings.errors import BriefingParseError
+from briefings.model import Entry, Issue, Link, ParseWarning, Section, Series
+from briefings.taxonomy import Taxonomy, generated_section_key, normalize_name, tag_issue
+
+DEFAULT_NAVIGATION_HEADINGS: Final[frozenset[str]] = frozenset({"往期回顾"})
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_BINARY = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_HEADING = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_BULLET = re.compile(r"^[-*+][ \t]+(.*)$")
+_LIST_ITEM = re.compile(r"^(?:[-*+]|\d{1,3}[.)])[ \t]+")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_FRONT_MATTER_LINE = re.compile(r"^(?:[\w.-]+[ \t]*:|[ \t]|-[ \t]|#|$)")
+_H1_DATE = re.compile(
+    r"^(?P<name>.*?)\s*[(（]\s*(?P<y>\d{4})[-./](?P<m>\d{1,2})[-./](?P<d>\d{1,2})\s*[)）]"
+    r"\s*(?P<subtitle>.*)$"
+)
+_TAGLINE = re.compile(r"^(\*\*|__)(?P<text>.+)\1$")
+_INTRO = re.compile(r"^导读\s*[：:]\s*")
+_SUMMARY = re.compile(r"^摘要\s*[：:]\s*")
+_PIPE = re.compile(r"\s*[|｜]\s*")
+_WEAK_PIPE = re.compile(r"\s*丨\s*")  # CJK "丨" is sometimes typed as a pipe, sometimes not
+_ARXIV_TAG = re.compile(r"^(?:arxiv\s*[:：]?\s*)?(\d{4}\.\d{4,5}(?:v\d+)?)$", re.IGNORECASE)
+_ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5}(?:v\d+)?)", re.IGNORECASE)
+_URL_CHARS = r"[^\s<>，。；！？、）】]+"
+_LABELLED_URL = re.compile(
+    rf"^(?P<label>[^\s：:].*?)\s*[：:]\s*<?(?P<url>https?://{_URL_CHARS})>?$"
+)
+_BAD_LABEL = re.compile(r"^摘要|[，。；！？;]|https?://")
+_BARE_URL = re.compile(r"<?(https?://[^\s<>()\[\]，。；！？、）】]+)>?")
+
+_BRACKET_TOKENS = {"[": re.compile(r"\\.|[\[\]]"), "(": re.compile(r"\\.|[()]")}
+
+Lines = list[tuple[int, str]]  # (1-based line number, text without newline)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@dataclass
+class _Ctx:
+    path: str
+    warnings: list[ParseWarning] = field(default_factory=list)
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append(ParseWarning(self.path, line, message))
+
+    def fail(self, line: int, message: str) -> NoReturn:
+        raise BriefingParseError(self.path, line, message)
+
+
+def _line_of(text: str, index: int) -> int:
+    return len(_LINE_BREAK.findall(text, 0, index)) + 1
+
+
+def decode_briefing(data: bytes, path: str) -> str:
+    """Decode file bytes as UTF-8 (BOM allowed) or raise BriefingParseError naming the line."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise BriefingParseError(path, line, f"not UTF-8 text ({exc.reason})") from None
+
+
+def _check_text(text: str, ctx: _Ctx) -> None:
+    if not text.strip():
+        ctx.fail(1, "empty file: not a briefing")
+    binary = _BINARY.search(text)
+    if binary:
+        ctx.fail(_line_of(text, binary.start()), "binary data (control/NUL byte): not a briefing")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        ctx.fail(_line_of(text, exc.start), "undecodable character (lone surrogate)")
+    if "\ufffd" in text:
+        ctx.warn(_line_of(text, text.index("\ufffd")), "U+FFFD replacement character: bad bytes?")
+
+
+def _heading(line: str) -> tuple[int, str] | None:
+    match = _HEADING.match(line)
+    if not match:
+        return None
+    return len(match.group(1)), (match.group(2) or "").strip()
+
+
+def _close(text: str, start: int, opening: str, closing: str) -> int | None:
+    """Index of the bracket closing the one at `start` (balanced, backslash escapes)."""
+    depth = 0
+    for token in _BRACKET_TOKENS[opening].finditer(text, start):
+        if token.group() == opening:
+            depth += 1
+        elif token.group() == closing:
+            depth -= 1
+            if depth == 0:
+                return token.start()
+    return None
+
+
+def _link_at(text: str, start: int = 0) -> tuple[str, str, int] | None:
+    """A well-formed `[text](target)` at `start`: (text, target, end index) or None."""
+    if text[start : start + 1] != "[":
+        return None
+    close = _close(text, start, "[", "]")
+    if close is None or text[close + 1 : close + 2] != "(":
+        return None
+    end = _close(text, close + 1, "(", ")")
+    if end is None:
+        return None
+    return text[start + 1 : close], text[close + 2 : end], end + 1
+
+
+def _clean_url(target: str) -> str | None:
+    parts = target.strip().split()
+    if not parts:
+        return None
+    url = parts[0]  # drop an optional link title: (url "title")
+    if url.startswith("<") and url.endswith(">"):
+        url = url[1:-1]
+    return url or None
+
+
+def _unwrap_label(text: str) -> str:
+    label = text.strip()
+    while label.startswith("[") and label.endswith("]"):
+        label = label[1:-1].strip()
+    return label
+
+
+# --------------------------------------------------------------------------- item line
+
+
+@dataclass
+class _Head:
+    title: str
+    source: str | None = None
+    url: str | None = None
+    links: list[Link] = field(default_factory=list)
+    arxiv_id: str | None = None
+    leftover: str = ""
+
+
+def _split_title(text: str, line: int, ctx: _Ctx) -> tuple[str, str | None]:
+    text = text.strip()
+    pipes = list(_PIPE.finditer(text)) or list(_WEAK_PIPE.finditer(text))
+    if not pipes:
+        return text, None
+    last = pipes[-1]
+    title, source = text[: last.start()].strip(), text[last.end() :].strip()
+    if last.group().strip() == "丨" and len(source) >= len(title):
+        return text, None  # "重磅丨依图造芯": a prefix, not a publisher
+    if title and source:
+        return title, source
+    ctx.warn(line, f"cannot split {text!r} into 'title | source'; kept as title")
+    return title or source or text, None
+
+
+def _salvage(text: str, line: int, ctx: _Ctx) -> tuple[str, str | None]:
+    """Text and URL of an item whose link markup is broken."""
+    found = _BARE_URL.search(text)
+    if not found:
+        return text.strip(" []()"), None
+    ctx.warn(line, "malformed link in item; title and URL recovered from the text")
+    rest = text[: found.start()] + text[found.end() :]
+    return rest.strip().strip("[]()").strip(), found.group(1)
+
+
+def _leading_tags(rest: str) -> tuple[list[str], str]:
+    tags: list[str] = []
+    while rest.startswith("["):
+        close = _close(rest, 0, "[", "]")
+        if close is None or rest[close + 1 : close + 2] == "(":
+            break
+        tags.append(rest[1:close].strip())
+        rest = rest[close + 1 :].lstrip()
+    return tags, rest
+
+
+def _main_link(rest: str, line: int, ctx: _Ctx) -> tuple[str, str | None, str]:
+    """(text, url, rest after the link) of the item's main link or bare text."""
+    if not rest.startswith("["):
+        if "http" in rest and not re.search(r"\[[^\]]*\]\([^)]*\)", rest):
+            text, url = _salvage(rest, line, ctx)
+            return text, url, ""
+        return rest, None, ""
+    close = _close(rest, 0, "[", "]")
+    if close is None:
+        ctx.warn(line, "unclosed '[' in item")
+        text, url = _salvage(rest[1:], line, ctx)
+        return text, url, ""
+    end = _close(rest, close + 1, "(", ")")
+    if end is None:
+        ctx.warn(line, "unclosed '(' after the item's link text")
+        return rest[1:close], _clean_url(rest[close + 2 :]), ""
+    url = _clean_url(rest[close + 2 : end])
+    if url is None:
+        ctx.warn(line, "empty link target '()' in item")
+    return rest[1:close], url, rest[end + 1 :]
+
+
+def _trailing_links(rest: str, line: int, ctx: _Ctx) -> tuple[list[Link], str]:
+    links: list[Link] = []
+    rest = rest.strip()
+    while rest:
+        found = _link_at(rest)
+        if found is None:
+            ctx.warn(line, f"text after the item's links kept in the summary: {rest[:40]!r}")
+            return links, rest
+        text, target, end = found
+        url = _clean_url(target)
+        if url:
+            links.append(Link(_unwrap_label(text) or "链接", url))
+        else:
+            ctx.warn(line, f"empty link target for {text!r}")
+        rest = rest[end:].strip()
+    return links, ""
+
+
+def _parse_head(text: str, line: int, ctx: _Ctx) -> _Head:
+    tags, rest = _leading_tags(text.strip())
+    arxiv = next((m.group(1) for t in tags if (m := _ARXIV_TAG.match(t))), None)
+    tags = [t for t in tags if not _ARXIV_TAG.match(t)]
+    if not rest and tags:
+        ctx.warn(line, "item text in brackets has no link target")
+        rest = tags.pop()
+    link_text, url, rest = _main_link(rest, line, ctx)
+    links, leftover = _trailing_links(rest, line, ctx)
+    title, source = _split_title(link_text, line, ctx)
+    if tags:
+        title = " ".join([*(f"[{t}]" for t in tags), title]).strip()
+    if not title:
+        ctx.warn(line, "item has no title")
+        title = url or (f"[{arxiv}]" if arxiv else "(untitled)")
+    return _Head(title, source, url, links, arxiv, leftover)
+
+
+# --------------------------------------------------------------------------- entry body
+
+
+def _lift_links(raw: str) -> list[Link] | None:
+    """The links of a continuation line made only of links, else None."""
+    text = _LIST_ITEM.sub("", raw.strip(), count=1)
+    labelled = _LABELLED_URL.match(text)
+    if labelled and not _BAD_LABEL.search(labelled.group("label")):
+        return [Link(labelled.group("label").strip(), labelled.group("url"))]
+    links: list[Link] = []
+    rest = text
+    while rest:
+        found = _link_at(rest)
+        url = _clean_url(found[1]) if found else None
+        if found is None or url is None:
+            return None
+        links.append(Link(_unwrap_label(found[0]) or url, url))
+        rest = rest[found[2] :].strip()
+    return links or None
+
+
+def _summary_line(raw: str) -> str:
+    expanded = raw.expandtabs(4).rstrip()
+    content = expanded.strip()
+    if _LIST_ITEM.match(content):
+        indent = len(expanded) - len(expanded.lstrip())
+        return " " * max(0, indent - 2) + content
+    return content
+
+
+def _split_body(body: Lines) -> tuple[list[str], list[Link]]:
+    lines: list[str] = []
+    links: list[Link] = []
+    fenced = False
+    for _, raw in body:
+        if _FENCE.match(raw):
+            fenced = not fenced
+        if fenced or _FENCE.match(raw):
+            lines.append(raw[2:] if raw.startswith("  ") else raw.rstrip())
+            continue
+        lifted = _lift_links(raw) if raw.strip() else None
+        if lifted:
+            links.extend(lifted)
+        else:
+            lines.append(_summary_line(raw))
+    return lines, links
+
+
+def _join_summary(lines: list[str]) -> str:
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+    return _SUMMARY.sub("", text.lstrip(), count=1)
+
+
+def _arxiv_from_links(url: str | None, links: list[Link]) -> str | None:
+    main = _ARXIV_URL.search(url or "")
+    if main:
+        return main.group(1)
+    found = {m.group(1) for link in links if (m := _ARXIV_URL.search(link.url))}
+    return found.pop() if len(found) == 1 else None
+
+
+@dataclass
+class _EntryDraft:
+    line: int
+    head: str
+    body: Lines = field(default_factory=list)
+    fenced: bool = False
+
+
+def _build_entry(draft: _EntryDraft, position: int, ctx: _Ctx) -> Entry:
+    head = _parse_head(draft.head, draft.line, ctx)
+    lines, lifted = _split_body(draft.body)
+    if head.leftover:
+        lines.insert(0, head.leftover)
+    links = [*head.links, *lifted]
+    return Entry(
+        position=position,
+        title=head.title,
+        source=head.source,
+        url=head.url,
+        summary=_join_summary(lines),
+        links=tuple(links),
+        arxiv_id=head.arxiv_id or _arxiv_from_links(head.url, links),
+        line=draft.line,
+    )
+
+
+# --------------------------------------------------------------------------- body
+
+
+@dataclass
+class _SectionDraft:
+    line: int
+    heading: str
+    navigation: bool
+    entries: list[_EntryDraft] = field(default_factory=list)
+    notes: list[list[str]] = field(default_factory=list)
+
+
+class _BodyParser:
+    """Feeds the lines after the preamble into section/entry/note drafts."""
+
+    def __init__(self, navigation: frozenset[str]) -> None:
+        self.navigation = navigation
+        self.sections: list[_SectionDraft] = []
+        self.footer: list[str] = []
+        self.entry: _EntryDraft | None = None
+        self.note: list[str] | None = None  # open note block (paragraph/blockquote)
+        self.in_footer = False
+        self.blank = False
+
+    def feed(self, number: int, raw: str) -> None:
+        line = raw.rstrip()
+        heading = _heading(line)
+        if (
+            heading and heading[0] == 2
+        ):  # even inside a fence: an unclosed fence must not eat sections
+            self._start_section(number, heading[1])
+        elif self.entry and self.entry.fenced:
+            self._continue_entry(number, raw)
+        elif self.in_footer:
+            self.footer.append(line)
+        elif _RULE.match(line):
+            self._close()
+            self.in_footer = True
+        elif not self.sections[-1].navigation:
+            self._feed_content(number, raw, heading)
+
+    def _feed_content(self, number: int, raw: str, heading: tuple[int, str] | None) -> None:
+        line = raw.rstrip()
+        bullet = _BULLET.match(line)
+        if not line.strip():
+            self.blank, self.note = True, None
+        elif bullet:
+            self._close()
+            self.entry = _EntryDraft(number, bullet.group(1))
+            self.sections[-1].entries.append(self.entry)
+        elif heading or line.startswith(">"):
+            self._add_note(line, new_block=bool(heading) or not self._in_quote())
+        elif self.entry and self._continues_entry(raw):
+            self._continue_entry(number, raw)
+        else:
+            self._add_note(line.strip(), new_block=self.note is None)
+
+    def _continues_entry(self, raw: str) -> bool:
+        if not self.blank:
+            return True
+        stripped = raw.strip()
+        return raw.startswith("  ") or bool(_SUMMARY.match(stripped)) or bool(_lift_links(raw))
+
+    def _continue_entry(self, number: int, raw: str) -> None:
+        assert self.entry is not None
+        if self.blank and self.entry.body:
+            self.entry.body.append((number, ""))
+        self.entry.body.append((number, raw))
+        if _FENCE.match(raw):
+            self.entry.fenced = not self.entry.fenced
+        self.blank = False
+
+    def _in_quote(self) -> bool:
+        return bool(self.note and self.note[0].startswith(">"))
+
+    def _add_note(self, line: str, *, new_block: bool) -> None:
+        self.entry = None
+        self.blank = False
+        if new_block or self.note is None:
+            self.note = []
+            self.sections[-1].notes.append(self.note)
+        self.note.append(line)
+
+    def _close(self) -> None:
+        self.entry, self.note, self.blank = None, None, False
+
+    def _start_section(self, number: int, heading: str) -> None:
+        self._close()
+        self.in_footer = False
+        navigation = normalize_name(heading) in self.navigation
+        self.sections.append(_SectionDraft(number, heading, navigation))
+
+
+def _note_text(lines: list[str]) -> str:
+    if lines and lines[0].startswith(">"):
+        lines = [re.sub(r"^>[ \t]?", "", line) if line.startswith(">") else line for line in lines]
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def _section_key(heading: str, taxonomy: Taxonomy, used: set[str]) -> tuple[str, bool]:
+    known = taxonomy.section_key(heading)
+    key = known or generated_section_key(heading)
+    base, counter = key, 2
+    while key in used:
+        key, counter = f"{base}-{counter}", counter + 1
+    used.add(key)
+    return key, known is not None and key == base
+
+
+def _build_sections(drafts: list[_SectionDraft], taxonomy: Taxonomy, ctx: _Ctx) -> list[Section]:
+    sections: list[Section] = []
+    used: set[str] = set()
+    for draft in (d for d in drafts if not d.navigation):
+        key, known = _section_key(draft.heading, taxonomy, used)
+        if not known:
+            ctx.warn(draft.line, f"section {draft.heading!r} is not in the taxonomy; key {key!r}")
+        if not draft.entries:
+            ctx.warn(draft.line, f"section {draft.heading!r} has no entries")
+        entries = tuple(_build_entry(e, i, ctx) for i, e in enumerate(draft.entries))
+        notes = tuple(t for t in (_note_text(n) for n in draft.notes) if t)
+        sections.append(Section(key, draft.heading, len(sections), entries, notes))
+    return sections
+
+
+# --------------------------------------------------------------------------- preamble
+
+
+@dataclass
+class _Preamble:
+    tagline: str = ""
+    intro: list[str] = field(default_factory=list)
+    quick_news: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add_block(self, kind: str, lines: list[str]) -> None:
+        text = "\n".join(lines).strip()
+        if not text:
+            return
+        if kind != "bullet" and _INTRO.match(text):
+            self.intro.append(_INTRO.sub("", text, count=1))
+        elif kind == "bullet":
+            self.quick_news.append(text)
+        else:
+            self.notes.append(text)
+
+
+def _parse_preamble(lines: Lines) -> _Preamble:
+    result = _Preamble()
+    kind, block = "", []
+    for _, raw in lines:
+        line = raw.rstrip()
+        stripped = line.strip()
+        bullet = _BULLET.match(line)
+        tagline = _TAGLINE.match(stripped)
+        if not stripped or _RULE.match(line):
+            result.add_block(kind, block)
+            kind, block = "", []
+        elif tagline and not block and not result.tagline:
+            result.tagline = tagline.group("text").strip()
+        elif stripped.startswith(">"):
+            if kind != "quote":
+                result.add_block(kind, block)
+                kind, block = "quote", []
+            block.append(re.sub(r"^>[ \t]?", "", stripped))
+        elif bullet:
+            result.add_block(kind, block)
+            kind, block = "bullet", [bullet.group(1).strip()]
+        else:
+            kind = kind or "para"
+            block.append(stripped)
+    result.add_block(kind, block)
+    return result
+
+
+# --------------------------------------------------------------------------- document
+
+
+def _split_lines(text: str) -> Lines:
+    return list(enumerate(_LINE_BREAK.split(text.removeprefix("\ufeff")), start=1))
+
+
+def _front_matter(lines: Lines, ctx: _Ctx) -> tuple[str, Lines]:
+    first = next((i for i, (_, raw) in enumerate(lines) if raw.strip()), None)
+    if first is None or lines[first][1].rstrip() != "---":
+        return "", lines
+    start = first + 1
+    for index in range(start, len(lines)):
+        number, raw = lines[index]
+        if raw.rstrip() in ("---", "..."):
+            return "\n".join(r for _, r in lines[start:index]), lines[index + 1 :]
+        heading = _heading(raw.rstrip())
+        if heading and heading[0] == 1 and _H1_DATE.match(heading[1]):
+            ctx.fail(number, f"front matter opened at line {lines[first][0]} is not closed")
+        if not _FRONT_MATTER_LINE.match(raw):
+            ctx.fail(number, f"front matter opened at line {lines[first][0]} is broken here")
+    ctx.fail(lines[first][0], "front matter '---' is never closed")
+
+
+@dataclass
+class _Title:
+    line: int
+    text: str
+    key: date
+    subtitle: str
+
+
+def _find_title(lines: Lines, ctx: _Ctx) -> tuple[_Title, Lines, Lines]:
+    """The H1, the lines before it, and the lines after it."""
+    for index, (number, raw) in enumerate(lines):
+        heading = _heading(raw.rstrip())
+        if heading is None:
+            continue
+        if heading[0] != 1:
+            ctx.fail(number, "no '# title (YYYY-MM-DD)' line before the first section")
+        return _parse_title(number, heading[1], ctx), lines[:index], lines[index + 1 :]
+    ctx.fail(lines[0][0] if lines else 1, "no '# title (YYYY-MM-DD)' line: not a briefing")
+
+
+def _parse_title(number: int, text: str, ctx: _Ctx) -> _Title:
+    match = _H1_DATE.match(text)
+    if not match:
+        ctx.fail(number, f"H1 {text!r} has no issue date '(YYYY-MM-DD)'")
+    try:
+        key = date(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError as exc:
+        ctx.fail(number, f"H1 date is not a calendar date: {exc}")
+    return _Title(number, text, key, match["subtitle"].strip())
+
+
+def _split_sections(lines: Lines) -> tuple[Lines, Lines]:
+    for index, (_, raw) in enumerate(lines):
+        heading = _heading(raw.rstrip())
+        if heading and heading[0] == 2:
+            return lines[:index], lines[index:]
+    return lines, []
+
+
+def parse_issue(
+    text: str,
+    path: str,
+    series: Series,
+    taxonomy: Taxonomy,
+    *,
+    navigation_headings: Collection[str] = DEFAULT_NAVIGATION_HEADINGS,
+) -> Issue:
+    """Parse one briefing; raise BriefingParseError if `text` is not a briefing.
+
+    Entries come back tagged with topics (see `taxonomy.tag_issue`); recoverable
+    defects are listed in `Issue.warnings`.
+    """
+    ctx = _Ctx(path)
+    _check_text(text, ctx)
+    front_matter, lines = _front_matter(_split_lines(text), ctx)
+    title, before, after = _find_title(lines, ctx)
+    preamble_lines, body_lines = _split_sections(after)
+    if not body_lines:
+        ctx.fail(title.line, "no '## ' sections: not a briefing")
+    preamble = _parse_preamble(before + preamble_lines)
+    body = _BodyParser(frozenset(normalize_name(h) for h in navigation_headings))
+    for number, raw in body_lines:
+        body.feed(number, raw)
+    sections = _build_sections(body.sections, taxonomy, ctx)
+    if not sections:
+        ctx.fail(body_lines[0][0], "only navigation sections, no content: not a briefing")
+    issue = Issue(
+        series=series,
+        key=title.key,
+        title=title.text,
+        subtitle=title.subtitle,
+        tagline=preamble.tagline,
+        intro="\n\n".join(preamble.intro),
+        quick_news=tuple(preamble.quick_news),
+        notes=tuple(preamble.notes),
+        sections=tuple(sections),
+        source_path=path,
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        warnings=tuple(ctx.warnings),
+        front_matter=front_matter,
+        footer="\n".join(body.footer).strip("\n"),
+    )
+    return tag_issue(issue, taxonomy)
