@@ -1,0 +1,90 @@
+"""Admin-only commands: /stats, /preview, /publish (the core refuses everyone else)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.commands.browse import parse_date
+from bot.commands.context import ButtonHandler, Ctx, Handler
+from bot.commands.types import Invocation, Reply
+from storage.deliveries import status_counts
+from storage.issues import list_issues
+from storage.subscribers import stats as subscriber_stats
+
+RECENT_ISSUES = 20  # scanned for the last pushes
+LAST_PUSHES = 3
+
+
+async def stats(ctx: Ctx, inv: Invocation) -> list[Reply]:
+    async with ctx.deps.sessions() as session:
+        counts = await subscriber_stats(session)
+        recent = await list_issues(session, ctx.deps.series.slug, limit=RECENT_ISSUES)
+        pushed = [s for s in recent if s.published_at is not None][:LAST_PUSHES]
+        deliveries = [(s, await status_counts(session, s.id)) for s in pushed]
+    name = ctx.deps.taxonomy.display_name
+    lines = [
+        ctx.t("stats_title"),
+        ctx.t("stats_platforms", items=_items(ctx, counts.by_platform)),
+        ctx.t("stats_paused", paused=counts.paused, inactive=counts.inactive),
+        ctx.t("stats_all", count=counts.all_sections),
+        ctx.t("stats_sections", items=_items(ctx, counts.by_section, name)),
+        ctx.t("stats_topics", items=_items(ctx, counts.by_topic, name)),
+        ctx.t("stats_pushes"),
+    ]
+    for summary, by_platform in deliveries:
+        assert summary.published_at is not None
+        at = summary.published_at.strftime("%Y-%m-%d %H:%M UTC")
+        per_platform = [
+            f"{platform} " + " ".join(f"{st} {n}" for st, n in statuses.items() if n)
+            for platform, statuses in sorted(by_platform.items())
+        ]
+        text = "; ".join(per_platform) or ctx.t("none")
+        lines.append(ctx.t("stats_push_line", date=summary.key.isoformat(), at=at, counts=text))
+    if not deliveries:
+        lines.append(ctx.t("stats_no_pushes"))
+    return [ctx.say("\n".join(lines))]
+
+
+def _items(ctx: Ctx, counts: dict[str, int], name: object = None) -> str:
+    if not counts:
+        return ctx.t("none")
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    label = (lambda key: name(key, ctx.lang)) if callable(name) else (lambda key: key)
+    return ctx.join(f"{label(key)} {count}" for key, count in ordered)
+
+
+async def _issue_key(ctx: Ctx, text: str) -> date | None:
+    if text.casefold() == "latest":
+        async with ctx.deps.sessions() as session:
+            newest = await list_issues(session, ctx.deps.series.slug, limit=1)
+        return newest[0].key if newest else None
+    return parse_date(text)
+
+
+async def _push(ctx: Ctx, inv: Invocation, *, dry_run: bool) -> list[Reply]:
+    command = ctx.cmd(inv.name)
+    publisher = ctx.deps.publisher
+    if publisher is None:
+        return [ctx.say(ctx.t("publish_unconfigured", command=command))]
+    key = await _issue_key(ctx, inv.args[0]) if len(inv.args) == 1 else None
+    if key is None:
+        return [ctx.say(ctx.t("publish_usage", command=command))]
+    try:
+        summary = await publisher.publish(key, dry_run)
+    except Exception as exc:  # the operator wants to know why, not a generic error
+        return [
+            ctx.say(ctx.t("publish_failed", command=command, error=str(exc) or type(exc).__name__))
+        ]
+    return [ctx.say(summary)]
+
+
+async def preview(ctx: Ctx, inv: Invocation) -> list[Reply]:
+    return await _push(ctx, inv, dry_run=True)
+
+
+async def publish(ctx: Ctx, inv: Invocation) -> list[Reply]:
+    return await _push(ctx, inv, dry_run=False)
+
+
+COMMANDS: dict[str, Handler] = {"stats": stats, "preview": preview, "publish": publish}
+BUTTONS: dict[str, ButtonHandler] = {}

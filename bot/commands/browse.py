@@ -1,0 +1,256 @@
+"""/latest, /issue, /issues and their buttons: an issue's overview, then a section at a time."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from bot.commands.context import ButtonHandler, Ctx, Handler, grid
+from bot.commands.names import ALL_NAMES
+from bot.commands.types import CALLBACK_DATA_MAX_BYTES, Button, Invocation, Reply
+from briefings.model import Issue, Section
+from briefings.taxonomy import normalize_name
+from formatters import Message
+from storage.issues import get_issue, issue_keys, latest_issue, list_issues
+
+ISSUES_PER_PAGE = 8
+NEAREST = 3
+WHOLE = "*"
+_DATE = re.compile(r"(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?")
+
+
+# --- pure helpers ---------------------------------------------------------------------
+
+
+def parse_date(text: str) -> date | None:
+    """`2026-11-16`, `2026/11/16`, `20261116`, `2026年11月16日`, full-width digits too."""
+    match = _DATE.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    if match is None:
+        return None
+    try:
+        return date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return None
+
+
+def compact(key: date) -> str:
+    return key.strftime("%Y%m%d")
+
+
+def from_compact(text: str) -> date | None:
+    return parse_date(text) if len(text) == 8 and text.isdigit() else None
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """What of an issue to show: everything, one section, or a topic's entries."""
+
+    kind: str  # "all" | "section" | "topic"
+    key: str = ""
+
+
+def find_part(ctx: Ctx, issue: Issue, name: str) -> Part | None:
+    norm = normalize_name(name)
+    if norm in ALL_NAMES:
+        return Part("all")
+    for section in issue.sections:
+        if norm in (normalize_name(section.key), normalize_name(section.heading)):
+            return Part("section", section.key)
+    hit = ctx.deps.taxonomy.resolve(name)
+    return None if hit is None else Part(hit[0], hit[1])
+
+
+def section_label(ctx: Ctx, section: Section) -> str:
+    """The taxonomy's name in the chat's language, else the heading as written."""
+    known = any(s.key == section.key for s in ctx.deps.taxonomy.sections)
+    name = ctx.deps.taxonomy.display_name(section.key, ctx.lang) if known else section.heading
+    return f"{name} ({len(section.entries)})"
+
+
+def section_data(issue: Issue, index: int) -> str:
+    key = issue.sections[index].key
+    data = f"x:{compact(issue.key)}:{key}"
+    if len(data.encode()) <= CALLBACK_DATA_MAX_BYTES and ":" not in key:
+        return data
+    return f"x:{compact(issue.key)}:#{index}"
+
+
+# --- replies --------------------------------------------------------------------------
+
+
+def overview(ctx: Ctx, issue: Issue, *, is_latest: bool = False) -> Reply:
+    """Header, 导读 and contents, with one button per section and one for everything."""
+    buttons = [
+        Button(section_label(ctx, s), section_data(issue, i)) for i, s in enumerate(issue.sections)
+    ]
+    rows = grid(buttons, 2)
+    rows.append([Button(ctx.t("whole_issue"), f"x:{compact(issue.key)}:{WHOLE}")])
+    messages = list(ctx.renderer.overview(issue))
+    if not ctx.has_buttons and issue.sections:
+        name = ctx.deps.taxonomy.display_name(issue.sections[0].key, ctx.lang)
+        if is_latest:
+            example = ctx.cmd("latest", name)
+        else:
+            example = ctx.cmd("issue", issue.key.isoformat(), name)
+        messages += ctx.renderer.service(ctx.t("latest_hint", example=example))
+    return Reply(tuple(messages), tuple(tuple(r) for r in rows))
+
+
+def part_reply(ctx: Ctx, issue: Issue, part: Part) -> Reply:
+    messages = _part_messages(ctx, issue, part)
+    if messages:
+        return Reply(tuple(messages))
+    name = ctx.deps.taxonomy.display_name(part.key, ctx.lang)
+    return ctx.say(ctx.t("part_empty", date=issue.key.isoformat(), name=name))
+
+
+def _part_messages(ctx: Ctx, issue: Issue, part: Part) -> list[Message]:
+    renderer = ctx.renderer
+    if part.kind == "all":
+        digest = ctx.subscriber is not None and ctx.subscriber.format == "digest"
+        return renderer.digest(issue) if digest else renderer.issue(issue)
+    if part.kind == "section":
+        return renderer.sections(issue, [part.key])
+    return renderer.for_subscriber(issue, topics=[part.key])
+
+
+def named_part(ctx: Ctx, issue: Issue, name: str) -> Reply:
+    part = find_part(ctx, issue, name)
+    if part is not None:
+        return part_reply(ctx, issue, part)
+    sections = ctx.join(f"{s.key}（{s.heading}）" for s in issue.sections)
+    return ctx.say(ctx.t("unknown_part", name=name, sections=sections))
+
+
+# --- commands -------------------------------------------------------------------------
+
+
+async def latest(ctx: Ctx, inv: Invocation) -> list[Reply]:
+    async with ctx.deps.sessions() as session:
+        issue = await latest_issue(session, ctx.deps.series.slug)
+    if issue is None:
+        return [ctx.say(ctx.t("archive_empty"))]
+    if inv.raw_args:
+        return [named_part(ctx, issue, inv.raw_args)]
+    return [overview(ctx, issue, is_latest=True)]
+
+
+async def issue_(ctx: Ctx, inv: Invocation) -> list[Reply]:
+    if not inv.args:
+        return [_issue_usage(ctx)]
+    if inv.args[0].casefold() in ("latest", "最新"):
+        return await latest(ctx, Invocation("latest", inv.args[1:], " ".join(inv.args[1:])))
+    key = parse_date(inv.args[0])
+    if key is None:
+        return [ctx.say(ctx.t("bad_date", text=inv.args[0], example=_example_date(ctx)))]
+    async with ctx.deps.sessions() as session:
+        issue = await get_issue(session, ctx.deps.series.slug, key)
+        keys = [] if issue is not None else await issue_keys(session, ctx.deps.series.slug)
+    if issue is None:
+        return [_missing(ctx, key, keys)]
+    rest = " ".join(inv.args[1:])
+    return [named_part(ctx, issue, rest) if rest else overview(ctx, issue)]
+
+
+def _issue_usage(ctx: Ctx) -> Reply:
+    return ctx.say(
+        ctx.t(
+            "issue_usage",
+            issue=ctx.cmd("issue"),
+            example=ctx.cmd("issue", _example_date(ctx)),
+            issues=ctx.cmd("issues"),
+        )
+    )
+
+
+def _example_date(ctx: Ctx) -> str:
+    return ctx.now().date().isoformat()
+
+
+def _missing(ctx: Ctx, key: date, keys: list[date]) -> Reply:
+    lines = [ctx.t("no_issue", date=key.isoformat())]
+    nearest = sorted(keys, key=lambda k: (abs((k - key).days), k))[:NEAREST]
+    if nearest:
+        lines.append(
+            ctx.t("nearest_issues", dates=ctx.join(k.isoformat() for k in sorted(nearest)))
+        )
+    buttons = [Button(k.isoformat(), f"o:{compact(k)}") for k in sorted(nearest)]
+    return ctx.say("\n".join(lines), buttons=[buttons])
+
+
+async def issues(ctx: Ctx, inv: Invocation) -> list[Reply]:
+    return [await _issue_list(ctx, 0, edit=False)]
+
+
+async def _issue_list(ctx: Ctx, offset: int, *, edit: bool) -> Reply:
+    async with ctx.deps.sessions() as session:
+        found = await list_issues(
+            session, ctx.deps.series.slug, limit=ISSUES_PER_PAGE + 1, offset=offset
+        )
+    if not found:
+        key = "archive_empty" if offset == 0 else "issues_end"
+        return ctx.say(ctx.t(key), edit=edit)
+    page, more = found[:ISSUES_PER_PAGE], len(found) > ISSUES_PER_PAGE
+    lines = [ctx.t("issues_title")]
+    lines += [ctx.t("issues_line", date=s.key.isoformat(), count=s.entry_count) for s in page]
+    if not ctx.has_buttons:
+        lines.append(
+            ctx.t(
+                "issue_usage",
+                issue=ctx.cmd("issue"),
+                example=ctx.cmd("issue", page[0].key.isoformat()),
+                issues=ctx.cmd("issues"),
+            )
+        )
+    buttons = grid(
+        [Button(f"{s.key.isoformat()} ({s.entry_count})", f"o:{compact(s.key)}") for s in page], 2
+    )
+    if more:
+        buttons.append([Button(ctx.t("older"), f"ls:{offset + ISSUES_PER_PAGE}")])
+    return ctx.say("\n".join(lines), buttons=buttons, edit=edit)
+
+
+# --- buttons --------------------------------------------------------------------------
+
+
+async def _load(ctx: Ctx, compact_key: str) -> Issue | None:
+    key = from_compact(compact_key)
+    if key is None:
+        return None
+    async with ctx.deps.sessions() as session:
+        return await get_issue(session, ctx.deps.series.slug, key)
+
+
+async def on_overview(ctx: Ctx, args: list[str]) -> list[Reply]:
+    issue = await _load(ctx, args[0]) if args else None
+    if issue is None:
+        return [ctx.say(ctx.t("expired_button"))]
+    return [overview(ctx, issue)]
+
+
+async def on_section(ctx: Ctx, args: list[str]) -> list[Reply]:
+    issue = await _load(ctx, args[0]) if len(args) == 2 else None
+    part = None if issue is None else _button_part(issue, args[1])
+    if issue is None or part is None:
+        return [ctx.say(ctx.t("expired_button"))]
+    return [part_reply(ctx, issue, part)]
+
+
+def _button_part(issue: Issue, token: str) -> Part | None:
+    if token == WHOLE:
+        return Part("all")
+    if token.startswith("#") and token[1:].isdigit():
+        index = int(token[1:])
+        return Part("section", issue.sections[index].key) if index < len(issue.sections) else None
+    return Part("section", token) if issue.section(token) is not None else None
+
+
+async def on_list(ctx: Ctx, args: list[str]) -> list[Reply]:
+    offset = int(args[0]) if args and args[0].isdigit() else 0
+    return [await _issue_list(ctx, offset, edit=True)]
+
+
+COMMANDS: dict[str, Handler] = {"latest": latest, "issue": issue_, "issues": issues}
+BUTTONS: dict[str, ButtonHandler] = {"o": on_overview, "x": on_section, "ls": on_list}

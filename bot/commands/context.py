@@ -1,0 +1,115 @@
+"""Everything a handler needs about one request: deps, chat, subscriber, language."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import i18n
+from bot.commands.deps import CoreDeps
+from bot.commands.rendering import renderer_for
+from bot.commands.types import Button, Chat, Incoming, Invocation, Reply
+from formatters import Renderer
+from storage.subscribers import Subscriber, Subscription, get_or_create
+
+# Platforms whose messages carry buttons; elsewhere texts mention the commands instead.
+BUTTON_PLATFORMS: Final = frozenset({"telegram", "console"})
+# How a command is written on text-only platforms (the slash form works everywhere).
+TEXT_FORMS: Final = {
+    "latest": "最新",
+    "search": "搜索",
+    "subscribe": "订阅",
+    "unsubscribe": "退订",
+    "sections": "栏目",
+    "settings": "设置",
+    "help": "帮助",
+    "issues": "往期",
+    "start": "开始",
+    "stats": "统计",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    deps: CoreDeps
+    incoming: Incoming
+    subscriber: Subscriber | None
+    lang: str
+
+    @property
+    def chat(self) -> Chat:
+        return self.incoming.chat
+
+    @property
+    def renderer(self) -> Renderer:
+        return renderer_for(self.chat.platform, self.lang)
+
+    @property
+    def has_buttons(self) -> bool:
+        return self.chat.platform in BUTTON_PLATFORMS
+
+    def now(self) -> datetime:
+        return self.deps.clock()
+
+    def with_lang(self, lang: str) -> Ctx:
+        return replace(self, lang=lang)
+
+    def with_subscriber(self, subscriber: Subscriber | None) -> Ctx:
+        return replace(self, subscriber=subscriber)
+
+    # -- texts -----------------------------------------------------------------
+
+    def t(self, key: str, **fields: object) -> str:
+        return i18n.t(self.lang, key, **fields)
+
+    def cmd(self, name: str, *args: str) -> str:
+        """How the user types `name` here: `/latest 论文`, or `最新 论文` on WeChat."""
+        word = TEXT_FORMS.get(name) if self.chat.platform in ("wechat", "wecom") else None
+        return " ".join((word or f"/{name}", *args))
+
+    def join(self, names: Iterable[str]) -> str:
+        return i18n.join_names(self.lang, list(names))
+
+    def name_of(self, subscription: Subscription) -> str:
+        if subscription.kind == "all":
+            return self.t("everything")
+        return self.deps.taxonomy.display_name(subscription.key, self.lang)
+
+    def say(
+        self,
+        *paragraphs: str,
+        buttons: Sequence[Sequence[Button]] = (),
+        edit: bool = False,
+    ) -> Reply:
+        """A service message of plain paragraphs (escaped by the renderer)."""
+        text = "\n\n".join(p for p in paragraphs if p)
+        return Reply(tuple(self.renderer.service(text)), rows(buttons), edit)
+
+    # -- subscriber ------------------------------------------------------------
+
+    async def ensure_subscriber(self, session: AsyncSession) -> tuple[Subscriber, bool]:
+        """This chat's subscriber, created (with no subscriptions) if missing."""
+        return await get_or_create(
+            session,
+            self.chat.platform,
+            self.chat.chat_id,
+            kind=self.chat.kind,
+            language=self.lang,
+            now=self.now(),
+        )
+
+
+def rows(buttons: Sequence[Sequence[Button]]) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(row) for row in buttons if row)
+
+
+def grid(buttons: Sequence[Button], width: int) -> list[list[Button]]:
+    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+
+
+Handler = Callable[[Ctx, Invocation], Awaitable[list[Reply]]]
+ButtonHandler = Callable[[Ctx, list[str]], Awaitable[list[Reply]]]

@@ -1,0 +1,84 @@
+"""/search and its "next page" button.
+
+The query is kept in the key/value state under a short hash, so the button's
+callback data (`q:<hash>:<page>`) stays far below Telegram's 64 bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands.context import ButtonHandler, Ctx, Handler
+from bot.commands.types import Button, Invocation, Reply
+from formatters import SearchPage
+from storage.search import QueryError, search
+from storage.state import get_value, set_value
+
+PER_PAGE = 5
+STATE_PREFIX = "search:q:"
+HASH_CHARS = 12
+
+
+def query_hash(query: str) -> str:
+    return hashlib.sha256(query.encode("utf-8")).hexdigest()[:HASH_CHARS]
+
+
+def has_next(page: SearchPage) -> bool:
+    if page.has_more:
+        return True
+    return page.total is not None and page.page * (page.page_size or PER_PAGE) < page.total
+
+
+async def search_cmd(ctx: Ctx, inv: Invocation) -> list[Reply]:
+    query = inv.raw_args.strip()
+    if not query:
+        usage = ctx.t("search_usage", search=ctx.cmd("search"), example=ctx.cmd("search", "量化"))
+        return [ctx.say(usage)]
+    return [await _page(ctx, query, 1)]
+
+
+async def _page(ctx: Ctx, query: str, number: int) -> Reply:
+    async with ctx.deps.sessions.begin() as session:
+        try:
+            page = await search(
+                session,
+                query,
+                series_slug=ctx.deps.series.slug,
+                page=number,
+                per_page=PER_PAGE,
+                taxonomy=ctx.deps.taxonomy,
+            )
+        except QueryError as exc:
+            return ctx.say(ctx.t("search_bad", reason=str(exc)))
+        if not page.hits:
+            return ctx.say(ctx.t("search_none" if number == 1 else "search_end", query=query))
+        buttons: list[list[Button]] = []
+        if has_next(page):
+            digest = await _remember(ctx, session, query)
+            buttons.append([Button(ctx.t("search_more"), f"q:{digest}:{number + 1}")])
+    messages = ctx.renderer.search_results(page)
+    if buttons and not ctx.has_buttons:
+        buttons = []  # text platforms: the renderer's "more results" line says it all
+    return Reply(tuple(messages), tuple(tuple(r) for r in buttons))
+
+
+async def _remember(ctx: Ctx, session: AsyncSession, query: str) -> str:
+    digest = query_hash(query)
+    await set_value(session, STATE_PREFIX + digest, {"query": query}, ctx.now())
+    return digest
+
+
+async def on_more(ctx: Ctx, args: list[str]) -> list[Reply]:
+    if len(args) != 2 or not args[1].isdigit() or int(args[1]) < 1:
+        return [ctx.say(ctx.t("expired_button"))]
+    async with ctx.deps.sessions() as session:
+        stored = await get_value(session, STATE_PREFIX + args[0])
+    if not isinstance(stored, dict) or not isinstance(stored.get("query"), str):
+        return [ctx.say(ctx.t("expired_button"))]
+    return [await _page(ctx, stored["query"], int(args[1]))]
+
+
+COMMANDS: dict[str, Handler] = {"search": search_cmd}
+BUTTONS: dict[str, ButtonHandler] = {"q": on_more}

@@ -1,0 +1,288 @@
+"""User-facing texts of the chat commands in Chinese and English.
+
+`t(lang, key, **fields)` picks the text for `lang` ("zh" or "en") and fills its
+`{fields}` with str.format. Every key has both languages (a test checks it).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+LANGUAGES: Final = ("zh", "en")
+DEFAULT_LANGUAGE: Final = "zh"
+
+# key -> (zh, en)
+TEXTS: Final[dict[str, tuple[str, str]]] = {
+    # --- start / help / stop -----------------------------------------------------------
+    "welcome": (
+        "欢迎使用「{title}」机器人！\n"
+        "每期简报发布后，我会把你订阅的栏目推送到这里，也可以随时查阅往期和搜索。",
+        "Welcome to the “{title}” bot!\n"
+        "When a new issue comes out I send you the sections you subscribed to; "
+        "you can also browse and search past issues at any time.",
+    ),
+    "welcome_back": ("欢迎回来！", "Welcome back!"),
+    "subscribed_now": ("当前订阅：{names}", "Subscribed to: {names}"),
+    "nothing_subscribed": (
+        "当前没有订阅任何内容，发送 {sections} 选择栏目。",
+        "Nothing subscribed yet; send {sections} to choose sections.",
+    ),
+    "paused_note": (
+        "推送已暂停，发送 {resume} 恢复。",
+        "Pushes are paused; send {resume} to resume.",
+    ),
+    "unknown_payload": (
+        "链接里的“{payload}”不是栏目或标签，已为你订阅默认内容。",
+        "“{payload}” in the link is not a section or topic; you got the default subscription.",
+    ),
+    "commands_title": ("命令：", "Commands:"),
+    "help_title": ("命令与示例：", "Commands with examples:"),
+    "help_example": ("例：{example}", "e.g. {example}"),
+    "help_names": (
+        "栏目和标签可以用英文键、中文名或别名，例如 papers、论文、paper；全部 = all。",
+        "Sections and topics can be named by key, Chinese name or alias, "
+        "e.g. papers, 论文, paper; all = everything.",
+    ),
+    "help_admin": ("管理员命令：", "Admin commands:"),
+    "stopped": (
+        "已停止推送，并删除了本聊天的订阅和设置。\n想再订阅时发送 {start}。",
+        "Pushes stopped and everything stored about this chat deleted.\n"
+        "Send {start} to subscribe again.",
+    ),
+    "stop_nothing": (
+        "本聊天没有订阅，也没有保存任何数据。",
+        "This chat has no subscription and nothing is stored about it.",
+    ),
+    # --- generic -----------------------------------------------------------------------
+    "unknown_command": (
+        "不认识的命令 {command}。发送 {help} 查看全部命令。",
+        "Unknown command {command}. Send {help} for the list of commands.",
+    ),
+    "not_a_command": (
+        "发送 {help} 查看我能做什么。",
+        "Send {help} to see what I can do.",
+    ),
+    "slow_down": (
+        "操作太频繁了，请稍等片刻再试。",
+        "You are sending commands too fast; please wait a moment.",
+    ),
+    "error": (
+        "抱歉，处理时出了点问题，请稍后再试。",
+        "Sorry, something went wrong; please try again later.",
+    ),
+    "expired_button": (
+        "这个按钮已失效，请重新发送命令。",
+        "This button has expired; please send the command again.",
+    ),
+    "admin_only": (
+        "抱歉，这个命令仅限管理员使用。",
+        "Sorry, this command is for administrators only.",
+    ),
+    # --- issues --------------------------------------------------------------------------
+    "archive_empty": ("还没有任何一期简报。", "There are no issues yet."),
+    "latest_hint": (
+        "点按钮查看栏目，或发送 {example}。",
+        "Tap a button for a section, or send {example}.",
+    ),
+    "whole_issue": ("全文", "Everything"),
+    "unknown_part": (
+        "“{name}”不是这一期的栏目或标签。本期栏目：{sections}",
+        "“{name}” is not a section or topic of this issue. Sections: {sections}",
+    ),
+    "part_empty": (
+        "{date} 这一期没有“{name}”的内容。",
+        "The {date} issue has nothing on “{name}”.",
+    ),
+    "issue_usage": (
+        "用法：{issue} YYYY-MM-DD，例如 {example}。发送 {issues} 查看往期。",
+        "Usage: {issue} YYYY-MM-DD, e.g. {example}. Send {issues} for past issues.",
+    ),
+    "bad_date": (
+        "“{text}”不是日期，请用 YYYY-MM-DD，例如 {example}。",
+        "“{text}” is not a date; use YYYY-MM-DD, e.g. {example}.",
+    ),
+    "no_issue": (
+        "没有 {date} 这一期。",
+        "There is no issue dated {date}.",
+    ),
+    "nearest_issues": ("相近的几期：{dates}", "Nearby issues: {dates}"),
+    "issues_title": ("往期简报（最新在前）：", "Past issues (newest first):"),
+    "issues_line": ("{date} · {count} 条", "{date} · {count} entries"),
+    "older": ("更早 »", "Older »"),
+    "issues_end": ("没有更早的了。", "No older issues."),
+    # --- search --------------------------------------------------------------------------
+    "search_usage": (
+        "用法：{search} 关键词，例如 {example}。\n"
+        '可以用多个词（都要匹配）、"带引号的短语"，'
+        "以及 section:论文、topic:chips、year:2026 筛选。",
+        "Usage: {search} words, e.g. {example}.\n"
+        'Use several words (all must match), "a quoted phrase", and filters such as '
+        "section:papers, topic:chips, year:2026.",
+    ),
+    "search_bad": ("无法搜索：{reason}", "Cannot search: {reason}"),
+    "search_none": (
+        "没有找到与“{query}”相关的内容。试试更短或更宽泛的词，或去掉筛选条件。",
+        "Nothing found for “{query}”. Try fewer or broader words, or drop the filters.",
+    ),
+    "search_more": ("下一页 »", "Next page »"),
+    "search_end": ("没有更多结果了。", "No more results."),
+    # --- subscriptions -------------------------------------------------------------------
+    "everything": ("全部栏目", "everything"),
+    "subscribe_usage": (
+        "用法：{subscribe} 栏目或标签…，例如 {example}；{subscribe} 全部 订阅全部。",
+        "Usage: {subscribe} section-or-topic…, e.g. {example}; {subscribe} all for everything.",
+    ),
+    "unsubscribe_usage": (
+        "用法：{unsubscribe} 栏目或标签…，例如 {example}；{unsubscribe} 全部 退订全部。",
+        "Usage: {unsubscribe} section-or-topic…, e.g. {example}; "
+        "{unsubscribe} all to unsubscribe from everything.",
+    ),
+    "subscribed": ("已订阅：{names}", "Subscribed: {names}"),
+    "already_subscribed": ("本来就已订阅：{names}", "Already subscribed: {names}"),
+    "unsubscribed": ("已退订：{names}", "Unsubscribed: {names}"),
+    "not_subscribed": ("本来就没有订阅：{names}", "Was not subscribed: {names}"),
+    "unknown_names": (
+        "不认识：{names}。可用的有：",
+        "Unknown: {names}. Valid names are:",
+    ),
+    "valid_sections": ("栏目：{items}", "Sections: {items}"),
+    "valid_topics": ("标签：{items}", "Topics: {items}"),
+    "valid_all": ("全部：all / 全部", "Everything: all / 全部"),
+    "sections_title": (
+        "订阅设置：点按钮切换（✅ 已订阅）。\n栏目按整栏推送，标签推送各栏目中相关的条目。",
+        "Subscriptions: tap to toggle (✅ subscribed).\n"
+        "A section sends the whole section; a topic sends matching entries from any section.",
+    ),
+    "sections_state": ("当前订阅：{names}", "Currently subscribed: {names}"),
+    "sections_none": ("当前没有订阅任何内容。", "Nothing subscribed."),
+    "sections_heading": ("栏目", "Sections"),
+    "topics_heading": ("标签", "Topics"),
+    # --- settings ------------------------------------------------------------------------
+    "settings_title": ("本聊天的设置：", "Settings of this chat:"),
+    "settings_format": ("推送格式：{value}", "Push format: {value}"),
+    "settings_language": ("语言：{value}", "Language: {value}"),
+    "settings_pushes": ("推送：{value}", "Pushes: {value}"),
+    "settings_usage": (
+        "也可以发送 {settings} format full|digest、{settings} lang zh|en、"
+        "{settings} pause、{settings} resume。",
+        "You can also send {settings} format full|digest, {settings} lang zh|en, "
+        "{settings} pause, {settings} resume.",
+    ),
+    "settings_unknown": (
+        "不认识的设置“{text}”。",
+        "Unknown setting “{text}”.",
+    ),
+    "format_full": ("完整", "full"),
+    "format_digest": ("摘要（只有标题和链接）", "digest (titles and links)"),
+    "pushes_on": ("开启", "on"),
+    "pushes_paused": ("已暂停", "paused"),
+    "language_zh": ("中文", "中文"),
+    "language_en": ("English", "English"),
+    "button_full": ("完整格式", "Full format"),
+    "button_digest": ("摘要格式", "Digest format"),
+    "button_pause": ("⏸ 暂停推送", "⏸ Pause pushes"),
+    "button_resume": ("▶ 恢复推送", "▶ Resume pushes"),
+    "saved": ("已保存。", "Saved."),
+    # --- admin ---------------------------------------------------------------------------
+    "stats_title": ("订阅统计", "Subscriber statistics"),
+    "stats_platforms": ("按平台：{items}", "By platform: {items}"),
+    "stats_paused": (
+        "已暂停：{paused}；已失效：{inactive}",
+        "Paused: {paused}; inactive: {inactive}",
+    ),
+    "stats_all": ("订阅全部：{count}", "Subscribed to everything: {count}"),
+    "stats_sections": ("按栏目：{items}", "By section: {items}"),
+    "stats_topics": ("按标签：{items}", "By topic: {items}"),
+    "stats_pushes": ("最近推送：", "Last pushes:"),
+    "stats_push_line": ("{date} 于 {at}：{counts}", "{date} at {at}: {counts}"),
+    "stats_no_pushes": ("还没有推送过。", "Nothing pushed yet."),
+    "none": ("无", "none"),
+    "publish_usage": (
+        "用法：{command} YYYY-MM-DD 或 {command} latest",
+        "Usage: {command} YYYY-MM-DD or {command} latest",
+    ),
+    "publish_unconfigured": (
+        "没有配置推送，无法 {command}。",
+        "Publishing is not configured, so {command} is unavailable.",
+    ),
+    "publish_failed": ("{command} 失败：{error}", "{command} failed: {error}"),
+}
+
+# Command descriptions for menus and /help: name -> (zh, en)
+DESCRIPTIONS: Final[dict[str, tuple[str, str]]] = {
+    "start": ("订阅并查看介绍", "Subscribe and get started"),
+    "help": ("命令列表与示例", "Commands with examples"),
+    "latest": ("最新一期（可指定栏目或标签）", "The newest issue (or one section/topic)"),
+    "issue": ("查看某一期", "Show the issue of a date"),
+    "issues": ("往期列表", "Recent issues"),
+    "search": ("搜索往期内容", "Search the archive"),
+    "sections": ("查看并切换订阅的栏目与标签", "Show and toggle subscribed sections/topics"),
+    "subscribe": ("订阅栏目或标签", "Subscribe to sections or topics"),
+    "unsubscribe": ("退订栏目或标签", "Unsubscribe from sections or topics"),
+    "settings": ("推送格式、语言、暂停", "Push format, language, pause"),
+    "stop": ("停止推送并删除本聊天的数据", "Stop pushes and delete this chat's data"),
+    "stats": ("订阅与推送统计", "Subscriber and push statistics"),
+    "preview": ("预演推送某一期（不发送）", "Dry-run the push of an issue"),
+    "publish": ("推送某一期", "Publish an issue"),
+}
+
+# /help lines: name -> (arguments zh, arguments en, example arguments zh, example arguments en)
+USAGE: Final[dict[str, tuple[str, str, str, str]]] = {
+    "start": ("[栏目]", "[section]", "papers", "papers"),
+    "help": ("", "", "", ""),
+    "latest": ("[栏目|标签]", "[section|topic]", "论文", "papers"),
+    "issue": ("YYYY-MM-DD [栏目]", "YYYY-MM-DD [section]", "2026-11-02", "2026-11-02"),
+    "issues": ("", "", "", ""),
+    "search": ("关键词…", "words…", "量化 芯片", "quantization"),
+    "sections": ("", "", "", ""),
+    "subscribe": ("栏目|标签…", "section|topic…", "论文 芯片", "papers chips"),
+    "unsubscribe": ("栏目|标签…", "section|topic…", "论文", "papers"),
+    "settings": (
+        "[format full|digest] [lang zh|en] [pause|resume]",
+        "[format full|digest] [lang zh|en] [pause|resume]",
+        "lang en",
+        "lang zh",
+    ),
+    "stop": ("", "", "", ""),
+    "stats": ("", "", "", ""),
+    "preview": ("YYYY-MM-DD|latest", "YYYY-MM-DD|latest", "latest", "latest"),
+    "publish": ("YYYY-MM-DD|latest", "YYYY-MM-DD|latest", "2026-11-16", "2026-11-16"),
+}
+
+
+def usage(lang: str, command: str) -> tuple[str, str]:
+    """(argument syntax, example arguments) of a command in `lang`."""
+    args_zh, args_en, ex_zh, ex_en = USAGE[command]
+    return (args_en, ex_en) if lang == "en" else (args_zh, ex_zh)
+
+
+def normalize_language(value: str | None) -> str | None:
+    """`zh-hans` -> zh, `en-US` -> en, anything else (or nothing) -> None."""
+    if not value:
+        return None
+    base = value.strip().lower().replace("_", "-").split("-")[0]
+    return base if base in LANGUAGES else None
+
+
+def pick_language(stored: str | None, language_code: str | None) -> str:
+    """The chat's stored language, else the platform hint (zh* -> zh, other -> en), else zh."""
+    if stored in LANGUAGES:
+        return stored
+    if language_code:
+        return "zh" if language_code.strip().lower().startswith("zh") else "en"
+    return DEFAULT_LANGUAGE
+
+
+def t(lang: str, key: str, **fields: object) -> str:
+    zh, en = TEXTS[key]
+    text = en if lang == "en" else zh
+    return text.format(**fields) if fields else text
+
+
+def describe(lang: str, command: str) -> str:
+    zh, en = DESCRIPTIONS[command]
+    return en if lang == "en" else zh
+
+
+def join_names(lang: str, names: list[str]) -> str:
+    return ("、" if lang == "zh" else ", ").join(names)
