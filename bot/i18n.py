@@ -155,8 +155,6 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     ),
     "sections_state": ("当前订阅：{names}", "Currently subscribed: {names}"),
     "sections_none": ("当前没有订阅任何内容。", "Nothing subscribed."),
-    "sections_heading": ("栏目", "Sections"),
-    "topics_heading": ("标签", "Topics"),
     # --- settings ------------------------------------------------------------------------
     "settings_title": ("本聊天的设置：", "Settings of this chat:"),
     "settings_format": ("推送格式：{value}", "Push format: {value}"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Protocol
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,6 +13,9 @@ from bot.commands.flood import DEFAULT_FLOOD, FloodPolicy
 from bot.config import Settings
 from briefings.model import Series
 from briefings.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 
 class Publisher(Protocol):
@@ -33,3 +36,21 @@ class CoreDeps:
     bot_username: str = ""  # without "@"; "" accepts /cmd@anything
     publisher: Publisher | None = None
     flood: FloodPolicy = DEFAULT_FLOOD
+
+    @classmethod
+    def from_runtime(
+        cls, runtime: Runtime, *, bot_username: str = "", publisher: Publisher | None = None
+    ) -> CoreDeps:
+        return cls(
+            sessions=runtime.sessions,
+            series=runtime.series,
+            taxonomy=runtime.taxonomy,
+            settings=runtime.settings,
+            clock=_utcnow,
+            bot_username=bot_username,
+            publisher=publisher,
+        )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -138,8 +138,8 @@ def sections_view(ctx: Ctx, subscriptions: tuple[Subscription, ...], *, edit: bo
     everything = ALL in subscriptions
     all_button = Button(f"{ON if everything else OFF} {ctx.t('everything')}", "t:a")
     lines = [ctx.t("sections_title"), _state_line(ctx, subscriptions)]
-    lines.append(f"{ctx.t('sections_heading')}: " + " ".join(b.text for b in section_buttons))
-    lines.append(f"{ctx.t('topics_heading')}: " + " ".join(b.text for b in topic_buttons))
+    lines.append(ctx.t("valid_sections", items=" ".join(b.text for b in section_buttons)))
+    lines.append(ctx.t("valid_topics", items=" ".join(b.text for b in topic_buttons)))
     if not ctx.has_buttons:
         example = ctx.cmd("subscribe", "论文" if ctx.lang == "zh" else "papers")
         lines.append(ctx.t("subscribe_usage", subscribe=ctx.cmd("subscribe"), example=example))

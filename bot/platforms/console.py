@@ -1,0 +1,101 @@
+"""A terminal chat with the command core: lines in, plain-text replies out.
+
+Buttons are shown as numbered choices (`[1] 论文 (3)`); typing the number presses
+it. Works interactively (prompt) and from a pipe (replies printed, exit at EOF).
+The terminal is the operator's, so the chat is an admin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Final, TextIO
+
+from bot.commands import Button, Chat, Core, Incoming, Reply
+
+CONSOLE_CHAT: Final = Chat("console", "console:local", "private")
+PROMPT: Final = "> "
+QUIT: Final = frozenset({"/quit", "/exit", "quit", "exit"})
+
+
+class ConsoleChat:
+    def __init__(
+        self, core: Core, out: TextIO, *, language_code: str | None = None, user_id: str = "local"
+    ) -> None:
+        self._core = core
+        self._out = out
+        self._language_code = language_code
+        self._user_id = user_id
+        self._choices: list[Button] = []
+
+    @property
+    def choices(self) -> list[Button]:
+        return list(self._choices)
+
+    async def feed(self, line: str) -> None:
+        """Handle one typed line: a choice number presses a button, anything else is text."""
+        text = line.strip()
+        if not text:
+            return
+        choice = self._choice(text)
+        incoming = Incoming(
+            CONSOLE_CHAT,
+            self._user_id,
+            choice.data if choice else text,
+            self._language_code,
+            is_admin=True,
+        )
+        if choice is not None:
+            replies = await self._core.handle_button(incoming)
+        else:
+            replies = await self._core.handle_text(incoming)
+        self.show(replies)
+
+    def _choice(self, text: str) -> Button | None:
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= len(self._choices):
+            return self._choices[int(text) - 1]
+        return None
+
+    def show(self, replies: list[Reply]) -> None:
+        """Print the replies; their buttons become the new numbered choices."""
+        if not replies:
+            return
+        self._choices = []
+        for reply in replies:
+            for message in reply.messages:
+                self._out.write(message.text.rstrip("\n") + "\n\n")
+            for row in reply.buttons:
+                cells = []
+                for button in row:
+                    self._choices.append(button)
+                    cells.append(f"[{len(self._choices)}] {button.text}")
+                self._out.write("  ".join(cells) + "\n")
+            if reply.buttons:
+                self._out.write("\n")
+        self._out.flush()
+
+
+async def run_console(
+    core: Core,
+    stdin: TextIO,
+    stdout: TextIO,
+    *,
+    interactive: bool | None = None,
+    language_code: str | None = None,
+) -> int:
+    """Serve `stdin` until EOF (or /quit); prompt only when it is a terminal."""
+    if interactive is None:
+        interactive = stdin.isatty()
+    chat = ConsoleChat(core, stdout, language_code=language_code)
+    if interactive:
+        stdout.write("briefbot chat — /help for commands, a number presses a button, /quit ends\n")
+    while True:
+        if interactive:
+            stdout.write(PROMPT)
+            stdout.flush()
+        line = await asyncio.to_thread(stdin.readline)
+        if not line or line.strip() in QUIT:
+            break
+        await chat.feed(line)
+    if interactive:
+        stdout.write("\n")
+    return 0
