@@ -1,0 +1,112 @@
+"""Archive sub-commands: `db upgrade`, `ingest`, `issues`, `show`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.cli.base import Subparsers, fail, issue_key, print_json
+from bot.ingest import IngestReport, ingest_documents, read_files
+from bot.runtime import Runtime
+from bot.serialize import issue_to_dict, to_jsonable
+from briefings.model import Issue
+from storage.issues import IssueSummary, get_issue, latest_issue, list_issues
+
+
+def register(commands: Subparsers) -> None:
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_commands.add_parser("upgrade", help="apply schema migrations up to the newest")
+    upgrade.set_defaults(handler=_upgrade)
+
+    ingest = commands.add_parser("ingest", help="parse briefing files or folders into the archive")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.set_defaults(handler=_ingest)
+
+    issues = commands.add_parser("issues", help="list archived issues, newest first")
+    issues.add_argument("--json", action="store_true", help="machine-readable output")
+    issues.add_argument("--limit", type=int, default=100)
+    issues.set_defaults(handler=_issues)
+
+    show = commands.add_parser("show", help="show one parsed issue")
+    show.add_argument("key", type=issue_key, metavar="KEY|latest")
+    show.add_argument("--json", action="store_true", help="the full model as JSON")
+    show.set_defaults(handler=_show)
+
+
+async def _upgrade(args: argparse.Namespace, runtime: Runtime) -> int:
+    # open_runtime has already migrated; say where, so operators can check.
+    print(f"database at head: {runtime.engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+async def _ingest(args: argparse.Namespace, runtime: Runtime) -> int:
+    report = await ingest_documents(runtime, read_files(args.paths))
+    print_report(report)
+    return 1 if report.failed else 0
+
+
+def print_report(report: IngestReport) -> None:
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for failure in report.failures:
+        print(f"error: {failure}", file=sys.stderr)
+    print(report.summary())
+
+
+async def _issues(args: argparse.Namespace, runtime: Runtime) -> int:
+    async with runtime.sessions() as session:
+        summaries = await list_issues(session, runtime.series.slug, limit=args.limit)
+    if args.json:
+        print_json([summary_to_dict(s) for s in summaries])
+        return 0
+    if not summaries:
+        print("the archive is empty: run `briefbot ingest PATH`")
+    for s in summaries:
+        counts = ", ".join(f"{c.key} {c.entries}" for c in s.sections)
+        print(f"{s.key}  {s.entry_count:3d} entries  {state_of(s):9s}  {counts}")
+    return 0
+
+
+def state_of(summary: IssueSummary) -> str:
+    if summary.published_at is not None:
+        return "published"
+    return "held" if summary.held_at is not None else "draft"
+
+
+def summary_to_dict(summary: IssueSummary) -> dict[str, object]:
+    data = to_jsonable(summary)
+    data["state"] = state_of(summary)
+    return data
+
+
+async def _show(args: argparse.Namespace, runtime: Runtime) -> int:
+    async with runtime.sessions() as session:
+        if args.key is None:
+            issue = await latest_issue(session, runtime.series.slug)
+        else:
+            issue = await get_issue(session, runtime.series.slug, args.key)
+    if issue is None:
+        return fail(f"no issue {args.key or 'at all'} in the archive")
+    if args.json:
+        print_json(issue_to_dict(issue))
+    else:
+        print(describe(issue))
+    return 0
+
+
+def describe(issue: Issue) -> str:
+    lines = [f"{issue.title}  [{issue.key}]"]
+    if issue.tagline:
+        lines.append(issue.tagline)
+    for section in issue.sections:
+        lines.append(f"\n## {section.heading} ({section.key}, {len(section.entries)} entries)")
+        for entry in section.entries:
+            source = f" | {entry.source}" if entry.source else ""
+            lines.append(f"  {entry.position + 1}. {entry.title}{source}")
+            if entry.url:
+                lines.append(f"     {entry.url}")
+    for warning in issue.warnings:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)

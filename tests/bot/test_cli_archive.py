@@ -1,0 +1,134 @@
+"""`briefbot ingest / issues / show` end to end, in-process, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.conftest import SAMPLES_DIR
+
+
+@pytest.fixture
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys):  # type: ignore[no-untyped-def]
+    for name in list(os.environ):
+        if name.startswith("BRIEFBOT_") and name != "BRIEFBOT_REQUIRE_POSTGRES":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("BRIEFBOT_STORAGE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def sample_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "issues"
+    shutil.copytree(SAMPLES_DIR, folder)
+    return folder
+
+
+def test_ingest_is_idempotent_and_reports_counts(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = sample_copy(tmp_path)
+    count = len(list(folder.glob("*.md")))
+    code, out, _ = cli("ingest", str(folder))
+    assert code == 0
+    assert f"{count} added / 0 updated / 0 unchanged / 0 failed" in out
+    code, out, _ = cli("ingest", str(folder))
+    assert (code, out.strip()) == (0, f"0 added / 0 updated / {count} unchanged / 0 failed")
+
+
+def test_edited_summary_updates_and_show_reflects_it(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = sample_copy(tmp_path)
+    cli("ingest", str(folder))
+    target = sorted(folder.glob("*.md"))[-1]
+    text = target.read_text(encoding="utf-8")
+    assert "摘要：" in text
+    target.write_text(text.replace("摘要：", "摘要：EDITED-SUMMARY ", 1), encoding="utf-8")
+    code, out, _ = cli("ingest", str(folder))
+    assert code == 0 and "0 added / 1 updated /" in out
+    code, out, _ = cli("show", target.stem, "--json")
+    data = json.loads(out)
+    summaries = [e["summary"] for s in data["sections"] for e in s["entries"]]
+    assert any(s.startswith("EDITED-SUMMARY") for s in summaries)
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00binary", ":1:"),
+        ("---\nlayout: default\n---\n\n## 论文\n\n- [a | b](https://x)\n".encode(), "# title"),
+        ("# 嵌入式AI简报 (2020-01-01)\n\njust text, no sections\n".encode(), "section"),
+        ("---\nlayout: default\n\n# 嵌入式AI简报 (2020-01-01)\n".encode(), "front matter"),
+    ],
+)
+def test_malformed_file_fails_clearly_and_others_still_ingest(
+    cli, tmp_path: Path, content: bytes, needle: str
+) -> None:  # type: ignore[no-untyped-def]
+    folder = sample_copy(tmp_path)
+    bad = folder / "2099-01-01.md"
+    bad.write_bytes(content)
+    code, out, err = cli("ingest", str(folder))
+    assert code == 1
+    assert "1 failed" in out and "0 updated" in out
+    assert f"{bad}:" in err and needle.lower() in err.lower()
+    code, out, _ = cli("issues", "--json")
+    keys = [item["key"] for item in json.loads(out)]
+    assert "2099-01-01" not in keys and len(keys) == len(list(SAMPLES_DIR.glob("*.md")))
+
+
+def test_recoverable_defects_are_warnings_in_ingest_and_show(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "2030-05-01.md"
+    path.write_text(
+        "# 嵌入式AI简报 (2030-05-01)\n\n## 论文\n\n"
+        "- [Unclosed title | 机器之心(https://example.com/a)\n摘要：还在。\n"
+        "- [Empty link | 量子位]()\n\n## 开源项目\n\n",
+        encoding="utf-8",
+    )
+    code, out, err = cli("ingest", str(path))
+    assert code == 0 and "1 added" in out
+    assert "warning:" in err and str(path) in err
+    code, out, _ = cli("show", "2030-05-01", "--json")
+    data = json.loads(out)
+    assert data["warnings"], "show --json must carry the parse warnings"
+    assert {w["line"] for w in data["warnings"]} >= {5, 7}
+    papers = data["sections"][0]["entries"]
+    assert len(papers) == 2 and "Unclosed title" in papers[0]["title"]
+
+
+def test_issues_lists_newest_first_and_show_latest(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("ingest", str(sample_copy(tmp_path)))
+    code, out, _ = cli("issues", "--json")
+    items = json.loads(out)
+    keys = [item["key"] for item in items]
+    assert keys == sorted(keys, reverse=True)
+    assert all(item["entry_count"] > 0 and item["state"] == "draft" for item in items)
+    code, out, _ = cli("show", "latest", "--json")
+    assert code == 0 and json.loads(out)["key"] == keys[0]
+    code, out, _ = cli("show", "latest")
+    assert code == 0 and keys[0] in out and "## " in out
+
+
+def test_show_unknown_key_and_bad_key(cli) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = cli("show", "2001-01-01")
+    assert code == 1 and "2001-01-01" in err
+    with pytest.raises(SystemExit) as exc:
+        cli("show", "yesterday")
+    assert exc.value.code == 2
+
+
+@pytest.mark.corpus
+def test_whole_corpus_ingests_then_is_unchanged(cli, corpus_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = cli("ingest", str(corpus_dir))
+    assert code == 0, err
+    assert "34 added / 0 updated / 0 unchanged / 0 failed" in out
+    code, out, _ = cli("ingest", str(corpus_dir))
+    assert "0 added / 0 updated / 34 unchanged / 0 failed" in out
