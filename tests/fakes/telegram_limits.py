@@ -1,0 +1,142 @@
+"""Flood control (429 with retry_after) and injected faults for the fake Bot API."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tests.fakes.telegram_chats import ChatInfo
+from tests.fakes.telegram_errors import too_many_requests
+
+Clock = Callable[[], float]
+FaultKind = Literal["500", "429", "hang"]
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Telegram's published limits; `None` switches one off.
+
+    Defaults: 30 messages/s overall, 1 message/s per private chat (short bursts allowed),
+    20 messages/minute per group, supergroup or channel.
+    """
+
+    global_per_second: float | None = 30.0
+    global_burst: int = 30
+    private_per_second: float | None = 1.0
+    private_burst: int = 3
+    group_per_minute: float | None = 20.0
+    group_burst: int = 5
+    methods: frozenset[str] = frozenset({"sendmessage"})
+
+    @classmethod
+    def off(cls) -> RateLimits:
+        return cls(global_per_second=None, private_per_second=None, group_per_minute=None)
+
+
+@dataclass
+class TokenBucket:
+    rate: float  # tokens per second
+    capacity: float
+    tokens: float
+    updated: float
+
+    def wait_needed(self, now: float) -> float:
+        """Seconds until a token is free (0 when one is free now)."""
+        self._refill(now)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        self.tokens -= 1
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+
+
+class RateLimiter:
+    """Refuses a send with 429 when the global or the chat's bucket is empty.
+
+    A refused send consumes nothing, as with Telegram.
+    """
+
+    def __init__(self, limits: RateLimits, clock: Clock = time.monotonic) -> None:
+        self.limits = limits
+        self.clock = clock
+        self._global: TokenBucket | None = None
+        self._chats: dict[int, TokenBucket] = {}
+
+    def check(self, method: str, chat: ChatInfo) -> None:
+        if method.lower() not in self.limits.methods:
+            return
+        now = self.clock()
+        buckets = [b for b in (self._global_bucket(now), self._chat_bucket(chat, now)) if b]
+        wait = max((bucket.wait_needed(now) for bucket in buckets), default=0.0)
+        if wait > 0:
+            raise too_many_requests(wait)
+        for bucket in buckets:
+            bucket.take(now)
+
+    def _global_bucket(self, now: float) -> TokenBucket | None:
+        rate = self.limits.global_per_second
+        if rate is None:
+            return None
+        if self._global is None:
+            burst = self.limits.global_burst
+            self._global = TokenBucket(rate, burst, burst, now)
+        return self._global
+
+    def _chat_bucket(self, chat: ChatInfo, now: float) -> TokenBucket | None:
+        if chat.type == "private":
+            rate, burst = self.limits.private_per_second, self.limits.private_burst
+        else:
+            per_minute, burst = self.limits.group_per_minute, self.limits.group_burst
+            rate = per_minute / 60 if per_minute is not None else None
+        if rate is None:
+            return None
+        if chat.id not in self._chats:
+            self._chats[chat.id] = TokenBucket(rate, burst, burst, now)
+        return self._chats[chat.id]
+
+
+@dataclass
+class Fault:
+    """The next `times` calls to `method` (for `chat_id`, if given) misbehave."""
+
+    method: str
+    kind: FaultKind
+    times: int = 1
+    chat_id: int | str | None = None
+    retry_after: int = 1
+    hang_seconds: float = 30.0
+    # A hung call that goes on to succeed: the client timed out, Telegram still delivered.
+    then_process: bool = False
+    hits: int = field(default=0, init=False)
+
+    def matches(self, method: str, chat_id: str | None) -> bool:
+        if self.method.lower() != method.lower() or self.hits >= self.times:
+            return False
+        return self.chat_id is None or str(self.chat_id) == (chat_id or "")
+
+
+class FaultInjector:
+    def __init__(self) -> None:
+        self.faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> Fault:
+        if fault.kind not in ("500", "429", "hang"):
+            raise ValueError(f"unknown fault kind {fault.kind!r}")
+        self.faults.append(fault)
+        return fault
+
+    def take(self, method: str, chat_id: str | None) -> Fault | None:
+        for fault in self.faults:
+            if fault.matches(method, chat_id):
+                fault.hits += 1
+                return fault
+        return None
+
+    def clear(self) -> None:
+        self.faults.clear()
