@@ -6,16 +6,23 @@ Lifecycle: `create_deliveries` (pending) → `claim_batch` (sending) → `record
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, Table, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage._dialect import insert
-from storage.models import DELIVERY_STATUSES, DeliveryRow, RenderingRow, SubscriberRow
+from storage.models import (
+    DELIVERY_STATUSES,
+    DeliveryRow,
+    IssueRow,
+    RenderingRow,
+    SeriesRow,
+    SubscriberRow,
+)
 
 INSERT_CHUNK = 500  # rows per INSERT statement, well below SQLite's bound-parameter limit
 
@@ -173,19 +180,29 @@ async def claim_batch(
     One UPDATE … WHERE status = 'pending' does the claim, so concurrent workers never
     get the same row (on PostgreSQL, locked rows are skipped rather than waited for).
     """
-    pending = (
+    pending = _pending_ids(limit)
+    if platform is not None:
+        pending = pending.where(DeliveryRow.platform == platform)
+    return await _claim(session, pending, now or _utcnow())
+
+
+def _pending_ids(limit: int) -> Select[tuple[int]]:
+    return (
         select(DeliveryRow.id)
         .where(DeliveryRow.status == "pending")
         .order_by(DeliveryRow.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    if platform is not None:
-        pending = pending.where(DeliveryRow.platform == platform)
+
+
+async def _claim(
+    session: AsyncSession, pending: Select[tuple[int]], now: datetime
+) -> list[ClaimedDelivery]:
     claimed = await session.scalars(
         update(DeliveryRow)
         .where(DeliveryRow.id.in_(pending.scalar_subquery()), DeliveryRow.status == "pending")
-        .values(status="sending", attempts=DeliveryRow.attempts + 1, updated_at=now or _utcnow())
+        .values(status="sending", attempts=DeliveryRow.attempts + 1, updated_at=now)
         .returning(DeliveryRow.id),
         execution_options={"synchronize_session": False},
     )
@@ -256,3 +273,252 @@ async def status_counts(session: AsyncSession, issue_id: int) -> dict[str, dict[
     for platform, status, count in result:
         counts.setdefault(platform, dict.fromkeys(DELIVERY_STATUSES, 0))[status] = count
     return counts
+
+
+# --- the delivery engine's checkpoint protocol ------------------------------------------
+#
+# A claim increments `attempts`, so (id, attempts) names one claim: checkpoints written
+# under an older claim (a process presumed dead whose rows were re-claimed) change nothing.
+
+PARAM_CHUNK = 500  # ids per IN (...) list
+INACTIVE_REASON = "subscriber inactive"
+
+
+class Checkpoint(NamedTuple):
+    """Progress made under the claim that returned `attempts`."""
+
+    progress: Progress
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformProgress:
+    """One platform's deliveries of an issue, for status displays."""
+
+    platform: str
+    counts: dict[str, int]  # every status, 0 when none
+    messages_sent: int  # over all deliveries, whatever their status
+    messages_total: int
+    messages_left: int  # still to send by pending / sending deliveries
+    recent_messages: int  # messages of deliveries completed since `since`
+    last_sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssueDeliveries:
+    issue_id: int
+    key: date
+    unfinished: int  # pending + sending
+
+
+async def claim_for_sending(
+    session: AsyncSession,
+    limit: int,
+    now: datetime | None = None,
+    *,
+    platforms: Collection[str] | None = None,
+    exclude_issues: Collection[int] = (),
+) -> list[ClaimedDelivery]:
+    """`claim_batch` restricted to `platforms` and skipping `exclude_issues` (paused).
+
+    Claimed rows whose subscriber is no longer active are dropped at once (status
+    'dropped', last_error INACTIVE_REASON) instead of being returned.
+    """
+    if platforms is not None and not platforms:
+        return []
+    now = now or _utcnow()
+    pending = _pending_ids(limit)
+    if platforms is not None:
+        pending = pending.where(DeliveryRow.platform.in_(sorted(platforms)))
+    if exclude_issues:
+        pending = pending.where(DeliveryRow.issue_id.not_in(sorted(exclude_issues)))
+    claimed = await _claim(session, pending, now)
+    if not claimed:
+        return []
+    inactive = set(
+        await session.scalars(
+            select(DeliveryRow.id)
+            .join(SubscriberRow, SubscriberRow.id == DeliveryRow.subscriber_id)
+            .where(DeliveryRow.id.in_([c.id for c in claimed]), SubscriberRow.active.is_(False))
+        )
+    )
+    if inactive:
+        await session.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.id.in_(sorted(inactive)))
+            .values(status="dropped", last_error=INACTIVE_REASON, updated_at=now),
+            execution_options={"synchronize_session": False},
+        )
+    return [c for c in claimed if c.id not in inactive]
+
+
+def _deliveries_table() -> Table:
+    table = DeliveryRow.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+async def record_claimed_progress(
+    session: AsyncSession, checkpoints: Sequence[Checkpoint], now: datetime | None = None
+) -> set[int]:
+    """Write checkpoints in one executemany UPDATE, each only while its claim still holds.
+
+    Returns the ids whose claim was lost (re-claimed by another process, or deleted);
+    those rows are left untouched.
+    """
+    if not checkpoints:
+        return set()
+    now = now or _utcnow()
+    rows = []
+    for progress, attempts in checkpoints:
+        if progress.status not in DELIVERY_STATUSES:
+            raise ValueError(f"unknown delivery status {progress.status!r}")
+        rows.append(
+            {
+                "b_id": progress.delivery_id,
+                "b_attempts": attempts,
+                "b_sent": progress.messages_sent,
+                "b_status": progress.status,
+                "b_error": progress.last_error,
+                "b_now": now,
+                "b_sent_at": now if progress.status == "sent" else None,
+            }
+        )
+    table = _deliveries_table()
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.attempts == bindparam("b_attempts"))
+        .values(
+            messages_sent=bindparam("b_sent"),
+            status=bindparam("b_status"),
+            last_error=bindparam("b_error"),
+            updated_at=bindparam("b_now"),
+            sent_at=bindparam("b_sent_at"),
+        )
+    )
+    result = await session.execute(statement, rows)
+    if getattr(result, "rowcount", -1) == len(rows):
+        return set()
+    return await _lost_claims(session, {(c.progress.delivery_id, c.attempts) for c in checkpoints})
+
+
+async def _lost_claims(session: AsyncSession, claims: set[tuple[int, int]]) -> set[int]:
+    ids = sorted(id_ for id_, _ in claims)
+    current: set[tuple[int, int]] = set()
+    for start in range(0, len(ids), PARAM_CHUNK):
+        result = await session.execute(
+            select(DeliveryRow.id, DeliveryRow.attempts).where(
+                DeliveryRow.id.in_(ids[start : start + PARAM_CHUNK])
+            )
+        )
+        current.update((id_, attempts) for id_, attempts in result)
+    return {id_ for id_, attempts in claims if (id_, attempts) not in current}
+
+
+async def touch_claimed(
+    session: AsyncSession, delivery_ids: Iterable[int], now: datetime | None = None
+) -> int:
+    """Heartbeat: renew `updated_at` of deliveries still sending, so `requeue_stale`
+    elsewhere leaves them alone."""
+    now = now or _utcnow()
+    ids = sorted(set(delivery_ids))
+    touched = 0
+    for start in range(0, len(ids), PARAM_CHUNK):
+        result = await session.execute(
+            update(DeliveryRow)
+            .where(
+                DeliveryRow.id.in_(ids[start : start + PARAM_CHUNK]),
+                DeliveryRow.status == "sending",
+            )
+            .values(updated_at=now),
+            execution_options={"synchronize_session": False},
+        )
+        touched += int(getattr(result, "rowcount", 0))
+    return touched
+
+
+async def drop_pending_of_subscriber(
+    session: AsyncSession, subscriber_id: int, reason: str, now: datetime | None = None
+) -> int:
+    """Drop every pending delivery of a subscriber that became unreachable."""
+    result = await session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.subscriber_id == subscriber_id, DeliveryRow.status == "pending")
+        .values(status="dropped", last_error=reason, updated_at=now or _utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+async def delivery_progress(
+    session: AsyncSession, issue_id: int, since: datetime
+) -> list[PlatformProgress]:
+    """Per platform of the issue: status counts, message totals and recent throughput."""
+    unfinished = DeliveryRow.status.in_(("pending", "sending"))
+    recent = (DeliveryRow.status == "sent") & (DeliveryRow.sent_at >= since)
+    result = await session.execute(
+        select(
+            DeliveryRow.platform,
+            DeliveryRow.status,
+            func.count(),
+            func.coalesce(func.sum(DeliveryRow.messages_sent), 0),
+            func.coalesce(func.sum(DeliveryRow.messages_total), 0),
+            func.coalesce(
+                func.sum(
+                    case(
+                        (unfinished, DeliveryRow.messages_total - DeliveryRow.messages_sent),
+                        else_=0,
+                    )
+                ),
+                0,
+            ),
+            func.coalesce(func.sum(case((recent, DeliveryRow.messages_total), else_=0)), 0),
+            func.max(DeliveryRow.sent_at),
+        )
+        .where(DeliveryRow.issue_id == issue_id)
+        .group_by(DeliveryRow.platform, DeliveryRow.status)
+    )
+    merged: dict[str, dict[str, Any]] = {}
+    for platform, status, count, sent, total, left, recent_total, last in result:
+        entry = merged.setdefault(
+            platform,
+            {"counts": dict.fromkeys(DELIVERY_STATUSES, 0), "sums": [0, 0, 0, 0], "last": None},
+        )
+        entry["counts"][status] = count
+        for i, value in enumerate((sent, total, left, recent_total)):
+            entry["sums"][i] += int(value)
+        if last is not None and (entry["last"] is None or last > entry["last"]):
+            entry["last"] = last
+    return [
+        PlatformProgress(platform, e["counts"], *e["sums"], _aware(e["last"]))
+        for platform, e in sorted(merged.items())
+    ]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # max() over a column loses the UTCDateTime type decorator on SQLite.
+    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
+        return value
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)
+
+
+async def issues_with_deliveries(
+    session: AsyncSession, series_slug: str | None = None, limit: int = 20
+) -> list[IssueDeliveries]:
+    """Issues that have deliveries, newest key first, with their unfinished count."""
+    unfinished = case((DeliveryRow.status.in_(("pending", "sending")), 1), else_=0)
+    query = (
+        select(IssueRow.id, IssueRow.key, func.sum(unfinished))
+        .join(DeliveryRow, DeliveryRow.issue_id == IssueRow.id)
+        .group_by(IssueRow.id, IssueRow.key)
+        .order_by(IssueRow.key.desc())
+        .limit(limit)
+    )
+    if series_slug is not None:
+        query = query.join(SeriesRow, SeriesRow.id == IssueRow.series_id).where(
+            SeriesRow.slug == series_slug
+        )
+    result = await session.execute(query)
+    return [IssueDeliveries(id_, key, int(count or 0)) for id_, key, count in result]

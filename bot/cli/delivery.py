@@ -1,0 +1,84 @@
+"""Delivery sub-commands: `status [KEY] [--watch] [--json]`, `resume KEY`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from datetime import UTC, date, datetime
+
+from bot.cli.base import Subparsers, fail, issue_key, print_json
+from bot.delivery.pauses import resume_issue
+from bot.delivery.status import IssueStatus, RateMeter, issue_statuses, render, to_json
+from bot.runtime import Runtime
+from storage.deliveries import issues_with_deliveries
+from storage.issues import find_issue_id
+
+CLEAR_SCREEN = "\x1b[H\x1b[2J"
+
+
+def register(commands: Subparsers) -> None:
+    status = commands.add_parser(
+        "status",
+        help="delivery progress per issue and platform",
+        description="Sent / pending / failed / dropped deliveries, rate and ETA. Without KEY: "
+        "every issue still delivering, and the newest one.",
+    )
+    status.add_argument("key", nargs="?", type=issue_key, default=None, metavar="KEY|latest")
+    status.add_argument(
+        "--watch", action="store_true", help="redraw every second until done (Ctrl-C stops)"
+    )
+    status.add_argument(
+        "--json", action="store_true", help="machine-readable (JSON lines with --watch)"
+    )
+    status.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)
+    status.set_defaults(handler=_status)
+
+    resume = commands.add_parser(
+        "resume", help="resume delivering an issue paused after an error burst"
+    )
+    resume.add_argument("key", type=issue_key, metavar="KEY|latest")
+    resume.set_defaults(handler=_resume)
+
+
+async def _status(args: argparse.Namespace, runtime: Runtime) -> int:
+    meter = RateMeter() if args.watch else None
+    while True:
+        async with runtime.sessions() as session:
+            statuses = await issue_statuses(
+                session, runtime.series.slug, args.key, datetime.now(UTC), meter, time.monotonic()
+            )
+        if statuses is None:
+            return fail(f"no issue {args.key} in the archive")
+        show(statuses, as_json=args.json, watch=args.watch)
+        if not args.watch or all(s.done for s in statuses):
+            return 0
+        await asyncio.sleep(args.interval)
+
+
+def show(statuses: list[IssueStatus], *, as_json: bool, watch: bool) -> None:
+    if as_json and watch:
+        print(json.dumps(to_json(statuses), ensure_ascii=False), flush=True)
+    elif as_json:
+        print_json(to_json(statuses))
+    elif watch and sys.stdout.isatty():
+        sys.stdout.write(CLEAR_SCREEN + render(statuses) + "\n")
+        sys.stdout.flush()
+    else:
+        print(render(statuses) + ("\n" if watch else ""), flush=True)
+
+
+async def _resume(args: argparse.Namespace, runtime: Runtime) -> int:
+    async with runtime.sessions.begin() as session:
+        key: date | None = args.key
+        if key is None:
+            newest = await issues_with_deliveries(session, runtime.series.slug, limit=1)
+            key = newest[0].key if newest else None
+        issue_id = None if key is None else await find_issue_id(session, runtime.series.slug, key)
+        if issue_id is None:
+            return fail(f"no issue {args.key or 'with deliveries'} in the archive")
+        resumed = await resume_issue(session, issue_id, datetime.now(UTC))
+    print(f"{key}: delivery resumed" if resumed else f"{key}: delivery was not paused")
+    return 0

@@ -1,0 +1,245 @@
+"""One claimed delivery, sent in order under the error policy.
+
+Per message: chat bucket -> a sending slot -> flood pause -> global bucket -> send ->
+checkpoint acknowledged by the writer -> slot freed. Outcomes: flood control pauses
+the platform and retries the same message; a gone chat deactivates the subscriber and
+drops the rest; a migrated chat is followed; transient errors back off exponentially
+(outside any slot, so other chats go on) up to `max_attempts`; a refused message fails
+the delivery. Too many errors within a window pause the issue and alert admins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aiolimiter import AsyncLimiter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import DeliverySettings
+from bot.delivery import pauses
+from bot.delivery.jobs import Job
+from bot.delivery.ratelimit import Gate, Sleep
+from bot.delivery.report import DrainReport
+from bot.delivery.types import (
+    ChatGone,
+    ChatMigrated,
+    DeliveryAlert,
+    Notifier,
+    RetryAfter,
+    Sender,
+    SendError,
+    Transient,
+)
+from bot.delivery.writer import ClaimLost, CommitQueue
+from storage import deliveries as store
+from storage import subscribers
+from storage.deliveries import Progress
+from storage.issues import get_summary
+
+log = logging.getLogger(__name__)
+MAX_MIGRATIONS = 3  # per delivery: a chat bouncing between ids is a failure
+
+
+@dataclass(slots=True)
+class Lane:
+    """A platform: its sender, limits and sending slots (`workers` of them)."""
+
+    sender: Sender
+    gate: Gate
+    slots: asyncio.Semaphore
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    settings: DeliverySettings
+    backoff_base: float
+    backoff_max: float
+    error_window: float
+
+    def backoff(self, failures: int) -> float:
+        return min(self.backoff_max, self.backoff_base * 2 ** (failures - 1))
+
+
+@dataclass
+class Courier:
+    lanes: dict[str, Lane]
+    policy: Policy
+    writer: CommitQueue
+    report: DrainReport
+    errors: pauses.ErrorBurst
+    sleep: Sleep
+    wall: Callable[[], datetime]
+    notifier: Notifier | None = None
+    paused: set[int] = field(default_factory=set)  # issues not to send now
+    tripped: set[int] = field(default_factory=set)  # paused here, not saved yet
+    gone: dict[int, str] = field(default_factory=dict)  # subscribers deactivated: why
+    stopping: bool = False
+    side_tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def deliver(self, job: Job, messages_found: bool = True) -> None:
+        """Send what is left of the job; raises ClaimLost, or a database error."""
+        lane = self.lanes[job.platform]
+        kind = lane.sender.chat_kind(job.chat_id)
+        async with lane.gate.chats.hold(job.subscriber_id, kind) as chat_bucket:
+            if not messages_found:
+                await self._finish(job, "failed", "rendering missing")
+            elif job.subscriber_id in self.gone:  # another delivery found the chat gone
+                await self._drop(job, self.gone[job.subscriber_id], deactivate=False)
+            elif job.done:  # resumed after its last message was already recorded
+                await self._complete(job)
+            else:
+                await self._send_all(job, lane, chat_bucket)
+
+    async def _send_all(self, job: Job, lane: Lane, chat_bucket: AsyncLimiter | None) -> None:
+        failures = migrations = 0
+        while not job.done:
+            if self.stopping or job.issue_id in self.paused:
+                await self.release(job)
+                return
+            if chat_bucket is not None:
+                await chat_bucket.acquire()
+            error = await self._send_one(job, lane)
+            if error is None:
+                failures = 0
+            elif isinstance(error, RetryAfter):  # the pause is set: retry the same message
+                self.report.rate_limited += 1
+            elif isinstance(error, ChatMigrated) and migrations < MAX_MIGRATIONS:
+                migrations += 1
+                if not await self._migrate(job, error.new_chat_id):
+                    return
+            elif isinstance(error, ChatGone):
+                await self._drop(job, str(error) or type(error).__name__)
+                return
+            elif isinstance(error, Transient) and failures + 1 < self.policy.settings.max_attempts:
+                failures += 1
+                self._note_error(job, error)
+                self.report.retries += 1
+                await self.sleep(self.policy.backoff(failures))
+            else:  # Permanent, retries exhausted, or migrating in circles
+                self._note_error(job, error)
+                await self._finish(job, "failed", str(error) or type(error).__name__)
+                return
+        self.report.deliveries_sent += 1
+
+    async def _send_one(self, job: Job, lane: Lane) -> SendError | None:
+        """One attempt at the job's next message; holds a slot until it is recorded."""
+        async with lane.slots:
+            await lane.gate.ready()
+            job.busy = True
+            try:
+                try:
+                    await lane.sender.send(job.chat_id, job.messages[job.sent])
+                except RetryAfter as exc:  # pause everyone before anyone else gets a turn
+                    lane.gate.pause.extend(exc.seconds + self.policy.settings.retry_margin_seconds)
+                    return exc
+                except SendError as exc:
+                    return exc
+                except Exception as exc:  # an unclassified failure is retried, not fatal
+                    log.warning("sender %s raised %r", job.platform, exc)
+                    return Transient(f"{type(exc).__name__}: {exc}")
+                job.sent += 1
+                self.report.messages_sent += 1
+                status = "sent" if job.done else "sending"
+                await self.writer.checkpoint(Progress(job.id, job.sent, status), job.attempts)
+                return None
+            finally:
+                job.busy = False
+
+    async def _complete(self, job: Job) -> None:
+        job.busy = True
+        await self.writer.checkpoint(Progress(job.id, job.sent, "sent"), job.attempts)
+        self.report.deliveries_sent += 1
+
+    async def release(self, job: Job, *, quiet: bool = False) -> None:
+        """Back to pending at the exact checkpoint (paused issue, engine stopping)."""
+        try:
+            await self.writer.checkpoint(Progress(job.id, job.sent, "pending"), job.attempts)
+            self.report.deliveries_released += 1
+        except Exception:
+            if not quiet:
+                raise
+            log.warning("could not release delivery %d; it will be requeued", job.id)
+
+    async def _finish(self, job: Job, status: str, error: str) -> None:
+        job.busy = True
+        await self.writer.checkpoint(Progress(job.id, job.sent, status, error), job.attempts)
+        self.report.deliveries_failed += 1
+
+    async def _drop(self, job: Job, reason: str, *, deactivate: bool = True) -> None:
+        """The chat is gone: deactivate the subscriber and drop all it still had pending."""
+        job.busy = True
+        now = self.wall()
+        progress = store.Checkpoint(Progress(job.id, job.sent, "dropped", reason), job.attempts)
+
+        async def op(session: AsyncSession) -> set[int]:
+            if deactivate:
+                await subscribers.deactivate(session, job.subscriber_id, reason, now)
+                others = await store.drop_pending_of_subscriber(
+                    session, job.subscriber_id, reason, now
+                )
+                self.report.deliveries_dropped += others
+            return await store.record_claimed_progress(session, [progress], now)
+
+        self.gone[job.subscriber_id] = reason
+        if job.id in await self.writer.call(op):
+            raise ClaimLost(f"delivery {job.id} was claimed elsewhere")
+        self.report.deliveries_dropped += 1
+        log.info("%s chat %s gone (%s): subscriber deactivated", job.platform, job.chat_id, reason)
+
+    async def _migrate(self, job: Job, new_chat_id: str) -> bool:
+        """Follow the chat to its new id; False when the subscriber vanished meanwhile."""
+        old, platform = job.chat_id, job.platform
+
+        async def op(session: AsyncSession) -> bool:
+            return await subscribers.update_chat_id(session, platform, old, new_chat_id)
+
+        found = await self.writer.call(op)
+        self.report.migrated += 1
+        log.info("%s chat %s migrated to %s", platform, old, new_chat_id)
+        job.chat_id = new_chat_id
+        return found
+
+    def _note_error(self, job: Job, error: SendError) -> None:
+        count = self.errors.record(job.issue_id)
+        if count is not None and job.issue_id not in self.paused:
+            self.paused.add(job.issue_id)
+            self.tripped.add(job.issue_id)
+            self.report.paused_issues.append(job.issue_id)
+            task = asyncio.create_task(self._pause_issue(job, count, error))
+            self.side_tasks.add(task)
+            task.add_done_callback(self.side_tasks.discard)
+
+    async def _pause_issue(self, job: Job, count: int, error: SendError) -> None:
+        window = self.policy.error_window
+
+        async def op(session: AsyncSession) -> str:
+            summary = await get_summary(session, job.issue_id)
+            name = str(summary.key) if summary else f"#{job.issue_id}"
+            text = (
+                f"Delivery of issue {name} paused: {count} send errors within {window:.0f}s "
+                f"(last on {job.platform}: {error}). Unsent deliveries are kept; resume with "
+                f"`briefbot resume {name}` once the cause is fixed."
+            )
+            await pauses.pause_issue(session, job.issue_id, text, self.wall())
+            return text
+
+        text = f"Delivery of issue #{job.issue_id} paused: {count} send errors ({error})"
+        try:
+            text = await self.writer.call(op)
+            self.tripped.discard(job.issue_id)  # saved: an admin's resume now counts
+        finally:
+            log.error("%s", text)
+            if self.notifier is not None:
+                alert = DeliveryAlert(text, job.issue_id, job.platform, count)
+                await _quietly(self.notifier.alert(alert))
+
+
+async def _quietly(awaitable: Awaitable[None]) -> None:
+    try:
+        await awaitable
+    except Exception:
+        log.exception("delivery alert failed")

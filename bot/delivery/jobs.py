@@ -1,0 +1,70 @@
+"""One claimed delivery in memory, and the cache of the messages it shares with others."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.deliveries import ClaimedDelivery, load_renderings
+
+Message = Mapping[str, Any]
+
+
+@dataclass(slots=True)
+class Job:
+    id: int
+    issue_id: int
+    subscriber_id: int
+    platform: str
+    chat_id: str
+    attempts: int  # the claim's fencing token
+    messages: Sequence[Message]
+    sent: int  # index of the next message; the persisted checkpoint once acknowledged
+    busy: bool = False  # a send or a final write is under way: let it finish
+
+    @classmethod
+    def from_claim(cls, claim: ClaimedDelivery, messages: Sequence[Message]) -> Job:
+        return cls(
+            id=claim.id,
+            issue_id=claim.issue_id,
+            subscriber_id=claim.subscriber_id,
+            platform=claim.platform,
+            chat_id=claim.chat_id,
+            attempts=claim.attempts,
+            messages=messages,
+            sent=min(claim.messages_sent, len(messages)),
+        )
+
+    @property
+    def done(self) -> bool:
+        return self.sent >= len(self.messages)
+
+
+class RenderingCache:
+    """Messages by rendering id, least recently used evicted; shared by many jobs."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], size: int) -> None:
+        self._sessions = sessions
+        self._size = size
+        self._cache: OrderedDict[int, Sequence[Message]] = OrderedDict()
+
+    async def messages_for(self, claims: Iterable[ClaimedDelivery]) -> dict[int, Sequence[Message]]:
+        wanted = {c.rendering_id for c in claims}
+        missing = wanted.difference(self._cache)
+        if missing:
+            async with self._sessions() as session:
+                loaded = await load_renderings(session, missing)
+            for rendering_id, messages in loaded.items():
+                self._cache[rendering_id] = tuple(messages)
+        found = {}
+        for rendering_id in wanted:
+            if rendering_id in self._cache:
+                self._cache.move_to_end(rendering_id)
+                found[rendering_id] = self._cache[rendering_id]
+        while len(self._cache) > max(self._size, len(wanted)):
+            self._cache.popitem(last=False)
+        return found

@@ -1,0 +1,1 @@
+"""Platform senders implementing `bot.delivery.types.Sender`."""

@@ -1,0 +1,149 @@
+"""WeCom sender: application markdown messages to members, and group-robot webhooks.
+
+Chat ids: a member's userid, or `robot:<id>` for a configured group robot (see
+bot/platforms/wechat_work_robots.py). Limits are taken before sending, because WeCom
+drops messages beyond 30 a minute / 1000 an hour per member silently, and answers a
+robot's 21st message in a minute with 45009. `send_batch` sends one message to up to
+1000 members in one call (the batched app push uses it); `send` is the per-chat contract.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bot.delivery.senders.wechat_errors import classify, classify_exception
+from bot.delivery.senders.wechat_limits import Clock, Sleep, SlidingLimiter
+from bot.delivery.types import ChatGone, Permanent, Transient
+from bot.platforms.wechat_api import WechatApi
+from bot.wechat_clients import WeComAppClient
+
+log = logging.getLogger(__name__)
+
+ROBOT_PREFIX = "robot:"
+MAX_TOUSER = 1000
+APP_MAX_BYTES = 2048
+ROBOT_MAX_BYTES = 4096
+DUPLICATE_CHECK_SECONDS = 1800  # WeCom drops an identical message to a member within this
+
+
+@dataclass(frozen=True, slots=True)
+class WecomLimits:
+    member_per_minute: int = 30
+    member_per_hour: int = 1000
+    robot_per_minute: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    delivered: tuple[str, ...]
+    invalid: tuple[str, ...]  # not (or no longer) members the app can reach
+
+
+def is_robot(chat_id: str) -> bool:
+    return chat_id.startswith(ROBOT_PREFIX)
+
+
+class WecomSender:
+    platform = "wecom"
+
+    def __init__(
+        self,
+        api: WechatApi[WeComAppClient] | None,
+        agent_id: int | None,
+        robots: Mapping[str, str],
+        base_url: str,
+        http: aiohttp.ClientSession,
+        *,
+        limits: WecomLimits | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        """`robots`: robot chat id -> webhook key."""
+        self._api = api
+        self._agent_id = agent_id
+        self._robots = dict(robots)
+        self._base_url = base_url.rstrip("/")
+        self._http = http
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        limits = limits or WecomLimits()
+        timing: dict[str, Any] = {}
+        if clock is not None:
+            timing["clock"] = clock
+        if sleep is not None:
+            timing["sleep"] = sleep
+        self.members = SlidingLimiter(
+            [(limits.member_per_minute, 60), (limits.member_per_hour, 3600)], **timing
+        )
+        self.robots = SlidingLimiter([(limits.robot_per_minute, 60)], **timing)
+
+    def chat_kind(self, chat_id: str) -> str:
+        return "group" if is_robot(chat_id) else "user"
+
+    async def send(self, chat_id: str, message: Mapping[str, Any]) -> None:
+        if is_robot(chat_id):
+            await self.send_robot(chat_id, str(message["text"]))
+            return
+        result = await self.send_batch([chat_id], message)
+        if chat_id in result.invalid:
+            raise ChatGone(f"{chat_id} is not reachable by the app")
+
+    # --- application messages ---------------------------------------------------------
+
+    async def send_batch(self, userids: Sequence[str], message: Mapping[str, Any]) -> BatchResult:
+        """One markdown message to up to 1000 members, within every member's limits."""
+        if self._api is None or self._agent_id is None:
+            raise Permanent("WeCom application not configured")
+        if not 0 < len(userids) <= MAX_TOUSER:
+            raise ValueError(f"{len(userids)} recipients; WeCom takes 1 to {MAX_TOUSER}")
+        text = str(message["text"])
+        if len(text.encode("utf-8")) > APP_MAX_BYTES:
+            raise Permanent(f"markdown over {APP_MAX_BYTES} bytes")
+        await self.members.acquire(list(userids))
+        body = {
+            "msgtype": "markdown",
+            "markdown": {"content": text},
+            "enable_duplicate_check": 1,
+            "duplicate_check_interval": DUPLICATE_CHECK_SECONDS,
+        }
+        agent_id = self._agent_id
+        try:
+            answer = await self._api.call(
+                lambda client: client.message.send(agent_id, list(userids), msg=body)
+            )
+        except Exception as exc:
+            raise classify_exception(exc) from exc
+        invalid = tuple(u for u in str(answer.get("invaliduser") or "").split("|") if u)
+        delivered = tuple(u for u in userids if u not in set(invalid))
+        return BatchResult(delivered, invalid)
+
+    # --- group robots -----------------------------------------------------------------
+
+    async def send_robot(self, chat_id: str, text: str) -> None:
+        key = self._robots.get(chat_id)
+        if key is None:
+            raise ChatGone(f"{chat_id} is no longer configured")
+        if len(text.encode("utf-8")) > ROBOT_MAX_BYTES:
+            raise Permanent(f"markdown over {ROBOT_MAX_BYTES} bytes")
+        await self.robots.acquire([chat_id])
+        url = f"{self._base_url}/cgi-bin/webhook/send"
+        body = {"msgtype": "markdown", "markdown": {"content": text}}
+        try:
+            async with self._http.post(
+                url, params={"key": key}, json=body, timeout=self._timeout
+            ) as response:
+                if response.status >= 500:
+                    raise Transient(f"HTTP {response.status}")
+                if response.status >= 400:
+                    raise Permanent(f"HTTP {response.status}")
+                answer = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise Transient(f"{type(exc).__name__}: {exc}") from exc
+        errcode = int(answer.get("errcode", 0)) if isinstance(answer, dict) else -1
+        if errcode != 0:
+            raise classify(errcode, str(answer.get("errmsg", "")))

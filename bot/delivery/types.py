@@ -1,0 +1,81 @@
+"""The contract between the delivery engine and platform senders.
+
+A sender sends ONE stored message to ONE chat and classifies every failure into
+one of the errors below, so the engine's policy (retry, pause, deactivate) is
+platform-neutral. Anything else a sender raises is treated like `Transient`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class SendError(Exception):
+    """Base of classified send failures; `str()` is stored as the delivery's last error."""
+
+
+class RetryAfter(SendError):
+    """Flood control: every sender of the platform pauses `seconds`, then retries."""
+
+    def __init__(self, seconds: float, detail: str = "") -> None:
+        super().__init__(detail or f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class ChatGone(SendError):
+    """Blocked, deactivated, kicked, chat not found: deactivate the subscriber, drop the rest."""
+
+
+class ChatMigrated(SendError):
+    """The chat has a new id (Telegram group -> supergroup): update it and retry."""
+
+    def __init__(self, new_chat_id: str, detail: str = "") -> None:
+        super().__init__(detail or f"migrated to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
+class Transient(SendError):
+    """Timeout, 5xx, network error: retry with exponential backoff up to a limit."""
+
+
+class Permanent(SendError):
+    """The message itself was refused (e.g. malformed): mark the delivery failed."""
+
+
+class Sender(Protocol):
+    platform: str
+
+    def chat_kind(self, chat_id: str) -> str:
+        """'private' | 'group' | 'channel' | 'user': selects the per-chat rate limit
+        ('private' and 'user' get the private limit, the others the group limit)."""
+        ...
+
+    async def send(self, chat_id: str, message: Mapping[str, Any]) -> None:
+        """Send one stored message ({text, format, size, unit, disable_preview}) or raise.
+
+        Return only once the platform accepted the message: the engine records it as
+        sent right after, and never sends it again unless the process dies first.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAlert:
+    """Told to admins when an issue's delivery is paused by an error burst.
+
+    Shaped like `bot.publish.alerts.Alert` (text, issue) so its notifiers accept it.
+    """
+
+    text: str
+    issue_id: int
+    platform: str
+    errors: int
+    issue: None = None  # no preview: the issue itself is fine
+
+
+class Notifier(Protocol):
+    async def alert(self, alert: DeliveryAlert) -> None:
+        """Deliver to every admin; must not raise."""
+        ...
