@@ -9,7 +9,7 @@ from bot import i18n
 from bot.commands.context import Ctx
 from bot.commands.deps import CoreDeps
 from bot.commands.flood import FloodGuard, Verdict
-from bot.commands.parsing import parse_command
+from bot.commands.parsing import SLASHES, parse_command
 from bot.commands.router import Router, build_router
 from bot.commands.types import Incoming, Reply
 from storage.subscribers import get_subscriber
@@ -37,8 +37,9 @@ class Core:
         chat = incoming.chat
         invocation = parse_command(incoming.text, self._deps.bot_username, platform=chat.platform)
         if invocation is None:
-            if chat.kind in _SHARED_CHATS or not incoming.text.strip():
-                return []
+            text = incoming.text.strip()
+            if chat.kind in _SHARED_CHATS or not text or text[0] in SLASHES:
+                return []  # chatter, or a command for another bot
             return await self._guarded(incoming, self._not_a_command)
         command = self._router.commands.get(invocation.name)
         if command is None and chat.kind in _SHARED_CHATS and not invocation.mentioned:

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Final
 
 MAX_TRACKED: Final = 10_000  # beyond this, full (idle) buckets are forgotten
+_EPSILON: Final = 1e-9  # refills summed in steps must not miss a token by rounding
 
 
 class Verdict(Enum):
@@ -53,8 +54,8 @@ class FloodGuard:
                 self._forget_idle(now)
             bucket = self._buckets[key] = _Bucket(float(self._policy.burst), now)
         self._refill(bucket, now)
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
+        if bucket.tokens >= 1.0 - _EPSILON:
+            bucket.tokens = max(0.0, bucket.tokens - 1.0)
             bucket.warned = False
             return Verdict.OK
         if bucket.warned:
@@ -72,7 +73,7 @@ class FloodGuard:
     def _forget_idle(self, now: float) -> None:
         for key, bucket in list(self._buckets.items()):
             self._refill(bucket, now)
-            if bucket.tokens >= self._policy.burst:
+            if bucket.tokens >= self._policy.burst - _EPSILON:
                 del self._buckets[key]
 
     def __len__(self) -> int:

@@ -52,6 +52,8 @@ def _payload_subscriptions(ctx: Ctx, payload: str) -> list[Subscription]:
 
 
 def _default_is_all(ctx: Ctx) -> bool:
+    if ctx.chat.platform in ("wechat", "wecom"):
+        return True  # following the account / app is subscribing to the whole briefing
     return ctx.deps.settings.telegram.default_subscription == "all"
 
 

@@ -1,0 +1,168 @@
+"""A command core over a real database holding the project's sample briefings."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.commands import Button, Chat, Core, CoreDeps, FloodPolicy, Incoming, Reply
+from bot.config import Settings
+from briefings.model import Series
+from briefings.parser import decode_briefing, parse_issue
+from briefings.taxonomy import Taxonomy
+from storage.issues import save_issue
+from storage.search import index_issue
+from tests.dbfixtures import db_url, engine, postgres_database, session_factory
+
+__all__ = ["db_url", "engine", "postgres_database", "session_factory"]
+
+SERIES = Series("embedded-ai", "嵌入式AI简报")
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+PRIVATE = Chat("telegram", "1001", "private")
+GROUP = Chat("telegram", "-2002", "group")
+CHANNEL = Chat("telegram", "-1003", "channel")
+BOT = "briefbot"
+_TAG = re.compile(r"</?[a-z][a-z-]*(?: [^>]*)?>")
+
+
+class FakeClock:
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class FakePublisher:
+    calls: list[tuple[date, bool]] = field(default_factory=list)
+
+    async def publish(self, key: date, dry_run: bool) -> str:
+        self.calls.append((key, dry_run))
+        return f"{'would send' if dry_run else 'sent'} {key.isoformat()} to 3 chats"
+
+
+async def ingest_samples(
+    sessions: async_sessionmaker[AsyncSession], samples: Path, taxonomy: Taxonomy
+) -> None:
+    for path in sorted(samples.glob("*.md")):
+        issue = parse_issue(
+            decode_briefing(path.read_bytes(), path.name), path.name, SERIES, taxonomy
+        )
+        async with sessions.begin() as session:
+            await save_issue(session, issue, T0, on_saved=index_issue)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def publisher() -> FakePublisher:
+    return FakePublisher()
+
+
+@pytest.fixture
+async def deps(
+    session_factory: async_sessionmaker[AsyncSession],
+    samples_dir: Path,
+    clock: FakeClock,
+    publisher: FakePublisher,
+) -> CoreDeps:
+    taxonomy = Taxonomy.default()
+    await ingest_samples(session_factory, samples_dir, taxonomy)
+    return CoreDeps(
+        sessions=session_factory,
+        series=SERIES,
+        taxonomy=taxonomy,
+        settings=Settings(),
+        clock=clock,
+        bot_username=BOT,
+        publisher=publisher,
+        flood=FloodPolicy(per_minute=600, burst=100),  # flood tests build their own core
+    )
+
+
+@pytest.fixture
+def core(deps: CoreDeps) -> Core:
+    return Core(deps)
+
+
+class Client:
+    """Sends texts and presses buttons as one user in one chat; keeps the last buttons."""
+
+    def __init__(
+        self,
+        core: Core,
+        chat: Chat = PRIVATE,
+        user_id: str = "42",
+        language_code: str | None = "zh-hans",
+        is_admin: bool = False,
+    ) -> None:
+        self.core = core
+        self.chat = chat
+        self.user_id = user_id
+        self.language_code = language_code
+        self.is_admin = is_admin
+        self.last: list[Reply] = []
+
+    def _incoming(self, text: str) -> Incoming:
+        return Incoming(self.chat, self.user_id, text, self.language_code, self.is_admin)
+
+    async def send(self, text: str) -> list[Reply]:
+        self.last = await self.core.handle_text(self._incoming(text))
+        return self.last
+
+    async def press(self, button: Button | str) -> list[Reply]:
+        data = button.data if isinstance(button, Button) else button
+        self.last = await self.core.handle_button(self._incoming(data))
+        return self.last
+
+    def button(self, label_part: str) -> Button:
+        found = [b for b in buttons(self.last) if label_part in b.text]
+        assert found, f"no button with {label_part!r} in {[b.text for b in buttons(self.last)]}"
+        return found[0]
+
+
+def raw_of(replies: Iterable[Reply]) -> str:
+    return "\n".join(m.text for r in replies for m in r.messages)
+
+
+def text_of(replies: Iterable[Reply]) -> str:
+    """The replies as a reader sees them: Telegram HTML tags dropped, entities decoded."""
+    return html.unescape(_TAG.sub("", raw_of(replies)))
+
+
+def buttons(replies: Iterable[Reply]) -> list[Button]:
+    return [b for r in replies for row in r.buttons for b in row]
+
+
+@pytest.fixture
+def client(core: Core) -> Client:
+    return Client(core)
+
+
+@pytest.fixture
+def deps_empty_core(session_factory: async_sessionmaker[AsyncSession], clock: FakeClock) -> Core:
+    """A core over an empty archive."""
+    return Core(
+        CoreDeps(
+            sessions=session_factory,
+            series=SERIES,
+            taxonomy=Taxonomy.default(),
+            settings=Settings(),
+            clock=clock,
+            bot_username=BOT,
+        )
+    )

@@ -1,0 +1,83 @@
+"""Admin commands: refusal for everyone else, /stats content, /preview and /publish."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from bot.commands import Chat, Core, CoreDeps
+from storage.deliveries import DeliveryItem, create_deliveries
+from storage.issues import find_issue_id, mark_published
+from storage.subscribers import get_subscriber
+from tests.bot.commands.conftest import SERIES, T0, Client, FakePublisher, text_of
+
+
+@pytest.mark.parametrize("command", ["/stats", "/preview latest", "/publish 2026-11-16"])
+async def test_non_admins_get_a_polite_refusal_and_nothing_else(
+    core: Core, publisher: FakePublisher, command: str
+) -> None:
+    await Client(core, chat=Chat("telegram", "7", "private"), user_id="7").send("/start")
+    replies = await Client(core, is_admin=False).send(command)
+    text = text_of(replies)
+    assert text == "抱歉，这个命令仅限管理员使用。"
+    assert publisher.calls == []
+
+
+async def test_stats_counts_subscribers_and_last_pushes(core: Core) -> None:
+    await Client(core, chat=Chat("telegram", "1", "private"), user_id="1").send("/start")
+    await Client(core, chat=Chat("telegram", "2", "private"), user_id="2").send(
+        "/subscribe papers chips"
+    )
+    await Client(core, chat=Chat("wechat", "o-3", "user"), user_id="o-3").send("订阅 论文")
+    await Client(core, chat=Chat("telegram", "4", "private"), user_id="4").send("/pause")
+    async with core.deps.sessions.begin() as session:
+        issue_id = await find_issue_id(session, SERIES.slug, date(2026, 11, 16))
+        assert issue_id is not None
+        first = await get_subscriber(session, "telegram", "1")
+        assert first is not None
+        messages = [{"text": "x", "format": "text", "size": 1, "unit": "chars"}]
+        item = DeliveryItem(first.id, "k", "telegram", messages)
+        await create_deliveries(session, issue_id, [item], T0)
+        await mark_published(session, issue_id, "h", T0)
+    text = text_of(await Client(core, is_admin=True).send("/stats"))
+    assert "按平台：telegram 3、wechat 1" in text
+    assert "已暂停：1；已失效：0" in text
+    assert "订阅全部：1" in text
+    assert "按栏目：论文 2" in text
+    assert "按标签：芯片 1" in text
+    assert "2026-11-16 于 2026-11-20 08:00 UTC：telegram pending 1" in text
+
+
+async def test_stats_without_pushes(core: Core) -> None:
+    text = text_of(await Client(core, is_admin=True).send("/stats"))
+    assert "还没有推送过" in text and "按平台：无" in text
+
+
+async def test_preview_and_publish_go_through_the_publisher(
+    core: Core, publisher: FakePublisher
+) -> None:
+    admin = Client(core, is_admin=True)
+    assert "would send 2026-11-16 to 3 chats" in text_of(await admin.send("/preview latest"))
+    assert "sent 2026-11-02 to 3 chats" in text_of(await admin.send("/publish 2026-11-02"))
+    assert publisher.calls == [(date(2026, 11, 16), True), (date(2026, 11, 2), False)]
+
+
+async def test_publish_usage_and_errors(core: Core, publisher: FakePublisher) -> None:
+    admin = Client(core, is_admin=True)
+    assert "用法：/publish YYYY-MM-DD" in text_of(await admin.send("/publish"))
+    assert "用法：/preview YYYY-MM-DD" in text_of(await admin.send("/preview soon"))
+
+    async def broken(key: date, dry_run: bool) -> str:
+        raise RuntimeError("no such issue in the archive")
+
+    publisher.publish = broken  # type: ignore[method-assign]
+    text = text_of(await admin.send("/publish 2026-11-16"))
+    assert "/publish 失败：no such issue in the archive" in text
+
+
+async def test_publishing_not_configured(deps: CoreDeps) -> None:
+    admin = Client(Core(replace(deps, publisher=None)), is_admin=True)
+    assert "没有配置推送，无法 /publish" in text_of(await admin.send("/publish latest"))
+    assert "没有配置推送，无法 /preview" in text_of(await admin.send("/preview latest"))
