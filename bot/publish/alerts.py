@@ -1,0 +1,107 @@
+"""Alerts to admins (e.g. an issue held as unfinished), through a `Notifier` the runtime supplies.
+
+Alerts do not use delivery rows: a delivery is unique per (issue, subscriber), so an
+alert row for an admin who is also a subscriber would block that admin's real push.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TextIO
+
+from bot.delivery.types import Sender
+from bot.publish.rendering import stored
+from briefings.model import Issue
+from formatters import ConsoleRenderer, Message, Renderer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    text: str  # plain text: what happened and what an admin can do
+    issue: Issue | None = None  # previewed after the text when given
+
+
+class AlertLike(Protocol):
+    """Any alert with a text and maybe an issue to preview (also the delivery engine's)."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def issue(self) -> Issue | None: ...
+
+
+class Notifier(Protocol):
+    async def alert(self, alert: AlertLike) -> None:
+        """Deliver to every admin chat; must not raise for a chat that fails."""
+        ...
+
+
+def alert_messages(renderer: Renderer, alert: AlertLike) -> list[Message]:
+    """The alert text, then a preview of the issue (header, 导读, sections with counts)."""
+    messages = renderer.service(alert.text)
+    if alert.issue is not None:
+        messages += renderer.overview(alert.issue)
+    return messages
+
+
+class LogNotifier:
+    async def alert(self, alert: AlertLike) -> None:
+        log.warning("admin alert: %s", alert.text)
+
+
+class RecordingNotifier:
+    """Keeps the alerts (tests; a status page)."""
+
+    def __init__(self) -> None:
+        self.alerts: list[AlertLike] = []
+
+    async def alert(self, alert: AlertLike) -> None:
+        self.alerts.append(alert)
+
+
+class StreamNotifier:
+    """Prints alerts with a plain-text preview (the CLI and the console chat)."""
+
+    def __init__(self, stream: TextIO, renderer: Renderer | None = None) -> None:
+        self._stream = stream
+        self._renderer = renderer or ConsoleRenderer()
+
+    async def alert(self, alert: AlertLike) -> None:
+        for message in alert_messages(self._renderer, alert):
+            self._stream.write(message.text + "\n")
+        self._stream.flush()
+
+
+class SenderNotifier:
+    """Sends alerts to admin chats through a platform `Sender` (Telegram: chat id = user id)."""
+
+    def __init__(self, sender: Sender, chat_ids: Iterable[str | int], renderer: Renderer) -> None:
+        self._sender = sender
+        self._chat_ids = [str(c) for c in chat_ids]
+        self._renderer = renderer
+
+    async def alert(self, alert: AlertLike) -> None:
+        messages = stored(alert_messages(self._renderer, alert))
+        for chat_id in self._chat_ids:
+            try:
+                for message in messages:
+                    await self._sender.send(chat_id, message)
+            except Exception:  # one unreachable admin must not stop the others
+                log.exception("alert to %s:%s failed", self._sender.platform, chat_id)
+
+
+class FanoutNotifier:
+    def __init__(self, notifiers: Sequence[Notifier]) -> None:
+        self._notifiers = list(notifiers)
+
+    async def alert(self, alert: AlertLike) -> None:
+        for notifier in self._notifiers:
+            try:
+                await notifier.alert(alert)
+            except Exception:
+                log.exception("notifier %r failed", notifier)

@@ -1,0 +1,105 @@
+"""One scheduler cycle: poll the sources, then publish, archive or hold what is due."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from bot.publish.alerts import Notifier
+from bot.publish.clock import Clock
+from bot.publish.publisher import IssuePublisher, Publication
+from bot.publish.rule import Decision, decide
+from bot.runtime import Runtime
+from bot.sources.poller import PollResult, SourcePoller, build_pollers
+from storage.issues import IssueSummary, unpublished_issues
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class CheckReport:
+    published: list[Publication] = field(default_factory=list)
+    archived: list[date] = field(default_factory=list)
+    held: list[date] = field(default_factory=list)
+
+    def summary(self) -> str:
+        published = ", ".join(str(p.key) for p in self.published) or "none"
+        archived = ", ".join(map(str, self.archived)) or "none"
+        held = ", ".join(map(str, self.held)) or "none"
+        return f"published: {published}; archived: {archived}; held: {held}"
+
+
+@dataclass(slots=True)
+class CycleReport:
+    polls: list[PollResult]
+    check: CheckReport
+
+
+class Cycle:
+    def __init__(
+        self,
+        runtime: Runtime,
+        clock: Clock,
+        pollers: list[SourcePoller],
+        publisher: IssuePublisher,
+    ) -> None:
+        self.runtime = runtime
+        self.clock = clock
+        self.pollers = pollers
+        self.publisher = publisher
+        self._checking = asyncio.Lock()
+
+    async def run_once(self) -> CycleReport:
+        """Poll every source (ignoring backoff), then check; also the start-up catch-up."""
+        polls = await self.poll_all(force=True)
+        return CycleReport(polls, await self.check())
+
+    async def poll_all(self, *, force: bool = False) -> list[PollResult]:
+        results = await asyncio.gather(*(p.poll(force=force) for p in self.pollers))
+        return [r for r in results if r is not None]
+
+    async def poll(self, poller: SourcePoller) -> PollResult | None:
+        return await poller.poll()
+
+    async def check(self) -> CheckReport:
+        """Publish every settled, due issue once; archive stale ones; hold unfinished ones."""
+        async with self._checking:
+            report = CheckReport()
+            now = self.clock.now()
+            async with self.runtime.sessions() as session:
+                candidates = await unpublished_issues(session, self.runtime.series.slug, now)
+            settings = self.runtime.settings.publish
+            for summary in candidates:
+                try:
+                    await self._act(summary, decide(summary, now, settings), report)
+                except Exception:  # one issue's failure must not block the others
+                    log.exception("publication check of %s failed", summary.key)
+            return report
+
+    async def _act(self, summary: IssueSummary, decision: Decision, report: CheckReport) -> None:
+        if decision == "archive" and await self.publisher.archive(summary):
+            report.archived.append(summary.key)
+        elif decision == "publish":
+            outcome = await self.publisher.publish_issue(
+                summary.id, expected_hash=summary.content_hash
+            )
+            if outcome.publication is not None:
+                report.published.append(outcome.publication)
+            elif outcome.status == "held":
+                report.held.append(summary.key)
+
+
+def build_cycle(
+    runtime: Runtime,
+    clock: Clock,
+    notifier: Notifier | None = None,
+    *,
+    cache_dir: Path | None = None,
+    batch_size: int | None = None,
+) -> Cycle:
+    """Sources from the settings (git checkouts under `cache_dir`) and a publisher."""
+    publisher = IssuePublisher(runtime, clock, notifier, batch_size=batch_size)
+    return Cycle(runtime, clock, build_pollers(runtime, clock, cache_dir), publisher)

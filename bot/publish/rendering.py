@@ -1,0 +1,141 @@
+"""What each subscriber receives of an issue: a rendering key and its messages.
+
+Subscribers sharing platform profile, selection, format and language share one
+rendering key; `RenderingCache` computes each key's messages once per publication.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import Any
+
+from bot.config import Settings
+from briefings.model import Issue
+from formatters import (
+    EN,
+    WECOM_ROBOT_LIMITS,
+    ZH,
+    ConsoleRenderer,
+    Limits,
+    Message,
+    Renderer,
+    TelegramRenderer,
+    WeChatRenderer,
+    WeComRenderer,
+    select_entries,
+)
+from storage.subscribers import Subscriber
+
+MAX_KEY_LENGTH = 200  # renderings.cache_key is 255 characters
+
+StoredMessage = dict[str, Any]
+
+
+def profile_of(subscriber: Subscriber) -> str:
+    """Renderer variant of the chat: WeCom group robots take larger messages than the app."""
+    if subscriber.platform == "wecom" and subscriber.kind == "group":
+        return "wecom-robot"
+    return subscriber.platform
+
+
+def selection_of(subscriber: Subscriber) -> tuple[frozenset[str], frozenset[str]] | None:
+    """(sections, topics) the subscriber follows; empty sets mean everything; None: nothing."""
+    subs = subscriber.subscriptions
+    if any(s.kind == "all" for s in subs):
+        return frozenset(), frozenset()
+    sections = frozenset(s.key for s in subs if s.kind == "section")
+    topics = frozenset(s.key for s in subs if s.kind == "topic")
+    return (sections, topics) if sections or topics else None
+
+
+def rendering_key(subscriber: Subscriber) -> str | None:
+    """e.g. "telegram;sections=papers;topics=chips;format=full;lang=zh"; None: gets nothing."""
+    selection = selection_of(subscriber)
+    if selection is None:
+        return None
+    sections, topics = selection
+    parts = [profile_of(subscriber)]
+    if sections:
+        parts.append(f"sections={','.join(sorted(sections))}")
+    if topics:
+        parts.append(f"topics={','.join(sorted(topics))}")
+    if not sections and not topics:
+        parts.append("all")
+    parts += [f"format={subscriber.format}", f"lang={subscriber.language}"]
+    key = ";".join(parts)
+    if len(key) > MAX_KEY_LENGTH:
+        key = f"{parts[0]};sha256={hashlib.sha256(key.encode()).hexdigest()}"
+    return key
+
+
+class RendererSet:
+    """One renderer per (profile, language), built from the settings on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._cache: dict[tuple[str, str], Renderer] = {}
+
+    def get(self, profile: str, language: str) -> Renderer:
+        found = self._cache.get((profile, language))
+        if found is None:
+            found = self._cache[profile, language] = self._build(profile, language)
+        return found
+
+    def _build(self, profile: str, language: str) -> Renderer:
+        labels = EN if language == "en" else ZH
+        previews = not self._settings.telegram.disable_preview
+        if profile == "telegram":
+            return TelegramRenderer(labels, issue_link_previews=previews)
+        if profile == "wechat":
+            limits = Limits(self._settings.wechat.max_bytes, "bytes")
+            return WeChatRenderer(labels, limits)
+        if profile == "wecom":
+            return WeComRenderer(labels)
+        if profile == "wecom-robot":
+            return WeComRenderer(labels, WECOM_ROBOT_LIMITS)
+        return ConsoleRenderer(labels)
+
+
+def render_for(renderer: Renderer, issue: Issue, subscriber: Subscriber) -> list[Message]:
+    """The subscriber's share of the issue in its format; [] when nothing matches."""
+    selection = selection_of(subscriber)
+    if selection is None:
+        return []
+    sections, topics = selection
+    everything = not sections and not topics
+    if subscriber.format == "digest":
+        chosen = issue if everything else select_entries(issue, sections, topics)
+        return renderer.digest(chosen) if chosen.sections else []
+    if everything:
+        return renderer.issue(issue)
+    return renderer.for_subscriber(issue, sections=sections, topics=topics)
+
+
+def stored(messages: list[Message]) -> list[StoredMessage]:
+    """Messages as stored in a rendering row and handed to a `Sender`."""
+    return [dataclasses.asdict(m) for m in messages]
+
+
+class RenderingCache:
+    """Messages per rendering key, computed once within one publication."""
+
+    def __init__(self, issue: Issue, renderers: RendererSet) -> None:
+        self.issue = issue
+        self._renderers = renderers
+        self._messages: dict[tuple[str, str], list[StoredMessage]] = {}
+
+    def __len__(self) -> int:
+        return sum(1 for messages in self._messages.values() if messages)
+
+    def messages(self, subscriber: Subscriber) -> tuple[str, list[StoredMessage]] | None:
+        """(rendering key, messages) for the subscriber; None when it gets nothing."""
+        key = rendering_key(subscriber)
+        if key is None:
+            return None
+        cached = self._messages.get((subscriber.platform, key))
+        if cached is None:
+            renderer = self._renderers.get(profile_of(subscriber), subscriber.language)
+            cached = stored(render_for(renderer, self.issue, subscriber))
+            self._messages[subscriber.platform, key] = cached
+        return (key, cached) if cached else None

@@ -1,0 +1,89 @@
+"""The pure publication rule: is an issue a draft, due, to be archived, held or done?
+
+- Due: the issue's date has come at `publish.time` in `publish.timezone`.
+- Settled: its content has not changed for `settle_minutes` (drafts are edited up to
+  and after their date; we push the first quiet version).
+- Stale: today (local) is more than `backfill_days` after the issue's date. A stale,
+  never-published issue is archived instead of pushed. This covers both an archive
+  imported long after the fact and a bot that was down for longer than the window;
+  a shorter downtime is caught up on start.
+- Unfinished: a content section with no entries or any parse warning; such an issue
+  is held for an admin instead of pushed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.config import PublishSettings, Settings
+from briefings.model import Issue
+from storage.issues import IssueSummary
+from storage.publication import is_archived_hash
+
+Decision = Literal["wait", "publish", "archive", "published", "held"]
+State = Literal["draft", "due", "held", "published", "archived"]
+
+
+def _zone(settings: PublishSettings) -> ZoneInfo:
+    return ZoneInfo(settings.timezone)
+
+
+def due_at(key: date, settings: PublishSettings) -> datetime:
+    """The moment an issue dated `key` falls due (aware, in the configured timezone)."""
+    return datetime.combine(key, settings.time, tzinfo=_zone(settings))
+
+
+def local_date(moment: datetime, settings: PublishSettings) -> date:
+    return moment.astimezone(_zone(settings)).date()
+
+
+def is_stale(key: date, now: datetime, settings: PublishSettings) -> bool:
+    return (local_date(now, settings) - key).days > settings.backfill_days
+
+
+def settled_at(summary: IssueSummary, settings: PublishSettings) -> datetime:
+    return summary.content_changed_at + timedelta(minutes=settings.settle_minutes)
+
+
+def decide(summary: IssueSummary, now: datetime, settings: PublishSettings) -> Decision:
+    """What the scheduler does with the issue at `now` (before looking at its content)."""
+    if summary.published_at is not None:
+        return "published"
+    if summary.held_at is not None:
+        return "held"
+    if now < due_at(summary.key, settings):
+        return "wait"
+    if is_stale(summary.key, now, settings):
+        return "archive"  # not pushed, so no need to wait for it to settle
+    if now < settled_at(summary, settings):
+        return "wait"
+    return "publish"
+
+
+def issue_state(
+    summary: IssueSummary, now: datetime, settings: Settings | PublishSettings
+) -> State:
+    """The state `briefbot issues` shows: draft, due, held, published or archived.
+
+    `due` means the date has come and the issue waits to settle or for the next check
+    (which may archive it instead when it is stale).
+    """
+    publish = settings.publish if isinstance(settings, Settings) else settings
+    if summary.published_at is not None:
+        return "archived" if is_archived_hash(summary.published_hash) else "published"
+    if summary.held_at is not None:
+        return "held"
+    return "draft" if now < due_at(summary.key, publish) else "due"
+
+
+def unfinished_reasons(issue: Issue) -> list[str]:
+    """Why the issue looks unfinished (parse warnings, empty content sections); [] if it doesn't."""
+    reasons = [f"line {w.line}: {w.message}" for w in issue.warnings]
+    warned = {w.message for w in issue.warnings}
+    for section in issue.sections:
+        empty = f"section {section.heading!r} has no entries"
+        if not section.entries and empty not in warned:  # the parser usually warns already
+            reasons.append(empty)
+    return reasons

@@ -1,0 +1,154 @@
+"""`briefbot tick / publish / subscribers` handlers, in-process on a real database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.cli import publishing
+from bot.config import Settings, SourceSettings
+from bot.runtime import Runtime
+from storage.db import create_engine, upgrade_database
+from storage.models import DeliveryRow
+from tests.publish.helpers import KEY, add_subscriber, briefing, deliveries, make_runtime
+
+Run = Callable[..., Awaitable[tuple[int, str, str]]]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="briefbot")
+    publishing.register(parser.add_subparsers(dest="command", required=True))
+    return parser
+
+
+@pytest.fixture
+def runtime(engine: AsyncEngine, tmp_path: Path) -> Runtime:
+    folder = tmp_path / "issues"
+    folder.mkdir()
+    (folder / f"{KEY}.md").write_text(briefing(), encoding="utf-8")
+    settings = Settings(sources=[SourceSettings(kind="folder", name="desk", path=str(folder))])
+    return make_runtime(engine, settings)
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    async def call(runtime: Runtime, *argv: str) -> tuple[int, str, str]:
+        args = _parser().parse_args(list(argv))
+        code = await args.handler(args, runtime)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return call
+
+
+async def test_tick_as_if_at_a_time_publishes_what_is_due(runtime: Runtime, run: Run) -> None:
+    await add_subscriber(runtime, "telegram:1001")
+    code, out, _ = await run(runtime, "tick", "--now", "2026-10-30T12:00:00+00:00")
+    assert code == 0
+    assert "desk: 1 fetched, 1 added / 0 updated / 0 unchanged / 0 failed" in out
+    assert "published: none" in out
+    code, out, _ = await run(runtime, "tick", "--now", "2026-11-02T09:00")  # local time
+    assert code == 0 and "published: 2026-11-02" in out
+    assert list(await deliveries(runtime)) == ["telegram:1001"]
+    code, out, _ = await run(runtime, "tick", "--now", "2026-11-03T09:00")
+    assert "published: none" in out and len((await deliveries(runtime))["telegram:1001"]) == 1
+
+
+async def test_tick_deliver_sends_what_the_cycle_queued(runtime: Runtime, run: Run) -> None:
+    await add_subscriber(runtime, "console:local", topics=["chips"])
+    await run(runtime, "tick", "--now", "2026-10-30T12:00:00+00:00")
+    code, out, _ = await run(runtime, "tick", "--now", "2026-11-02T09:30", "--deliver")
+    assert code == 0 and "published: 2026-11-02" in out
+    assert "骁龙新平台发布 v1" in out and "某公司完成融资" not in out  # the console chat
+    async with runtime.sessions() as session:
+        status = await session.scalars(select(DeliveryRow.status))
+        assert list(status) == ["sent"]
+
+
+async def test_tick_reports_a_failed_source_with_exit_status_1(
+    engine: AsyncEngine, run: Run, tmp_path: Path
+) -> None:
+    source = SourceSettings(kind="folder", name="gone", path=str(tmp_path / "nope"))
+    runtime = make_runtime(engine, Settings(sources=[source]))
+    code, out, _ = await run(runtime, "tick")
+    assert code == 1 and "gone: FAILED" in out
+    code, _, err = await run(runtime, "tick", "--now", "yesterday")
+    assert code == 2 and "--now" in err
+
+
+async def test_publish_by_hand_with_dry_run(runtime: Runtime, run: Run) -> None:
+    await add_subscriber(runtime, "telegram:1001")
+    await run(runtime, "tick", "--now", "2026-10-30T12:00:00+00:00")
+    code, out, _ = await run(runtime, "publish", "2026-11-02", "--dry-run")
+    assert code == 0 and "telegram:1001 (private) <- telegram;all;format=full;lang=zh" in out
+    assert await deliveries(runtime) == {}
+    code, out, _ = await run(runtime, "publish", "latest")
+    assert code == 0 and out.startswith("published issue 2026-11-02")
+    code, _, err = await run(runtime, "publish", "2026-11-02")
+    assert code == 1 and "already published" in err
+    code, _, err = await run(runtime, "publish", "2020-01-01")
+    assert code == 1 and "no issue 2020-01-01" in err
+
+
+async def test_subscribers_add_list_remove(runtime: Runtime, run: Run) -> None:
+    code, out, _ = await run(
+        runtime, "subscribers", "add", "telegram:42", "--sections", "论文", "--topics", "chips,量化"
+    )
+    assert code == 0 and out.strip() == (
+        "added telegram:42: section:papers, topic:chips, topic:quantization"
+    )
+    code, out, _ = await run(runtime, "subscribers", "add", "telegram:@news", "--format", "digest")
+    assert code == 0 and out.strip() == "added telegram:@news: all"
+    code, out, _ = await run(runtime, "subscribers", "add", "telegram:42", "--language", "en")
+    assert out.strip() == "updated telegram:42: all"
+    code, _, err = await run(runtime, "subscribers", "add", "telegram:7", "--sections", "chips")
+    assert code == 2 and "unknown section 'chips'" in err
+
+    code, out, _ = await run(runtime, "subscribers", "list")
+    assert out.splitlines() == [
+        "telegram:42  private en full  all",
+        "telegram:@news  channel zh digest  all",
+    ]
+    code, out, _ = await run(runtime, "subscribers", "list", "--json")
+    assert [r["chat_id"] for r in json.loads(out)] == ["42", "@news"]
+
+    assert (await run(runtime, "subscribers", "remove", "telegram:42"))[0] == 0
+    code, _, err = await run(runtime, "subscribers", "remove", "telegram:42")
+    assert code == 1 and "no subscriber telegram:42" in err
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["subscribers", "add", "irc:1"])
+
+
+async def test_export_then_import_moves_subscribers_between_bots(
+    runtime: Runtime, run: Run, tmp_path: Path
+) -> None:
+    await add_subscriber(runtime, "telegram:1", sections=["papers"], topics=["chips"])
+    await add_subscriber(runtime, "wechat:oX", format="digest", language="en", paused=True)
+    await add_subscriber(runtime, "telegram:2", active=False)
+    export = tmp_path / "subscribers.json"
+    code, out, _ = await run(runtime, "subscribers", "export", "-o", str(export))
+    assert code == 0 and "exported 3 subscriber(s)" in out
+    data = json.loads(export.read_text("utf-8"))
+    assert data["format"] == "briefbot-subscribers" and len(data["subscribers"]) == 3
+
+    other_engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}")
+    await upgrade_database(other_engine)
+    try:
+        other = make_runtime(other_engine, runtime.settings)
+        code, out, _ = await run(other, "subscribers", "import", str(export))
+        assert code == 0 and out.strip() == "imported 3 subscriber(s)"
+        _, mine, _ = await run(runtime, "subscribers", "list", "--json")
+        _, theirs, _ = await run(other, "subscribers", "list", "--json")
+        assert json.loads(theirs) == json.loads(mine)
+        bad = tmp_path / "bad.json"
+        bad.write_text('{"format": "something-else"}', "utf-8")
+        code, _, err = await run(other, "subscribers", "import", str(bad))
+        assert code == 1 and "not a subscriber export" in err
+    finally:
+        await other_engine.dispose()
