@@ -114,6 +114,10 @@ class Renderer(Protocol):
     @property
     def labels(self) -> Labels: ...
 
+    def with_limits(self, limits: Limits) -> Renderer:
+        """The same renderer with other limits (same size unit)."""
+        ...
+
     def issue(self, issue: Issue) -> list[Message]:
         """The whole issue: header, preamble and every section."""
         ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import TELEGRAM_LIMITS, ZH, Labels, Limits, SizeUnit
-from .blocks import Block, Style
+from .blocks import BOLD, Block, Run, Style
 from .chunking import Rendered
 from .markup import dedupe, serialize
 from .renderer import BlockRenderer
@@ -40,7 +40,7 @@ def _tags(style: Style) -> tuple[str, str] | None:
 
 def _normalize(styles: tuple[Style, ...]) -> tuple[Style, ...]:
     """Telegram forbids nesting anything in code and code in links; a link wins over code."""
-    styles = dedupe(Style("bold") if s.kind == "mark" else s for s in styles)
+    styles = dedupe(BOLD if s.kind == "mark" else s for s in styles)
     kinds = {s.kind for s in styles}
     if "code" in kinds:
         keep = "link" if "link" in kinds else "code"
@@ -61,7 +61,7 @@ class TelegramCodec:
             return Rendered(f"<pre>{escape(visible)}</pre>", utf16_len(visible), 1)
         runs = block.runs
         if block.kind == "heading":
-            runs = tuple(type(r)(r.text, (Style("bold"), *r.styles)) for r in runs)
+            runs = tuple(Run(r.text, (BOLD, *r.styles)) for r in runs)
         body, entities = serialize(runs, _tags, escape, _normalize)
         html = escape(block.prefix) + body
         if block.kind == "quote":
