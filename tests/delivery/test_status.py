@@ -100,7 +100,7 @@ async def test_watch_redraws_until_delivery_is_done(
     runtime: Runtime, sqlite_sessions: Sessions, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await seed(sqlite_sessions, 12)
-    slow = engine(sqlite_sessions, ScriptedSender(delay=0.02))
+    slow = engine(sqlite_sessions, ScriptedSender(delay=0.05))
     delivering = asyncio.create_task(slow.run_until_idle())
     code = await cli(runtime, "status", "latest", "--watch", "--json", "--interval", "0.1")
     await delivering

@@ -96,10 +96,11 @@ async def test_flood_control_pauses_everyone_and_retries_the_same_message(
     assert dict(received(server)) == seeded.expected  # 1005's refused message came later
     assert refusals(server) == [(429, "Too Many Requests: retry after 1")]
     [flood] = [i for i, c in enumerate(server.calls) if c.status == 429]
-    after = [c.time for c in server.calls[flood + 1 :]]
-    # Requests already on the wire may still land; none is sent during the pause.
-    resumed = [t for t in after if t - server.calls[flood].time > 0.1]
-    assert resumed and min(resumed) - server.calls[flood].time >= 1.0
+    refused_at = server.calls[flood].time
+    later = [c.time - refused_at for c in server.calls[flood + 1 :]]
+    # Only requests already on the wire (one per other slot) land during the pause.
+    assert len([t for t in later if t < 1.0]) <= FAST.workers - 1
+    assert any(t >= 1.0 for t in later)
     assert report.rate_limited == 1
 
 
