@@ -1,0 +1,272 @@
+"""An issue's WeChat push: one mass send per tag ("part") that has followers.
+
+Customer-service messages only reach followers who wrote within 48 hours, so issues go
+out by mass send with the `tag_id` filter. Per issue (a "tag campaign"):
+
+1. reconcile every tag with the subscriptions (`TagSync.sync_all`);
+2. render each part with followers as one message (wechat_mass_render);
+3. send the parts, largest audience first, while the day's quota lasts: each send is
+   claimed in the ledger (with its quota) before the call and marked sent after it, and
+   carries a `clientmsgid` derived from (issue, part), so a send interrupted by a crash is
+   repeated with the same id and WeChat answers 45065 instead of sending twice;
+4. once every part is sent (or refused), the issue's pending wechat deliveries are
+   settled as sent. Parts left when the quota runs out go on the next day.
+
+`WechatPusher` runs campaigns for issues with pending wechat deliveries; an older issue
+still pending when a newer one arrives is dropped (its parts would be stale news).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from wechatpy.exceptions import WeChatClientException
+
+from bot.config import WechatSettings
+from bot.platforms.wechat_api import WechatApi
+from bot.platforms.wechat_mass_render import render_part
+from bot.platforms.wechat_tags import TagSync, part_names
+from bot.wechat_clients import OfficialAccountClient, send_mass_text_by_tag
+from briefings.taxonomy import Taxonomy
+from formatters import ZH, Limits, WeChatRenderer
+from storage.issues import load_issue
+from storage.wechat import (
+    campaign_parts,
+    claim_part,
+    exhaust_quota,
+    finish_part,
+    mass_sends_on,
+    pending_issue_ids,
+    settle_pending,
+)
+
+log = logging.getLogger(__name__)
+
+CHINA = ZoneInfo("Asia/Shanghai")  # WeChat's quota day
+DUPLICATE_CLIENT_MSG_ID = 45065
+NO_QUOTA = 45028
+RETRY_LATER = frozenset({None, -1, 45009})
+SUPERSEDED = "superseded by a newer issue before its WeChat campaign finished"
+
+
+def china_day(timestamp: float | None = None) -> str:
+    moment = datetime.now(UTC) if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
+    return moment.astimezone(CHINA).date().isoformat()
+
+
+def client_msg_id(issue_id: int, part: str) -> str:
+    """Stable per (issue, part) and within WeChat's 64 bytes."""
+    digest = hashlib.sha1(part.encode()).hexdigest()[:16]
+    return f"briefbot-{issue_id}-{digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class PartPlan:
+    part: str
+    tag_id: int
+    members: int
+    text: str
+
+
+@dataclass(slots=True)
+class CampaignReport:
+    issue_id: int
+    sent: list[str] = field(default_factory=list)  # by this run
+    already: list[str] = field(default_factory=list)  # sent by an earlier run
+    failed: list[str] = field(default_factory=list)  # refused by WeChat, not retried
+    deferred: list[str] = field(default_factory=list)  # no quota left today
+    interrupted: str | None = None  # transient error: retried on the next run
+    quota_exhausted: bool = False  # nothing tried: today's quota is gone
+    finished: bool = False  # every part done, deliveries settled
+
+
+class WechatCampaign:
+    def __init__(
+        self,
+        api: WechatApi[OfficialAccountClient],
+        tags: TagSync,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: WechatSettings,
+        taxonomy: Taxonomy,
+        *,
+        today: Callable[[], str] = china_day,
+    ) -> None:
+        self._api = api
+        self._tags = tags
+        self._sessions = sessions
+        self._settings = settings
+        self._taxonomy = taxonomy
+        self._today = today
+        self._renderer = WeChatRenderer(ZH, Limits(settings.max_bytes, "bytes"))
+        self._order = {part: i for i, part in enumerate(part_names(taxonomy))}
+
+    async def plan(self, issue_id: int) -> list[PartPlan]:
+        """Parts with followers and content, largest audience first."""
+        async with self._sessions() as session:
+            issue = await load_issue(session, issue_id)
+        if issue is None:
+            raise LookupError(f"no issue with id {issue_id}")
+        members = await self._tags.sync_all()
+        ids = await self._tags.tag_ids()
+        plans = []
+        for part, count in members.items():
+            text = render_part(self._renderer, issue, part, self._taxonomy) if count else None
+            if text is not None:
+                plans.append(PartPlan(part, ids[part], count, text))
+        plans.sort(key=lambda p: (-p.members, self._order.get(p.part, len(self._order))))
+        return plans
+
+    async def run(self, issue_id: int) -> CampaignReport:
+        report = CampaignReport(issue_id)
+        if await self._waiting_for_quota(issue_id):
+            report.quota_exhausted = True
+            return report
+        plans = await self.plan(issue_id)
+        for index, plan in enumerate(plans):
+            if not await self._send_part(issue_id, plan, report):
+                report.deferred += [p.part for p in plans[index + 1 :]]
+                break
+        async with self._sessions() as session:
+            records = await campaign_parts(session, issue_id)
+        done = all(
+            p.part in records and records[p.part].status in ("sent", "failed") for p in plans
+        )
+        if done:
+            async with self._sessions.begin() as session:
+                count = len(plans)
+                await settle_pending(
+                    session, issue_id, "wechat", "sent", f"tag campaign: {count} mass send(s)"
+                )
+            report.finished = True
+        log.info("wechat campaign of issue %s: %s", issue_id, report)
+        return report
+
+    async def _waiting_for_quota(self, issue_id: int) -> bool:
+        """Today's quota is used up and no send of this issue awaits a resend: no API calls."""
+        day = self._today()
+        async with self._sessions() as session:
+            used = await mass_sends_on(session, self._settings.app_id, day)
+            records = await campaign_parts(session, issue_id)
+        resend = any(r.status == "sending" and r.day == day for r in records.values())
+        return used >= self._settings.mass_send_daily_quota and not resend
+
+    async def _send_part(self, issue_id: int, plan: PartPlan, report: CampaignReport) -> bool:
+        """Claim and send one part; False when the campaign must stop for now."""
+        day = self._today()
+        cid = client_msg_id(issue_id, plan.part)
+        async with self._sessions.begin() as session:
+            claim = await claim_part(
+                session,
+                self._settings.app_id,
+                issue_id,
+                plan.part,
+                tag_id=plan.tag_id,
+                client_msg_id=cid,
+                day=day,
+                quota=self._settings.mass_send_daily_quota,
+            )
+        if claim == "done":
+            report.already.append(plan.part)
+            return True
+        if claim == "no_quota":
+            report.deferred.append(plan.part)
+            return False
+        try:
+            answer = await self._api.call(
+                lambda c: send_mass_text_by_tag(c, plan.tag_id, plan.text, client_msg_id=cid)
+            )
+        except WeChatClientException as exc:
+            return await self._refused(issue_id, plan, day, exc, report)
+        except Exception as exc:  # timeout, connection: maybe sent; the clientmsgid tells later
+            report.interrupted = f"{plan.part}: {type(exc).__name__}: {exc}"
+            return False
+        await self._finish(issue_id, plan.part, "sent", _msg_id(answer), "")
+        report.sent.append(plan.part)
+        return True
+
+    async def _refused(
+        self,
+        issue_id: int,
+        plan: PartPlan,
+        day: str,
+        exc: WeChatClientException,
+        report: CampaignReport,
+    ) -> bool:
+        if exc.errcode == DUPLICATE_CLIENT_MSG_ID:  # an earlier, interrupted call went through
+            await self._finish(issue_id, plan.part, "sent", _error_msg_id(exc), "45065")
+            report.already.append(plan.part)
+            return True
+        if exc.errcode == NO_QUOTA:
+            async with self._sessions.begin() as session:
+                await exhaust_quota(
+                    session, self._settings.app_id, day, self._settings.mass_send_daily_quota
+                )
+            await self._finish(issue_id, plan.part, "deferred", None, str(exc))
+            report.deferred.append(plan.part)
+            return False
+        if exc.errcode in RETRY_LATER:
+            report.interrupted = f"{plan.part}: {exc}"
+            return False
+        log.error("mass send of %s (issue %s) refused: %s", plan.part, issue_id, exc)
+        await self._finish(issue_id, plan.part, "failed", None, str(exc))
+        report.failed.append(plan.part)
+        return True
+
+    async def _finish(
+        self, issue_id: int, part: str, status: Any, msg_id: int | None, detail: str
+    ) -> None:
+        async with self._sessions.begin() as session:
+            await finish_part(session, issue_id, part, status, msg_id=msg_id, detail=detail)
+
+
+def _msg_id(answer: Any) -> int | None:
+    value = answer.get("msg_id") if isinstance(answer, dict) else None
+    return int(value) if value is not None else None
+
+
+def _error_msg_id(exc: WeChatClientException) -> int | None:
+    with contextlib.suppress(Exception):
+        return _msg_id(exc.response.json())
+    return None
+
+
+class WechatPusher:
+    """Runs the campaign of the newest issue with pending wechat deliveries."""
+
+    def __init__(
+        self,
+        campaign: WechatCampaign,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        interval: float = 300.0,
+    ) -> None:
+        self._campaign = campaign
+        self._sessions = sessions
+        self._interval = interval
+
+    async def run_once(self) -> CampaignReport | None:
+        async with self._sessions.begin() as session:
+            pending = await pending_issue_ids(session, "wechat")
+            for old in pending[:-1]:
+                await settle_pending(session, old, "wechat", "dropped", SUPERSEDED)
+        if not pending:
+            return None
+        return await self._campaign.run(pending[-1])
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("wechat push failed; retrying in %.0fs", self._interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._interval)

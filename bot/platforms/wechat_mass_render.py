@@ -1,0 +1,81 @@
+"""One mass-send text per part of an issue, within WeChat's 2048 bytes.
+
+Every mass send costs quota (a subscription account has one a day), so a part is always
+ONE message: the full rendering when it fits, else the digest (titles and links), else
+the digest of as many leading entries as fit, followed by a line saying how many were
+left out and which command shows them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from briefings.model import Issue
+from briefings.taxonomy import Taxonomy
+from formatters import Limits, WeChatRenderer, select_entries
+
+from .wechat_tags import ALL_PART
+
+
+def part_selection(issue: Issue, part: str) -> Issue:
+    """The issue reduced to the part's entries (everything for `all`)."""
+    if part == ALL_PART:
+        return issue
+    kind, _, key = part.partition(":")
+    if kind == "section":
+        return select_entries(issue, {key}, ())
+    return select_entries(issue, (), {key})
+
+
+def render_part(
+    renderer: WeChatRenderer, issue: Issue, part: str, taxonomy: Taxonomy
+) -> str | None:
+    """The part's single message, or None when the issue has nothing for it."""
+    chosen = part_selection(issue, part)
+    if not chosen.sections:
+        return None
+    for messages in (renderer.issue(chosen), renderer.digest(chosen)):
+        if len(messages) == 1:
+            return messages[0].text
+    return _trimmed_digest(renderer, chosen, _more_command(part, taxonomy))
+
+
+def _more_command(part: str, taxonomy: Taxonomy) -> str:
+    if part == ALL_PART:
+        return "最新"
+    return f"最新 {taxonomy.display_name(part.partition(':')[2], 'zh')}"
+
+
+def _leading(issue: Issue, count: int) -> Issue:
+    """The issue with only its first `count` entries (empty sections dropped)."""
+    kept = []
+    left = count
+    for section in issue.sections:
+        if left <= 0:
+            break
+        entries = section.entries[:left]
+        left -= len(entries)
+        if entries:
+            kept.append(replace(section, entries=entries))
+    return issue.with_sections(tuple(kept))
+
+
+def _trimmed_digest(renderer: WeChatRenderer, issue: Issue, more: str) -> str:
+    total = issue.entry_count
+    max_size = renderer.limits.max_size or 2048
+
+    def note(shown: int) -> str:
+        return f"（篇幅所限，仅列出 {shown}/{total} 条。回复“{more}”查看全部）"
+
+    budget = max_size - len(note(total).encode()) - 2
+    small = renderer.with_limits(Limits(budget, "bytes"))
+    low, high = 0, total  # the largest count whose digest fits one message
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(small.digest(_leading(issue, middle))) == 1:
+            low = middle
+        else:
+            high = middle - 1
+    head = small.digest(_leading(issue, low))
+    text = head[0].text if head else ""
+    return f"{text}\n\n{note(low)}" if text else note(low)

@@ -1,0 +1,255 @@
+"""WeCom issue pushes: pending wecom deliveries sent in batches, recorded after each send.
+
+Members whose deliveries share a rendering and a checkpoint get each message in ONE
+application call (up to 1000 userids); robots get theirs one webhook call at a time. The
+sender takes every member's and robot's limit before a call. After each accepted call the
+deliveries' checkpoints are committed (fenced by the claim, like the delivery engine), so
+a crash repeats at most the call in flight; WeCom's duplicate check (`enable_duplicate_check`)
+absorbs even that one for application messages.
+
+Claimed rows are kept alive by a heartbeat, so `requeue_stale` (ours at start, or the
+delivery engine's) only returns rows of a dead process to pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.delivery.senders.wecom import MAX_TOUSER, BatchResult, WecomSender, is_robot
+from bot.delivery.types import ChatGone, Permanent, RetryAfter, SendError, Transient
+from storage import subscribers
+from storage.deliveries import (
+    Checkpoint,
+    ClaimedDelivery,
+    Progress,
+    claim_for_sending,
+    drop_pending_of_subscriber,
+    load_renderings,
+    record_claimed_progress,
+    requeue_stale,
+    touch_claimed,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Message = Mapping[str, Any]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class WecomReport:
+    calls: int = 0  # accepted API / webhook calls
+    messages: int = 0  # message x recipient
+    sent: int = 0  # deliveries completed
+    dropped: int = 0
+    failed: int = 0
+    released: int = 0  # back to pending after repeated transient errors
+    requeued: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class WecomPushTuning:
+    claim_batch: int = 1000
+    max_attempts: int = 5
+    backoff_base: float = 1.0
+    stale_after: float = 60.0
+
+
+class WecomPusher:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        sender: WecomSender,
+        *,
+        tuning: WecomPushTuning | None = None,
+        wall: Callable[[], datetime] = _utcnow,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._sessions = sessions
+        self._sender = sender
+        self._tuning = tuning or WecomPushTuning()
+        self._wall = wall
+        self._sleep = sleep
+        self._held: set[int] = set()
+
+    # --- running ----------------------------------------------------------------------
+
+    async def run_once(self) -> WecomReport:
+        """Requeue rows of dead processes, then send every claimable wecom delivery."""
+        report = WecomReport()
+        older_than = self._wall() - timedelta(seconds=self._tuning.stale_after)
+        async with self._sessions.begin() as session:
+            report.requeued = await requeue_stale(session, older_than)
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            while claimed := await self._claim():
+                await self._send_claimed(claimed, report)
+                if report.released:
+                    break  # WeCom keeps failing: try again on the next run, not in a loop
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+        return report
+
+    async def run_forever(self, stop: asyncio.Event, interval: float = 30.0) -> None:
+        while not stop.is_set():
+            try:
+                report = await self.run_once()
+                if report.calls:
+                    log.info("wecom push: %s", report)
+            except Exception:
+                log.exception("wecom push failed; retrying in %.0fs", interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+
+    async def _claim(self) -> list[ClaimedDelivery]:
+        async with self._sessions.begin() as session:
+            claimed = await claim_for_sending(
+                session, self._tuning.claim_batch, self._wall(), platforms=["wecom"]
+            )
+        self._held.update(c.id for c in claimed)
+        return claimed
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self._tuning.stale_after / 4)
+            if self._held:
+                async with self._sessions.begin() as session:
+                    await touch_claimed(session, sorted(self._held), self._wall())
+
+    async def _send_claimed(self, claimed: list[ClaimedDelivery], report: WecomReport) -> None:
+        async with self._sessions() as session:
+            renderings = await load_renderings(session, {c.rendering_id for c in claimed})
+        robots: dict[str, list[ClaimedDelivery]] = {}
+        groups: dict[tuple[int, int], list[ClaimedDelivery]] = {}
+        for claim in claimed:  # in id order: a chat's older issue first
+            if is_robot(claim.chat_id):
+                robots.setdefault(claim.chat_id, []).append(claim)
+            else:
+                groups.setdefault((claim.rendering_id, claim.messages_sent), []).append(claim)
+
+        async def robot(claims: list[ClaimedDelivery]) -> None:
+            for claim in claims:
+                await self._send_run([claim], renderings[claim.rendering_id], report)
+
+        async def members() -> None:
+            for (rendering_id, _), group in sorted(groups.items()):
+                for chunk in _chunks(group, MAX_TOUSER):
+                    await self._send_run(chunk, renderings[rendering_id], report)
+
+        await asyncio.gather(members(), *(robot(claims) for claims in robots.values()))
+
+    # --- one run of messages to a set of chats ---------------------------------------
+
+    async def _send_run(
+        self, claims: Sequence[ClaimedDelivery], messages: Sequence[Message], report: WecomReport
+    ) -> None:
+        """Messages from the claims' shared checkpoint on, each to every claim still live."""
+        live = {c.chat_id: c for c in claims}
+        start = claims[0].messages_sent
+        if start >= len(messages):  # nothing left to send (e.g. released after the last)
+            await self._checkpoint([Progress(c.id, start, "sent") for c in claims], list(claims))
+            self._held.difference_update(c.id for c in claims)
+            report.sent += len(claims)
+            return
+        for index in range(start, len(messages)):
+            outcome = await self._attempts(lambda i=index: self._send(list(live), messages[i]))
+            if isinstance(outcome, SendError):
+                await self._give_up(list(live.values()), index, outcome, report)
+                return
+            report.calls += 1
+            report.messages += len(outcome.delivered)
+            gone = [live.pop(u) for u in outcome.invalid if u in live]
+            if gone:
+                await self._drop(gone, index, "not reachable by the WeCom app", report)
+            done = index + 1 == len(messages)
+            lost = await self._checkpoint(
+                [Progress(c.id, index + 1, "sent" if done else "sending") for c in live.values()],
+                list(live.values()),
+            )
+            for chat_id in [k for k, c in live.items() if c.id in lost]:
+                log.warning("wecom delivery %s was claimed elsewhere", live.pop(chat_id).id)
+            if not live:
+                return
+        report.sent += len(live)
+        self._held.difference_update(c.id for c in live.values())
+
+    async def _send(self, chat_ids: list[str], message: Message) -> BatchResult:
+        if len(chat_ids) == 1 and is_robot(chat_ids[0]):
+            await self._sender.send_robot(chat_ids[0], str(message["text"]))
+            return BatchResult(tuple(chat_ids), ())
+        return await self._sender.send_batch(chat_ids, message)
+
+    async def _attempts(self, send: Callable[[], Awaitable[T]]) -> T | SendError:
+        """Retry flood waits and transient errors up to max_attempts; the result or error."""
+        error: SendError = Transient("not attempted")
+        for attempt in range(1, self._tuning.max_attempts + 1):
+            try:
+                return await send()
+            except RetryAfter as exc:
+                error = exc
+                await self._sleep(exc.seconds)
+            except Transient as exc:
+                error = exc
+                if attempt < self._tuning.max_attempts:
+                    await self._sleep(self._tuning.backoff_base * 2 ** (attempt - 1))
+            except SendError as exc:
+                return exc
+        return error
+
+    # --- recording --------------------------------------------------------------------
+
+    async def _checkpoint(
+        self, progress: list[Progress], claims: list[ClaimedDelivery]
+    ) -> set[int]:
+        attempts = {c.id: c.attempts for c in claims}
+        checkpoints = [Checkpoint(p, attempts[p.delivery_id]) for p in progress]
+        async with self._sessions.begin() as session:
+            return await record_claimed_progress(session, checkpoints, self._wall())
+
+    async def _give_up(
+        self, claims: list[ClaimedDelivery], index: int, error: SendError, report: WecomReport
+    ) -> None:
+        if isinstance(error, ChatGone):
+            await self._drop(claims, index, str(error), report)
+            return
+        status = "failed" if isinstance(error, Permanent) else "pending"
+        log.warning("wecom push: %d deliveries %s: %s", len(claims), status, error)
+        await self._checkpoint([Progress(c.id, index, status, str(error)) for c in claims], claims)
+        self._held.difference_update(c.id for c in claims)
+        if status == "failed":
+            report.failed += len(claims)
+        else:
+            report.released += len(claims)
+
+    async def _drop(
+        self, claims: list[ClaimedDelivery], index: int, reason: str, report: WecomReport
+    ) -> None:
+        now = self._wall()
+        async with self._sessions.begin() as session:
+            for claim in claims:
+                await subscribers.deactivate(session, claim.subscriber_id, reason, now)
+                await drop_pending_of_subscriber(session, claim.subscriber_id, reason, now)
+            checkpoints = [
+                Checkpoint(Progress(c.id, index, "dropped", reason), c.attempts) for c in claims
+            ]
+            await record_claimed_progress(session, checkpoints, now)
+        self._held.difference_update(c.id for c in claims)
+        report.dropped += len(claims)
+
+
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,240 @@
+"""Official Account callbacks end to end: the Starlette app, the command core, a real database
+and the fake WeChat API receiving customer-service messages and tag changes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.commands import Core, Incoming, Reply
+from bot.platforms.wechat_service import WebService, open_web_service
+from bot.platforms.wechat_tags import tag_name
+from bot.runtime import Runtime
+from storage.subscribers import ALL, Subscription, get_subscriber
+from tests.fakes.wechat_server import FakeWeChatServer
+from tests.wechat.helpers import (
+    WECHAT_MAX,
+    Callback,
+    Mode,
+    client_for,
+    event_fields,
+    official_callback,
+    official_verification,
+    post,
+    read_official_reply,
+    text_fields,
+    utf8_len,
+)
+
+PATH = "/wechat/callback"
+OPENID = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
+
+
+class CountingCore:
+    """The real core, counted, optionally slow (to cross the answer budget)."""
+
+    def __init__(self, core: Core, delay: float = 0.0) -> None:
+        self.core = core
+        self.delay = delay
+        self.texts: list[str] = []
+
+    async def handle_text(self, incoming: Incoming) -> list[Reply]:
+        self.texts.append(incoming.text)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return await self.core.handle_text(incoming)
+
+
+@pytest.fixture
+def counting(core: Core) -> CountingCore:
+    return CountingCore(core)
+
+
+@pytest.fixture
+async def web(runtime: Runtime, counting: CountingCore) -> AsyncIterator[WebService]:
+    async with open_web_service(runtime, counting) as service:
+        yield service
+
+
+async def exchange(web: WebService, callback: Callback, mode: Mode) -> dict[str, Any] | None:
+    async with client_for(web.app) as client:
+        response = await post(client, PATH, callback)
+    assert response.status_code == 200, response.text
+    return read_official_reply(response.text, mode)
+
+
+async def say(web: WebService, server: FakeWeChatServer, text: str, mode: Mode = "safe") -> str:
+    """The user writes `text` (opening a 客服 window at the fake); the passive reply's text."""
+    server.mp.user_interacted(OPENID, "message")
+    reply = await exchange(web, official_callback(text_fields(OPENID, text), mode), mode)
+    assert reply is not None, "expected a passive reply"
+    return check_reply(reply)
+
+
+def check_reply(reply: dict[str, Any]) -> str:
+    assert reply["MsgType"] == "text"
+    assert reply["ToUserName"] == OPENID
+    content = str(reply["Content"])
+    assert utf8_len(content) <= WECHAT_MAX
+    return content
+
+
+async def settle(web: WebService) -> None:
+    assert web.wechat is not None
+    await web.wechat.drain()
+
+
+async def test_follower_session_end_to_end(
+    web: WebService, wechat_server: FakeWeChatServer, runtime: Runtime, counting: CountingCore
+) -> None:
+    wechat_server.mp.add_follower(OPENID, interacted="subscribe")
+    follow = official_callback(event_fields(OPENID, "subscribe"))
+    greeting = check_reply(await exchange(web, follow, "safe") or {})
+    assert "欢迎使用「嵌入式AI简报」" in greeting
+    assert "当前订阅：全部栏目" in greeting
+    await settle(web)
+    async with runtime.sessions() as session:
+        subscriber = await get_subscriber(session, "wechat", OPENID)
+    assert subscriber is not None and subscriber.subscriptions == (ALL,)
+    all_tag = wechat_server.mp.tag_id(tag_name("all"))
+    assert all_tag is not None and all_tag in wechat_server.mp.followers[OPENID].tags
+
+    assert "本来就已订阅：论文" in await say(web, wechat_server, "订阅 论文")
+
+    latest = await say(web, wechat_server, "最新")
+    assert "嵌入式AI简报" in latest and "2026-11-16" in latest and "目录" in latest
+
+    found = await say(web, wechat_server, "搜索 量化")
+    assert "量化" in found and "<a href=" in found
+
+    help_text = await say(web, wechat_server, "今天天气怎么样")
+    assert "命令与示例" in help_text and "搜索" in help_text
+
+    # Every text fitted one passive reply: nothing went out as customer-service messages.
+    await settle(web)
+    assert wechat_server.mp.sent("custom") == []
+    assert counting.texts == ["开始", "订阅 论文", "最新", "搜索 量化", "帮助"]
+
+
+async def test_a_retried_message_runs_once_and_gets_the_same_answer(
+    web: WebService, wechat_server: FakeWeChatServer, runtime: Runtime, counting: CountingCore
+) -> None:
+    wechat_server.mp.add_follower(OPENID)
+    fields = text_fields(OPENID, "订阅 芯片")
+    first = await exchange(web, official_callback(fields), "safe")
+    retry = await exchange(web, official_callback(fields), "safe")  # same MsgId, new signature
+    assert first is not None and retry is not None
+    assert check_reply(first) == check_reply(retry)
+    assert "已订阅：芯片" in check_reply(first)
+    assert counting.texts == ["订阅 芯片"]
+    async with runtime.sessions() as session:
+        subscriber = await get_subscriber(session, "wechat", OPENID)
+    assert subscriber is not None and subscriber.subscriptions == (Subscription("topic", "chips"),)
+
+
+async def test_retried_events_run_once(
+    web: WebService, wechat_server: FakeWeChatServer, counting: CountingCore
+) -> None:
+    wechat_server.mp.add_follower(OPENID, interacted="subscribe")
+    fields = event_fields(OPENID, "subscribe")
+    first = await exchange(web, official_callback(fields), "safe")
+    second = await exchange(web, official_callback(fields), "safe")
+    assert first == second
+    assert counting.texts == ["开始"]
+
+
+async def test_slow_answers_become_customer_service_messages(
+    runtime: Runtime, core: Core, wechat_server: FakeWeChatServer
+) -> None:
+    slow = CountingCore(core, delay=0.6)
+    wechat_server.mp.add_follower(OPENID)
+    async with open_web_service(runtime, slow, answer_budget=0.2) as web:
+        fields = text_fields(OPENID, "订阅 论文")
+        async with client_for(web.app) as client:
+            first = await post(client, PATH, official_callback(fields))
+            retry = await post(client, PATH, official_callback(fields))  # WeChat's retry
+        assert (first.status_code, first.text) == (200, "success")
+        assert (retry.status_code, retry.text) == (200, "success")
+        assert wechat_server.mp.sent("custom") == []  # still working
+        await settle(web)
+    inbox = wechat_server.mp.inbox(OPENID)
+    assert len(inbox) == 1 and "已订阅：论文" in inbox[0]
+    assert utf8_len(inbox[0]) <= WECHAT_MAX
+    assert slow.texts == ["订阅 论文"]  # the retry did not run the command again
+
+
+async def test_a_reply_too_long_for_one_message_continues_as_customer_service(
+    web: WebService, wechat_server: FakeWeChatServer
+) -> None:
+    wechat_server.mp.add_follower(OPENID)
+    first = await say(web, wechat_server, "最新 全部")  # the whole issue: several messages
+    await settle(web)
+    rest = [m.content for m in wechat_server.mp.sent("custom")]
+    assert rest, "the rest of the issue should follow as customer-service messages"
+    assert len(rest) <= 5  # WeChat's 5 sends per user message
+    assert all(utf8_len(text) <= WECHAT_MAX for text in [first, *rest])
+    whole = "\n".join([first, *rest])
+    assert "业界新闻" in whole and "博文" in whole
+
+
+@pytest.mark.parametrize("mode", ["plain", "compatible", "safe"])
+async def test_every_callback_mode_is_answered_in_kind(
+    web: WebService, wechat_server: FakeWeChatServer, mode: Mode
+) -> None:
+    wechat_server.mp.add_follower(OPENID)
+    callback = official_callback(text_fields(OPENID, "帮助"), mode)
+    async with client_for(web.app) as client:
+        response = await post(client, PATH, callback)
+    assert response.status_code == 200
+    assert ("<Encrypt>" in response.text) == (mode != "plain")
+    reply = read_official_reply(response.text, mode)
+    assert reply is not None and "命令与示例" in check_reply(reply)
+
+
+async def test_forged_signatures_get_403_and_change_nothing(
+    web: WebService, wechat_server: FakeWeChatServer, counting: CountingCore, runtime: Runtime
+) -> None:
+    good = official_callback(text_fields(OPENID, "订阅 论文"))
+    forged_plain = Callback({**good.params, "signature": "0" * 40}, good.body)
+    forged_aes = Callback({**good.params, "msg_signature": "f" * 40}, good.body)
+    unsigned = Callback({k: v for k, v in good.params.items() if k != "signature"}, good.body)
+    async with client_for(web.app) as client:
+        for callback in (forged_plain, forged_aes, unsigned):
+            response = await post(client, PATH, callback)
+            assert response.status_code == 403
+        bad_get = await client.get(PATH, params=official_verification(forged=True))
+        assert bad_get.status_code == 403
+    assert counting.texts == []
+    async with runtime.sessions() as session:
+        assert await get_subscriber(session, "wechat", OPENID) is None
+    assert wechat_server.mp.requests == []
+
+
+async def test_url_verification_echoes(web: WebService) -> None:
+    async with client_for(web.app) as client:
+        response = await client.get(PATH, params=official_verification("abc123"))
+        health = await client.get("/healthz")
+    assert (response.status_code, response.text) == (200, "abc123")
+    assert health.json() == {"status": "ok", "database": "ok"}
+
+
+async def test_unfollow_deactivates_and_subscription_commands_retag(
+    web: WebService, wechat_server: FakeWeChatServer, runtime: Runtime
+) -> None:
+    wechat_server.mp.add_follower(OPENID, interacted="subscribe")
+    await exchange(web, official_callback(event_fields(OPENID, "subscribe")), "safe")
+    await say(web, wechat_server, "退订 全部")
+    await say(web, wechat_server, "订阅 论文 量化")
+    await settle(web)
+    mp = wechat_server.mp
+    names = {mp.tags[t] for t in mp.followers[OPENID].tags}
+    assert names == {tag_name("section:papers"), tag_name("topic:quantization")}
+
+    unfollow = official_callback(event_fields(OPENID, "unsubscribe"))
+    assert await exchange(web, unfollow, "safe") is None  # `success`: nothing to say
+    async with runtime.sessions() as session:
+        subscriber = await get_subscriber(session, "wechat", OPENID)
+    assert subscriber is not None and not subscriber.active
