@@ -210,6 +210,12 @@ class NullSender:
         return None
 
 
+def rss_kb() -> int:
+    """The process's resident set now (Linux)."""
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0])
+
+
 async def memory_child(db: Path, seconds: float) -> dict[str, Any]:
     engine = create_engine(f"sqlite+aiosqlite:///{db}")
     sessions = session_factory(engine)
@@ -217,15 +223,27 @@ async def memory_child(db: Path, seconds: float) -> dict[str, Any]:
     tuning = EngineTuning(idle_poll=0.5)
     delivery = DeliveryEngine(sessions, {"telegram": NullSender()}, settings, limits={},
                               tuning=tuning)  # fmt: skip
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = rss_kb()
+    samples: list[int] = []
+
+    async def sample() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            samples.append(rss_kb())
+
     stop = asyncio.Event()
     asyncio.get_running_loop().call_later(seconds, stop.set)
+    sampler = asyncio.create_task(sample())
     started = time.perf_counter()
     report = await delivery.run_forever(stop)
     elapsed = time.perf_counter() - started
+    sampler.cancel()
     await engine.dispose()
     return {
-        "baseline_kb": baseline,
+        "before_kb": before,
+        "first_kb": samples[0],
+        "last_kb": samples[-1],
+        "max_sampled_kb": max(samples),
         "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "deliveries": report.deliveries_sent,
         "seconds": elapsed,
@@ -240,13 +258,17 @@ def memory(args: argparse.Namespace, workdir: Path) -> None:
     command = [sys.executable, __file__, "memory-child", str(db), str(args.seconds)]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result = json.loads(output.strip().splitlines()[-1])
+
+    def mb(key: str) -> str:
+        return f"{result[key] / 1024:.1f} MB"
+
     print(
         f"memory: {args.subscribers} subscribers + deliveries generated in {seeded:.1f} s; "
         f"the delivery process ran {result['seconds']:.0f} s with a null sender: "
         f"{result['deliveries']} deliveries claimed, sent and checkpointed "
-        f"({result['deliveries'] / result['seconds']:.0f}/s); peak RSS "
-        f"{result['peak_kb'] / 1024:.1f} MB (after imports, before the engine: "
-        f"{result['baseline_kb'] / 1024:.1f} MB)"
+        f"({result['deliveries'] / result['seconds']:.0f}/s); peak RSS (ru_maxrss) "
+        f"{mb('peak_kb')}; RSS before the run {mb('before_kb')}, after 1 s {mb('first_kb')}, "
+        f"at the end {mb('last_kb')} (max sampled {mb('max_sampled_kb')})"
     )
 
 

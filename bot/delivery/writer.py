@@ -12,6 +12,7 @@ so the engine never contends with itself for SQLite's write lock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ class CommitQueue:
         self._max_batch = max_batch
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._session: AsyncSession | None = None
         self.commits = 0
         self.checkpoints = 0
 
@@ -91,14 +93,18 @@ class CommitQueue:
         return await done
 
     async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            stopping = any(item is _STOP for item in batch)
-            await self._write([item for item in batch if item is not _STOP])
-            if stopping and self._queue.empty():
-                return
+        # One session (one connection) for the writer's life: no pool checkout and reset
+        # per transaction, which on aiosqlite is two thread round trips per commit.
+        async with self._sessions() as session:
+            self._session = session
+            while True:
+                batch = [await self._queue.get()]
+                while len(batch) < self._max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                stopping = any(item is _STOP for item in batch)
+                await self._write([item for item in batch if item is not _STOP])
+                if stopping and self._queue.empty():
+                    return
 
     async def _write(self, batch: list[Any]) -> None:
         checkpoints: list[_Checkpoint] = []
@@ -136,17 +142,24 @@ class CommitQueue:
         except Exception as exc:
             _fail(item.done, exc)
             return
+        finally:
+            if self._session is not None:
+                self._session.expunge_all()  # ORM rows an op loaded: keep memory flat
         if not item.done.done():
             item.done.set_result(result)
 
     async def _transaction(self, op: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        session = self._session
+        assert session is not None
         for attempt in range(1, WRITE_RETRIES + 1):
             try:
-                async with self._sessions.begin() as session:
-                    result = await op(session)
+                result = await op(session)
+                await session.commit()
                 self.commits += 1
                 return result
             except Exception:
+                with contextlib.suppress(Exception):  # a dead connection is replaced on next use
+                    await session.rollback()
                 if attempt == WRITE_RETRIES:
                     raise
                 log.warning("delivery write failed (attempt %d), retrying", attempt, exc_info=True)
