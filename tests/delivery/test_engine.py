@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from collections.abc import Mapping
 from datetime import timedelta
@@ -13,6 +14,7 @@ from sqlalchemy import select, update
 
 from bot.delivery import DeliveryEngine, EngineTuning, pauses
 from bot.delivery.types import ChatGone, ChatMigrated, Permanent, RetryAfter, Transient
+from bot.publish.alerts import StreamNotifier
 from storage import subscribers
 from storage.models import DeliveryRow, SubscriberRow
 from tests.delivery.fakes import FakeClock, ScriptedSender
@@ -385,3 +387,17 @@ async def test_a_row_whose_last_message_was_recorded_is_completed_without_sendin
     assert sender.texts_to(done) == [] and sender.texts_to(other) == seeded.expected[int(other)]
     assert (await rows_by_chat(sessions, seeded.issue_id))[done].status == "sent"
     assert report.deliveries_sent == 2
+
+
+async def test_pause_alerts_reach_the_publishers_notifiers(sessions: Sessions) -> None:
+    """The runtime passes bot.publish.alerts notifiers; the engine's alert must fit them."""
+    seeded = await seed(sessions, 6)
+    stream = io.StringIO()
+    sender = ScriptedSender(script={str(c): [Transient("Bad Gateway")] for c in seeded.expected})
+    settings = FAST.model_copy(update={"error_burst": 3})
+    engine = make_engine(
+        sessions, sender, FakeClock(), settings=settings, notifier=StreamNotifier(stream)
+    )
+    await engine.run_until_idle()
+    assert "Delivery of issue 2025-03-01 paused: 3 send errors" in stream.getvalue()
+    assert "Bad Gateway" in stream.getvalue()
