@@ -12,6 +12,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from storage.models import Base
+from storage.search_models import include_in_autogenerate
 
 config = context.config
 target_metadata = Base.metadata
@@ -25,6 +26,7 @@ def _configure(connection: Connection | None = None) -> None:
         # SQLite cannot ALTER most things; batch mode rebuilds tables in later revisions.
         render_as_batch=True,
         compare_type=True,
+        include_name=include_in_autogenerate,
         literal_binds=connection is None,
     )
 

@@ -13,12 +13,16 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from alembic.script import ScriptDirectory
+
 from storage.db import alembic_config, create_engine, upgrade, upgrade_database
 from storage.models import Base
+from storage.search_models import include_in_autogenerate
 
 
 def _diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    opts = {"compare_type": True, "include_name": include_in_autogenerate}
+    context = MigrationContext.configure(connection, opts=opts)
     return compare_metadata(context, Base.metadata)
 
 
@@ -39,7 +43,9 @@ async def test_upgrade_is_idempotent_and_creates_all_tables(db_url: str) -> None
     finally:
         await engine.dispose()
     assert set(Base.metadata.tables) <= tables
-    assert version == [("0001",)]
+    head = ScriptDirectory.from_config(alembic_config(db_url)).get_current_head()
+    assert version == [(head,)]
+    assert head is not None and head != "0001"  # the search index revision is applied too
 
 
 async def test_sqlite_engine_sets_pragmas_and_creates_parent_dir(tmp_path: Path) -> None:
