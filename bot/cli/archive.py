@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.cli.base import Subparsers, fail, issue_key, print_json
+from bot.config import Settings
 from bot.ingest import IngestReport, ingest_documents, read_files
+from bot.publish.rule import issue_state
 from bot.runtime import Runtime
 from bot.serialize import issue_to_dict, to_jsonable
 from briefings.model import Issue
@@ -58,26 +61,29 @@ def print_report(report: IngestReport) -> None:
 async def _issues(args: argparse.Namespace, runtime: Runtime) -> int:
     async with runtime.sessions() as session:
         summaries = await list_issues(session, runtime.series.slug, limit=args.limit)
+    now = datetime.now(UTC)
     if args.json:
-        print_json([summary_to_dict(s) for s in summaries])
+        print_json([summary_to_dict(s, now, runtime.settings) for s in summaries])
         return 0
     if not summaries:
         print("the archive is empty: run `briefbot ingest PATH`")
     for s in summaries:
         counts = ", ".join(f"{c.key} {c.entries}" for c in s.sections)
-        print(f"{s.key}  {s.entry_count:3d} entries  {state_of(s):9s}  {counts}")
+        state = issue_state(s, now, runtime.settings)
+        print(f"{s.key}  {s.entry_count:3d} entries  {state:9s}  {counts}")
     return 0
 
 
-def state_of(summary: IssueSummary) -> str:
-    if summary.published_at is not None:
-        return "published"
-    return "held" if summary.held_at is not None else "draft"
-
-
-def summary_to_dict(summary: IssueSummary) -> dict[str, object]:
+def summary_to_dict(summary: IssueSummary, now: datetime, settings: Settings) -> dict[str, object]:
+    """The summary with its state; an archived issue has `archived_at`, no publication."""
     data = to_jsonable(summary)
-    data["state"] = state_of(summary)
+    data["state"] = state = issue_state(summary, now, settings)
+    if state == "archived":
+        data["archived_at"], data["published_at"], data["published_hash"] = (
+            data["published_at"],
+            None,
+            None,
+        )
     return data
 
 

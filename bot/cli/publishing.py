@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from bot.cli.base import Subparsers, fail, issue_key, print_json
 from bot.delivery import drain
+from bot.platforms.wechat_service import push_once
+from bot.platforms.wechat_work_robots import sync_robots
 from bot.publish.alerts import StreamNotifier
 from bot.publish.clock import Clock, FixedClock, SystemClock
 from bot.publish.cycle import CycleReport, build_cycle
@@ -97,6 +99,8 @@ async def _tick(args: argparse.Namespace, runtime: Runtime) -> int:
         clock = parse_now(args.now, runtime.settings.publish.timezone)
     except ValueError as exc:
         return fail(f"--now: {exc}", 2)
+    if runtime.settings.wecom.robots:  # robot subscribers must exist before the publication
+        await sync_robots(runtime.sessions, runtime.settings.wecom, runtime.taxonomy)
     cycle = build_cycle(runtime, clock, StreamNotifier(sys.stderr))
     report = await cycle.run_once()
     print_cycle(report)
@@ -113,9 +117,12 @@ def print_cycle(report: CycleReport) -> None:
 
 
 async def _deliver(runtime: Runtime) -> int:
-    """Send what the cycle queued (Telegram with a token, the console always), then return."""
+    """Send what the cycle queued (Telegram with a token, the console always, WeChat and
+    WeCom when configured), then return."""
     report = await drain(runtime, notifier=StreamNotifier(sys.stderr))
     print(report)
+    for summary in await push_once(runtime):
+        print(summary)
     return 0
 
 

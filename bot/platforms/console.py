@@ -8,6 +8,11 @@ The terminal is the operator's, so the chat is an admin.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
+import os
+import threading
+from collections.abc import Callable
 from typing import Final, TextIO
 
 from bot.commands import Button, Chat, Core, Incoming, Reply
@@ -92,10 +97,63 @@ async def run_console(
         if interactive:
             stdout.write(PROMPT)
             stdout.flush()
-        line = await asyncio.to_thread(stdin.readline)
+        line = await read_line(stdin)
         if not line or line.strip() in QUIT:
             break
         await chat.feed(line)
     if interactive:
         stdout.write("\n")
     return 0
+
+
+async def read_line(stream: TextIO) -> str:
+    """One line of `stream` ("" at EOF) without ever keeping the process from exiting.
+
+    A terminal read blocks until Enter. In the executor, such a read would make
+    `asyncio.run` wait at exit (after Ctrl-C, or when `run` stops); so a daemon thread
+    reads, from the raw descriptor: a buffered stream's lock held by a daemon thread
+    is fatal at interpreter shutdown.
+    """
+    try:
+        fd = stream.fileno()
+    except (OSError, io.UnsupportedOperation):  # StringIO and friends never block
+        return stream.readline()
+    return await _in_daemon_thread(lambda: _readline_fd(fd))
+
+
+def _readline_fd(fd: int) -> str:
+    """Bytes up to and including a newline (one `os.read` per line on a terminal)."""
+    chunks: list[bytes] = []
+    while True:
+        byte = os.read(fd, 1)  # byte-wise: nothing read past the line is lost to a buffer
+        if not byte:
+            break
+        chunks.append(byte)
+        if byte == b"\n":
+            break
+    return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+async def _in_daemon_thread(work: Callable[[], str]) -> str:
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def settle(result: str | None, error: BaseException | None) -> None:
+        if future.done():  # cancelled: the caller stopped waiting
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result or "")
+
+    def target() -> None:
+        result, error = None, None
+        try:
+            result = work()
+        except BaseException as exc:  # handed to the awaiting task
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=target, name="console-input", daemon=True).start()
+    return await future

@@ -96,8 +96,12 @@ class SenderNotifier:
 
 
 class FanoutNotifier:
-    def __init__(self, notifiers: Sequence[Notifier]) -> None:
+    def __init__(self, notifiers: Sequence[Notifier] = ()) -> None:
         self._notifiers = list(notifiers)
+
+    def add(self, notifier: Notifier) -> None:
+        """Late binding: admin chats are reachable only once their platform has started."""
+        self._notifiers.append(notifier)
 
     async def alert(self, alert: AlertLike) -> None:
         for notifier in self._notifiers:

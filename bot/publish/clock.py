@@ -17,6 +17,16 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class ShiftedClock:
+    """Real time moved to start at `start` (`briefbot run --start`: rehearse a publication)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = _aware(start) - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+
 class FixedClock:
     """A clock that only moves when told to (tests, `briefbot tick --now`)."""
 

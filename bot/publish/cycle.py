@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -51,22 +53,48 @@ class Cycle:
         self.pollers = pollers
         self.publisher = publisher
         self._checking = asyncio.Lock()
+        self._active = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextlib.asynccontextmanager
+    async def _busy(self) -> AsyncIterator[None]:
+        self._active += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._active -= 1
+            if not self._active:
+                self._idle.set()
+
+    async def wait_idle(self) -> None:
+        """Until no poll or check is running (a graceful stop lets them finish)."""
+        await self._idle.wait()
 
     async def run_once(self) -> CycleReport:
         """Poll every source (ignoring backoff), then check; also the start-up catch-up."""
-        polls = await self.poll_all(force=True)
-        return CycleReport(polls, await self.check())
+        async with self._busy():
+            polls = await self.poll_all(force=True)
+            report = CycleReport(polls, await self.check())
+        log.info(
+            "cycle at %s: %s",
+            self.clock.now().isoformat(timespec="seconds"),
+            report.check.summary(),
+        )
+        return report
 
     async def poll_all(self, *, force: bool = False) -> list[PollResult]:
         results = await asyncio.gather(*(p.poll(force=force) for p in self.pollers))
         return [r for r in results if r is not None]
 
     async def poll(self, poller: SourcePoller) -> PollResult | None:
-        return await poller.poll()
+        async with self._busy():
+            return await poller.poll()
 
     async def check(self) -> CheckReport:
         """Publish every settled, due issue once; archive stale ones; hold unfinished ones."""
-        async with self._checking:
+        async with self._busy(), self._checking:
             report = CheckReport()
             now = self.clock.now()
             async with self.runtime.sessions() as session:

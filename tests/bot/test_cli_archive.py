@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -110,7 +111,11 @@ def test_issues_lists_newest_first_and_show_latest(cli, tmp_path: Path) -> None:
     items = json.loads(out)
     keys = [item["key"] for item in items]
     assert keys == sorted(keys, reverse=True)
-    assert all(item["entry_count"] > 0 and item["state"] == "draft" for item in items)
+    yesterday = date.today() - timedelta(days=1)  # a day's margin for the publish timezone
+    assert all(date.fromisoformat(key) < yesterday for key in keys), "samples are past issues"
+    for item in items:  # ingested, never published: due (a future date would be a draft)
+        assert item["entry_count"] > 0 and item["state"] == "due"
+        assert item["published_at"] is None and item["published_hash"] is None
     code, out, _ = cli("show", "latest", "--json")
     assert code == 0 and json.loads(out)["key"] == keys[0]
     code, out, _ = cli("show", "latest")

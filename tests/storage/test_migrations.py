@@ -9,11 +9,10 @@ from typing import Any
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from alembic.script import ScriptDirectory
 
 from storage.db import alembic_config, create_engine, upgrade, upgrade_database
 from storage.models import Base

@@ -1,0 +1,203 @@
+"""`briefbot run`: the main job — sources and scheduler, delivery, chat platforms — until stopped.
+
+Without a Telegram token the chat is this terminal (the embedded default), which is
+also subscribed to every issue the first time; `--no-chat` runs without reading it.
+SIGINT/SIGTERM, /quit or the end of the terminal's input stop the job gracefully:
+sends under way finish and are recorded, the rest stay pending for the next start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.cli.base import Subparsers, fail
+from bot.commands import Core, CoreDeps
+from bot.delivery.engine import DeliveryEngine
+from bot.delivery.senders.console import ConsoleSender
+from bot.delivery.senders.telegram import TelegramSender
+from bot.delivery.types import Sender
+from bot.platforms.console import CONSOLE_CHAT, run_console
+from bot.platforms.telegram import TelegramPlatform
+from bot.platforms.telegram_webhook import webhook_route
+from bot.platforms.wechat_service import WebService, open_web_service, web_service_wanted
+from bot.publish.alerts import FanoutNotifier, LogNotifier, SenderNotifier, StreamNotifier
+from bot.publish.clock import Clock, ShiftedClock, SystemClock
+from bot.publish.cycle import Cycle, build_cycle
+from bot.publish.scheduler import build_scheduler
+from bot.runtime import Runtime
+from formatters import TelegramRenderer
+from storage.subscribers import ALL, add_subscription, get_or_create
+
+log = logging.getLogger("briefbot")
+Loop = Callable[[asyncio.Event], Awaitable[object]]
+JOB_GRACE_SECONDS = 60.0  # a poll (git fetch, HTTP) or a publication check under way at stop
+
+
+def register(commands: Subparsers) -> None:
+    run = commands.add_parser(
+        "run",
+        help="run the bot: poll sources, publish due issues, deliver, answer chats",
+        description=(
+            "Runs until SIGINT/SIGTERM. Without telegram.token the chat is this terminal "
+            "(/quit or end of input stops the bot)."
+        ),
+    )
+    run.add_argument(
+        "--no-chat",
+        action="store_true",
+        help="do not read commands from this terminal (a headless run without a token)",
+    )
+    run.add_argument(
+        "--start",
+        metavar="ISO-8601",
+        help="rehearsal: the publication clock starts at this time, then runs in real time",
+    )
+    run.set_defaults(handler=_run)
+
+
+@dataclass
+class Platforms:
+    """What the chat platforms contribute: delivery senders and loops that run until stop."""
+
+    senders: dict[str, Sender]
+    loops: list[Loop] = field(default_factory=list)
+    web: WebService | None = None
+    description: list[str] = field(default_factory=list)
+
+
+async def _run(args: argparse.Namespace, runtime: Runtime) -> int:
+    try:
+        clock = start_clock(args.start, runtime.settings.publish.timezone)
+    except ValueError as exc:
+        return fail(f"--start: {exc}", 2)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run is noise
+    notifier = FanoutNotifier([LogNotifier()])
+    cycle = build_cycle(runtime, clock, notifier)
+    core = Core(CoreDeps.from_runtime(runtime, publisher=cycle.publisher))
+    stop = asyncio.Event()
+    with stop_on_signals(stop):
+        async with open_platforms(runtime, core, notifier, chat=not args.no_chat) as platforms:
+            log.info("serving %s: %s", runtime.series.title, ", ".join(platforms.description))
+            return await serve(runtime, cycle, platforms, notifier, stop)
+
+
+def start_clock(start: str | None, timezone: str) -> Clock:
+    if start is None:
+        return SystemClock()
+    moment = datetime.fromisoformat(start)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return ShiftedClock(moment)
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for number in signals:
+        loop.add_signal_handler(number, stop.set)
+    try:
+        yield
+    finally:
+        for number in signals:
+            loop.remove_signal_handler(number)
+
+
+@contextlib.asynccontextmanager
+async def open_platforms(
+    runtime: Runtime, core: Core, notifier: FanoutNotifier, *, chat: bool
+) -> AsyncIterator[Platforms]:
+    """Telegram when a token is configured, else the terminal; WeChat/WeCom when configured."""
+    settings = runtime.settings
+    platforms = Platforms({"console": ConsoleSender()})
+    async with AsyncExitStack() as stack:
+        telegram = None
+        if settings.telegram.token is not None:
+            telegram = await stack.enter_async_context(TelegramPlatform(runtime, core))
+            sender = TelegramSender(telegram.bot)  # shares the bot's connection pool
+            platforms.senders["telegram"] = sender
+            admins = settings.telegram.admins
+            notifier.add(SenderNotifier(sender, admins, TelegramRenderer()))
+            platforms.description.append(f"telegram @{telegram.bot.username}")
+        else:
+            notifier.add(StreamNotifier(sys.stdout))
+            await ensure_console_subscriber(runtime)
+            if chat:
+                platforms.loops.append(lambda stop: terminal_chat(core))
+            platforms.description.append("terminal chat" if chat else "console deliveries")
+        if web_service_wanted(settings):
+            routes = [webhook_route(telegram)] if telegram and telegram.webhook_mode else []
+            web = await stack.enter_async_context(
+                open_web_service(runtime, core, extra_routes=routes)
+            )
+            platforms.web = web
+            platforms.loops.append(web.run)
+            platforms.description.append(f"web {settings.web.host}:{settings.web.port}")
+        yield platforms
+
+
+async def ensure_console_subscriber(runtime: Runtime) -> None:
+    """The terminal is the embedded default's subscriber: to everything, the first time only."""
+    async with runtime.sessions.begin() as session:
+        subscriber, created = await get_or_create(
+            session, CONSOLE_CHAT.platform, CONSOLE_CHAT.chat_id, kind=CONSOLE_CHAT.kind
+        )
+        if created:
+            await add_subscription(session, subscriber.id, ALL)
+
+
+async def terminal_chat(core: Core) -> None:
+    await run_console(core, sys.stdin, sys.stdout)
+
+
+async def serve(
+    runtime: Runtime,
+    cycle: Cycle,
+    platforms: Platforms,
+    notifier: FanoutNotifier,
+    stop: asyncio.Event,
+) -> int:
+    """Scheduler, delivery engine and platform loops until `stop`; 1 if any loop failed."""
+    if platforms.web is not None:
+        await platforms.web.prepare()  # robot subscribers exist before the first publication
+    engine = DeliveryEngine(
+        runtime.sessions, platforms.senders, runtime.settings.delivery, notifier=notifier
+    )
+    scheduler = build_scheduler(cycle)
+    scheduler.start()  # the start-up job polls and catches up on missed publications
+    loops: list[Loop] = [engine.run_forever, *platforms.loops]
+    tasks = [asyncio.create_task(_until_stop(loop, stop)) for loop in loops]
+    try:
+        await stop.wait()
+    finally:
+        scheduler.pause()  # no new jobs; the running ones finish (shutdown would cancel them)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(cycle.wait_idle(), JOB_GRACE_SECONDS)
+        scheduler.shutdown(wait=False)
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    return 1 if failed else 0
+
+
+async def _until_stop(loop: Loop, stop: asyncio.Event) -> None:
+    """Run one loop; when it ends, for any reason, the whole job stops (a supervisor restarts)."""
+    try:
+        await loop(stop)
+    except Exception:
+        log.exception("%s failed; stopping", getattr(loop, "__qualname__", loop))
+        raise
+    finally:
+        stop.set()
