@@ -8,13 +8,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.cli import archive, chat, delivery, publishing, run
+from bot.cli import archive, chat, delivery, publishing, reading, run
 from bot.cli.base import Handler
 from bot.config import ConfigError, Settings, load_settings
 from bot.runtime import open_runtime
 
 # Each module adds its sub-commands; a sub-command sets `handler` (and maybe `migrate`).
-COMMAND_MODULES = (run, archive, chat, publishing, delivery)
+COMMAND_MODULES = (run, archive, reading, chat, publishing, delivery)
 
 
 def build_parser() -> argparse.ArgumentParser:
