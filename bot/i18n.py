@@ -120,6 +120,32 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "section:papers, topic:chips, year:2026.",
     ),
     "search_bad": ("无法搜索：{reason}", "Cannot search: {reason}"),
+    # why a query cannot be searched (storage.search QueryError codes)
+    "query_empty": ("请输入要搜索的词，例如 量化 或 MNN。", "Type some words, e.g. 量化 or MNN."),
+    "query_too_long": (
+        "搜索内容太长（最多 {limit} 个字符）。",
+        "The query is too long (at most {limit} characters).",
+    ),
+    "query_filter_value": (
+        "{kind}: 后面需要一个值，例如 {example}。",
+        "{kind}: needs a value, e.g. {example}.",
+    ),
+    "query_too_many": ("词太多了：最多 {limit} 个。", "Too many words: use at most {limit}."),
+    "query_no_words": (
+        "没有可搜索的词（需要字母、数字或汉字）。",
+        "The query has no searchable words (letters, digits or Chinese).",
+    ),
+    "query_bad_date": (
+        "看不懂 {filter}，请用 year:2020、date:2020-03 或 date:2020-01..2020-06。",
+        "Could not read {filter}; use e.g. year:2020, date:2020-03 or date:2020-01..2020-06.",
+    ),
+    "query_date_open": (
+        "date: 至少需要一端，例如 date:2020-01..2020-06。",
+        "date: needs at least one end, e.g. date:2020-01..2020-06.",
+    ),
+    "query_date_order": ("{filter} 的结束早于开始。", "{filter} ends before it starts."),
+    "query_page": ("页码从 1 开始。", "Pages are numbered from 1."),
+    "query_per_page": ("每页最多 {limit} 条。", "Show between 1 and {limit} results per page."),
     "search_none": (
         "没有找到与“{query}”相关的内容。试试更短或更宽泛的词，或去掉筛选条件。",
         "Nothing found for “{query}”. Try fewer or broader words, or drop the filters.",

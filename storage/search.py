@@ -83,9 +83,13 @@ async def search(
     """One page of hits for `query` in a series; raises QueryError for unusable input."""
     parsed = parse_query(query)
     if page < 1:
-        raise QueryError("Pages are numbered from 1.")
+        raise QueryError("page", "Pages are numbered from 1.")
     if not 1 <= per_page <= MAX_PER_PAGE:
-        raise QueryError(f"Show between 1 and {MAX_PER_PAGE} results per page.")
+        raise QueryError(
+            "per_page",
+            f"Show between 1 and {MAX_PER_PAGE} results per page.",
+            limit=MAX_PER_PAGE,
+        )
     plan = _plan(parsed, series_slug, taxonomy or default_taxonomy())
     backend: _Backend = search_pg if is_postgres(session) else search_sqlite  # type: ignore[assignment]
     conn = await session.connection()  # Core statements: no ORM work on the hot path

@@ -46,7 +46,16 @@ MAX_TOKEN_CHARS = 64  # longer "words" (hashes, base64) are cut, the same way on
 
 
 class QueryError(ValueError):
-    """A query that cannot be searched; the message is meant for the user."""
+    """A query that cannot be searched.
+
+    The message is readable English (CLI, logs); `code` and `params` let a chat front end
+    say the same in the user's language.
+    """
+
+    def __init__(self, code: str, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def fold(text: str) -> str:
@@ -162,9 +171,13 @@ def parse_query(text: str) -> Query:
     """Parse a user query; raise QueryError with a readable message if nothing to search."""
     text = text.replace("\x00", " ").strip()
     if not text:
-        raise QueryError("Type some words to search for, e.g. /search 量化")
+        raise QueryError("empty", "Type some words to search for, e.g. 量化 or MNN.")
     if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(f"The query is too long (at most {MAX_QUERY_CHARS} characters).")
+        raise QueryError(
+            "too_long",
+            f"The query is too long (at most {MAX_QUERY_CHARS} characters).",
+            limit=MAX_QUERY_CHARS,
+        )
     terms: list[Term] = []
     sections: list[str] = []
     topics: list[str] = []
@@ -181,13 +194,21 @@ def parse_query(text: str) -> Query:
             dates = _parse_dates(kind, value)
         else:
             if tag_token(kind[0], value) is None:
-                raise QueryError(f"{kind}: needs a value, e.g. {kind}:{_EXAMPLES[kind]}")
+                example = f"{kind}:{_EXAMPLES[kind]}"
+                raise QueryError(
+                    "filter_value",
+                    f"{kind}: needs a value, e.g. {example}",
+                    kind=kind,
+                    example=example,
+                )
             (sections if kind == "section" else topics).append(value.strip())
     if len(terms) > MAX_TERMS:
-        raise QueryError(f"Too many words: use at most {MAX_TERMS}.")
+        raise QueryError("too_many", f"Too many words: use at most {MAX_TERMS}.", limit=MAX_TERMS)
     query = Query(tuple(terms), tuple(dict.fromkeys(sections)), tuple(dict.fromkeys(topics)), dates)
     if not query.terms and not query.has_filters:
-        raise QueryError("The query has no searchable words (letters, digits or Chinese).")
+        raise QueryError(
+            "no_words", "The query has no searchable words (letters, digits or Chinese)."
+        )
     return query
 
 
@@ -221,13 +242,17 @@ def _parse_dates(kind: str, value: str) -> DateRange:
         high = _date_bound(end, first=False) if end else None
     except ValueError:
         raise QueryError(
+            "bad_date",
             f"Could not read {kind}:{value} — use e.g. year:2020, date:2020-03 "
-            "or date:2020-01..2020-06."
+            "or date:2020-01..2020-06.",
+            filter=f"{kind}:{value}",
         ) from None
     if low is None and high is None:
-        raise QueryError("date: needs at least one end, e.g. date:2020-01..2020-06")
+        raise QueryError("date_open", "date: needs at least one end, e.g. date:2020-01..2020-06")
     if low and high and low > high:
-        raise QueryError(f"date:{value} ends before it starts.")
+        raise QueryError(
+            "date_order", f"date:{value} ends before it starts.", filter=f"date:{value}"
+        )
     return DateRange(low, high)
 
 

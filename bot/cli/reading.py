@@ -170,7 +170,8 @@ async def _search(args: argparse.Namespace, runtime: Runtime) -> int:
                 taxonomy=runtime.taxonomy,
             )
     except QueryError as exc:
-        return fail(t(args.lang, "search_bad", reason=str(exc)))
+        reason = t(args.lang, f"query_{exc.code}", **exc.params)
+        return fail(t(args.lang, "search_bad", reason=reason))
     if args.json:
         print_json(_page_dict(page))
     elif not page.hits:

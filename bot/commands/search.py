@@ -10,6 +10,7 @@ import hashlib
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import i18n
 from bot.commands.context import ButtonHandler, Ctx, Handler
 from bot.commands.types import Button, Invocation, Reply
 from formatters import SearchPage
@@ -51,7 +52,7 @@ async def _page(ctx: Ctx, query: str, number: int) -> Reply:
                 taxonomy=ctx.deps.taxonomy,
             )
         except QueryError as exc:
-            return ctx.say(ctx.t("search_bad", reason=str(exc)))
+            return ctx.say(ctx.t("search_bad", reason=query_error_text(ctx, exc)))
         if not page.hits:
             return ctx.say(ctx.t("search_none" if number == 1 else "search_end", query=query))
         buttons: list[list[Button]] = []
@@ -82,3 +83,9 @@ async def on_more(ctx: Ctx, args: list[str]) -> list[Reply]:
 
 COMMANDS: dict[str, Handler] = {"search": search_cmd}
 BUTTONS: dict[str, ButtonHandler] = {"q": on_more}
+
+
+def query_error_text(ctx: Ctx, error: QueryError) -> str:
+    """The reason in the user's language (the English message for an unknown code)."""
+    key = f"query_{error.code}"
+    return ctx.t(key, **error.params) if key in i18n.TEXTS else str(error)

@@ -85,7 +85,28 @@ async def test_no_result_says_so_and_suggests_broader_words(client: Client) -> N
 
 async def test_unsearchable_query_is_explained(client: Client) -> None:
     text = text_of(await client.send("/search !!!"))
-    assert text.startswith("无法搜索：")
+    assert text.startswith("无法搜索：") and "汉字" in text
+
+
+BAD_QUERIES = {  # one per QueryError code that a user can reach
+    "!!!": ("没有可搜索的词", "no searchable words"),
+    "x" * 1001: ("太长", "too long"),
+    "topic:": ("topic: 后面需要一个值", "topic: needs a value"),
+    " ".join(f"w{i}" for i in range(40)): ("词太多了", "Too many words"),
+    "量化 year:20x": ("看不懂 year:20x", "Could not read year:20x"),
+    "量化 date:..": ("至少需要一端", "needs at least one end"),
+    "量化 date:2020-06..2020-01": ("结束早于开始", "ends before it starts"),
+}
+
+
+async def test_query_errors_speak_the_users_language(core: Core) -> None:
+    chinese, english = Client(core), Client(core, language_code="en")
+    for query, (zh, en) in BAD_QUERIES.items():
+        text = text_of(await chinese.send(f"/search {query}"))
+        assert text.startswith("无法搜索：") and zh in text, (query, text)
+        assert not re.search(r"[A-Za-z]{4,} [a-z]{3,}", text), text  # no English sentence
+        text = text_of(await english.send(f"/search {query}"))
+        assert text.startswith("Cannot search: ") and en in text, (query, text)
 
 
 async def test_filters_and_english_labels(core: Core) -> None:
