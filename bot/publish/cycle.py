@@ -17,6 +17,7 @@ from bot.publish.rule import Decision, decide
 from bot.runtime import Runtime
 from bot.sources.poller import PollResult, SourcePoller, build_pollers
 from storage.issues import IssueSummary, unpublished_issues
+from storage.search import optimize_index
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,12 @@ class Cycle:
     async def poll(self, poller: SourcePoller) -> PollResult | None:
         async with self._busy():
             return await poller.poll()
+
+    async def maintain(self) -> None:
+        """Compact the search index (ingest adds to it issue by issue, which fragments it)."""
+        async with self._busy(), self.runtime.sessions.begin() as session:
+            await optimize_index(session)
+        log.info("search index optimized")
 
     async def check(self) -> CheckReport:
         """Publish every settled, due issue once; archive stale ones; hold unfinished ones."""

@@ -15,6 +15,8 @@ from bot.publish.cycle import Cycle
 
 STARTUP_JOB = "startup-cycle"
 CHECK_JOB = "publish-check"
+MAINTENANCE_JOB = "search-maintenance"
+MAINTENANCE_INTERVAL = timedelta(days=1)
 
 
 def build_scheduler(cycle: Cycle, *, start: datetime | None = None) -> AsyncIOScheduler:
@@ -45,6 +47,15 @@ def build_scheduler(cycle: Cycle, *, start: datetime | None = None) -> AsyncIOSc
         IntervalTrigger(seconds=every, start_date=start + timedelta(seconds=every)),
         id=CHECK_JOB,
         misfire_grace_time=every,
+        **options,
+    )
+    scheduler.add_job(
+        cycle.maintain,
+        IntervalTrigger(
+            seconds=MAINTENANCE_INTERVAL.total_seconds(), start_date=start + MAINTENANCE_INTERVAL
+        ),
+        id=MAINTENANCE_JOB,
+        misfire_grace_time=None,
         **options,
     )
     return scheduler

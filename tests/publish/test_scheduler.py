@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import PublishSettings, Settings, SourceSettings
 from bot.publish.clock import FixedClock
 from bot.publish.cycle import Cycle, build_cycle
-from bot.publish.scheduler import CHECK_JOB, STARTUP_JOB, build_scheduler
+from bot.publish.scheduler import CHECK_JOB, MAINTENANCE_JOB, STARTUP_JOB, build_scheduler
 from bot.runtime import Runtime
+from storage.search import search
 from tests.publish.helpers import KEY, add_subscriber, briefing, deliveries, make_runtime, utc
 
 
@@ -87,9 +88,32 @@ async def test_jobs_use_the_intervals_and_the_injected_clock(
     start = datetime(2030, 1, 1, tzinfo=UTC)
     scheduler = build_scheduler(cycle, start=start)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {STARTUP_JOB, CHECK_JOB, f"poll:{cycle.pollers[0].name}"}
+    assert set(jobs) == {STARTUP_JOB, CHECK_JOB, MAINTENANCE_JOB, f"poll:{cycle.pollers[0].name}"}
+    assert jobs[MAINTENANCE_JOB].trigger.interval == timedelta(days=1)
+    assert jobs[MAINTENANCE_JOB].trigger.start_date == start + timedelta(days=1)
     poll = jobs[f"poll:{cycle.pollers[0].name}"]
     assert poll.trigger.interval == timedelta(seconds=3600)
     assert poll.trigger.start_date == start + timedelta(seconds=3600)
     assert jobs[CHECK_JOB].trigger.interval == timedelta(seconds=3600)
     assert jobs[CHECK_JOB].max_instances == 1 and jobs[CHECK_JOB].coalesce
+
+
+async def test_maintenance_compacts_the_index_and_search_still_answers(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "issues"
+    folder.mkdir()
+    (folder / f"{KEY}.md").write_text(briefing(), encoding="utf-8")
+    runtime = make_runtime(engine, _settings(folder))
+    cycle = build_cycle(runtime, FixedClock(utc(11, 1, 12)))
+    await cycle.run_once()
+    before = await _search(runtime, "骁龙")
+    await cycle.maintain()
+    await cycle.wait_idle()
+    assert before and await _search(runtime, "骁龙") == before
+
+
+async def _search(runtime: Runtime, words: str) -> list[str]:
+    async with runtime.sessions() as session:
+        page = await search(session, words, series_slug=runtime.series.slug, per_page=10)
+    return [hit.title for hit in page.hits]
