@@ -23,6 +23,9 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -q
 
+# Every benchmark (~20 minutes; the search index build at 100k entries dominates).
 bench: $(STAMP)
 	$(BIN)/python bench/render_bench.py
+	$(BIN)/python bench/transport_bench.py
+	$(BIN)/python bench/delivery_bench.py all
 	$(BIN)/python bench/search_bench.py
