@@ -81,8 +81,8 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     # --- issues --------------------------------------------------------------------------
     "archive_empty": ("还没有任何一期简报。", "There are no issues yet."),
     "latest_hint": (
-        "点按钮查看栏目，或发送 {example}。",
-        "Tap a button for a section, or send {example}.",
+        "查看某个栏目，请发送 {example}。",
+        "To read one section, send {example}.",
     ),
     "whole_issue": ("全文", "Everything"),
     "unknown_part": (

@@ -137,6 +137,7 @@ async def test_wechat_overview_explains_how_to_get_a_section(core: Core) -> None
     wechat = Client(core, chat=Chat("wechat", "openid-1", "user"))
     text = text_of(await wechat.send("最新"))
     assert "发送 最新 业界新闻" in text
+    assert "按钮" not in text  # WeChat text replies have no buttons to tap
     text = text_of(await wechat.send("最新 论文"))
     assert "BiViT-Edge" in text
 
