@@ -1,7 +1,8 @@
 """`briefbot run`: the main job — sources and scheduler, delivery, chat platforms — until stopped.
 
-Without a Telegram token the chat is this terminal (the embedded default), which is
-also subscribed to every issue the first time; `--no-chat` runs without reading it.
+With no chat platform configured (no Telegram token, no WeChat/WeCom) the chat is this
+terminal (the embedded default), which is also subscribed to every issue the first
+time; `--no-chat` runs without reading it.
 SIGINT/SIGTERM, /quit or the end of the terminal's input stop the job gracefully:
 sends under way finish and are recorded, the rest stay pending for the next start.
 """
@@ -120,7 +121,7 @@ def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
 async def open_platforms(
     runtime: Runtime, core: Core, notifier: FanoutNotifier, *, chat: bool
 ) -> AsyncIterator[Platforms]:
-    """Telegram when a token is configured, else the terminal; WeChat/WeCom when configured."""
+    """Telegram and WeChat/WeCom as configured; the terminal when neither is."""
     settings = runtime.settings
     platforms = Platforms({"console": ConsoleSender()})
     async with AsyncExitStack() as stack:
@@ -132,7 +133,7 @@ async def open_platforms(
             admins = settings.telegram.admins
             notifier.add(SenderNotifier(sender, admins, TelegramRenderer()))
             platforms.description.append(f"telegram @{telegram.bot.username}")
-        else:
+        elif not web_service_wanted(settings):  # no chat platform at all: the terminal is one
             notifier.add(StreamNotifier(sys.stdout))
             await ensure_console_subscriber(runtime)
             if chat:

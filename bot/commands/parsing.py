@@ -2,8 +2,10 @@
 
 Telegram only knows slash commands (`/latest`, `/search@briefbot 量化`, `／latest`).
 On WeChat, WeCom and the console a plain text starting with a Chinese alias is a
-command too (`最新`, `搜索 量化`, `订阅论文`, `帮助`, `?`). Aliases map to the same
-canonical names, sometimes with preset arguments (`暂停` = `/settings pause`).
+command too (`最新`, `搜索 量化`, `订阅论文`, `帮助`, `?`), and so is one starting with
+a command's English name as a separate word (`latest`, `search MNN`, `Help`): those
+chats have no slash menu. Aliases map to the same canonical names, sometimes with preset
+arguments (`暂停` = `/settings pause`).
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def parse_command(
     if stripped[0] in SLASHES:
         return _slash(stripped[1:].lstrip(), bot_username)
     if platform in TEXT_COMMAND_PLATFORMS:
-        return _text_alias(stripped)
+        return _text_alias(stripped) or _english_word(stripped)
     return None
 
 
@@ -120,6 +122,18 @@ def _text_alias(text: str) -> Invocation | None:
         # Keep the arguments as typed (NFKC only served the match).
         return _invocation(alias.name, alias.preset, _after(text, key), False)
     return None
+
+
+def _english_word(text: str) -> Invocation | None:
+    """`latest`, `Search MNN`: a command name (or slash alias) as the first word."""
+    match = _HEAD.fullmatch(text)
+    assert match is not None  # the pattern matches any string
+    name = unicodedata.normalize("NFKC", match.group(1)).casefold()
+    rest = match.group(2).strip()
+    if name in COMMANDS:
+        return _invocation(name, (), rest, False)
+    alias = SLASH_ALIASES.get(name)
+    return None if alias is None else _invocation(alias.name, alias.preset, rest, False)
 
 
 def _after(text: str, folded_prefix: str) -> str:

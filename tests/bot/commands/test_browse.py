@@ -140,6 +140,7 @@ async def test_wechat_overview_explains_how_to_get_a_section(core: Core) -> None
     assert "按钮" not in text  # WeChat text replies have no buttons to tap
     text = text_of(await wechat.send("最新 论文"))
     assert "BiViT-Edge" in text
+    assert text_of(await wechat.send("latest papers")) == text  # English words work too
 
 
 async def test_long_section_keys_still_fit_in_callback_data(client: Client, core: Core) -> None:

@@ -50,7 +50,9 @@ def test_multiline_arguments_are_split_on_any_whitespace() -> None:
     assert inv is not None and inv.args == ("量化", "芯片")
 
 
-@pytest.mark.parametrize("text", ["", "   ", "hello", "最新", "/", "/usr/bin/python", "搜索 量化"])
+@pytest.mark.parametrize(
+    "text", ["", "   ", "hello", "最新", "/", "/usr/bin/python", "搜索 量化", "latest", "help"]
+)
 def test_not_commands_on_telegram(text: str) -> None:
     assert parse_command(text, "briefbot", platform="telegram") is None
 
@@ -93,6 +95,34 @@ def test_chinese_aliases_on_text_platforms(
 
 @pytest.mark.parametrize("text", ["栏目好多", "帮助我", "?abc", "你好", "今天最新的消息"])
 def test_words_that_merely_contain_an_alias_are_not_commands(text: str) -> None:
+    assert parse_command(text, "", platform="wechat") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "args"),
+    [
+        ("latest", "latest", ()),
+        ("Latest papers", "latest", ("papers",)),
+        ("search MNN", "search", ("MNN",)),
+        ("SEARCH 量化 芯片", "search", ("量化", "芯片")),
+        ("subscribe papers chips", "subscribe", ("papers", "chips")),
+        ("unsub chips", "unsubscribe", ("chips",)),
+        ("help", "help", ()),
+        ("topics", "sections", ()),
+        ("lang en", "settings", ("lang", "en")),
+    ],
+)
+@pytest.mark.parametrize("platform", ["wechat", "wecom", "console"])
+def test_english_words_on_text_platforms(
+    text: str, name: str, args: tuple[str, ...], platform: str
+) -> None:
+    inv = parse_command(text, "", platform=platform)
+    assert inv is not None
+    assert (inv.name, inv.args) == (name, args)
+
+
+@pytest.mark.parametrize("text", ["latestnews", "helpful tips", "hello", "the latest", "MNN"])
+def test_english_words_must_lead_and_stand_alone(text: str) -> None:
     assert parse_command(text, "", platform="wechat") is None
 
 
