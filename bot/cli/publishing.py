@@ -47,6 +47,11 @@ def register(commands: Subparsers) -> None:
     publish = commands.add_parser("publish", help="push an issue now (admins' manual publication)")
     publish.add_argument("key", type=issue_key, metavar="KEY|latest")
     publish.add_argument("--dry-run", action="store_true", help="show who would get what")
+    publish.add_argument(
+        "--deliver",
+        action="store_true",
+        help="also send the deliveries now (otherwise a running `briefbot run` sends them)",
+    )
     publish.set_defaults(handler=_publish)
 
     _register_subscribers(commands)
@@ -139,6 +144,11 @@ async def _publish(args: argparse.Namespace, runtime: Runtime) -> int:
     if not reply.ok:
         return fail(reply.message)
     print(reply.message)
+    if args.dry_run:
+        return 0
+    if args.deliver:
+        return await _deliver(runtime)
+    print("queued: a running `briefbot run` sends them (or pass --deliver)")
     return 0
 
 

@@ -289,8 +289,8 @@ def hold_text(issue: Issue, reasons: tuple[str, ...]) -> str:
     listed = "\n".join(f"- {reason}" for reason in reasons)
     return (
         f"Held {issue.title} [{issue.key}]: it looks unfinished.\n{listed}\n"
-        f"Publish it by hand when ready: /publish {issue.key} "
-        f"(or briefbot publish {issue.key}; --dry-run to see who gets what)."
+        f"Publish it by hand when ready: /publish {issue.key} (/preview {issue.key} shows "
+        f"who would get what), or briefbot publish {issue.key} [--dry-run]."
     )
 
 

@@ -3,10 +3,10 @@
 - Due: the issue's date has come at `publish.time` in `publish.timezone`.
 - Settled: its content has not changed for `settle_minutes` (drafts are edited up to
   and after their date; we push the first quiet version).
-- Stale: today (local) is more than `backfill_days` after the issue's date. A stale,
-  never-published issue is archived instead of pushed. This covers both an archive
-  imported long after the fact and a bot that was down for longer than the window;
-  a shorter downtime is caught up on start.
+- Stale: the archive first saw the issue more than `backfill_days` (local calendar
+  days) after its date — an archive imported long after the fact. A stale issue is
+  archived instead of pushed. An issue the bot saw before that (usually as a draft) is
+  never stale: after downtime, however long, its missed publication happens on start.
 - Unfinished: a content section with no entries or any parse warning; such an issue
   is held for an admin instead of pushed.
 """
@@ -39,8 +39,8 @@ def local_date(moment: datetime, settings: PublishSettings) -> date:
     return moment.astimezone(_zone(settings)).date()
 
 
-def is_stale(key: date, now: datetime, settings: PublishSettings) -> bool:
-    return (local_date(now, settings) - key).days > settings.backfill_days
+def is_stale(key: date, first_seen: datetime, settings: PublishSettings) -> bool:
+    return (local_date(first_seen, settings) - key).days > settings.backfill_days
 
 
 def settled_at(summary: IssueSummary, settings: PublishSettings) -> datetime:
@@ -55,7 +55,7 @@ def decide(summary: IssueSummary, now: datetime, settings: PublishSettings) -> D
         return "held"
     if now < due_at(summary.key, settings):
         return "wait"
-    if is_stale(summary.key, now, settings):
+    if is_stale(summary.key, summary.first_seen_at, settings):
         return "archive"  # not pushed, so no need to wait for it to settle
     if now < settled_at(summary, settings):
         return "wait"

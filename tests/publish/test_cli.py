@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cli import publishing
+from bot.cli import archive, publishing
 from bot.config import Settings, SourceSettings
 from bot.runtime import Runtime
 from storage.db import create_engine, upgrade_database
@@ -23,7 +24,9 @@ Run = Callable[..., Awaitable[tuple[int, str, str]]]
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="briefbot")
-    publishing.register(parser.add_subparsers(dest="command", required=True))
+    commands = parser.add_subparsers(dest="command", required=True)
+    publishing.register(commands)
+    archive.register(commands)
     return parser
 
 
@@ -90,6 +93,7 @@ async def test_publish_by_hand_with_dry_run(runtime: Runtime, run: Run) -> None:
     assert await deliveries(runtime) == {}
     code, out, _ = await run(runtime, "publish", "latest")
     assert code == 0 and out.startswith("published issue 2026-11-02")
+    assert "queued: a running `briefbot run` sends them" in out
     code, _, err = await run(runtime, "publish", "2026-11-02")
     assert code == 1 and "already published" in err
     code, _, err = await run(runtime, "publish", "2020-01-01")
@@ -152,3 +156,32 @@ async def test_export_then_import_moves_subscribers_between_bots(
         assert code == 1 and "not a subscriber export" in err
     finally:
         await other_engine.dispose()
+
+
+async def test_publish_deliver_sends_at_once(runtime: Runtime, run: Run) -> None:
+    await add_subscriber(runtime, "console:local")
+    await run(runtime, "tick", "--now", "2026-10-30T12:00:00+00:00")  # ingested as a draft
+    code, out, _ = await run(runtime, "publish", "2026-11-02", "--deliver")
+    assert code == 0 and "骁龙新平台发布 v1" in out  # printed by the console sender
+    async with runtime.sessions() as session:
+        assert list(await session.scalars(select(DeliveryRow.status))) == ["sent"]
+
+
+async def test_issues_json_shows_every_state(runtime: Runtime, run: Run) -> None:
+    folder = Path(runtime.settings.sources[0].path)
+    held, future = date(2026, 11, 9), date.today() + timedelta(days=30)
+    (folder / f"{held}.md").write_text(briefing(held, unfinished=True), encoding="utf-8")
+    (folder / f"{future}.md").write_text(briefing(future), encoding="utf-8")
+    await run(runtime, "tick", "--now", "2026-10-30T12:00:00+00:00")  # all first seen early
+    await run(runtime, "tick", "--now", "2026-11-09T12:00")  # 11-02 published, 11-09 held
+    code, out, _ = await run(runtime, "issues", "--json")
+    items = {item["key"]: item for item in json.loads(out)}
+    published, hold, draft = items[str(KEY)], items[str(held)], items[str(future)]
+    assert code == 0 and published["state"] == "published"
+    assert published["published_hash"] == published["content_hash"]
+    assert published["published_at"].startswith("2026-11-09T04:00")  # the tick's time, UTC
+    assert hold["state"] == "held" and "has no entries" in hold["hold_reason"]
+    assert hold["published_at"] is None
+    assert draft["state"] == "draft" and draft["published_hash"] is None
+    code, out, _ = await run(runtime, "issues")
+    assert code == 0 and f"{held}" in out and "held" in out and "draft" in out

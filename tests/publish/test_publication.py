@@ -62,6 +62,7 @@ async def test_unfinished_issue_is_held_with_one_alert_until_an_admin_publishes(
     (alert,) = notifier.alerts
     assert alert.issue is not None and alert.issue.key == KEY
     assert "/publish 2026-11-02" in alert.text and "unclosed '['" in alert.text
+    assert "/preview 2026-11-02" in alert.text  # the chat's dry run
 
     clock.set(utc(11, 2, 5))
     await cycle.run_once()  # held stays held: no push, no second alert
@@ -116,11 +117,17 @@ async def test_backfill_boundary_counts_local_calendar_days(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
     _, folder, clock, _, cycle = _setup(engine, tmp_path, publish=PublishSettings(backfill_days=1))
+    later = KEY + timedelta(days=1)
     _write(folder, briefing())
-    clock.set(utc(11, 3, 15, 59))  # 23:59 on Nov 3 in Shanghai: one day after the date
+    clock.set(utc(11, 3, 15, 59))  # 23:59 on Nov 3 in Shanghai: first seen one day after
     assert [p.key for p in (await cycle.run_once()).check.published] == []  # not settled
-    clock.advance(minutes=31)  # 00:30 on Nov 4 local: two days after, stale
-    assert (await cycle.run_once()).check.archived == [KEY]
+    _write(folder, briefing(later), later)
+    clock.advance(minutes=31)  # 00:30 on Nov 4 local: the second issue is first seen now
+    check = (await cycle.run_once()).check
+    assert [p.key for p in check.published] == [KEY]  # settled; seen within the window
+    assert check.archived == []  # `later` (Nov 3) is seen one local day late: within too
+    _write(folder, briefing(KEY - timedelta(days=1)), KEY - timedelta(days=1))
+    assert (await cycle.run_once()).check.archived == [KEY - timedelta(days=1)]  # 3 days late
 
 
 async def test_subscriber_of_papers_and_chips_gets_exactly_those_entries(

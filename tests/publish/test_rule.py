@@ -54,7 +54,8 @@ def test_due_at_is_the_publish_time_in_the_configured_zone() -> None:
         (DUE + timedelta(hours=2), DUE + timedelta(hours=2, minutes=29), "wait"),
         (DUE + timedelta(hours=2), DUE + timedelta(hours=2, minutes=30), "publish"),
         (DUE - timedelta(days=1), DUE + timedelta(days=3), "publish"),  # downtime: caught up
-        (DUE - timedelta(days=1), DUE + timedelta(days=3, hours=15), "archive"),  # too late
+        (DUE - timedelta(days=1), DUE + timedelta(days=40), "publish"),  # seen before: still
+        (DUE + timedelta(days=3, hours=15), DUE + timedelta(days=4), "archive"),  # first seen late
         (DUE + timedelta(days=30), DUE + timedelta(days=30), "archive"),  # imported archive
     ],
 )
@@ -77,6 +78,16 @@ def test_zero_settle_and_zero_backfill() -> None:
     assert decide(summary(late_same_day), late_same_day, strict) == "publish"
     next_day = DUE + timedelta(hours=15)
     assert decide(summary(next_day), next_day, strict) == "archive"
+
+
+def test_staleness_counts_from_first_sight_not_from_now() -> None:
+    seen_on_time = summary(DUE + timedelta(hours=1))  # seen on its date, then the bot went down
+    later = DUE + timedelta(days=10)
+    assert decide(seen_on_time, later, SHANGHAI) == "publish"
+    edited = replace(seen_on_time, content_changed_at=later)  # edits do not make it stale
+    assert decide(edited, later + timedelta(minutes=30), SHANGHAI) == "publish"
+    imported = summary(later)  # first seen ten days after its date
+    assert decide(imported, later, SHANGHAI) == "archive"
 
 
 def test_issue_state() -> None:
