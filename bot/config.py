@@ -92,6 +92,9 @@ class DeliverySettings(_Section):
     private_per_second: float = Field(default=1.0, gt=0)
     private_burst: int = Field(default=3, ge=1)
     group_per_minute: float = Field(default=20.0, gt=0)
+    group_burst: int = Field(default=5, ge=1)
+    global_burst: int | None = Field(default=None, ge=1)  # None: one second's worth
+    headroom: float = Field(default=0.02, ge=0, lt=1)  # stay this fraction below each rate
     workers: int = Field(default=16, ge=1)
     batch_size: int = Field(default=500, ge=1)
     max_attempts: int = Field(default=5, ge=1)

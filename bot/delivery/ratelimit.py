@@ -45,11 +45,10 @@ class RateLimits:
             "private_per_second": settings.private_per_second,
             "private_burst": settings.private_burst,
             "group_per_minute": settings.group_per_minute,
+            "group_burst": settings.group_burst,
+            "global_burst": settings.global_burst,
+            "headroom": settings.headroom,
         }
-        # Picked up once DeliverySettings grows them; until then the defaults above apply.
-        for name in ("global_burst", "group_burst", "headroom"):
-            if hasattr(settings, name):
-                values[name] = getattr(settings, name)
         values.update(overrides)
         return cls(**values)
 

@@ -32,6 +32,9 @@ def test_limits_come_from_settings_with_overrides() -> None:
     assert limits.chat_rate("group") == (pytest.approx(20 / 60), 2)
     assert limits.chat_rate("channel") == limits.chat_rate("group")
     assert RateLimits.off().chat_rate("private") is None
+    configured = DeliverySettings(group_burst=7, global_burst=40, headroom=0.1)
+    tuned = RateLimits.from_settings(configured)
+    assert (tuned.group_burst, tuned.global_burst, tuned.headroom) == (7, 40, 0.1)
     assert limits.scaled(10).private_per_second == 20 and limits.scaled(10).private_burst == 4
 
 
