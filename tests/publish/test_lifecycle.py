@@ -5,13 +5,17 @@ Runs on SQLite and PostgreSQL (the `engine` fixture is parametrised over both).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings, SourceSettings, TelegramSettings
+from bot.delivery import drain
+from bot.delivery.engine import EngineTuning
 from bot.publish.alerts import RecordingNotifier
 from bot.publish.clock import FixedClock
 from bot.publish.cycle import Cycle, build_cycle
@@ -126,6 +130,31 @@ async def test_draft_edits_due_edit_pushes_once_with_the_content_at_publication(
     async with runtime.sessions() as session:
         archived = await get_issue(session, runtime.series.slug, KEY)
     assert archived is not None and "v4-after-publication" in archived.intro
+
+    telegram = Recorder()  # what actually goes out: once per chat, the v3 text
+    await drain(runtime, {"telegram": telegram}, tuning=EngineTuning(idle_poll=0.01))
+    await drain(runtime, {"telegram": telegram}, tuning=EngineTuning(idle_poll=0.01))
+    expected = {c.split(":", 1)[1]: final[c][0] for c in final if c.startswith("telegram:")}
+    assert set(telegram.sent) == set(expected)
+    for chat_id, delivery in expected.items():
+        texts = telegram.sent[chat_id]
+        assert texts == [m["text"] for m in delivery.messages]  # each message once, in order
+        assert all("v4" not in text for text in texts)
+
+
+class Recorder:
+    """A Telegram sender that keeps what it was asked to send."""
+
+    platform = "telegram"
+
+    def __init__(self) -> None:
+        self.sent: dict[str, list[str]] = {}
+
+    def chat_kind(self, chat_id: str) -> str:
+        return "channel" if chat_id.startswith("@") else "private"
+
+    async def send(self, chat_id: str, message: Mapping[str, Any]) -> None:
+        self.sent.setdefault(chat_id, []).append(str(message["text"]))
 
 
 async def test_renderings_are_shared_and_sized_per_platform(
