@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.runtime import Runtime
@@ -62,23 +62,39 @@ def parse_document(data: bytes, name: str, runtime: Runtime) -> Issue:
 async def ingest_documents(
     runtime: Runtime, documents: Iterable[tuple[str, bytes | OSError]], now: datetime | None = None
 ) -> IngestReport:
-    """Parse and save each (name, content); a bad document never stops the others."""
+    """Parse and save each (name, content); a bad document never stops the others.
+
+    Two documents of one issue date in a batch would overwrite each other on every run:
+    the first one wins and the others fail, naming it.
+    """
     report = IngestReport()
     moment = now or datetime.now(UTC)
+    first_of: dict[date, str] = {}
     for name, data in documents:
         try:
-            if isinstance(data, OSError):
-                raise BriefingParseError(name, 0, f"cannot read: {data.strerror or data}")
-            issue = parse_document(data, name, runtime)
+            issue = _parse(name, data, runtime)
+            if issue.key in first_of:
+                message = f"same issue date {issue.key} as {first_of[issue.key]}; skipped"
+                raise BriefingParseError(name, 0, message)
         except BriefingParseError as exc:
             report.failures.append(exc)
             continue
-        async with runtime.sessions.begin() as session:
-            result = await save_issue(session, issue, moment, on_saved=index_issue)
+        try:
+            async with runtime.sessions.begin() as session:
+                result = await save_issue(session, issue, moment, on_saved=index_issue)
+        except ValueError as exc:  # beyond what the archive can hold (e.g. the search ids)
+            report.failures.append(BriefingParseError(name, 0, f"cannot archive: {exc}"))
+            continue
+        first_of[issue.key] = name
         report.count(result.outcome, issue)
-        if result.outcome != "unchanged":
-            report.warnings.extend(issue.warnings)
+        report.warnings.extend(issue.warnings)  # also when unchanged: still unfinished
     return report
+
+
+def _parse(name: str, data: bytes | OSError, runtime: Runtime) -> Issue:
+    if isinstance(data, OSError):
+        raise BriefingParseError(name, 0, f"cannot read: {data.strerror or data}")
+    return parse_document(data, name, runtime)
 
 
 def read_files(paths: Iterable[Path]) -> Iterable[tuple[str, bytes | OSError]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,16 +23,30 @@ def build_parser() -> argparse.ArgumentParser:
         prog="briefbot",
         description="Archive a periodic markdown briefing and publish it to chat subscribers.",
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="TOML config file (default: ./config.toml if present, else built-in defaults)",
-    )
+    _add_config_option(parser, default=None)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(commands)
+    _config_everywhere(parser)
     return parser
+
+
+def _add_config_option(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=default,
+        help="TOML config file (default: ./config.toml if present, else built-in defaults)",
+    )
+
+
+def _config_everywhere(parser: argparse.ArgumentParser) -> None:
+    """`briefbot issues --config F` works like `briefbot --config F issues`."""
+    for action in parser._actions:  # argparse has no public walk over sub-commands
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _add_config_option(sub, default=argparse.SUPPRESS)  # keeps the global value
+                _config_everywhere(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_dispatch(args, settings))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `briefbot issues | head`: the reader left, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # quiet exit flush
+        return 0
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:

@@ -67,6 +67,8 @@ async def _issues(args: argparse.Namespace, runtime: Runtime) -> int:
         return 0
     if not summaries:
         print("the archive is empty: run `briefbot ingest PATH`")
+    elif len(summaries) == args.limit:
+        print(f"(the newest {args.limit}; --limit N shows more)", file=sys.stderr)
     for s in summaries:
         counts = ", ".join(f"{c.key} {c.entries}" for c in s.sections)
         state = issue_state(s, now, runtime.settings)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from bot.cli.base import Subparsers
@@ -28,9 +27,4 @@ def register(commands: Subparsers) -> None:
 
 async def _chat(args: argparse.Namespace, runtime: Runtime) -> int:
     core = Core(CoreDeps.from_runtime(runtime))
-    try:
-        return await run_console(core, sys.stdin, sys.stdout, language_code=args.lang)
-    except BrokenPipeError:  # `briefbot chat | head`: the reader left, which is fine
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # keep the exit-time flush quiet too
-        return 0
+    return await run_console(core, sys.stdin, sys.stdout, language_code=args.lang)

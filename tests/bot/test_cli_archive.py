@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -86,6 +88,20 @@ def test_malformed_file_fails_clearly_and_others_still_ingest(
     assert "2099-01-01" not in keys and len(keys) == len(list(SAMPLES_DIR.glob("*.md")))
 
 
+def test_two_files_of_one_date_do_not_overwrite_each_other(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = sample_copy(tmp_path)
+    first = sorted(folder.glob("*.md"))[-1]
+    copy = folder / "zz-duplicate.md"  # the date comes from the H1; sorted after the original
+    copy.write_text(first.read_text(encoding="utf-8").replace("摘要：", "摘要：COPY ", 1))
+    count = len(list(folder.glob("*.md")))
+    for added, unchanged in ((count - 1, 0), (0, count - 1)):  # the same outcome every run
+        code, out, err = cli("ingest", str(folder))
+        assert code == 1 and f"{added} added / 0 updated / {unchanged} unchanged / 1 failed" in out
+        assert f"same issue date {first.stem} as {first}" in err
+    code, out, _ = cli("show", first.stem, "--json")
+    assert "COPY" not in out  # the first file (in name order) holds the date
+
+
 def test_recoverable_defects_are_warnings_in_ingest_and_show(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "2030-05-01.md"
     path.write_text(
@@ -97,6 +113,8 @@ def test_recoverable_defects_are_warnings_in_ingest_and_show(cli, tmp_path: Path
     code, out, err = cli("ingest", str(path))
     assert code == 0 and "1 added" in out
     assert "warning:" in err and str(path) in err
+    code, out, again = cli("ingest", str(path))  # unchanged, and still unfinished
+    assert code == 0 and "1 unchanged" in out and again.count("warning:") == err.count("warning:")
     code, out, _ = cli("show", "2030-05-01", "--json")
     data = json.loads(out)
     assert data["warnings"], "show --json must carry the parse warnings"
@@ -137,3 +155,48 @@ def test_whole_corpus_ingests_then_is_unchanged(cli, corpus_dir: Path) -> None: 
     assert "34 added / 0 updated / 0 unchanged / 0 failed" in out
     code, out, _ = cli("ingest", str(corpus_dir))
     assert "0 added / 0 updated / 34 unchanged / 0 failed" in out
+
+
+def test_config_is_accepted_after_the_sub_command_too(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[storage]\nnonsense = 1\n", encoding="utf-8")
+    for argv in (["--config", str(bad), "issues"], ["issues", "--config", str(bad)]):
+        code, _, err = cli(*argv)
+        assert code == 2 and "nonsense" in err, argv  # the file was read either way
+    code, _, err = cli("subscribers", "list", "--config", str(bad))
+    assert code == 2 and "nonsense" in err
+
+
+def test_output_into_a_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
+    briefbot = Path(sys.executable).with_name("briefbot")
+    if not briefbot.exists():
+        pytest.skip("the briefbot entry point is not installed in this venv")
+    summary = "长摘要" * 40  # ~100 KB of output in all: more than a pipe holds
+    entries = "".join(
+        f"- [Entry {n} | src](https://e.com/{n})\n摘要：{summary}\n" for n in range(300)
+    )
+    big = tmp_path / "2030-01-01.md"
+    big.write_text(f"# 嵌入式AI简报 (2030-01-01)\n\n## 论文\n\n{entries}", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFBOT_")}
+    env["BRIEFBOT_STORAGE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'pipe.sqlite3'}"
+    subprocess.run([briefbot, "ingest", str(big)], env=env, check=True, capture_output=True)
+    done = subprocess.run(
+        f"'{briefbot}' show latest | head -1",
+        shell=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout.startswith("嵌入式AI简报 (2030-01-01)")
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+def test_an_issue_too_big_to_archive_fails_cleanly(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    entries = "".join(f"- [Entry {n} | src](https://e.com/{n})\n" for n in range(1100))
+    big = tmp_path / "2030-01-02.md"
+    big.write_text(f"# 嵌入式AI简报 (2030-01-02)\n\n## 论文\n\n{entries}", encoding="utf-8")
+    code, out, err = cli("ingest", str(big))
+    assert code == 1 and "1 failed" in out and "cannot archive" in err
+    code, out, _ = cli("issues", "--json")
+    assert json.loads(out) == []  # nothing half-saved
