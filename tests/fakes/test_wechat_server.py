@@ -403,6 +403,39 @@ def test_standalone_entry_point_prints_base_urls() -> None:
         proc.wait(10)
 
 
+def test_standalone_server_takes_limits_runs_on_the_wall_clock_and_shows_its_log() -> None:
+    args = ["--port", "0", "--member", "u1", "--robot", "extra-key", "--robot-per-minute", "1"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.wechat_server", *args, "--latency", "0.2"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = [proc.stdout.readline() for _ in range(3)]  # type: ignore[union-attr]
+        wecom_root = lines[1].split()[3]
+        client = make_wecom_client(DEFAULT_CORPID, DEFAULT_CORPSECRET, wecom_root)
+        started = time.monotonic()
+        client.message.send(DEFAULT_AGENTID, ["u1"], msg=_markdown("a", enable_duplicate_check=1))
+        assert time.monotonic() - started >= 0.4  # token fetch and send, 0.2 s each
+        robot = f"{wecom_root}/cgi-bin/webhook/send?key=extra-key"
+        body = _markdown("r")
+        assert requests.post(robot, json=body, timeout=5).json()["errcode"] == 0
+        assert requests.post(robot, json=body, timeout=5).json()["errcode"] == 45009
+        messages = requests.get(f"{wecom_root}/_fake/messages", timeout=5).json()
+        assert [(m["channel"], m["content"], m["targets"]) for m in messages] == [
+            ("app", "a", ["u1"]),
+            ("robot", "r", ["extra-key"]),
+        ]
+        assert abs(messages[0]["at"] - time.time()) < 10  # the wall clock, not a frozen one
+        paths = [r["path"] for r in requests.get(f"{wecom_root}/_fake/requests", timeout=5).json()]
+        assert (
+            paths == ["/cgi-bin/gettoken", "/cgi-bin/message/send"] + ["/cgi-bin/webhook/send"] * 2
+        )
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 # ---- WeCom application messages ---------------------------------------------------------
 
 
@@ -481,6 +514,69 @@ def test_wecom_per_member_hour_limit(make_wechat_server: Any) -> None:
         server.clock.advance(61)
     assert server.wecom.inbox("u1") == ["h0", "h1", "h2", "h3"]
     assert [d.limit for d in server.wecom.dropped_for("u1")] == ["hour", "hour"]
+
+
+def _markdown(content: str, **check: int) -> dict[str, Any]:
+    return {"msgtype": "markdown", "markdown": {"content": content}, **check}
+
+
+def test_wecom_duplicate_check_accepts_a_repeat_but_delivers_it_to_nobody_twice(
+    wechat_server: FakeWeChatServer, wecom_client: WeComAppClient
+) -> None:
+    wechat_server.wecom.add_members("u1", "u2")
+    send = wecom_client.message.send
+    checked = _markdown("简报", enable_duplicate_check=1)
+    assert send(DEFAULT_AGENTID, ["u1"], msg=checked)["errcode"] == 0
+    wechat_server.clock.advance(1799)
+    repeat = send(DEFAULT_AGENTID, ["u1", "u2"], msg=checked)
+    assert repeat["errcode"] == 0 and repeat["invaliduser"] == ""
+    assert wechat_server.wecom.inbox("u1") == ["简报"] and wechat_server.wecom.inbox("u2") == [
+        "简报"
+    ]
+    assert [(d.userid, d.since) for d in wechat_server.wecom.duplicates] == [("u1", 1799)]
+    send(DEFAULT_AGENTID, ["u1"], msg=_markdown("简报"))  # no check asked: delivered again
+    assert wechat_server.wecom.inbox("u1") == ["简报"] * 2
+    send(
+        DEFAULT_AGENTID,
+        ["u1"],
+        msg={"msgtype": "text", "text": {"content": "简报"}, "enable_duplicate_check": 1},
+    )
+    assert len(wechat_server.wecom.inbox("u1")) == 3  # another msgtype is another message
+    wechat_server.clock.advance(1800)
+    send(DEFAULT_AGENTID, ["u2"], msg=checked)  # u2's copy is 1800 s old: past the interval
+    assert wechat_server.wecom.inbox("u2") == ["简报"] * 2
+
+
+def test_wecom_duplicate_check_interval(
+    wechat_server: FakeWeChatServer, wecom_client: WeComAppClient
+) -> None:
+    wechat_server.wecom.add_members("u1")
+    send = wecom_client.message.send
+    short = _markdown("m", enable_duplicate_check=1, duplicate_check_interval=60)
+    send(DEFAULT_AGENTID, ["u1"], msg=short)
+    wechat_server.clock.advance(59)
+    send(DEFAULT_AGENTID, ["u1"], msg=short)
+    wechat_server.clock.advance(1)
+    send(DEFAULT_AGENTID, ["u1"], msg=short)
+    assert wechat_server.wecom.inbox("u1") == ["m", "m"]
+    longest = _markdown("m", enable_duplicate_check=1, duplicate_check_interval=14400)
+    assert send(DEFAULT_AGENTID, ["u1"], msg=longest)["errcode"] == 0
+    for bad in (14401, 0, "1800"):
+        too_long = _markdown("m", enable_duplicate_check=1, duplicate_check_interval=bad)
+        assert errcode_of(send, DEFAULT_AGENTID, ["u1"], msg=too_long) == 40058
+    assert wechat_server.wecom.inbox("u1") == ["m", "m"]
+
+
+def test_wecom_repeats_spared_by_the_duplicate_check_use_no_rate_limit(
+    make_wechat_server: Any,
+) -> None:
+    server = make_wechat_server(wecom_config=WecomConfig(member_per_minute=2))
+    server.wecom.add_members("u1")
+    client = make_wecom_client(DEFAULT_CORPID, DEFAULT_CORPSECRET, server.wecom_base_url)
+    for _ in range(3):
+        client.message.send(DEFAULT_AGENTID, ["u1"], msg=_markdown("a", enable_duplicate_check=1))
+    client.message.send(DEFAULT_AGENTID, ["u1"], msg=_markdown("b"))
+    assert server.wecom.inbox("u1") == ["a", "b"] and server.wecom.dropped == []
 
 
 def test_wecom_token_expiry_and_bogus_token_are_retried(

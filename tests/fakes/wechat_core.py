@@ -34,6 +34,22 @@ class FakeClock:
             self._now = timestamp
 
 
+class WallClock(FakeClock):
+    """The real wall clock plus whatever was advanced: for a standalone server, whose
+    tokens, rate windows and duplicate checks must age as time passes."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0)  # `_now` holds the offset from the wall clock
+
+    def now(self) -> float:
+        with self._lock:
+            return time.time() + self._now
+
+    def set(self, timestamp: float) -> None:
+        with self._lock:
+            self._now = timestamp - time.time()
+
+
 class ApiError(Exception):
     """Raised by handlers; rendered as the real `{"errcode": N, "errmsg": "..."}` body."""
 

@@ -1,9 +1,15 @@
-"""aiohttp glue shared by the fake hosts: dispatch, faults, logging, error bodies."""
+"""aiohttp glue shared by the fake hosts: dispatch, faults, logging, error bodies.
+
+Besides the API, each host answers `GET /_fake/messages` and `GET /_fake/requests`
+(JSON lists of what it accepted and answered) for tests that run the server in another
+process; these control calls are not logged as requests.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import threading
 from collections.abc import Callable, Mapping
@@ -80,10 +86,11 @@ class FakeApi:
 
 
 class Dispatcher:
-    """The single aiohttp handler of a fake host."""
+    """The single aiohttp handler of a fake host; `latency` seconds before each API answer."""
 
-    def __init__(self, api: FakeApi) -> None:
+    def __init__(self, api: FakeApi, latency: float = 0.0) -> None:
         self._api = api
+        self._latency = latency
         self._routes = api.routes()
         self._methods: dict[str, set[str]] = {}
         for method, path in self._routes:
@@ -96,9 +103,13 @@ class Dispatcher:
         self._release = asyncio.Event()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.path.startswith(CONTROL_PREFIX):
+            return self._control(request.path[len(CONTROL_PREFIX) :])
         call = ApiCall(
             request.method, request.path, dict(request.query), _parse(await request.read())
         )
+        if self._latency:
+            await asyncio.sleep(self._latency)
         fault = self._api.faults.take(call.path)
         if fault is not None and fault.hang:
             await self._hang(fault.hang)
@@ -110,6 +121,16 @@ class Dispatcher:
         if fault is not None and fault.errcode is not None:
             return self._answer(call, self._api.error_body(_fault_error(fault)))
         return self._answer(call, self._handle(call))
+
+    def _control(self, name: str) -> web.Response:
+        with self._api.lock:
+            if name == "messages":
+                rows = [dataclasses.asdict(m) for m in self._api.messages]
+            elif name == "requests":
+                rows = [dataclasses.asdict(r) for r in self._api.requests]
+            else:
+                return web.Response(status=404, text="unknown control call")
+        return web.json_response(rows, dumps=lambda v: json.dumps(v, ensure_ascii=False))
 
     async def _hang(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -177,8 +198,11 @@ KNOWN_ERRMSGS: dict[int, str] = {
 }
 
 
-def build_app(api: FakeApi) -> tuple[web.Application, Dispatcher]:
-    dispatcher = Dispatcher(api)
+CONTROL_PREFIX = "/_fake/"
+
+
+def build_app(api: FakeApi, latency: float = 0.0) -> tuple[web.Application, Dispatcher]:
+    dispatcher = Dispatcher(api, latency)
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app.router.add_route("*", "/{tail:.*}", dispatcher.handle)
     return app, dispatcher

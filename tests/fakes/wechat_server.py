@@ -12,7 +12,10 @@ both synchronous callers (wechatpy) and async tests can use them without deadloc
     server.mp.sent("custom"), server.wecom.dropped, server.mp.calls("/cgi-bin/token")
     server.stop()
 
-Standalone: `python -m tests.fakes.wechat_server --port 8082` (WeCom on port + 1).
+Standalone: `python -m tests.fakes.wechat_server --port 8082` (WeCom on port + 1; `--port 0`
+picks free ports, printed on the first lines). Standalone, the clock is the wall clock, so
+tokens, rate windows and duplicate checks age in real time; `--help` lists the limits that
+can be set. Another process reads what the server accepted at `GET <base>/_fake/messages`.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from types import TracebackType
 
 from aiohttp import web
 
-from tests.fakes.wechat_core import FakeClock
+from tests.fakes.wechat_core import FakeClock, WallClock
 from tests.fakes.wechat_http import Dispatcher, FakeApi, build_app
 from tests.fakes.wechat_mp import DEFAULT_APPID, DEFAULT_SECRET, MpConfig, OfficialAccountFake
 from tests.fakes.wechat_work import (
@@ -48,12 +51,15 @@ class FakeWeChatServer:
         host: str = "127.0.0.1",
         mp_port: int = 0,
         wecom_port: int = 0,
+        latency: float = 0.0,
     ) -> None:
+        """`latency`: seconds every API call waits before it is handled (slow networks)."""
         self.clock = clock or FakeClock()
         self.mp = OfficialAccountFake(self.clock, mp_config)
         self.wecom = WeComFake(self.clock, wecom_config)
         self._host = host
         self._ports = {"mp": mp_port, "wecom": wecom_port}
+        self._latency = latency
         self._urls: dict[str, str] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -132,7 +138,7 @@ class FakeWeChatServer:
         return [("mp", self.mp), ("wecom", self.wecom)]
 
     async def _listen(self, name: str, api: FakeApi) -> web.AppRunner:
-        app, dispatcher = build_app(api)
+        app, dispatcher = build_app(api, self._latency)
         self._dispatchers.append(dispatcher)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
@@ -150,7 +156,24 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--wecom-port", type=int, help="WeCom port (default: --port + 1)")
     parser.add_argument("--follower", action="append", default=[], help="openid to pre-add")
     parser.add_argument("--member", action="append", default=[], help="WeCom userid to pre-add")
+    parser.add_argument("--robot", action="append", default=[], help="extra robot webhook key")
+    parser.add_argument("--mass-quota", type=int, help="mass sends a day (default 1)")
+    parser.add_argument("--member-per-minute", type=int, help="WeCom messages a member a minute")
+    parser.add_argument("--member-per-hour", type=int, help="WeCom messages a member an hour")
+    parser.add_argument("--robot-per-minute", type=int, help="robot webhook calls a minute")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     return parser.parse_args(argv)
+
+
+def _configs(args: argparse.Namespace) -> tuple[MpConfig, WecomConfig]:
+    mp, wecom = MpConfig(), WecomConfig()
+    if args.mass_quota is not None:
+        mp.mass_daily_quota = args.mass_quota
+    for name in ("member_per_minute", "member_per_hour", "robot_per_minute"):
+        if getattr(args, name) is not None:
+            setattr(wecom, name, getattr(args, name))
+    wecom.robot_keys.update(args.robot)
+    return mp, wecom
 
 
 def _banner(server: FakeWeChatServer) -> list[str]:
@@ -166,7 +189,16 @@ def _banner(server: FakeWeChatServer) -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     args = _parse_args(argv)
     wecom_port = args.wecom_port if args.wecom_port is not None else (args.port and args.port + 1)
-    server = FakeWeChatServer(host=args.host, mp_port=args.port, wecom_port=wecom_port)
+    mp, wecom = _configs(args)
+    server = FakeWeChatServer(
+        mp,
+        wecom,
+        clock=WallClock(),
+        host=args.host,
+        mp_port=args.port,
+        wecom_port=wecom_port,
+        latency=args.latency,
+    )
     with server:
         for openid in args.follower:
             server.mp.add_follower(openid)

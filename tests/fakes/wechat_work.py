@@ -7,6 +7,11 @@ Modelled rules (limits live in WecomConfig):
   ids come back in `invaliduser` while the rest are delivered; none valid -> 81013.
   Per application and member: 30 messages/minute and 1000/hour. Like the real service the
   excess is dropped silently (the answer is still ok); drops are listed in `dropped`.
+- Duplicate check (`enable_duplicate_check: 1`): a message identical (msgtype + content)
+  to one the same application delivered to the same member within
+  `duplicate_check_interval` seconds (default 1800, at most 14400; outside 1..14400 ->
+  40058, our choice) is accepted (errcode 0) but not delivered to that member again;
+  such repeats are listed in `duplicates`. Repeats count against no rate limit.
 - webhook/send: unknown key -> 93000; 20 calls/minute per robot -> 45009 (every call with
   a valid key counts); markdown over 4096 bytes / text over 2048 bytes -> 40058.
 """
@@ -51,6 +56,8 @@ class WecomConfig:
         default_factory=lambda: {"text": 2048, "markdown": 4096, "markdown_v2": 4096}
     )
     robot_per_minute: int = 20
+    duplicate_interval_default: int = 1800
+    duplicate_interval_max: int = 14400
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,17 @@ class DroppedDelivery:
     limit: str  # "minute" | "hour"
 
 
+@dataclass(frozen=True)
+class DuplicateDelivery:
+    """A member the duplicate check spared an identical message delivered `since` ago."""
+
+    userid: str
+    agent_id: int
+    content: str
+    at: float
+    since: float
+
+
 class WeComFake(FakeApi):
     def __init__(self, clock: FakeClock, config: WecomConfig | None = None) -> None:
         super().__init__(clock)
@@ -72,6 +90,9 @@ class WeComFake(FakeApi):
         self.tokens = TokenBook(clock, self.config.token_ttl, errors, rotate=False)
         self.members: dict[str, set[str]] = {corp: set() for corp in self.config.corps}
         self.dropped: list[DroppedDelivery] = []
+        self.duplicates: list[DuplicateDelivery] = []
+        # (agent, userid, msgtype, content) -> when it was last delivered
+        self._delivered_at: dict[tuple[int, str, str, str], float] = {}
         self._per_minute = SlidingWindow(clock, 60)
         self._per_hour = SlidingWindow(clock, 3600)
         self._robot_minute = SlidingWindow(clock, 60)
@@ -137,14 +158,19 @@ class WeComFake(FakeApi):
         msgtype, content = _content(body, self.config.content_max_bytes)
         if utf8_len(content) > self.config.content_max_bytes[msgtype]:
             raise ApiError(45002, "content size out of limit")
+        window = self._duplicate_window(body)
         valid, invalid = self._recipients(corp_id, body.get("touser"))
         invalid_party, invalid_tag = _ids(body.get("toparty")), _ids(body.get("totag"))
         if not valid:
             raise ApiError(81013, "user & party & tag all invalid")
-        delivered = self._deliver(agent_id, valid, content)
+        fresh = self._spare_repeats(agent_id, valid, msgtype, content, window)
+        delivered = self._deliver(agent_id, fresh, msgtype, content)
         self._next_msgid += 1
         msgid = f"fake-msgid-{self._next_msgid}"
-        self.record("app", msgtype, content, delivered, agent_id=agent_id, msgid=msgid)
+        repeats = tuple(u for u in valid if u not in fresh)
+        self.record(
+            "app", msgtype, content, delivered, agent_id=agent_id, msgid=msgid, duplicates=repeats
+        )
         return {
             "errcode": 0,
             "errmsg": "ok",
@@ -170,7 +196,40 @@ class WeComFake(FakeApi):
             )
         return [u for u in userids if u in members], [u for u in userids if u not in members]
 
-    def _deliver(self, agent_id: int, userids: list[str], content: str) -> tuple[str, ...]:
+    def _duplicate_window(self, body: dict[str, Any]) -> float | None:
+        """Seconds of the duplicate check this call asks for; None when it asks for none."""
+        enabled = body.get("enable_duplicate_check", 0)
+        if enabled not in (0, 1):
+            raise ApiError(40058, "invalid parameter enable_duplicate_check")
+        if not enabled:
+            return None
+        seconds = body.get("duplicate_check_interval", self.config.duplicate_interval_default)
+        if isinstance(seconds, bool) or not isinstance(seconds, int):
+            raise ApiError(40058, "invalid parameter duplicate_check_interval")
+        if not 0 < seconds <= self.config.duplicate_interval_max:
+            raise ApiError(40058, "invalid parameter duplicate_check_interval")
+        return float(seconds)
+
+    def _spare_repeats(
+        self, agent_id: int, userids: list[str], msgtype: str, content: str, window: float | None
+    ) -> list[str]:
+        """The members who have not had this very message within `window` seconds."""
+        if window is None:
+            return userids
+        now = self.clock.now()
+        fresh = []
+        for userid in userids:
+            last = self._delivered_at.get((agent_id, userid, msgtype, content))
+            if last is not None and now - last < window:
+                repeat = DuplicateDelivery(userid, agent_id, content, now, now - last)
+                self.duplicates.append(repeat)
+            else:
+                fresh.append(userid)
+        return fresh
+
+    def _deliver(
+        self, agent_id: int, userids: list[str], msgtype: str, content: str
+    ) -> tuple[str, ...]:
         delivered = []
         for userid in userids:
             key = f"{agent_id}|{userid}"
@@ -178,6 +237,7 @@ class WeComFake(FakeApi):
             if limit is None:
                 self._per_minute.add(key)
                 self._per_hour.add(key)
+                self._delivered_at[(agent_id, userid, msgtype, content)] = self.clock.now()
                 delivered.append(userid)
             else:
                 self.dropped.append(
