@@ -1,4 +1,5 @@
-"""WeChat state kept in app_state (access tokens, the mass-send ledger) and delivery settling.
+"""WeChat state kept in app_state (access tokens, the mass-send ledger), delivery settling
+and the notes WeCom robot pushes leave on their deliveries.
 
 The mass-send ledger has one key per (issue, part): a part is claimed as `sending` together
 with a reservation of that China day's mass-send quota, in one transaction, before the API
@@ -8,6 +9,7 @@ same `clientmsgid`, which WeChat answers with 45065 if the first call went throu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -224,3 +226,16 @@ async def settle_pending(
         execution_options={"synchronize_session": False},
     )
     return int(getattr(result, "rowcount", 0))
+
+
+async def delivery_notes(session: AsyncSession, delivery_ids: Iterable[int]) -> dict[int, str]:
+    """The note (`last_error`) of each given delivery that has one."""
+    ids = sorted(set(delivery_ids))
+    if not ids:
+        return {}
+    result = await session.execute(
+        select(DeliveryRow.id, DeliveryRow.last_error).where(
+            DeliveryRow.id.in_(ids), DeliveryRow.last_error.is_not(None)
+        )
+    )
+    return {id_: str(note) for id_, note in result}

@@ -2,10 +2,21 @@
 
 Members whose deliveries share a rendering and a checkpoint get each message in ONE
 application call (up to 1000 userids); robots get theirs one webhook call at a time. The
-sender takes every member's and robot's limit before a call. After each accepted call the
-deliveries' checkpoints are committed (fenced by the claim, like the delivery engine), so
-a crash repeats at most the call in flight; WeCom's duplicate check (`enable_duplicate_check`)
-absorbs even that one for application messages.
+sender takes every member's and robot's limit before a call.
+
+Crashes: application messages are at least once, made exactly once by WeCom. After each
+accepted call the deliveries' checkpoints are committed (fenced by the claim, like the
+delivery engine), so a crash repeats at most the call in flight, and that call carries
+WeCom's duplicate check (`enable_duplicate_check`), which accepts the repeat but delivers
+it to nobody who already has it.
+
+Robots are at most once. A webhook has no duplicate check, so a repeat would be posted
+twice in the group. Before each robot call its message is checkpointed as sent, with an
+"in flight" note that the answer clears. A process that dies during the call leaves the
+note; the next run logs a warning naming that message and goes on with the next one. The
+trade-off: a crash (or a timeout: `MaybeSent`) can cost a robot the one message that was
+in flight, which may or may not have arrived; it never shows a group a message twice.
+Definite refusals (an errcode, an HTTP error status, no connection) are retried as usual.
 
 Claimed rows are kept alive by a heartbeat, so `requeue_stale` (ours at start, or the
 delivery engine's) only returns rows of a dead process to pending.
@@ -19,11 +30,12 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.senders.wecom import MAX_TOUSER, BatchResult, WecomSender, is_robot
+from bot.delivery.senders.wecom import MAX_TOUSER, BatchResult, MaybeSent, WecomSender, is_robot
 from bot.delivery.types import ChatGone, Permanent, RetryAfter, SendError, Transient
 from storage import subscribers
 from storage.deliveries import (
@@ -37,10 +49,12 @@ from storage.deliveries import (
     requeue_stale,
     touch_claimed,
 )
+from storage.wechat import delivery_notes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Message = Mapping[str, Any]
+IN_FLIGHT = "in flight: "  # a robot delivery's note while its next message is being posted
 
 
 def _utcnow() -> datetime:
@@ -142,7 +156,7 @@ class WecomPusher:
 
         async def robot(claims: list[ClaimedDelivery]) -> None:
             for claim in claims:
-                await self._send_run([claim], renderings[claim.rendering_id], report)
+                await self._send_robot(claim, renderings[claim.rendering_id], report)
 
         async def members() -> None:
             for (rendering_id, _), group in sorted(groups.items()):
@@ -187,10 +201,51 @@ class WecomPusher:
         self._held.difference_update(c.id for c in live.values())
 
     async def _send(self, chat_ids: list[str], message: Message) -> BatchResult:
-        if len(chat_ids) == 1 and is_robot(chat_ids[0]):
-            await self._sender.send_robot(chat_ids[0], str(message["text"]))
-            return BatchResult(tuple(chat_ids), ())
-        return await self._sender.send_batch(chat_ids, message)
+        return await self._sender.send_batch(chat_ids, message, duplicate_check=True)
+
+    # --- one robot delivery: at most once -------------------------------------------
+
+    async def _send_robot(
+        self, claim: ClaimedDelivery, messages: Sequence[Message], report: WecomReport
+    ) -> None:
+        """The delivery's messages from its checkpoint on, each posted at most once."""
+        await self._warn_if_in_flight(claim, len(messages))
+        for index in range(claim.messages_sent, len(messages)):
+            note = f"{IN_FLIGHT}message {index + 1}/{len(messages)}"
+            if await self._checkpoint([Progress(claim.id, index + 1, "sending", note)], [claim]):
+                self._lost(claim)
+                return
+            text = str(messages[index]["text"])
+            outcome = await self._attempts(partial(self._sender.send_robot, claim.chat_id, text))
+            if isinstance(outcome, MaybeSent):
+                _warn_ambiguous(claim, index, len(messages), str(outcome))
+            elif isinstance(outcome, SendError):
+                await self._give_up([claim], index, outcome, report)  # not posted: index stays
+                return
+            else:
+                report.calls += 1
+                report.messages += 1
+            done = index + 1 == len(messages)
+            answered = Progress(claim.id, index + 1, "sent" if done else "sending")
+            if await self._checkpoint([answered], [claim]):
+                self._lost(claim)
+                return
+        if claim.messages_sent >= len(messages):  # the last one was in flight at a crash
+            await self._checkpoint([Progress(claim.id, len(messages), "sent")], [claim])
+        self._held.discard(claim.id)
+        report.sent += 1
+
+    def _lost(self, claim: ClaimedDelivery) -> None:
+        log.warning("wecom delivery %s was claimed elsewhere", claim.id)
+        self._held.discard(claim.id)
+
+    async def _warn_if_in_flight(self, claim: ClaimedDelivery, total: int) -> None:
+        """An earlier run died posting message `messages_sent`: say it may be lost."""
+        async with self._sessions() as session:
+            note = (await delivery_notes(session, [claim.id])).get(claim.id, "")
+        if note.startswith(IN_FLIGHT) and claim.messages_sent > 0:
+            reason = "in flight when an earlier run stopped; not resent"
+            _warn_ambiguous(claim, claim.messages_sent - 1, total, reason)
 
     async def _attempts(self, send: Callable[[], Awaitable[T]]) -> T | SendError:
         """Retry flood waits and transient errors up to max_attempts; the result or error."""
@@ -201,6 +256,8 @@ class WecomPusher:
             except RetryAfter as exc:
                 error = exc
                 await self._sleep(exc.seconds)
+            except MaybeSent as exc:  # a retry might post it twice
+                return exc
             except Transient as exc:
                 error = exc
                 if attempt < self._tuning.max_attempts:
@@ -248,6 +305,17 @@ class WecomPusher:
             await record_claimed_progress(session, checkpoints, now)
         self._held.difference_update(c.id for c in claims)
         report.dropped += len(claims)
+
+
+def _warn_ambiguous(claim: ClaimedDelivery, index: int, total: int, reason: str) -> None:
+    log.warning(
+        "ambiguous robot message: chat=%s delivery=%s message=%d/%d may not have arrived (%s)",
+        claim.chat_id,
+        claim.id,
+        index + 1,
+        total,
+        reason,
+    )
 
 
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:

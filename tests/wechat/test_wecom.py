@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -37,6 +38,7 @@ from tests.wechat.helpers import (
     wecom_fields,
     wecom_verification,
 )
+from tests.wechat.seeding import markdown_messages, seed_deliveries
 
 PATH = "/wecom/callback"
 NEWER, OLDER = date(2026, 11, 16), date(2026, 11, 2)
@@ -69,16 +71,43 @@ class VirtualTime:
 
 
 class CrashingSender(WecomSender):
+    """Dies right after WeCom answered its `crash_at`-th call: the answer is never recorded."""
+
     def __init__(self, *args: Any, crash_at: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.calls = 0
         self.crash_at = crash_at
 
-    async def send_batch(self, userids: Sequence[str], message: Mapping[str, Any]) -> BatchResult:
+    async def send_batch(
+        self, userids: Sequence[str], message: Mapping[str, Any], *, duplicate_check: bool = False
+    ) -> BatchResult:
+        result = await super().send_batch(userids, message, duplicate_check=duplicate_check)
+        self._count()
+        return result
+
+    async def send_robot(self, chat_id: str, text: str) -> None:
+        await super().send_robot(chat_id, text)
+        self._count()
+
+    def _count(self) -> None:
         self.calls += 1
         if self.calls == self.crash_at:
             raise Crash
-        return await super().send_batch(userids, message)
+
+
+class DyingRobotSender(WecomSender):
+    """Dies while its `crash_at`-th robot call is in flight, before the request leaves."""
+
+    def __init__(self, *args: Any, crash_at: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.calls = 0
+        self.crash_at = crash_at
+
+    async def send_robot(self, chat_id: str, text: str) -> None:
+        self.calls += 1
+        if self.calls == self.crash_at:
+            raise Crash
+        await super().send_robot(chat_id, text)
 
 
 @pytest.fixture
@@ -332,7 +361,8 @@ async def test_a_restart_mid_push_repeats_nothing(
     dying = sender_for(runtime, http, time, cls=CrashingSender, crash_at=3)
     with pytest.raises(Crash):
         await WecomPusher(runtime.sessions, dying).run_once()
-    assert len(wechat_server.wecom.sent("app")) == 2
+    accepted = wechat_server.wecom.sent("app")
+    assert len(accepted) == 3  # the third was accepted, but its checkpoint never written
 
     later = datetime.now(UTC) + timedelta(minutes=5)  # the dead process's claims have lapsed
     restarted = WecomPusher(
@@ -343,11 +373,116 @@ async def test_a_restart_mid_push_repeats_nothing(
     )
     report = await restarted.run_once()
     assert report.requeued > 0
+    # The third call went out again, and WeCom's duplicate check kept it from its members.
+    repeats = {(d.userid, d.content) for d in wechat_server.wecom.duplicates}
+    assert repeats == {(u, accepted[2].content) for u in accepted[2].targets}
     for userid in MEMBERS:
         assert wechat_server.wecom.inbox(userid) == expected[userid]  # each message once
+    for call in wechat_server.wecom.calls("/cgi-bin/message/send"):
+        assert call.body["enable_duplicate_check"] == 1
+        assert call.body["duplicate_check_interval"] == 1800
     async with runtime.sessions() as session:
         counts = await status_counts(session, issue_id)
     assert counts["wecom"]["sent"] == len(MEMBERS)
+
+
+async def test_identical_commands_get_identical_answers_twice(
+    web: WebService, wechat_server: FakeWeChatServer
+) -> None:
+    """Replies never ask for the duplicate check: asking twice means answering twice."""
+    wechat_server.wecom.add_members("zhangsan")
+    async with client_for(web.app) as client:
+        for _ in range(2):  # two messages (two MsgIds), not a retry of one
+            answer = await post(client, PATH, wecom_callback(wecom_fields("zhangsan", "最新")))
+            assert answer.status_code == 200
+    assert web.wecom is not None
+    await web.wecom.drain()
+    inbox = wechat_server.wecom.inbox("zhangsan")
+    assert len(inbox) >= 2 and len(inbox) % 2 == 0
+    half = len(inbox) // 2
+    assert inbox[:half] == inbox[half:] and "目录" in inbox[0]
+    assert wechat_server.wecom.duplicates == []
+    calls = wechat_server.wecom.calls("/cgi-bin/message/send")
+    assert all("enable_duplicate_check" not in call.body for call in calls)
+
+
+async def robot_push(runtime: Runtime, server: FakeWeChatServer) -> tuple[Runtime, list[str], str]:
+    """One robot with one pending delivery of four messages: its texts, its chat id."""
+    runtime = with_settings(runtime, server, robots=[{"key": ROBOT_KEY}])
+    await sync_robots(runtime.sessions, runtime.settings.wecom, runtime.taxonomy)
+    async with runtime.sessions() as session:
+        issue_id = await find_issue_id(session, runtime.series.slug, NEWER)
+    assert issue_id is not None
+    chat_id = robot_chat_id(ROBOT_KEY)
+    messages = markdown_messages("robot", 4)
+    texts = await seed_deliveries(runtime.sessions, issue_id, "wecom", {chat_id: ("r", messages)})
+    return runtime, texts[chat_id], chat_id
+
+
+def ambiguous(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "ambiguous robot message" in r.getMessage()]
+
+
+async def restart(runtime: Runtime, sender: WecomSender) -> None:
+    later = datetime.now(UTC) + timedelta(minutes=5)  # the dead process's claims have lapsed
+    report = await WecomPusher(runtime.sessions, sender, wall=lambda: later).run_once()
+    assert report.requeued == 1 and report.sent == 1
+
+
+async def test_a_robot_message_accepted_before_a_crash_is_not_posted_again(
+    runtime: Runtime,
+    wechat_server: FakeWeChatServer,
+    http: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runtime, texts, chat_id = await robot_push(runtime, wechat_server)
+    time = VirtualTime(wechat_server)
+    dying = sender_for(runtime, http, time, cls=CrashingSender, crash_at=2)
+    with pytest.raises(Crash):
+        await WecomPusher(runtime.sessions, dying).run_once()
+    assert wechat_server.wecom.robot_messages(ROBOT_KEY) == texts[:2]
+
+    await restart(runtime, sender_for(runtime, http, time))
+    assert wechat_server.wecom.robot_messages(ROBOT_KEY) == texts  # the second not twice
+    [warning] = ambiguous(caplog)
+    assert f"chat={chat_id}" in warning and f"message=2/{len(texts)}" in warning
+
+
+async def test_a_robot_message_in_flight_at_a_crash_is_lost_not_repeated(
+    runtime: Runtime,
+    wechat_server: FakeWeChatServer,
+    http: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runtime, texts, chat_id = await robot_push(runtime, wechat_server)
+    time = VirtualTime(wechat_server)
+    dying = sender_for(runtime, http, time, cls=DyingRobotSender, crash_at=2)
+    with pytest.raises(Crash):
+        await WecomPusher(runtime.sessions, dying).run_once()
+
+    await restart(runtime, sender_for(runtime, http, time))
+    # Whether the second reached WeCom is unknown after a crash: at most once means lost.
+    assert wechat_server.wecom.robot_messages(ROBOT_KEY) == [texts[0], *texts[2:]]
+    [warning] = ambiguous(caplog)
+    assert f"chat={chat_id}" in warning and f"message=2/{len(texts)}" in warning
+
+
+async def test_a_robot_call_that_times_out_is_not_retried(
+    runtime: Runtime,
+    wechat_server: FakeWeChatServer,
+    http: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runtime, texts, chat_id = await robot_push(runtime, wechat_server)
+    wechat_server.wecom.faults.inject("/cgi-bin/webhook/send", hang=1.0)  # answers late
+    sender = sender_for(runtime, http, VirtualTime(wechat_server), timeout=0.3)
+    report = await WecomPusher(runtime.sessions, sender).run_once()
+    assert report.sent == 1 and report.calls == len(texts) - 1
+    [warning] = ambiguous(caplog)
+    assert f"chat={chat_id}" in warning and f"message=1/{len(texts)}" in warning
+    await asyncio.sleep(1.0)  # the late call lands: the robot got it after all, once
+    assert Counter(wechat_server.wecom.robot_messages(ROBOT_KEY)) == Counter(texts)
+    assert len(wechat_server.wecom.calls("/cgi-bin/webhook/send")) == len(texts)
 
 
 async def test_unreachable_members_are_dropped_and_failures_retried_later(

@@ -4,7 +4,15 @@ Chat ids: a member's userid, or `robot:<id>` for a configured group robot (see
 bot/platforms/wechat_work_robots.py). Limits are taken before sending, because WeCom
 drops messages beyond 30 a minute / 1000 an hour per member silently, and answers a
 robot's 21st message in a minute with 45009. `send_batch` sends one message to up to
-1000 members in one call (the batched app push uses it); `send` is the per-chat contract.
+1000 members in one call (the batched app push uses it); `send` is the per-chat contract
+(command replies go through it).
+
+WeCom's duplicate check (`enable_duplicate_check`) makes WeCom accept but not deliver a
+message identical to one the member got within the interval. Scheduled pushes ask for it
+(`send_batch(..., duplicate_check=True)`), so a batch resent after a crash reaches nobody
+twice; replies never do, because a member who asks the same thing twice must get two
+answers. Robots have no such check: a robot call that left without an answer coming back
+raises `MaybeSent`, which callers must not retry blindly.
 """
 
 from __future__ import annotations
@@ -29,6 +37,11 @@ MAX_TOUSER = 1000
 APP_MAX_BYTES = 2048
 ROBOT_MAX_BYTES = 4096
 DUPLICATE_CHECK_SECONDS = 1800  # WeCom drops an identical message to a member within this
+
+
+class MaybeSent(Transient):
+    """The request left but no answer came back (timeout, dropped connection): the robot
+    may have posted the message. Robots have no duplicate check: do not resend blindly."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +108,14 @@ class WecomSender:
 
     # --- application messages ---------------------------------------------------------
 
-    async def send_batch(self, userids: Sequence[str], message: Mapping[str, Any]) -> BatchResult:
-        """One markdown message to up to 1000 members, within every member's limits."""
+    async def send_batch(
+        self, userids: Sequence[str], message: Mapping[str, Any], *, duplicate_check: bool = False
+    ) -> BatchResult:
+        """One markdown message to up to 1000 members, within every member's limits.
+
+        duplicate_check: WeCom skips members who got this very message within
+        DUPLICATE_CHECK_SECONDS (for pushes that may be resent after a crash).
+        """
         if self._api is None or self._agent_id is None:
             raise Permanent("WeCom application not configured")
         if not 0 < len(userids) <= MAX_TOUSER:
@@ -105,12 +124,12 @@ class WecomSender:
         if len(text.encode("utf-8")) > APP_MAX_BYTES:
             raise Permanent(f"markdown over {APP_MAX_BYTES} bytes")
         await self.members.acquire(list(userids))
-        body = {
-            "msgtype": "markdown",
-            "markdown": {"content": text},
-            "enable_duplicate_check": 1,
-            "duplicate_check_interval": DUPLICATE_CHECK_SECONDS,
-        }
+        body: dict[str, Any] = {"msgtype": "markdown", "markdown": {"content": text}}
+        if duplicate_check:
+            body |= {
+                "enable_duplicate_check": 1,
+                "duplicate_check_interval": DUPLICATE_CHECK_SECONDS,
+            }
         agent_id = self._agent_id
         try:
             answer = await self._api.call(
@@ -142,8 +161,10 @@ class WecomSender:
                 if response.status >= 400:
                     raise Permanent(f"HTTP {response.status}")
                 answer = await response.json(content_type=None)
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise Transient(f"{type(exc).__name__}: {exc}") from exc  # never left
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise Transient(f"{type(exc).__name__}: {exc}") from exc
+            raise MaybeSent(f"{type(exc).__name__}: {exc}") from exc
         errcode = int(answer.get("errcode", 0)) if isinstance(answer, dict) else -1
         if errcode != 0:
             raise classify(errcode, str(answer.get("errmsg", "")))
