@@ -82,12 +82,15 @@ class _QuietServer(uvicorn.Server):
 
 
 async def serve(app: Starlette, settings: WebSettings, stop: asyncio.Event) -> None:
-    """Serve until `stop` is set (uvicorn's own signal handlers stay off: `run` owns them)."""
+    """Serve until `stop` is set (uvicorn's own signal handlers stay off: `run` owns them).
+
+    Raises RuntimeError when the server cannot start (e.g. the port is taken).
+    """
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, log_level="warning", lifespan="off"
     )
     server = _QuietServer(config)
-    serving = asyncio.create_task(server.serve(), name="web")
+    serving = asyncio.create_task(_serve(server, settings), name="web")
     stopping = asyncio.create_task(stop.wait())
     try:
         await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -97,3 +100,12 @@ async def serve(app: Starlette, settings: WebSettings, stop: asyncio.Event) -> N
         with contextlib.suppress(asyncio.CancelledError):
             await serving
     log.info("web endpoint on %s:%s stopped", settings.host, settings.port)
+
+
+async def _serve(server: uvicorn.Server, settings: WebSettings) -> None:
+    # uvicorn calls sys.exit() when it cannot bind; a SystemExit inside a task would escape
+    # asyncio.run and skip the caller's graceful stop, so it becomes an ordinary error here.
+    try:
+        await server.serve()
+    except SystemExit as exc:
+        raise RuntimeError(f"web: cannot listen on {settings.host}:{settings.port}") from exc

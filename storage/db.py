@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
@@ -103,3 +103,8 @@ async def upgrade_database(engine_or_url: AsyncEngine | str | URL, revision: str
 def upgrade(url: str | URL, revision: str = "head") -> None:
     """Synchronous entry point for CLIs; must not be called from a running event loop."""
     asyncio.run(upgrade_database(url, revision))
+
+
+async def ping(session: AsyncSession) -> None:
+    """A round trip to the database (health checks); raises when it is unreachable."""
+    await session.execute(text("SELECT 1"))

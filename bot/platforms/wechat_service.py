@@ -5,9 +5,11 @@
         await web.run(stop_event)   # serves HTTP, runs the pushers, until stop is set
 
 `run` should do this when `web_service_wanted(settings)`: a webhook platform is configured
-(`bot.web.needs_web`) or WeCom robots are (they need the pusher, not HTTP). The delivery engine must
-NOT be given wechat or wecom senders: wechat deliveries are settled by the tag
-campaigns and wecom deliveries are sent, batched, by `WecomPusher`.
+(`bot.web.needs_web`: callbacks, served over HTTP) or pushes are (`pushes_wanted`: the
+Official Account's app id and secret, a WeCom app's corp id, secret and agent id, or WeCom
+robots; pushers need no HTTP). Push-only configurations run their pushers and serve
+nothing. The delivery engine must NOT be given wechat or wecom senders: wechat deliveries
+are settled by the tag campaigns and wecom deliveries are sent, batched, by `WecomPusher`.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
@@ -42,6 +44,7 @@ from bot.wechat_clients import (
     make_official_client,
     make_wecom_client,
 )
+from storage.db import ping
 
 log = logging.getLogger(__name__)
 Loop = Callable[[asyncio.Event], Awaitable[None]]
@@ -52,9 +55,17 @@ def _secret(value: object) -> str:
     return str(getter()) if getter is not None else ""
 
 
+def pushes_wanted(settings: Settings) -> bool:
+    """Credentials for Official Account mass sends, WeCom app messages or WeCom robots."""
+    wechat, wecom = settings.wechat, settings.wecom
+    official = bool(wechat.app_id and _secret(wechat.secret))
+    app = bool(wecom.corp_id and _secret(wecom.secret) and wecom.agent_id is not None)
+    return official or app or bool(wecom.robots)
+
+
 def web_service_wanted(settings: Settings) -> bool:
-    """HTTP callbacks to serve, or WeCom robots to push to."""
-    return needs_web(settings) or bool(settings.wecom.robots)
+    """HTTP callbacks to serve, or pushes to run."""
+    return needs_web(settings) or pushes_wanted(settings)
 
 
 def official_api(runtime: Runtime) -> WechatApi[OfficialAccountClient] | None:
@@ -93,15 +104,37 @@ class WebService:
                 log.exception("start-up step %s failed", getattr(step, "__name__", step))
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Serve HTTP (when a webhook platform is configured) and run the pushers."""
+        """Serve HTTP (when callbacks are configured) and run the pushers until `stop`.
+
+        Raises as soon as one of them fails (e.g. the port is taken), after stopping the rest.
+        """
         await self.prepare()
-        tasks = [asyncio.create_task(loop(stop)) for loop in self.loops]
+        halt = asyncio.Event()  # our tasks' stop: the caller's, or a failure of one of them
+        jobs = [asyncio.create_task(loop(halt)) for loop in self.loops]
         if self.serve_http:
-            tasks.append(asyncio.create_task(serve(self.app, self.settings.web, stop)))
+            jobs.append(asyncio.create_task(serve(self.app, self.settings.web, halt)))
+        watcher = asyncio.create_task(stop.wait())
         try:
-            await stop.wait()
+            failure = await _first_failure(watcher, jobs)
         finally:
-            await asyncio.gather(*tasks, return_exceptions=True)
+            halt.set()
+            watcher.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)
+        if failure is not None:
+            raise failure
+
+
+async def _first_failure(
+    watcher: asyncio.Task[object], jobs: list[asyncio.Task[None]]
+) -> BaseException | None:
+    """Wait for `watcher`; the exception of a job that fails first, if one does."""
+    pending: set[asyncio.Task[Any]] = {watcher, *jobs}
+    while watcher in pending:
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not watcher and not task.cancelled() and task.exception() is not None:
+                return task.exception()
+    return None
 
 
 @contextlib.asynccontextmanager
@@ -114,23 +147,28 @@ async def open_web_service(
 ) -> AsyncIterator[WebService]:
     settings = runtime.settings
     async with aiohttp.ClientSession() as http:
-        wechat = _wechat(runtime, core, answer_budget)
-        wecom, sender = _wecom(runtime, core, http)
+        official = official_api(runtime)
+        tags = TagSync(official, runtime.sessions, runtime.taxonomy) if official else None
+        wechat = _wechat(runtime, core, official, tags, answer_budget)
+        sender = _wecom_sender(runtime, http)
+        wecom = _wecom(runtime, core, sender)
         service = WebService(
             create_app(
-                wechat=wechat[0].endpoint if wechat else None,
+                wechat=wechat.endpoint if wechat else None,
                 wecom=wecom.endpoint if wecom else None,
                 extra_routes=extra_routes,
                 health=lambda: _health(runtime),
             ),
             settings,
-            wechat=wechat[0] if wechat else None,
+            wechat=wechat,
             wecom=wecom,
             serve_http=needs_web(settings),
         )
-        if wechat and wechat[1] is not None:
-            pusher = wechat[1]
-            service.loops.append(pusher.run_forever)
+        if official is not None and tags is not None:
+            campaign = WechatCampaign(
+                official, tags, runtime.sessions, settings.wechat, runtime.taxonomy
+            )
+            service.loops.append(WechatPusher(campaign, runtime.sessions).run_forever)
         if sender is not None:
             service.loops.append(WecomPusher(runtime.sessions, sender).run_forever)
         if settings.wecom.robots:
@@ -148,49 +186,51 @@ async def open_web_service(
 
 
 def _wechat(
-    runtime: Runtime, core: TextCore, budget: float
-) -> tuple[WechatAdapter, WechatPusher | None] | None:
+    runtime: Runtime,
+    core: TextCore,
+    api: WechatApi[OfficialAccountClient] | None,
+    tags: TagSync | None,
+    budget: float,
+) -> WechatAdapter | None:
+    """The callback adapter, when callbacks are configured (pushes need only `api`)."""
     settings = runtime.settings
     if not wechat_configured(settings):
         return None
     w = settings.wechat
     codec = OfficialCodec(_secret(w.token), _secret(w.encoding_aes_key) or None, w.app_id)
-    api = official_api(runtime)
     if api is None:
         log.warning("wechat: no secret configured: passive replies only, no pushes")
-        adapter = WechatAdapter(core, codec, runtime.sessions, max_bytes=w.max_bytes, budget=budget)
-        return adapter, None
-    tags = TagSync(api, runtime.sessions, runtime.taxonomy)
-    adapter = WechatAdapter(
+    return WechatAdapter(
         core,
         codec,
         runtime.sessions,
-        sender=WechatSender(api),
+        sender=WechatSender(api) if api is not None else None,
         tags=tags,
         max_bytes=w.max_bytes,
         budget=budget,
     )
-    campaign = WechatCampaign(api, tags, runtime.sessions, w, runtime.taxonomy)
-    return adapter, WechatPusher(campaign, runtime.sessions)
 
 
-def _wecom(
-    runtime: Runtime, core: TextCore, http: aiohttp.ClientSession
-) -> tuple[WecomAdapter | None, WecomSender | None]:
+def _wecom_sender(runtime: Runtime, http: aiohttp.ClientSession) -> WecomSender | None:
     w = runtime.settings.wecom
     api = wecom_api(runtime)
-    sender = None
-    if api is not None or w.robots:
-        sender = WecomSender(api, w.agent_id, robot_keys(w), w.base_url, http)
+    if api is None and not w.robots:
+        return None
+    return WecomSender(api, w.agent_id, robot_keys(w), w.base_url, http)
+
+
+def _wecom(runtime: Runtime, core: TextCore, sender: WecomSender | None) -> WecomAdapter | None:
+    """The callback adapter, when callbacks are configured (replies go out through `sender`)."""
     if not wecom_configured(runtime.settings):
-        return None, sender
+        return None
+    w = runtime.settings.wecom
     codec = WecomCodec(_secret(w.token), _secret(w.encoding_aes_key), w.corp_id)
-    return WecomAdapter(core, codec, runtime.sessions, sender=sender), sender
+    return WecomAdapter(core, codec, runtime.sessions, sender=sender)
 
 
 async def _health(runtime: Runtime) -> dict[str, object]:
     async with runtime.sessions() as session:
-        await session.execute(text("SELECT 1"))
+        await ping(session)
     return {"database": "ok"}
 
 
