@@ -3,12 +3,16 @@
 Official Account modes: plaintext (only `signature`), compatible and safe (`encrypt_type=aes`
 with `msg_signature`; the body's <Encrypt> is authoritative). WeCom callbacks are always
 encrypted, including the GET verification's echostr.
+
+A signature never expires, so a captured callback could be replayed at will: requests whose
+signed `timestamp` is more than MAX_SKEW seconds from our clock are refused like forged ones.
+WeChat's retries (within about 15 s of the first try) stay well inside that.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from wechatpy.crypto import WeChatCrypto
@@ -17,10 +21,16 @@ from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_SKEW = 300.0  # seconds between a callback's timestamp and our clock
+Clock = Callable[[], float]
 
 
 class BadSignature(Exception):
     """The request was not signed with our token: answer 403 and do nothing."""
+
+
+class Stale(BadSignature):
+    """Signed, but at a time too far from now (a replay): answer 403 and do nothing."""
 
 
 class BadRequest(Exception):
@@ -40,10 +50,22 @@ def _param(query: Mapping[str, str], name: str) -> str:
     return value
 
 
+def _check_fresh(query: Mapping[str, str], clock: Clock) -> None:
+    try:
+        signed_at = int(_param(query, "timestamp"))
+    except ValueError:
+        raise BadSignature("timestamp is not a number") from None
+    if abs(clock() - signed_at) > MAX_SKEW:
+        raise Stale(f"timestamp {signed_at} is over {MAX_SKEW:.0f} s from now")
+
+
 class OfficialCodec:
-    def __init__(self, token: str, encoding_aes_key: str | None, app_id: str) -> None:
+    def __init__(
+        self, token: str, encoding_aes_key: str | None, app_id: str, *, clock: Clock = time.time
+    ) -> None:
         self._token = token
         self._crypto = WeChatCrypto(token, encoding_aes_key, app_id) if encoding_aes_key else None
+        self._clock = clock
 
     def _check_plain(self, query: Mapping[str, str]) -> None:
         try:
@@ -55,6 +77,7 @@ class OfficialCodec:
             )
         except InvalidSignatureException:
             raise BadSignature("bad signature") from None
+        _check_fresh(query, self._clock)
 
     def verify(self, query: Mapping[str, str]) -> str:
         """GET: the echostr to answer when the signature is ours."""
@@ -83,8 +106,11 @@ class OfficialCodec:
 
 
 class WecomCodec:
-    def __init__(self, token: str, encoding_aes_key: str, corp_id: str) -> None:
+    def __init__(
+        self, token: str, encoding_aes_key: str, corp_id: str, *, clock: Clock = time.time
+    ) -> None:
         self._crypto = WecomCrypto(token, encoding_aes_key, corp_id)
+        self._clock = clock
 
     def verify(self, query: Mapping[str, str]) -> str:
         signed = [_param(query, n) for n in ("msg_signature", "timestamp", "nonce", "echostr")]
@@ -94,6 +120,7 @@ class WecomCodec:
             raise BadSignature("bad msg_signature") from None
         except Exception as exc:
             raise BadRequest(f"undecryptable echostr: {exc!r}") from None
+        _check_fresh(query, self._clock)
         return str(echo.decode() if isinstance(echo, bytes) else echo)
 
     def decode(self, query: Mapping[str, str], body: bytes) -> str:
@@ -105,6 +132,7 @@ class WecomCodec:
             raise BadSignature("bad msg_signature") from None
         except Exception as exc:  # bad base64, padding, app id, XML: all unreadable
             raise BadRequest(f"undecryptable message: {exc!r}") from None
+        _check_fresh(query, self._clock)
         return str(xml)
 
 

@@ -109,9 +109,15 @@ class Callback:
     body: str
 
 
-def official_callback(fields: dict[str, Any], mode: Mode = "safe") -> Callback:
-    """A POST as the Official Account platform sends it in `mode`."""
-    timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
+def _stamp(timestamp: float | None) -> str:
+    return str(int(time.time() if timestamp is None else timestamp))
+
+
+def official_callback(
+    fields: dict[str, Any], mode: Mode = "safe", *, timestamp: float | None = None
+) -> Callback:
+    """A POST as the Official Account platform sends it in `mode`, signed at `timestamp`."""
+    timestamp, nonce = _stamp(timestamp), secrets.token_hex(5)
     params = {
         "signature": sign(TOKEN, timestamp, nonce),
         "timestamp": timestamp,
@@ -130,8 +136,10 @@ def official_callback(fields: dict[str, Any], mode: Mode = "safe") -> Callback:
     return Callback(params, _xml(outer))
 
 
-def official_verification(echostr: str = "echo-4711", *, forged: bool = False) -> dict[str, str]:
-    timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
+def official_verification(
+    echostr: str = "echo-4711", *, forged: bool = False, timestamp: float | None = None
+) -> dict[str, str]:
+    timestamp, nonce = _stamp(timestamp), secrets.token_hex(5)
     signature = sign("not-our-token" if forged else TOKEN, timestamp, nonce)
     return {"signature": signature, "timestamp": timestamp, "nonce": nonce, "echostr": echostr}
 
@@ -150,8 +158,8 @@ def read_official_reply(body: str, mode: Mode) -> dict[str, Any] | None:
     return dict(xmltodict.parse(plain)["xml"])
 
 
-def wecom_callback(fields: dict[str, Any]) -> Callback:
-    timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
+def wecom_callback(fields: dict[str, Any], *, timestamp: float | None = None) -> Callback:
+    timestamp, nonce = _stamp(timestamp), secrets.token_hex(5)
     crypto = WecomCrypto(TOKEN, AES_KEY, DEFAULT_CORPID)
     sealed = xmltodict.parse(crypto.encrypt_message(_xml(fields), nonce, timestamp))["xml"]
     params = {"msg_signature": sealed["MsgSignature"], "timestamp": timestamp, "nonce": nonce}

@@ -4,6 +4,7 @@ and the fake WeChat API receiving customer-service messages and tag changes."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -211,6 +212,43 @@ async def test_forged_signatures_get_403_and_change_nothing(
     async with runtime.sessions() as session:
         assert await get_subscriber(session, "wechat", OPENID) is None
     assert wechat_server.mp.requests == []
+
+
+@pytest.mark.parametrize("skew", [-301, 301, -3600])
+async def test_replayed_callbacks_get_403_and_change_nothing(
+    web: WebService,
+    wechat_server: FakeWeChatServer,
+    counting: CountingCore,
+    runtime: Runtime,
+    skew: int,
+) -> None:
+    """Correctly signed, but the signature is over 300 s from now: a replay."""
+    wechat_server.mp.add_follower(OPENID)
+    at = time.time() + skew
+    async with client_for(web.app) as client:
+        for mode in ("plain", "safe"):
+            fields = text_fields(OPENID, "订阅 论文")
+            response = await post(client, PATH, official_callback(fields, mode, timestamp=at))
+            assert response.status_code == 403
+        verification = official_verification(timestamp=at)
+        assert (await client.get(PATH, params=verification)).status_code == 403
+    assert counting.texts == []
+    async with runtime.sessions() as session:
+        assert await get_subscriber(session, "wechat", OPENID) is None
+    assert wechat_server.mp.requests == []
+
+
+async def test_retries_signed_seconds_ago_are_still_answered(
+    web: WebService, wechat_server: FakeWeChatServer, counting: CountingCore
+) -> None:
+    """WeChat retries within about 15 s: a first try signed 20 s ago and its retry."""
+    wechat_server.mp.add_follower(OPENID)
+    fields = text_fields(OPENID, "订阅 芯片")
+    first = await exchange(web, official_callback(fields, timestamp=time.time() - 20), "safe")
+    retry = await exchange(web, official_callback(fields, timestamp=time.time() - 5), "safe")
+    assert first is not None and retry is not None
+    assert check_reply(first) == check_reply(retry) and "已订阅：芯片" in check_reply(first)
+    assert counting.texts == ["订阅 芯片"]
 
 
 async def test_url_verification_echoes(web: WebService) -> None:

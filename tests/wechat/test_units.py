@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
+import pytest
+
 from bot.commands import Reply
 from bot.delivery.senders.wechat_limits import SlidingLimiter
 from bot.platforms.wechat_campaign import client_msg_id
+from bot.platforms.wechat_crypto import BadSignature, OfficialCodec, Stale
 from bot.platforms.wechat_mass_render import render_part
 from bot.platforms.wechat_replies import SUCCESS, AnswerBook, ServiceBudget, pack_texts
 from bot.platforms.wechat_tags import TAG_NAME_MAX_BYTES, part_names, tag_name
 from briefings.model import Entry, Issue, Section, Series
 from briefings.taxonomy import Taxonomy
 from formatters import Message, WeChatRenderer
-from tests.wechat.helpers import WECHAT_MAX, utf8_len
+from tests.fakes.wechat_mp import DEFAULT_APPID
+from tests.wechat.helpers import TOKEN, WECHAT_MAX, official_verification, sign, utf8_len
 
 
 def reply(*texts: str) -> Reply:
@@ -134,3 +138,16 @@ def test_a_part_that_fits_is_sent_in_full() -> None:
     issue = big_issue(2)
     text = render_part(WeChatRenderer(), issue, "section:papers", Taxonomy.default())
     assert text is not None and "摘要摘要" in text and "条。" not in text
+
+
+def test_callbacks_are_fresh_within_300_seconds_either_way() -> None:
+    now = 1_800_000_000
+    codec = OfficialCodec(TOKEN, None, DEFAULT_APPID, clock=lambda: now)
+    for skew in (-300, 0, 300):
+        assert codec.verify(official_verification("ok", timestamp=now + skew)) == "ok"
+    for skew in (-301, 301):
+        with pytest.raises(Stale):
+            codec.verify(official_verification("ok", timestamp=now + skew))
+    garbage = {"signature": sign(TOKEN, "nan", "n"), "timestamp": "nan", "nonce": "n"}
+    with pytest.raises(BadSignature, match="not a number"):
+        codec.verify(garbage)

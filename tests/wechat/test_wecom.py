@@ -260,6 +260,25 @@ async def test_forged_wecom_callbacks_get_403(
     assert wechat_server.wecom.requests == []
 
 
+async def test_replayed_wecom_callbacks_get_403(
+    web: WebService, wechat_server: FakeWeChatServer, runtime: Runtime
+) -> None:
+    wechat_server.wecom.add_members("zhangsan")
+    now = datetime.now(UTC).timestamp()
+    stale = wecom_callback(wecom_fields("zhangsan", "订阅 论文"), timestamp=now - 301)
+    recent = wecom_callback(wecom_fields("zhangsan", "帮助"), timestamp=now - 20)
+    async with client_for(web.app) as client:
+        replayed = await post(client, PATH, stale)
+        answered = await post(client, PATH, recent)
+    assert replayed.status_code == 403 and answered.status_code == 200
+    assert web.wecom is not None
+    await web.wecom.drain()
+    async with runtime.sessions() as session:
+        assert await get_subscriber(session, "wecom", "zhangsan") is None
+    [reply] = wechat_server.wecom.inbox("zhangsan")
+    assert "命令与示例" in reply  # only the recent one was handled
+
+
 # --- pushes ---------------------------------------------------------------------------
 
 
