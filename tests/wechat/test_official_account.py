@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 
 from bot.commands import Core, Incoming, Reply
+from bot.platforms.wechat import ANSWER_BUDGET
 from bot.platforms.wechat_service import WebService, open_web_service
 from bot.platforms.wechat_tags import tag_name
 from bot.runtime import Runtime
+from storage.search import search
 from storage.subscribers import ALL, Subscription, get_subscriber
 from tests.fakes.wechat_server import FakeWeChatServer
 from tests.wechat.helpers import (
@@ -31,6 +33,7 @@ from tests.wechat.helpers import (
 )
 
 PATH = "/wechat/callback"
+WECHAT_WAITS = 5.0  # seconds WeChat waits for an answer before it retries
 OPENID = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
 
 
@@ -61,8 +64,12 @@ async def web(runtime: Runtime, counting: CountingCore) -> AsyncIterator[WebServ
 
 
 async def exchange(web: WebService, callback: Callback, mode: Mode) -> dict[str, Any] | None:
+    """One callback round trip, answered within WeChat's 5 seconds; the reply's fields."""
     async with client_for(web.app) as client:
+        started = time.monotonic()
         response = await post(client, PATH, callback)
+        elapsed = time.monotonic() - started
+    assert elapsed < WECHAT_WAITS, f"answered after {elapsed:.2f} s: WeChat would retry"
     assert response.status_code == 200, response.text
     return read_official_reply(response.text, mode)
 
@@ -91,6 +98,7 @@ async def settle(web: WebService) -> None:
 async def test_follower_session_end_to_end(
     web: WebService, wechat_server: FakeWeChatServer, runtime: Runtime, counting: CountingCore
 ) -> None:
+    assert ANSWER_BUDGET < WECHAT_WAITS  # slow work hands over to 客服 messages in time
     wechat_server.mp.add_follower(OPENID, interacted="subscribe")
     follow = official_callback(event_fields(OPENID, "subscribe"))
     greeting = check_reply(await exchange(web, follow, "safe") or {})
@@ -109,7 +117,12 @@ async def test_follower_session_end_to_end(
     assert "嵌入式AI简报" in latest and "2026-11-16" in latest and "目录" in latest
 
     found = await say(web, wechat_server, "搜索 量化")
-    assert "量化" in found and "<a href=" in found
+    async with runtime.sessions() as session:
+        page = await search(session, "量化", series_slug=runtime.series.slug)
+    assert page.hits, "the sample briefings mention 量化: the search must find something"
+    top = page.hits[0]
+    assert top.url is not None and f'<a href="{top.url}">' in found
+    assert top.title in found  # the hit itself came back, not just the echoed query
 
     help_text = await say(web, wechat_server, "今天天气怎么样")
     assert "命令与示例" in help_text and "搜索" in help_text
