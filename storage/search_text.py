@@ -41,6 +41,7 @@ _WORD = re.compile(r"[^\W_]+")
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _FILTER = re.compile(r"^(section|topic|year|date)[:：](.*)$", re.IGNORECASE)
 _QUOTED = re.compile(r'"([^"]*)"?')
+_WORD_SEPARATORS = re.compile(r"[\s、，,；;]+")
 PREFIX_MIN_LETTERS = 4
 MAX_TOKEN_CHARS = 64  # longer "words" (hashes, base64) are cut, the same way on both sides
 
@@ -216,16 +217,24 @@ _EXAMPLES = {"section": "papers", "topic": "chips", "year": "2020", "date": "202
 
 
 def _split(text: str) -> list[tuple[str, bool]]:
-    """Whitespace-separated words and "quoted phrases" (an unclosed quote runs to the end)."""
+    """Words and "quoted phrases" (an unclosed quote runs to the end).
+
+    Words are separated by whitespace and by the marks that list words in Chinese and
+    English (、，,；;): "量化、剪枝" is two words, not the phrase 量化剪枝.
+    """
     parts: list[tuple[str, bool]] = []
     pos = 0
     for m in _QUOTED.finditer(text):
-        parts.extend((w, False) for w in text[pos : m.start()].split())
+        parts.extend((w, False) for w in _words(text[pos : m.start()]))
         if m.group(1).strip():
             parts.append((m.group(1).strip(), True))
         pos = m.end()
-    parts.extend((w, False) for w in text[pos:].split())
+    parts.extend((w, False) for w in _words(text[pos:]))
     return parts
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _WORD_SEPARATORS.split(text) if w]
 
 
 def _parse_dates(kind: str, value: str) -> DateRange:

@@ -143,6 +143,16 @@ def test_fts_and_sql_syntax_is_plain_text() -> None:
     assert words == [["near", "a"], ["b"], ["x", "or", "y"], ["z"], ["drop"], ["table"]]
 
 
+@pytest.mark.parametrize("text", ["量化、剪枝", "量化，剪枝", "量化, 剪枝", "量化；剪枝", "量化 剪枝"])
+def test_list_marks_separate_words(text: str) -> None:
+    assert [t.raw for t in parse_query(text).terms] == ["量化", "剪枝"]
+
+
+def test_list_marks_inside_quotes_stay_in_the_phrase() -> None:
+    (term,) = parse_query('"量化、剪枝"').terms
+    assert term.exact and term.raw == "量化、剪枝"
+
+
 def test_filters() -> None:
     query = parse_query("量化 section:papers topic:芯片 SECTION：论文 year:2020")
     assert [t.raw for t in query.terms] == ["量化"]
