@@ -19,17 +19,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
+
+from starlette.routing import Route
 
 from bot.cli.base import Subparsers, fail
 from bot.commands import Core, CoreDeps
+from bot.config import Settings
 from bot.delivery.engine import DeliveryEngine
 from bot.delivery.senders.console import ConsoleSender
 from bot.delivery.senders.telegram import TelegramSender
 from bot.delivery.types import Sender
 from bot.platforms.console import CONSOLE_CHAT, run_console
 from bot.platforms.telegram import TelegramPlatform
-from bot.platforms.telegram_webhook import webhook_route
+from bot.platforms.telegram_webhook import WEBHOOK_PATH, webhook_route
 from bot.platforms.wechat_service import WebService, open_web_service, web_service_wanted
 from bot.publish.alerts import FanoutNotifier, LogNotifier, SenderNotifier, StreamNotifier
 from bot.publish.clock import Clock, ShiftedClock, SystemClock
@@ -140,7 +144,9 @@ async def open_platforms(
                 platforms.loops.append(lambda stop: terminal_chat(core))
             platforms.description.append("terminal chat" if chat else "console deliveries")
         if web_service_wanted(settings):
-            routes = [webhook_route(telegram)] if telegram and telegram.webhook_mode else []
+            routes = (
+                [telegram_route(telegram, settings)] if telegram and telegram.webhook_mode else []
+            )
             web = await stack.enter_async_context(
                 open_web_service(runtime, core, extra_routes=routes)
             )
@@ -148,6 +154,12 @@ async def open_platforms(
             platforms.loops.append(web.run)
             platforms.description.append(f"web {settings.web.host}:{settings.web.port}")
         yield platforms
+
+
+def telegram_route(telegram: TelegramPlatform, settings: Settings) -> Route:
+    """Served at the path of `telegram.webhook_url` (a proxy may map it): what Telegram calls."""
+    path = urlsplit(settings.telegram.webhook_url).path or WEBHOOK_PATH
+    return webhook_route(telegram, path)
 
 
 async def ensure_console_subscriber(runtime: Runtime) -> None:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
+from bot.platforms.telegram import SECRET_HEADER
 from briefings.model import Issue, Series
 from briefings.parser import decode_briefing, parse_issue
 from briefings.taxonomy import Taxonomy
@@ -91,3 +94,55 @@ async def test_run_answers_and_publishes_on_telegram(tmp_path: Path) -> None:
     assert [c["command"] for c in default] == [c["command"] for c in chinese]
     assert {"start", "help", "latest", "search", "subscribe"} <= {c["command"] for c in default}
     assert default != chinese  # the same menu, described in each language
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_run_in_webhook_mode_serves_the_webhook_path(tmp_path: Path) -> None:
+    briefbot, port = _briefbot(), _free_port()
+    async with FakeTelegramServer() as server:
+        env = _env(tmp_path, server) | {
+            "BRIEFBOT_TELEGRAM_WEBHOOK_URL": "https://bot.example.com/tg/hook",
+            "BRIEFBOT_WEB_PORT": str(port),
+        }
+        log = (tmp_path / "run.log").open("w")
+        proc = await asyncio.create_subprocess_exec(
+            str(briefbot), "run", cwd=ROOT, env=env,
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+        )  # fmt: skip
+        try:
+            await server.wait_until(lambda: server.webhook is not None, 60, "setWebhook")
+            assert server.webhook is not None
+            secret = server.webhook["secret_token"]
+            assert server.webhook["url"] == "https://bot.example.com/tg/hook" and secret
+            update = server.inject_command(NEWCOMER, "help")
+            url = f"http://127.0.0.1:{port}/tg/hook"
+            async with httpx.AsyncClient() as client:
+                await _wait_listening(client, port)
+                forged = await client.post(url, json=update, headers={SECRET_HEADER: "nope"})
+                real = await client.post(url, json=update, headers={SECRET_HEADER: secret})
+            assert (forged.status_code, real.status_code) == (403, 200)
+            [reply, *_] = await server.wait_for_messages(NEWCOMER, 1, timeout=30)
+            assert "/search" in reply.visible_text  # the help text
+            assert not server.calls_to("getUpdates")  # no polling beside the webhook
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(proc.wait(), 60)
+            log.close()
+    output = (tmp_path / "run.log").read_text()
+    assert code == 0 and "Traceback" not in output, output[-3000:]
+
+
+async def _wait_listening(client: httpx.AsyncClient, port: int) -> None:
+    for _ in range(200):
+        try:
+            if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.1)
+    pytest.fail("the web service never answered /healthz")
