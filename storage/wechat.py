@@ -9,7 +9,7 @@ same `clientmsgid`, which WeChat answers with 45065 if the first call went throu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -17,10 +17,11 @@ from typing import Any, Literal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AppStateRow, DeliveryRow
+from storage.models import AppStateRow, DeliveryRow, SubscriberRow
 from storage.state import get_value, set_value
 
 PartStatus = Literal["sending", "sent", "failed", "deferred"]
+CHAT_CHUNK = 500  # chat ids per IN (...) list
 Claim = Literal["go", "resume", "done", "no_quota"]
 
 
@@ -209,20 +210,36 @@ async def settle_pending(
     status: Literal["sent", "dropped", "failed"],
     note: str | None,
     now: datetime | None = None,
+    *,
+    chat_ids: Collection[str] | None = None,
 ) -> int:
-    """Close every pending delivery of the issue on `platform` (a campaign reached them)."""
+    """Close the pending deliveries of the issue on `platform` (a campaign reached them);
+    with `chat_ids`, only those chats' deliveries."""
     now = now or _utcnow()
     values: dict[str, Any] = {"status": status, "last_error": note, "updated_at": now}
     if status == "sent":
         values |= {"sent_at": now, "messages_sent": DeliveryRow.messages_total}
-    result = await session.execute(
-        update(DeliveryRow)
-        .where(
-            DeliveryRow.issue_id == issue_id,
-            DeliveryRow.platform == platform,
-            DeliveryRow.status == "pending",
+    pending = (
+        (DeliveryRow.issue_id == issue_id)
+        & (DeliveryRow.platform == platform)
+        & (DeliveryRow.status == "pending")
+    )
+    if chat_ids is None:
+        return await _settle(session, pending, values)
+    ids = sorted(set(chat_ids))
+    settled = 0
+    for start in range(0, len(ids), CHAT_CHUNK):
+        chats = select(SubscriberRow.id).where(
+            SubscriberRow.platform == platform,
+            SubscriberRow.chat_id.in_(ids[start : start + CHAT_CHUNK]),
         )
-        .values(**values),
+        settled += await _settle(session, pending & DeliveryRow.subscriber_id.in_(chats), values)
+    return settled
+
+
+async def _settle(session: AsyncSession, where: Any, values: dict[str, Any]) -> int:
+    result = await session.execute(
+        update(DeliveryRow).where(where).values(**values),
         execution_options={"synchronize_session": False},
     )
     return int(getattr(result, "rowcount", 0))

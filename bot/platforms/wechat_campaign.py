@@ -10,7 +10,8 @@ out by mass send with the `tag_id` filter. Per issue (a "tag campaign"):
    carries a `clientmsgid` derived from (issue, part), so a send interrupted by a crash is
    repeated with the same id and WeChat answers 45065 instead of sending twice;
 4. once every part is sent (or refused), the issue's pending wechat deliveries are
-   settled as sent. Parts left when the quota runs out go on the next day.
+   settled: failed for followers of a refused part (they missed it), sent for the rest.
+   Parts left when the quota runs out go on the next day.
 
 `WechatPusher` runs campaigns for issues with pending wechat deliveries; an older issue
 still pending when a newer one arrives is dropped (its parts would be stale news).
@@ -40,6 +41,7 @@ from briefings.taxonomy import Taxonomy
 from formatters import ZH, Limits, WeChatRenderer
 from storage.issues import load_issue
 from storage.wechat import (
+    PartRecord,
     campaign_parts,
     claim_part,
     exhaust_quota,
@@ -141,14 +143,24 @@ class WechatCampaign:
             p.part in records and records[p.part].status in ("sent", "failed") for p in plans
         )
         if done:
-            async with self._sessions.begin() as session:
-                count = len(plans)
-                await settle_pending(
-                    session, issue_id, "wechat", "sent", f"tag campaign: {count} mass send(s)"
-                )
+            await self._settle(issue_id, plans, records)
             report.finished = True
         log.info("wechat campaign of issue %s: %s", issue_id, report)
         return report
+
+    async def _settle(
+        self, issue_id: int, plans: list[PartPlan], records: dict[str, PartRecord]
+    ) -> None:
+        """Followers of a refused part missed it: failed; every other pending one: sent."""
+        refused = [p.part for p in plans if records[p.part].status == "failed"]
+        missed = await self._tags.audience(refused) if refused else set()
+        async with self._sessions.begin() as session:
+            if missed:
+                why = "; ".join(f"{part}: {records[part].detail}" for part in refused)
+                note = f"mass send refused ({why})"
+                await settle_pending(session, issue_id, "wechat", "failed", note, chat_ids=missed)
+            note = f"tag campaign: {len(plans)} mass send(s)"
+            await settle_pending(session, issue_id, "wechat", "sent", note)
 
     async def _waiting_for_quota(self, issue_id: int) -> bool:
         """Today's quota is used up and no send of this issue awaits a resend: no API calls."""

@@ -164,6 +164,11 @@ class TagSync:
             members[part] = len(wanted - failed)
         return members
 
+    async def audience(self, parts: Iterable[str]) -> set[str]:
+        """Followers (from the database) who receive any of `parts`."""
+        desired = await self._desired_members()
+        return set().union(*(desired.get(part, set()) for part in parts))
+
     async def _desired_members(self) -> dict[str, set[str]]:
         desired: dict[str, set[str]] = {}
         async for batch in iter_active(self._sessions, "wechat", include_paused=True):

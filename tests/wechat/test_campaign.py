@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import pytest
+from sqlalchemy import select
 
 from bot.platforms.wechat_api import WechatApi
 from bot.platforms.wechat_campaign import WechatCampaign, WechatPusher, china_day
@@ -15,10 +17,13 @@ from bot.platforms.wechat_tags import TagSync, tag_name
 from bot.publish.clock import FixedClock
 from bot.publish.publisher import IssuePublisher
 from bot.runtime import Runtime
+from bot.wechat_clients import make_official_client
 from storage.deliveries import status_counts
 from storage.issues import find_issue_id
+from storage.models import DeliveryRow, SubscriberRow
 from storage.subscribers import ALL, Subscription, get_or_create, set_subscriptions, update_settings
-from tests.fakes.wechat_mp import MpConfig
+from storage.wechat import get_part
+from tests.fakes.wechat_mp import DEFAULT_APPID, DEFAULT_SECRET, MpConfig
 from tests.fakes.wechat_server import FakeWeChatServer
 from tests.wechat.helpers import WECHAT_MAX, settings_for, utf8_len
 
@@ -34,6 +39,7 @@ FOLLOWERS: dict[str, tuple[Subscription, ...]] = {
     "o-papers-quant": (PAPERS, QUANT),
     "o-chips": (CHIPS,),
 }
+MASS = "/cgi-bin/message/mass/sendall"
 EXPECTED = {  # part -> its audience
     "all": {"o-all-1", "o-all-2"},
     "section:papers": {"o-papers", "o-papers-quant"},
@@ -226,3 +232,159 @@ async def test_an_older_pending_issue_is_superseded(
         old_counts = await status_counts(session, older)
     assert old_counts["wechat"]["dropped"] == len(FOLLOWERS)
     assert all("2026-11-16" in m.content for m in server.mp.sent("mass"))
+
+
+def errcodes(server: FakeWeChatServer, path: str = MASS) -> list[int | None]:
+    return [r.errcode for r in server.mp.calls(path)]
+
+
+async def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.02)
+
+
+async def delivery_states(runtime: Runtime, issue_id: int) -> dict[str, tuple[str, str | None]]:
+    """openid -> (status, last_error) of its wechat delivery of the issue."""
+    async with runtime.sessions() as session:
+        rows = await session.execute(
+            select(SubscriberRow.chat_id, DeliveryRow.status, DeliveryRow.last_error)
+            .join(DeliveryRow, DeliveryRow.subscriber_id == SubscriberRow.id)
+            .where(DeliveryRow.issue_id == issue_id, DeliveryRow.platform == "wechat")
+        )
+    return {chat: (status, error) for chat, status, error in rows}
+
+
+async def test_followers_are_tagged_and_untagged_in_batches_of_50(
+    runtime: Runtime, server: FakeWeChatServer
+) -> None:
+    crowd = [f"o-crowd-{n:03d}" for n in range(120)]
+    async with runtime.sessions.begin() as session:
+        ids = []
+        for openid in crowd:
+            subscriber, _ = await get_or_create(session, "wechat", openid, kind="user")
+            await set_subscriptions(session, subscriber.id, [ALL])
+            ids.append(subscriber.id)
+            server.mp.add_follower(openid, interacted=None)
+    api = official_api(runtime)
+    assert api is not None
+    tags = TagSync(api, runtime.sessions, runtime.taxonomy)
+    assert (await tags.sync_all())["all"] == 120
+    all_tag = server.mp.tag_id(tag_name("all"))
+    tagging = server.mp.calls("/cgi-bin/tags/members/batchtagging")
+    assert [len(c.body["openid_list"]) for c in tagging] == [50, 50, 20]
+    assert {c.body["tagid"] for c in tagging} == {all_tag}
+    assert {o for o, f in server.mp.followers.items() if all_tag in f.tags} == set(crowd)
+
+    async with runtime.sessions.begin() as session:  # everyone pauses: every tag comes off
+        for subscriber_id in ids:
+            await update_settings(session, subscriber_id, paused=True)
+    assert (await tags.sync_all())["all"] == 0
+    untagging = server.mp.calls("/cgi-bin/tags/members/batchuntagging")
+    assert [len(c.body["openid_list"]) for c in untagging] == [50, 50, 20]
+    assert all(not f.tags for f in server.mp.followers.values())
+    assert errcodes(server, "/cgi-bin/tags/members/batchtagging") == [0, 0, 0]
+
+
+async def test_wechat_refusing_for_quota_stops_the_campaign_until_the_next_day(
+    runtime: Runtime, make_wechat_server: Callable[..., FakeWeChatServer]
+) -> None:
+    """The account's quota was partly used elsewhere (the admin console): WeChat says 45028
+    before the configured quota is reached."""
+    server = make_wechat_server(mp_config=MpConfig(mass_daily_quota=2))
+    runtime = Runtime(
+        settings_for(server, quota=10),
+        runtime.engine,
+        runtime.sessions,
+        runtime.series,
+        runtime.taxonomy,
+    )
+    await add_followers(runtime, server)
+    issue_id = await publish(runtime)
+    pusher = WechatPusher(campaign(runtime, server), runtime.sessions)
+
+    first = await pusher.run_once()
+    assert first is not None and not first.finished
+    assert first.sent == ["all", "section:papers"]
+    assert first.deferred == ["topic:chips", "topic:quantization"]
+    assert errcodes(server) == [0, 0, 45028]
+    calls = len(server.mp.requests)
+    same_day = await pusher.run_once()
+    assert same_day is not None and same_day.quota_exhausted and same_day.sent == []
+    assert len(server.mp.requests) == calls  # the refusal is remembered: no API call
+
+    server.clock.advance(86400)
+    next_day = await pusher.run_once()
+    assert next_day is not None and next_day.finished
+    assert next_day.already == ["all", "section:papers"]
+    assert next_day.sent == ["topic:chips", "topic:quantization"]
+    assert errcodes(server) == [0, 0, 45028, 0, 0]
+    assert mass_by_tag(server) == {tag_name(p): [audience] for p, audience in EXPECTED.items()}
+    async with runtime.sessions() as session:
+        counts = await status_counts(session, issue_id)
+    assert counts["wechat"]["sent"] == len(FOLLOWERS)
+
+
+@pytest.mark.parametrize("fault", ["45009", "-1", "timeout"])
+async def test_an_interrupted_mass_send_is_retried_on_the_next_run_without_repeats(
+    runtime: Runtime, server: FakeWeChatServer, fault: str
+) -> None:
+    await add_followers(runtime, server)
+    issue_id = await publish(runtime)
+    client = make_official_client(
+        DEFAULT_APPID, DEFAULT_SECRET, server.mp_base_url, timeout=0.5, auto_retry=False
+    )
+    api = WechatApi(client, runtime.sessions, f"wechat.{DEFAULT_APPID}")
+    if fault == "timeout":  # WeChat takes the call but answers too late
+        server.mp.faults.inject(MASS, hang=30.0)
+    else:
+        server.mp.faults.inject(MASS, errcode=int(fault))
+    pusher = WechatPusher(campaign(runtime, server, api), runtime.sessions)
+
+    first = await pusher.run_once()
+    assert first is not None and not first.finished and first.sent == []
+    assert first.interrupted is not None and first.interrupted.startswith("all: ")
+    assert first.deferred == ["section:papers", "topic:chips", "topic:quantization"]
+    if fault == "timeout":
+        server.release_hangs()
+        await wait_for(lambda: len(server.mp.sent("mass")) == 1)  # it went out after all
+    else:
+        assert server.mp.sent("mass") == [] and errcodes(server) == [int(fault)]
+
+    second = await pusher.run_once()
+    assert second is not None and second.finished
+    if fault == "timeout":  # resent with the same clientmsgid: WeChat answers 45065
+        assert second.already == ["all"] and errcodes(server).count(45065) == 1
+    else:
+        assert second.sent[0] == "all"
+    assert mass_by_tag(server) == {tag_name(p): [audience] for p, audience in EXPECTED.items()}
+    async with runtime.sessions() as session:
+        counts = await status_counts(session, issue_id)
+    assert counts["wechat"]["sent"] == len(FOLLOWERS)
+
+
+async def test_a_refused_part_is_failed_and_reported_while_the_rest_go_out(
+    runtime: Runtime, server: FakeWeChatServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    await add_followers(runtime, server)
+    issue_id = await publish(runtime)
+    # The first part, "all", is refused.
+    server.mp.faults.inject(MASS, errcode=45002, errmsg="content size out of limit")
+    pusher = WechatPusher(campaign(runtime, server), runtime.sessions)
+
+    report = await pusher.run_once()
+    assert report is not None and report.finished and report.failed == ["all"]
+    assert report.sent == ["section:papers", "topic:chips", "topic:quantization"]
+    assert any("refused" in r.getMessage() and "45002" in r.getMessage() for r in caplog.records)
+    async with runtime.sessions() as session:
+        record = await get_part(session, issue_id, "all")
+    assert record is not None and record.status == "failed" and "45002" in record.detail
+    states = await delivery_states(runtime, issue_id)
+    for openid in EXPECTED["all"]:
+        status, error = states.pop(openid)
+        assert status == "failed" and error is not None
+        assert "(all: " in error and "45002" in error
+    assert {status for status, _ in states.values()} == {"sent"}
+
+    assert await pusher.run_once() is None  # settled: the refused part is not retried
+    assert len(server.mp.sent("mass")) == 3
