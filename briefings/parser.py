@@ -23,7 +23,8 @@ Structure (decisions taken from the real corpus):
   are navigation: their body is skipped.
 - A thematic break (`----`) ends the content: what follows up to the next `## `
   (editor, QR code, licence) is kept verbatim in `Issue.footer`.
-- Every column-0 `- ` (or `* `/`+ `) item of a content section is one entry.
+- Every column-0 `- ` (or `* `/`+ `) item of a content section is one entry, even an
+  empty one (a bare marker: placeholder title "(untitled)" and a warning).
   Lines after it belong to it: lazy lines and indented lines directly after, and
   after a blank line only indented lines, `摘要：` lines or `label：URL` lines. A
   column-0 paragraph after a blank line, a `>` blockquote or another heading is
@@ -31,8 +32,20 @@ Structure (decisions taken from the real corpus):
 - Item line: leading `[tag]`s (an arXiv id such as `[2011.12289v1]` becomes
   `arxiv_id`; other tags like `[SysML 2019]` stay at the front of the title),
   then the main `[text](url)` or bare text, then trailing `[label](url)` /
-  `[[label]](url)` extra links. `text` is split into title and source on the
-  LAST ` | ` (or `｜`, spaces optional): titles themselves contain pipes
+  `[[label]](url)` extra links. When the line does not start with a link, the
+  main link is the first link with an http(s) URL anywhere in it: emphasis
+  around it (`**[T | S](url)**`) and in the text before it is dropped, an arXiv
+  mark there (`arXiv:2101.00001`, `[2107.04829]`) becomes `arxiv_id`, and the
+  rest of that text (`【重磅】`, `🔥`) stays at the front of the title, where the
+  editor put it.
+  Inside the link text, a leading `[2107.04829]` / `arXiv:2107.04829` is the arXiv
+  id too. Link targets may be `<url with spaces>` (spaces become %20) and may
+  carry a title (`(url "title")`). A main link whose target is not http(s), or
+  link markup that cannot be resolved, keeps the entry with a warning.
+  Emphasis around the whole text (`[**T | S**](url)`) is dropped; emphasis inside
+  it is kept, like all inline markdown (renderers show titles as plain text).
+  `text` is split into title and source on the LAST ` | ` (or `｜`, spaces
+  optional): titles themselves contain pipes
   ("KDD 2019 | 自动探索特征组合 | 机器之心"), publishers never do. Without a pipe,
   a CJK `丨` separates only when the part after it is the shorter one
   ("算法丨 InfoQ" splits, "重磅丨依图造芯" does not).
@@ -61,12 +74,13 @@ from briefings.model import Entry, Issue, Link, ParseWarning, Section, Series
 from briefings.taxonomy import Taxonomy, generated_section_key, normalize_name, tag_issue
 
 DEFAULT_NAVIGATION_HEADINGS: Final[frozenset[str]] = frozenset({"往期回顾"})
+_UNTITLED: Final = "(untitled)"  # placeholder title of an item with no text at all
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BINARY = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 _HEADING = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_BULLET = re.compile(r"^[-*+][ \t]+(.*)$")
+_BULLET = re.compile(r"^[-*+](?:[ \t]+(.*))?$")  # a bare marker is an (empty) item too
 _LIST_ITEM = re.compile(r"^(?:[-*+]|\d{1,3}[.)])[ \t]+")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _FRONT_MATTER_LINE = re.compile(r"^(?:[\w.-]+[ \t]*:|[ \t]|-[ \t]|#|$)")
@@ -79,8 +93,18 @@ _INTRO = re.compile(r"^导读\s*[：:]\s*")
 _SUMMARY = re.compile(r"^摘要\s*[：:]\s*")
 _PIPE = re.compile(r"\s*[|｜]\s*")
 _WEAK_PIPE = re.compile(r"\s*丨\s*")  # CJK "丨" is sometimes typed as a pipe, sometimes not
-_ARXIV_TAG = re.compile(r"^(?:arxiv\s*[:：]?\s*)?(\d{4}\.\d{4,5}(?:v\d+)?)$", re.IGNORECASE)
-_ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5}(?:v\d+)?)", re.IGNORECASE)
+_ARXIV_ID = r"\d{4}\.\d{4,5}(?:v\d+)?"
+_ARXIV_TAG = re.compile(rf"^(?:arxiv\s*[:：]?\s*)?({_ARXIV_ID})$", re.IGNORECASE)
+# an arXiv id written as a prefix: `[2107.04829]`, `[arXiv:2107.04829]`, `arXiv:2101.00001`
+_ARXIV_MARK = re.compile(
+    rf"\[\s*(?:arxiv\s*[:：]?\s*)?({_ARXIV_ID})\s*\]|(?<!\w)arxiv\s*[:：]?\s*({_ARXIV_ID})(?!\w)",
+    re.IGNORECASE,
+)
+_ARXIV_URL = re.compile(rf"arxiv\.org/(?:abs|pdf)/({_ARXIV_ID})", re.IGNORECASE)
+_WEB_URL = re.compile(r"^https?://\S", re.IGNORECASE)
+_PREFIX_EMPHASIS = re.compile(r"\*+|~~+|(?<!\w)_+|_+(?!\w)")  # `_` inside words is text
+_EMPHASIS_WRAP = re.compile(r"^([*_~]{1,3})(?=\S)(.*?\S)\1$", re.DOTALL)
+_EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
 _URL_CHARS = r"[^\s<>，。；！？、）】]+"
 _LABELLED_URL = re.compile(
     rf"^(?P<label>[^\s：:].*?)\s*[：:]\s*<?(?P<url>https?://{_URL_CHARS})>?$"
@@ -169,12 +193,16 @@ def _link_at(text: str, start: int = 0) -> tuple[str, str, int] | None:
 
 
 def _clean_url(target: str) -> str | None:
-    parts = target.strip().split()
-    if not parts:
-        return None
-    url = parts[0]  # drop an optional link title: (url "title")
-    if url.startswith("<") and url.endswith(">"):
-        url = url[1:-1]
+    """The destination of a link target, without an optional title: `(url "title")`.
+
+    A CommonMark `<...>` destination may contain spaces; they are percent-encoded
+    so the URL stays one usable token.
+    """
+    target = target.strip()
+    if target.startswith("<") and ">" in target:
+        url = target[1 : target.index(">")].strip().replace(" ", "%20")
+    else:
+        url = (target.split() or [""])[0]
     return url or None
 
 
@@ -213,14 +241,31 @@ def _split_title(text: str, line: int, ctx: _Ctx) -> tuple[str, str | None]:
     return title or source or text, None
 
 
+def _drop_unpaired(text: str) -> str:
+    """`text` without brackets that have no partner: debris of broken link markup."""
+    drop: set[int] = set()
+    opened: dict[str, list[int]] = {"[": [], "(": []}
+    for index, char in enumerate(text):
+        if char in opened:
+            opened[char].append(index)
+        elif char in "])":
+            stack = opened["[" if char == "]" else "("]
+            if stack:
+                stack.pop()
+            else:
+                drop.add(index)
+    drop.update(index for stack in opened.values() for index in stack)
+    return "".join(char for index, char in enumerate(text) if index not in drop)
+
+
 def _salvage(text: str, line: int, ctx: _Ctx) -> tuple[str, str | None]:
     """Text and URL of an item whose link markup is broken."""
     found = _BARE_URL.search(text)
     if not found:
-        return text.strip(" []()"), None
+        return _drop_unpaired(text).strip(), None
     ctx.warn(line, "malformed link in item; title and URL recovered from the text")
-    rest = text[: found.start()] + text[found.end() :]
-    return rest.strip().strip("[]()").strip(), found.group(1)
+    rest = _EMPTY_BRACKETS.sub("", text[: found.start()] + text[found.end() :])
+    return _drop_unpaired(rest).strip(), found.group(1)
 
 
 def _leading_tags(rest: str) -> tuple[list[str], str]:
@@ -232,6 +277,62 @@ def _leading_tags(rest: str) -> tuple[list[str], str]:
         tags.append(rest[1:close].strip())
         rest = rest[close + 1 :].lstrip()
     return tags, rest
+
+
+def _first_link(text: str) -> int | None:
+    """Start of the first `[text](http(s) URL)` in `text`, else of the first well-formed link."""
+    fallback = None
+    for bracket in re.finditer(r"(?<!!)\[", text):  # `![..](..)` is an image, not a link
+        if text.find("](", bracket.start()) < 0:
+            break
+        found = _link_at(text, bracket.start())
+        if found is None:
+            continue
+        if _WEB_URL.match(_clean_url(found[1]) or ""):
+            return bracket.start()
+        fallback = bracket.start() if fallback is None else fallback
+    return fallback
+
+
+def _unwrap_link(rest: str) -> tuple[str, str]:
+    """(prefix, rest from the main link on) for an item whose link is not at the start.
+
+    `**[T | S](url)**`, `【重磅】[T | S](url)`, `🔥 [T | S](url)`: emphasis markers in
+    the prefix and right after the link are markup and dropped; the prefix text is
+    kept (it goes in front of the title), ending in a space when one separated it
+    from the link.
+    """
+    start = None if rest.startswith("[") else _first_link(rest)
+    found = None if start is None else _link_at(rest, start)
+    if start is None or found is None:
+        return "", rest
+    raw = _PREFIX_EMPHASIS.sub("", rest[:start])
+    prefix = raw.strip()
+    if prefix and raw[-1:].isspace():
+        prefix += " "
+    end = found[2]
+    return prefix, rest[start:end] + rest[end:].lstrip("*_~")
+
+
+def _take_arxiv(text: str, *, anywhere: bool) -> tuple[str | None, str]:
+    """An arXiv id marked in `text` (only at its start unless `anywhere`), and the rest."""
+    found = _ARXIV_MARK.search(text) if anywhere else _ARXIV_MARK.match(text.lstrip())
+    if found is None:
+        return None, text
+    if not anywhere:
+        text = text.lstrip()
+    before, after = text[: found.start()], text[found.end() :].lstrip()
+    rest = f"{before.rstrip()} {after}" if before.strip() else after
+    return found.group(1) or found.group(2), rest
+
+
+def _unwrap_emphasis(text: str) -> str:
+    """`**title | source**` -> `title | source`: emphasis around the whole text is markup."""
+    text = text.strip()
+    wrapped = _EMPHASIS_WRAP.match(text)
+    if wrapped is None or wrapped.group(1) in wrapped.group(2):  # `*a* and *b*`: two spans
+        return text
+    return wrapped.group(2)
 
 
 def _main_link(rest: str, line: int, ctx: _Ctx) -> tuple[str, str | None, str]:
@@ -274,21 +375,42 @@ def _trailing_links(rest: str, line: int, ctx: _Ctx) -> tuple[list[Link], str]:
     return links, ""
 
 
-def _parse_head(text: str, line: int, ctx: _Ctx) -> _Head:
-    tags, rest = _leading_tags(text.strip())
+def _arxiv_tags(tags: list[str]) -> tuple[str | None, list[str]]:
+    """The arXiv id among bracketed tags, and the other tags."""
     arxiv = next((m.group(1) for t in tags if (m := _ARXIV_TAG.match(t))), None)
-    tags = [t for t in tags if not _ARXIV_TAG.match(t)]
+    return arxiv, [t for t in tags if not _ARXIV_TAG.match(t)]
+
+
+def _link_title(link_text: str) -> tuple[str | None, list[str], str]:
+    """arXiv id, other tags and the remaining text of `[[2107.04829] T | S]`-style link text."""
+    tags, text = _leading_tags(_unwrap_emphasis(link_text))
+    arxiv, tags = _arxiv_tags(tags)
+    labelled, text = _take_arxiv(text, anywhere=False)
+    return arxiv or labelled, tags, _unwrap_emphasis(text)
+
+
+def _parse_head(text: str, line: int, ctx: _Ctx) -> _Head:
+    if not text.strip():
+        ctx.warn(line, "empty list item; kept with a placeholder title")
+        return _Head(_UNTITLED)
+    tags, rest = _leading_tags(text.strip())
+    arxiv, tags = _arxiv_tags(tags)
     if not rest and tags:
         ctx.warn(line, "item text in brackets has no link target")
         rest = tags.pop()
+    prefix, rest = _unwrap_link(rest)
     link_text, url, rest = _main_link(rest, line, ctx)
     links, leftover = _trailing_links(rest, line, ctx)
+    inner_arxiv, inner_tags, link_text = _link_title(link_text)
+    prefix_arxiv, prefix = _take_arxiv(prefix, anywhere=True)
+    arxiv = arxiv or inner_arxiv or prefix_arxiv
     title, source = _split_title(link_text, line, ctx)
-    if tags:
-        title = " ".join([*(f"[{t}]" for t in tags), title]).strip()
+    title = " ".join([*(f"[{t}]" for t in [*tags, *inner_tags]), prefix + title]).strip()
+    if url and not _WEB_URL.match(url):
+        ctx.warn(line, f"item link target {url!r} is not an http(s) URL")
     if not title:
         ctx.warn(line, "item has no title")
-        title = url or (f"[{arxiv}]" if arxiv else "(untitled)")
+        title = url or (f"[{arxiv}]" if arxiv else _UNTITLED)
     return _Head(title, source, url, links, arxiv, leftover)
 
 
@@ -427,7 +549,7 @@ class _BodyParser:
             self.blank, self.note = True, None
         elif bullet:
             self._close()
-            self.entry = _EntryDraft(number, bullet.group(1))
+            self.entry = _EntryDraft(number, bullet.group(1) or "")
             self.sections[-1].entries.append(self.entry)
         elif heading or line.startswith(">"):
             self._add_note(line, new_block=bool(heading) or not self._in_quote())
@@ -545,7 +667,7 @@ def _parse_preamble(lines: Lines) -> _Preamble:
             block.append(re.sub(r"^>[ \t]?", "", stripped))
         elif bullet:
             result.add_block(kind, block)
-            kind, block = "bullet", [bullet.group(1).strip()]
+            kind, block = "bullet", [(bullet.group(1) or "").strip()]
         else:
             kind = kind or "para"
             block.append(stripped)

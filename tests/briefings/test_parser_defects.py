@@ -127,3 +127,54 @@ def test_replacement_characters_warn_but_parse() -> None:
     issue = parse(doc("## 论文", "- [a\ufffd | b](https://a.example)"))
     assert issue.entry_count == 1
     assert any("U+FFFD" in m for m in messages(issue))
+
+
+def test_empty_item_is_an_entry_not_summary_text() -> None:
+    issue = parse(
+        doc(
+            "## 论文",
+            "- [a | b](https://a.example)",
+            "摘要：正文。",
+            "-   ",
+            "- [c | d](https://c.example)",
+            "-",
+            "摘要：无标题条目的摘要。",
+        )
+    )
+    found = issue.sections[0].entries
+    assert [(e.title, e.url, e.summary) for e in found] == [
+        ("a", "https://a.example", "正文。"),
+        ("(untitled)", None, ""),
+        ("c", "https://c.example", ""),
+        ("(untitled)", None, "无标题条目的摘要。"),
+    ]
+    first = HEAD.count("\n") + 2
+    assert [(w.line, w.message) for w in issue.warnings] == [
+        (first + 2, "empty list item; kept with a placeholder title"),
+        (first + 4, "empty list item; kept with a placeholder title"),
+    ]
+
+
+def test_broken_link_after_a_prefix_keeps_entry_and_url() -> None:
+    entry = one_entry("- 【重磅】[依图造芯 | 雷锋网(https://a.example/x)")
+    assert (entry.title, entry.source, entry.url) == (
+        "【重磅】依图造芯",
+        "雷锋网",
+        "https://a.example/x",
+    )
+    assert any(
+        "malformed link" in m
+        for m in _warned("- 【重磅】[依图造芯 | 雷锋网(https://a.example/x)")[0]
+    )
+
+
+def test_prefixed_empty_link_warns_and_keeps_title() -> None:
+    entry = one_entry("- 🔥 [端侧推理 | 知乎]()")
+    assert (entry.title, entry.source, entry.url) == ("🔥 端侧推理", "知乎", None)
+    assert any("empty link" in m for m in _warned("- 🔥 [端侧推理 | 知乎]()")[0])
+
+
+def test_main_link_that_is_not_a_web_url_warns() -> None:
+    entry = one_entry("- [本地文档 | 编辑部](../docs/a.md)")
+    assert (entry.title, entry.url) == ("本地文档", "../docs/a.md")
+    assert any("not an http(s) URL" in m for m in _warned("- [本地文档 | 编辑部](../docs/a.md)")[0])

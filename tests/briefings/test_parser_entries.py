@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from briefings.model import Link
 from tests.briefings._helpers import doc, entries, one_entry, parse
 
@@ -266,3 +268,100 @@ def test_mixed_chinese_english_and_full_width_text_pass_through() -> None:
     )
     assert entry.title == "再见，Yarn！滴滴机器学习平台架构演进（ＡＩ）"
     assert entry.summary == "“力度控制”能力——可以将每个箱子码放整齐，速度达到３倍……"
+
+
+def test_link_after_a_prefix_or_inside_emphasis_keeps_its_url() -> None:
+    found = entries(
+        doc(
+            "## 业界新闻",
+            "- **[英伟达发布Jetson新模组 | 量子位](https://a.example/1)**  ",
+            "- 【重磅】[依图发布求索芯片 | 雷锋网](https://a.example/2)",
+            "- 🔥 [端侧大模型综述 | 机器之心](https://a.example/3)",
+            "- **【快讯】** [高通发布新平台 | 芯智讯](https://a.example/4) [[原文]](https://b.example)",
+            "- __*[MNN 2.0 | 阿里技术](https://a.example/5)*__",
+        )
+    )
+    assert [(e.title, e.source, e.url) for e in found] == [
+        ("英伟达发布Jetson新模组", "量子位", "https://a.example/1"),
+        ("【重磅】依图发布求索芯片", "雷锋网", "https://a.example/2"),
+        ("🔥 端侧大模型综述", "机器之心", "https://a.example/3"),
+        ("【快讯】 高通发布新平台", "芯智讯", "https://a.example/4"),
+        ("MNN 2.0", "阿里技术", "https://a.example/5"),
+    ]
+    assert found[3].links == (Link("原文", "https://b.example"),)
+    assert all(e.summary == "" for e in found)
+
+
+def test_the_main_link_is_the_first_web_link_in_the_line() -> None:
+    entry = one_entry("- 推荐阅读 ![logo](https://img.example/l.png) [T | S](https://a.example)")
+    assert (entry.url, entry.source) == ("https://a.example", "S")
+    assert entry.title == "推荐阅读 ![logo](https://img.example/l.png) T"
+
+
+def test_arxiv_id_from_a_prefix_or_from_inside_the_link_text() -> None:
+    found = entries(
+        doc(
+            "## 论文",
+            "- arXiv:2101.00001 [BinaryBERT](https://a.example/1)",
+            "- [[2107.04829] Tiny Transformers | 量子位](https://a.example/2)",
+            "- [arXiv:2102.00002v2 Edge NAS | 机器之心](https://a.example/3)",
+            "- 🔥 [2103.00003] [Sparse Kernels](https://a.example/4)",
+        )
+    )
+    assert [(e.arxiv_id, e.title, e.source) for e in found] == [
+        ("2101.00001", "BinaryBERT", None),
+        ("2107.04829", "Tiny Transformers", "量子位"),
+        ("2102.00002v2", "Edge NAS", "机器之心"),
+        ("2103.00003", "🔥 Sparse Kernels", None),
+    ]
+    assert [e.url for e in found] == [f"https://a.example/{n}" for n in range(1, 5)]
+
+
+def test_other_tags_inside_the_link_text_stay_in_front_of_the_title() -> None:
+    entry = one_entry("- [[CVPR 2020] [2003.00001] GhostNet | 极市平台](https://a.example)")
+    assert (entry.title, entry.source, entry.arxiv_id) == (
+        "[CVPR 2020] GhostNet",
+        "极市平台",
+        "2003.00001",
+    )
+
+
+def test_angle_bracket_destinations_and_link_titles() -> None:
+    found = entries(
+        doc(
+            "## 博文",
+            "- [a | s](<https://x.example/a b>)",
+            '- [b | s](https://x.example/b "标题")',
+            '- [c | s](<https://x.example/c d> "标题")',
+            "- [d | s](<https://x.example/d>) [代码](<https://g.example/e f>)",
+            "- [e | s](https://x.example/e)",
+            "代码：<https://g.example/f>",
+        )
+    )
+    assert [e.url for e in found] == [
+        "https://x.example/a%20b",
+        "https://x.example/b",
+        "https://x.example/c%20d",
+        "https://x.example/d",
+        "https://x.example/e",
+    ]
+    assert found[3].links == (Link("代码", "https://g.example/e%20f"),)
+    assert found[4].links == (Link("代码", "https://g.example/f"),)
+
+
+PREFIXES = ["", "【重磅】", "🔥 ", "**独家** ", "arXiv:2101.00001 ", "[2107.04829] ", "[CVPR 20] "]
+WRAPPERS = [("", ""), ("**", "**"), ("*", "*"), ("__", "__"), ("~~", "~~")]
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+@pytest.mark.parametrize(("opening", "closing"), WRAPPERS)
+def test_any_prefix_and_wrapper_keeps_url_title_and_source(
+    prefix: str, opening: str, closing: str
+) -> None:
+    link = "[端侧推理 | 量子位](https://a.example/p?q=1)"
+    issue = parse(doc("## 论文", f"- {prefix}{opening}{link}{closing}  "))
+    [entry] = issue.sections[0].entries
+    assert (entry.url, entry.source, entry.summary) == ("https://a.example/p?q=1", "量子位", "")
+    assert entry.title.endswith("端侧推理")
+    assert not any(c in entry.title for c in "*_~()"), entry.title
+    assert issue.warnings == ()
