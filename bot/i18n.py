@@ -151,6 +151,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "Nothing found for “{query}”. Try fewer or broader words, or drop the filters.",
     ),
     "search_more": ("下一页 »", "Next page »"),
+    "intro": ("导读", "Overview"),
     "search_end": ("没有更多结果了。", "No more results."),
     # --- subscriptions -------------------------------------------------------------------
     "everything": ("全部栏目", "everything"),

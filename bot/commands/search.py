@@ -7,14 +7,15 @@ callback data (`q:<hash>:<page>`) stays far below Telegram's 64 bytes.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import i18n
 from bot.commands.context import ButtonHandler, Ctx, Handler
 from bot.commands.types import Button, Invocation, Reply
-from formatters import SearchPage
-from storage.search import QueryError, search
+from formatters import SearchHit, SearchPage
+from storage.search import INTRO_KEY, QueryError, search
 from storage.state import get_value, set_value
 
 PER_PAGE = 5
@@ -59,10 +60,27 @@ async def _page(ctx: Ctx, query: str, number: int) -> Reply:
         if has_next(page):
             digest = await _remember(ctx, session, query)
             buttons.append([Button(ctx.t("search_more"), f"q:{digest}:{number + 1}")])
-    messages = ctx.renderer.search_results(page)
+    messages = ctx.renderer.search_results(localized(ctx, page))
     if buttons and not ctx.has_buttons:
         buttons = []  # text platforms: the renderer's "more results" line says it all
     return Reply(tuple(messages), tuple(tuple(r) for r in buttons))
+
+
+def localized(ctx: Ctx, page: SearchPage) -> SearchPage:
+    """Section names in the reader's language (the archive keeps the headings as written)."""
+    if ctx.lang.startswith("zh"):
+        return page
+    hits = tuple(replace(hit, section_heading=_section_name(ctx, hit)) for hit in page.hits)
+    return replace(page, hits=hits)
+
+
+def _section_name(ctx: Ctx, hit: SearchHit) -> str:
+    if hit.section_key == INTRO_KEY:
+        return ctx.t("intro")
+    known = any(s.key == hit.section_key for s in ctx.deps.taxonomy.sections)
+    return (
+        ctx.deps.taxonomy.display_name(hit.section_key, ctx.lang) if known else hit.section_heading
+    )
 
 
 async def _remember(ctx: Ctx, session: AsyncSession, query: str) -> str:

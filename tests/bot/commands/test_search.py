@@ -115,6 +115,12 @@ async def test_filters_and_english_labels(core: Core) -> None:
     assert "Search “量化 section:papers”" in text
     assert "CalibFree-Q" in text  # a paper about quantization
     assert "掘金" not in text and "Tengine" not in text  # a blog post and a project, filtered out
+    assert " · Papers" in text and " · 论文" not in text  # section names in English
+
+
+async def test_english_hits_on_an_issue_intro_say_overview(core: Core) -> None:
+    text = text_of(await Client(core, language_code="en").send("/search 寒武纪"))  # quick news
+    assert " · Overview" in text and "导读 ·" not in text.split("\n", 1)[1]
 
 
 async def test_expired_or_forged_search_buttons(client: Client) -> None:
