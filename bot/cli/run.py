@@ -152,7 +152,8 @@ async def open_platforms(
             )
             platforms.web = web
             platforms.loops.append(web.run)
-            platforms.description.append(f"web {settings.web.host}:{settings.web.port}")
+            if web.serve_http:
+                platforms.description.append(f"web {settings.web.host}:{settings.web.port}")
         yield platforms
 
 

@@ -143,7 +143,9 @@ def test_fts_and_sql_syntax_is_plain_text() -> None:
     assert words == [["near", "a"], ["b"], ["x", "or", "y"], ["z"], ["drop"], ["table"]]
 
 
-@pytest.mark.parametrize("text", ["量化、剪枝", "量化，剪枝", "量化, 剪枝", "量化；剪枝", "量化 剪枝"])
+@pytest.mark.parametrize(
+    "text", ["量化、剪枝", "量化，剪枝", "量化, 剪枝", "量化；剪枝", "量化 剪枝"]
+)
 def test_list_marks_separate_words(text: str) -> None:
     assert [t.raw for t in parse_query(text).terms] == ["量化", "剪枝"]
 

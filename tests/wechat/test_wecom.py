@@ -399,7 +399,7 @@ async def test_a_restart_mid_push_repeats_nothing(
         assert wechat_server.wecom.inbox(userid) == expected[userid]  # each message once
     for call in wechat_server.wecom.calls("/cgi-bin/message/send"):
         assert call.body["enable_duplicate_check"] == 1
-        assert call.body["duplicate_check_interval"] == 1800
+        assert call.body["duplicate_check_interval"] == 14400
     async with runtime.sessions() as session:
         counts = await status_counts(session, issue_id)
     assert counts["wecom"]["sent"] == len(MEMBERS)

@@ -36,7 +36,9 @@ ROBOT_PREFIX = "robot:"
 MAX_TOUSER = 1000
 APP_MAX_BYTES = 2048
 ROBOT_MAX_BYTES = 4096
-DUPLICATE_CHECK_SECONDS = 1800  # WeCom drops an identical message to a member within this
+# WeCom silently drops an identical app message to a member within this many seconds;
+# pushes use the maximum (4 h) so that a pusher restarted hours after a crash repeats nothing.
+DUPLICATE_CHECK_SECONDS = 14400
 
 
 class MaybeSent(Transient):
