@@ -289,13 +289,14 @@ def normalize_language(value: str | None) -> str | None:
     return base if base in LANGUAGES else None
 
 
-def pick_language(stored: str | None, language_code: str | None) -> str:
-    """The chat's stored language, else the platform hint (zh* -> zh, other -> en), else zh."""
-    if stored in LANGUAGES:
+def pick_language(stored: str | None, language_code: str | None, chosen: bool = False) -> str:
+    """A language chosen in /settings, else the client's (zh* -> zh, other -> en), else the
+    stored one (what the chat last used), else zh."""
+    if chosen and stored in LANGUAGES:
         return stored
-    if language_code:
+    if language_code and language_code.strip():
         return "zh" if language_code.strip().lower().startswith("zh") else "en"
-    return DEFAULT_LANGUAGE
+    return stored if stored in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def t(lang: str, key: str, **fields: object) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -154,6 +155,8 @@ class SubscriberRow(Base):
     chat_id: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(16))  # private | group | channel | user
     language: Mapped[str] = mapped_column(String(8))  # zh | en
+    # True once /settings chose the language; until then the client's language wins.
+    language_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     format: Mapped[str] = mapped_column(String(16))  # full | digest
     paused: Mapped[bool] = mapped_column(Boolean)
     active: Mapped[bool] = mapped_column(Boolean)

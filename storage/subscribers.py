@@ -53,6 +53,7 @@ class Subscriber:
     deactivated_at: datetime | None = None
     deactivation_reason: str | None = None
     subscriptions: tuple[Subscription, ...] = ()  # sorted
+    language_chosen: bool = False  # set by /settings; else the client's language wins
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +172,7 @@ def _subscriber(row: SubscriberRow, subscriptions: tuple[Subscription, ...]) -> 
         deactivated_at=row.deactivated_at,
         deactivation_reason=row.deactivation_reason,
         subscriptions=subscriptions,
+        language_chosen=row.language_chosen,
     )
 
 
@@ -182,12 +184,15 @@ async def update_settings(
     format: str | None = None,
     paused: bool | None = None,
     kind: str | None = None,
+    language_chosen: bool | None = None,
 ) -> bool:
     """Change the given settings; False when the subscriber does not exist."""
     values: dict[str, Any] = {}
     if language is not None:
         _check("language", language, LANGUAGES)
         values["language"] = language
+    if language_chosen is not None:
+        values["language_chosen"] = language_chosen
     if format is not None:
         _check("format", format, FORMATS)
         values["format"] = format
@@ -367,6 +372,7 @@ def to_record(subscriber: Subscriber) -> dict[str, Any]:
         "chat_id": subscriber.chat_id,
         "kind": subscriber.kind,
         "language": subscriber.language,
+        "language_chosen": subscriber.language_chosen,
         "format": subscriber.format,
         "paused": subscriber.paused,
         "active": subscriber.active,
@@ -421,6 +427,7 @@ async def import_records(
             subscriber.id,
             kind=record.get("kind"),
             language=record.get("language", "zh"),
+            language_chosen=bool(record.get("language_chosen", False)),
             format=record.get("format", "full"),
             paused=bool(record.get("paused", False)),
         )

@@ -203,7 +203,12 @@ async def _add(args: argparse.Namespace, runtime: Runtime) -> int:
             session, platform, chat_id, kind=args.kind or guess_kind(platform, chat_id)
         )
         await subs.update_settings(
-            session, subscriber.id, kind=args.kind, language=args.language, format=args.format
+            session,
+            subscriber.id,
+            kind=args.kind,
+            language=args.language,
+            language_chosen=True if args.language else None,  # the operator chose it
+            format=args.format,
         )
         await subs.set_subscriptions(session, subscriber.id, subscriptions)
     shown = ", ".join(_subscription_text(s) for s in sorted(subscriptions))

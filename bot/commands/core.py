@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from bot import i18n
 from bot.commands.context import Ctx
@@ -12,7 +13,7 @@ from bot.commands.flood import FloodGuard, Verdict
 from bot.commands.parsing import SLASHES, parse_command
 from bot.commands.router import Router, build_router
 from bot.commands.types import Incoming, Reply
-from storage.subscribers import get_subscriber
+from storage.subscribers import Subscriber, get_subscriber, update_settings
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,18 @@ class Core:
         chat = incoming.chat
         async with self._deps.sessions() as session:
             subscriber = await get_subscriber(session, chat.platform, chat.chat_id)
-        stored = subscriber.language if subscriber is not None else None
-        lang = i18n.pick_language(stored, incoming.language_code)
+        if subscriber is None:
+            return Ctx(self._deps, incoming, None, i18n.pick_language(None, incoming.language_code))
+        lang = i18n.pick_language(
+            subscriber.language, incoming.language_code, subscriber.language_chosen
+        )
+        if lang != subscriber.language and chat.kind == "private":
+            subscriber = await self._follow_client_language(subscriber, lang)
         return Ctx(self._deps, incoming, subscriber, lang)
+
+    async def _follow_client_language(self, subscriber: Subscriber, lang: str) -> Subscriber:
+        """Pushes to a private chat follow its client's language until /settings picks one
+        (a group's members differ, so a group keeps the language it was created with)."""
+        async with self._deps.sessions.begin() as session:
+            await update_settings(session, subscriber.id, language=lang)
+        return replace(subscriber, language=lang)

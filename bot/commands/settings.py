@@ -102,6 +102,7 @@ async def _apply(ctx: Ctx, change: Change) -> tuple[Ctx, Subscriber]:
             subscriber.id,
             format=change.format,
             language=change.language,
+            language_chosen=True if change.language is not None else None,
             paused=change.paused,
         )
         subscriber, _ = await ctx.ensure_subscriber(session)

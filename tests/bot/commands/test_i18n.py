@@ -26,17 +26,21 @@ def test_every_command_is_described_with_usage() -> None:
 
 
 @pytest.mark.parametrize(
-    ("stored", "code", "expected"),
+    ("stored", "code", "chosen", "expected"),
     [
-        ("en", "zh-hans", "en"),  # stored wins
-        ("zh", "en", "zh"),
-        (None, "zh-hant", "zh"),
-        (None, "zh", "zh"),
-        (None, "en-US", "en"),
-        (None, "ru", "en"),
-        (None, None, "zh"),
-        (None, "", "zh"),
+        ("en", "zh-hans", True, "en"),  # chosen in /settings: wins over the client
+        ("zh", "en", True, "zh"),
+        ("en", "zh-hans", False, "zh"),  # not chosen: the client's language
+        ("zh", "en", False, "en"),
+        ("en", None, False, "en"),  # no hint (WeChat): what the chat last used
+        (None, "zh-hant", False, "zh"),
+        (None, "zh", False, "zh"),
+        (None, "en-US", False, "en"),
+        (None, "ru", False, "en"),
+        (None, None, False, "zh"),
+        (None, "", False, "zh"),
+        (None, "en", True, "en"),
     ],
 )
-def test_pick_language(stored: str | None, code: str | None, expected: str) -> None:
-    assert i18n.pick_language(stored, code) == expected
+def test_pick_language(stored: str | None, code: str | None, chosen: bool, expected: str) -> None:
+    assert i18n.pick_language(stored, code, chosen) == expected

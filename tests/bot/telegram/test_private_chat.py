@@ -79,6 +79,23 @@ async def test_language_follows_the_client_until_a_setting_is_stored(harness: Ha
     assert "/help" in hint.visible_text  # chatter in private: a hint, not silence
 
 
+async def test_a_stored_chat_follows_its_client_until_settings_choose(harness: Harness) -> None:
+    await harness.say(USER, "/start", language_code="zh-hans")
+    [english] = await harness.say(USER, "/help", language_code="en")  # the client changed
+    assert english.visible_text.startswith("Commands with examples:")
+    subscriber = await harness.subscriber(USER)
+    assert subscriber is not None and subscriber.language == "en"  # pushes follow too
+    [chosen] = await harness.say(USER, "/settings lang zh", language_code="en")
+    assert "语言：中文" in chosen.visible_text
+    [chinese] = await harness.say(USER, "/help", language_code="en")
+    assert chinese.visible_text.startswith("命令与示例：")  # the choice outlives the client
+    subscriber = await harness.subscriber(USER)
+    assert subscriber is not None and (subscriber.language, subscriber.language_chosen) == (
+        "zh",
+        True,
+    )
+
+
 async def test_whole_issue_and_settings_toggles(harness: Harness) -> None:
     [overview] = await harness.say(USER, "/latest")
     _, whole = await harness.press(overview, text="全文")
