@@ -1,6 +1,7 @@
 """Markdown source text to platform-neutral blocks, via Python-Markdown's ElementTree.
 
-Python-Markdown parses; we walk the tree it builds and keep only what every
+Python-Markdown parses (after `normalize_lists` rewrites GitHub-style lists the way
+it reads them); we walk the tree it builds and keep only what every
 platform can show: paragraphs and lines, lists as bullet lines, headings as bold
 lines, quotes, code, emphasis and http(s) links. Images become links, raw HTML is
 reduced to its text, anything else to its text content.
@@ -19,6 +20,7 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE, HTML_PLACEHOLDER_RE
 
 from .blocks import BOLD, CODE, ITALIC, STRIKE, UNDERLINE, Block, BlockKind, Run, Style, link
+from .lists import normalize_lists
 from .text import clean, is_web_url
 
 _MAX_DEPTH = 24  # deeper trees are flattened to text (hostile input, recursion limit)
@@ -92,7 +94,7 @@ class InlineMarkdown:
         return list(cached)
 
     def _convert(self, source: str, kind: BlockKind) -> list[Block]:
-        source = clean(source).strip()
+        source = clean(normalize_lists(source)).strip()
         if not source:
             return []
         self._md.reset()

@@ -85,6 +85,9 @@ def _wrap(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.tuples(children, url).map(lambda p: f"[{p[0]}]({_md_url(p[1])})"),
         st.tuples(children, children).map(lambda p: f"{p[0]}  \n{p[1]}"),
         st.tuples(children, children).map(lambda p: f"{p[0]}\n\n{p[1]}"),
+        # GitHub-style lists: straight after a paragraph line, nested by 2 spaces
+        st.tuples(children, children).map(lambda p: f"{p[0]}\n  - {p[1]}\n    - {p[0]}"),
+        st.tuples(children, children).map(lambda p: f"{p[0]}：\n1. {p[1]}\n  1. {p[0]}\n2. x"),
     )
 
 

@@ -4,6 +4,7 @@ messages."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.corpus
 SERIES = Series("embedded-ai", "嵌入式AI简报")
 NAMES = [path.name for path in corpus_files()] or ["<corpus absent>"]
 PLATFORMS = {k: v for k, v in renderers().items() if not k.endswith("-tight")}
+LITERAL_BULLET = re.compile(r"\s*[-*+] ")
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,9 @@ def test_issue_renders_everywhere(corpus_dir: Path, taxonomy: Taxonomy, name: st
         assert split_content(renderer, messages) == comparable(
             renderer, visible(renderer, whole.text)
         )
+        for message in messages:  # lists are shown as list lines, never as "- item"
+            for line in visible(renderer, message.text).split("\n"):
+                assert not LITERAL_BULLET.match(line), (name, line)
         if renderer is PLATFORMS["telegram"]:  # every entry is there, titled
             shown = visible(renderer, whole.text)
             for entry in (e for s in issue.sections for e in s.entries):
