@@ -10,6 +10,7 @@ from briefings.model import Entry, Issue, Section
 from .base import Labels
 from .blocks import BOLD, ITALIC, MARK, MUTED, Block, Run, Style, Unit, link, text_block
 from .inline import InlineMarkdown
+from .plain import plain_inline
 from .search import MARK_END, MARK_START, SearchHit, SearchPage
 from .text import clean, is_web_url, one_line
 
@@ -61,7 +62,8 @@ class Views:
         return units
 
     def entry(self, issue: Issue, section: Section, entry: Entry) -> list[Unit]:
-        context = text_block(f"{one_line(issue.title)} · {one_line(section.heading)}", (MUTED,))
+        where = f"{plain_inline(issue.title)} · {plain_inline(section.heading)}"
+        context = text_block(where, (MUTED,))
         blocks = [context, *self.full_entry(entry, None, with_label=True)]
         if entry.topics:
             topics = self.labels.separator.join(one_line(t) for t in entry.topics)
@@ -79,7 +81,7 @@ class Views:
             lines.append(
                 Block(
                     "para",
-                    (Run(one_line(section.heading), (BOLD,)), Run(f" — {count}")),
+                    (Run(plain_inline(section.heading), (BOLD,)), Run(f" — {count}")),
                     prefix="• ",
                 )
             )
@@ -112,11 +114,11 @@ class Views:
     # -- parts -------------------------------------------------------------
 
     def header(self, issue: Issue) -> Unit:
-        title = one_line(issue.title) or str(issue.key)
+        title = plain_inline(issue.title) or str(issue.key)
         blocks = [text_block(title, kind="heading", level=1)]
         if str(issue.key) not in title:
             blocks.append(text_block(str(issue.key), (MUTED,)))
-        if issue.subtitle.strip() and one_line(issue.subtitle) not in title:
+        if issue.subtitle.strip() and plain_inline(issue.subtitle) not in title:
             blocks.append(Block("para", self.md.line(issue.subtitle)))
         if issue.tagline.strip():
             blocks.append(Block("para", self._styled(self.md.line(issue.tagline), ITALIC)))
@@ -157,7 +159,7 @@ class Views:
 
     def section(self, section: Section, render_entry: EntryView) -> list[Unit]:
         heading = text_block(
-            one_line(section.heading) or section.key, kind="heading", gap_before=True
+            plain_inline(section.heading) or section.key, kind="heading", gap_before=True
         )
         notes = self.notes(section.notes)
         if notes:
@@ -184,16 +186,17 @@ class Views:
         return [self.title_line(entry, number, gap=False)]
 
     def title_line(self, entry: Entry, number: int | None, gap: bool = True) -> Block:
-        runs = [_linked(one_line(entry.title) or one_line(entry.url or "") or "—", entry.url, BOLD)]
-        if entry.source and entry.source.strip():
-            runs.append(Run(" — "))
-            runs.append(Run(one_line(entry.source), (MUTED,)))
+        """Title and source as plain text: markup in them is shown as its text."""
+        runs = [_linked(_title_text(entry.title, entry.url), entry.url, BOLD)]
+        source = plain_inline(entry.source or "")
+        if source:
+            runs += [Run(" — "), Run(source, (MUTED,))]
         prefix = f"{number}. " if number is not None else ""
         return Block("para", tuple(runs), prefix=prefix, gap_before=gap)
 
     def links_line(self, entry: Entry) -> Block | None:
         runs: list[Run] = []
-        items = [(one_line(x.label), x.url) for x in entry.links]
+        items = [(plain_inline(x.label), x.url) for x in entry.links]
         arxiv = one_line(entry.arxiv_id or "")
         linked = [entry.url or "", *(x.url for x in entry.links)]
         if arxiv and not any(arxiv in u for u in linked):
@@ -225,14 +228,15 @@ class Views:
 
     def hit(self, hit: SearchHit, number: int) -> Unit:
         title = Block("para", self.title_line_runs(hit), prefix=f"{number}. ", gap_before=True)
-        meta = text_block(f"{hit.issue_key} · {one_line(hit.section_heading)}", (MUTED,))
+        meta = text_block(f"{hit.issue_key} · {plain_inline(hit.section_heading)}", (MUTED,))
         snippet = Block("para", _marked(hit.snippet))
         return Unit((title, meta, snippet))
 
     def title_line_runs(self, hit: SearchHit) -> tuple[Run, ...]:
-        runs = [_linked(one_line(hit.title) or one_line(hit.url or "") or "—", hit.url, BOLD)]
-        if hit.source and hit.source.strip():
-            runs += [Run(" — "), Run(one_line(hit.source), (MUTED,))]
+        runs = [_linked(_title_text(hit.title, hit.url), hit.url, BOLD)]
+        source = plain_inline(hit.source or "")
+        if source:
+            runs += [Run(" — "), Run(source, (MUTED,))]
         return tuple(runs)
 
     # -- helpers -----------------------------------------------------------
@@ -268,6 +272,10 @@ class Views:
         if page.total is None or not page.page_size:
             return 0
         return max(1, -(-page.total // page.page_size))
+
+
+def _title_text(title: str, url: str | None) -> str:
+    return plain_inline(title) or one_line(url or "") or "—"
 
 
 def _linked(text: str, url: str | None, *styles: Style) -> Run:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -19,7 +20,7 @@ from formatters import (
     select_entries,
 )
 
-from .helpers import check_messages, check_view, renderers
+from .helpers import check_messages, check_view, renderers, visible
 from .telegram_html import visible_text
 
 SERIES = Series("embedded-ai", "嵌入式AI简报")
@@ -123,10 +124,49 @@ def test_wecom_markdown() -> None:
 
 
 def test_wecom_neutralises_markdown_in_source_text() -> None:
-    entry = Entry(0, "a*b* [c](d) `e` #f >g", None, "https://x.org/(1)_2", "")
+    entry = Entry(0, "a*b [c] (d) `e #f >g \\ <x>", None, "https://x.org/(1)_2", "1 * 2 ` #3")
     issue = ISSUE.with_sections((Section("news", "新闻", 0, (entry,)),))
     text = WeComRenderer().issue(issue)[0].text
-    assert "**[a∗b∗ ［c］(d) ˋeˋ ＃f ＞g](https://x.org/%281%29_2)**" in text
+    assert "**[a∗b ［c］ (d) ˋe ＃f ＞g ＼ ＜x＞](https://x.org/%281%29_2)**" in text
+    assert "1 ∗ 2 ˋ ＃3" in text
+
+
+TITLE_WITH_MARKUP = Entry(
+    0,
+    "**NVIDIA** 发布 `TensorRT 8` <font color=red>新版</font> *速度* __翻倍__ ~~旧~~ \\*注\\*",
+    "[**机器之心**](https://jiqizhixin.example)",
+    "https://x.org/trt",
+    "",
+    (Link("**代码**", "https://github.com/x/y"),),
+)
+TITLE_TEXT = "NVIDIA 发布 TensorRT 8 新版 速度 翻倍 旧 *注*"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_titles_show_their_text_without_markup_on_every_platform(name: str) -> None:
+    renderer = ALL[name]
+    issue = ISSUE.with_sections((Section("news", "**业界**<b>新闻</b>", 0, (TITLE_WITH_MARKUP,)),))
+    hit = replace(HIT, title=TITLE_WITH_MARKUP.title, source="*量子位*")
+    views = [
+        renderer.issue(issue),
+        renderer.digest(issue),
+        renderer.entry(issue, issue.sections[0], TITLE_WITH_MARKUP),
+        renderer.search_results(SearchPage("x", (hit,))),
+    ]
+    for messages in views:
+        check_messages(renderer, messages)
+        shown = "\n".join(visible(renderer, m.text) for m in messages)
+        assert _written(name, TITLE_TEXT) in shown, shown
+        for syntax in ("**", "∗∗", "`", "ˋ", "<font", "＜font", "</", "~~", "__"):
+            assert syntax not in shown, (syntax, shown)
+    whole, search = ("".join(visible(renderer, m.text) for m in v) for v in (views[0], views[3]))
+    assert all(text in whole for text in ("业界新闻", "机器之心", "代码")), whole
+    assert "量子位" in search
+
+
+def _written(name: str, text: str) -> str:
+    """How a platform writes `text` (WeCom swaps markup characters for lookalikes)."""
+    return text.replace("*", "∗") if name.startswith("wecom") else text
 
 
 def test_console_shows_urls() -> None:
