@@ -25,7 +25,10 @@ _NEUTRAL = (
     ("#", "＃"),
     ("\\", "＼"),
 )
-_URL_UNSAFE = (("(", "%28"), (")", "%29"), (" ", "%20"), ("<", "%3C"), (">", "%3E"))
+_URL_UNSAFE = (
+    *(("(", "%28"), (")", "%29"), (" ", "%20"), ("<", "%3C"), (">", "%3E")),
+    *(('"', "%22"), ("\\", "%5C")),  # markdown would read a title or an escape
+)
 
 
 def _replace_all(text: str, pairs: tuple[tuple[str, str], ...]) -> str:

@@ -25,6 +25,8 @@ from formatters.base import WECOM_ROBOT_LIMITS
 from formatters.renderer import BlockRenderer
 
 from .telegram_html import entity_count, utf16_len, validate_telegram_html, visible_text
+from .wechat_text import validate_wechat_text
+from .wecom_markdown import validate_wecom_markdown
 
 CONTINUED = ("（续）", "(continued)")
 
@@ -80,7 +82,7 @@ def measure(renderer: BlockRenderer, text: str) -> int:
 
 
 def check_messages(renderer: BlockRenderer, messages: list[Message]) -> None:
-    """Every message is within its limits and, on Telegram, valid HTML."""
+    """Every message is within its limits and valid for its platform."""
     limits = renderer.limits
     for message in messages:
         assert message.text.strip(), "empty message"
@@ -93,6 +95,12 @@ def check_messages(renderer: BlockRenderer, messages: list[Message]) -> None:
             assert validate_telegram_html(message.text) == [], message.text[:500]
             if limits.max_entities is not None:
                 assert entity_count(message.text) <= limits.max_entities
+        elif isinstance(renderer, WeComRenderer):
+            assert message.format == "markdown"
+            assert validate_wecom_markdown(message.text) == [], message.text[:500]
+        elif isinstance(renderer, WeChatRenderer):
+            assert message.format == "text"
+            assert validate_wechat_text(message.text) == [], message.text[:500]
 
 
 def comparable(renderer: BlockRenderer, text: str) -> str:

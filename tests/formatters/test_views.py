@@ -124,10 +124,12 @@ def test_wecom_markdown() -> None:
 
 
 def test_wecom_neutralises_markdown_in_source_text() -> None:
-    entry = Entry(0, "a*b [c] (d) `e #f >g \\ <x>", None, "https://x.org/(1)_2", "1 * 2 ` #3")
+    url = 'https://x.org/(1)_"2"\\3'
+    entry = Entry(0, "a*b [c] (d) `e #f >g \\ <x>", None, url, "1 * 2 ` #3")
     issue = ISSUE.with_sections((Section("news", "新闻", 0, (entry,)),))
-    text = WeComRenderer().issue(issue)[0].text
-    assert "**[a∗b ［c］ (d) ˋe ＃f ＞g ＼ ＜x＞](https://x.org/%281%29_2)**" in text
+    [message] = WeComRenderer().issue(issue)
+    text = message.text
+    assert "**[a∗b ［c］ (d) ˋe ＃f ＞g ＼ ＜x＞](https://x.org/%281%29_%222%22%5C3)**" in text
     assert "1 ∗ 2 ˋ ＃3" in text
 
 
