@@ -65,11 +65,15 @@ def _normalize(styles: tuple[Style, ...]) -> tuple[Style, ...]:
 
 
 def _hug(runs: tuple[Run, ...]) -> list[Run]:
-    """Move edge whitespace out of styled runs: `** a**` is not bold in markdown."""
+    """Move edge whitespace out of styled runs: `** a**` is not bold in markdown, and
+    `** **` is not bold at all (whitespace-only runs lose their styles)."""
     out: list[Run] = []
     for run in runs:
         core = run.text.strip()
-        if not run.styles or not core or core == run.text:
+        if not core:
+            out.append(Run(run.text))
+            continue
+        if not run.styles or core == run.text:
             out.append(run)
             continue
         lead = run.text[: len(run.text) - len(run.text.lstrip())]

@@ -13,7 +13,7 @@ from .strategies import issues, search_pages, text
 
 RENDERERS = renderers()
 FAST = settings(
-    max_examples=20,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -311,3 +311,10 @@ def test_hostile_issue_on_every_platform(name: str) -> None:
         for entry in section.entries:
             check_view(renderer, lambda r, s=section, e=entry: r.entry(HOSTILE, s, e))
     check_view(renderer, lambda r: r.digest(HOSTILE))
+
+
+def test_wecom_never_styles_whitespace_alone() -> None:
+    hit = replace(HIT, snippet="匹配\x02 \x03之间 `\x02\u3000\x03`")
+    [message] = WeComRenderer().search_results(SearchPage("q", (hit,)))
+    assert "** **" not in message.text and "**\u3000**" not in message.text
+    check_messages(WeComRenderer(), [message])
