@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 
@@ -36,6 +37,8 @@ class Views:
     def __init__(self, labels: Labels) -> None:
         self.labels = labels
         self.md = InlineMarkdown(labels.image)
+        # titles and headings recur in every rendering of an issue
+        self.plain = functools.lru_cache(maxsize=4096)(plain_inline)
 
     # -- views -------------------------------------------------------------
 
@@ -62,7 +65,7 @@ class Views:
         return units
 
     def entry(self, issue: Issue, section: Section, entry: Entry) -> list[Unit]:
-        where = f"{plain_inline(issue.title)} · {plain_inline(section.heading)}"
+        where = f"{self.plain(issue.title)} · {self.plain(section.heading)}"
         context = text_block(where, (MUTED,))
         blocks = [context, *self.full_entry(entry, None, with_label=True)]
         if entry.topics:
@@ -81,7 +84,7 @@ class Views:
             lines.append(
                 Block(
                     "para",
-                    (Run(plain_inline(section.heading), (BOLD,)), Run(f" — {count}")),
+                    (Run(self.plain(section.heading), (BOLD,)), Run(f" — {count}")),
                     prefix="• ",
                 )
             )
@@ -114,11 +117,11 @@ class Views:
     # -- parts -------------------------------------------------------------
 
     def header(self, issue: Issue) -> Unit:
-        title = plain_inline(issue.title) or str(issue.key)
+        title = self.plain(issue.title) or str(issue.key)
         blocks = [text_block(title, kind="heading", level=1)]
         if str(issue.key) not in title:
             blocks.append(text_block(str(issue.key), (MUTED,)))
-        if issue.subtitle.strip() and plain_inline(issue.subtitle) not in title:
+        if issue.subtitle.strip() and self.plain(issue.subtitle) not in title:
             blocks.append(Block("para", self.md.line(issue.subtitle)))
         if issue.tagline.strip():
             blocks.append(Block("para", self._styled(self.md.line(issue.tagline), ITALIC)))
@@ -159,7 +162,7 @@ class Views:
 
     def section(self, section: Section, render_entry: EntryView) -> list[Unit]:
         heading = text_block(
-            plain_inline(section.heading) or section.key, kind="heading", gap_before=True
+            self.plain(section.heading) or section.key, kind="heading", gap_before=True
         )
         notes = self.notes(section.notes)
         if notes:
@@ -187,16 +190,19 @@ class Views:
 
     def title_line(self, entry: Entry, number: int | None, gap: bool = True) -> Block:
         """Title and source as plain text: markup in them is shown as its text."""
-        runs = [_linked(_title_text(entry.title, entry.url), entry.url, BOLD)]
-        source = plain_inline(entry.source or "")
+        runs = [_linked(self.title_text(entry.title, entry.url), entry.url, BOLD)]
+        source = self.plain(entry.source or "")
         if source:
             runs += [Run(" — "), Run(source, (MUTED,))]
         prefix = f"{number}. " if number is not None else ""
         return Block("para", tuple(runs), prefix=prefix, gap_before=gap)
 
+    def title_text(self, title: str, url: str | None) -> str:
+        return self.plain(title) or one_line(url or "") or "—"
+
     def links_line(self, entry: Entry) -> Block | None:
         runs: list[Run] = []
-        items = [(plain_inline(x.label), x.url) for x in entry.links]
+        items = [(self.plain(x.label), x.url) for x in entry.links]
         arxiv = one_line(entry.arxiv_id or "")
         linked = [entry.url or "", *(x.url for x in entry.links)]
         if arxiv and not any(arxiv in u for u in linked):
@@ -228,13 +234,13 @@ class Views:
 
     def hit(self, hit: SearchHit, number: int) -> Unit:
         title = Block("para", self.title_line_runs(hit), prefix=f"{number}. ", gap_before=True)
-        meta = text_block(f"{hit.issue_key} · {plain_inline(hit.section_heading)}", (MUTED,))
+        meta = text_block(f"{hit.issue_key} · {self.plain(hit.section_heading)}", (MUTED,))
         snippet = Block("para", _marked(hit.snippet))
         return Unit((title, meta, snippet))
 
     def title_line_runs(self, hit: SearchHit) -> tuple[Run, ...]:
-        runs = [_linked(_title_text(hit.title, hit.url), hit.url, BOLD)]
-        source = plain_inline(hit.source or "")
+        runs = [_linked(self.title_text(hit.title, hit.url), hit.url, BOLD)]
+        source = self.plain(hit.source or "")
         if source:
             runs += [Run(" — "), Run(source, (MUTED,))]
         return tuple(runs)
@@ -272,10 +278,6 @@ class Views:
         if page.total is None or not page.page_size:
             return 0
         return max(1, -(-page.total // page.page_size))
-
-
-def _title_text(title: str, url: str | None) -> str:
-    return plain_inline(title) or one_line(url or "") or "—"
 
 
 def _linked(text: str, url: str | None, *styles: Style) -> Run:
