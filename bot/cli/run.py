@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from starlette.routing import Route
+from telegram.error import TelegramError
 
 from bot.cli.base import Subparsers, fail
 from bot.commands import Core, CoreDeps
@@ -94,9 +95,12 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> int:
     core = Core(CoreDeps.from_runtime(runtime, publisher=cycle.publisher))
     stop = asyncio.Event()
     with stop_on_signals(stop):
-        async with open_platforms(runtime, core, notifier, chat=not args.no_chat) as platforms:
-            log.info("serving %s: %s", runtime.series.title, ", ".join(platforms.description))
-            return await serve(runtime, cycle, platforms, notifier, stop)
+        try:
+            async with open_platforms(runtime, core, notifier, chat=not args.no_chat) as platforms:
+                log.info("serving %s: %s", runtime.series.title, ", ".join(platforms.description))
+                return await serve(runtime, cycle, platforms, notifier, stop)
+        except TelegramError as exc:  # a wrong token or an unreachable API at start-up
+            return fail(f"telegram: {exc}")
 
 
 def start_clock(start: str | None, timezone: str) -> Clock:

@@ -146,3 +146,17 @@ async def _wait_listening(client: httpx.AsyncClient, port: int) -> None:
             pass
         await asyncio.sleep(0.1)
     pytest.fail("the web service never answered /healthz")
+
+
+async def test_run_with_a_token_the_api_refuses_exits_with_a_message(tmp_path: Path) -> None:
+    briefbot = _briefbot()
+    async with FakeTelegramServer() as server:
+        env = _env(tmp_path, server) | {"BRIEFBOT_TELEGRAM_TOKEN": "1:NotTheServersToken"}
+        proc = await asyncio.create_subprocess_exec(
+            str(briefbot), "run", cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+    text = err.decode()
+    assert proc.returncode == 1 and "briefbot: telegram:" in text
+    assert "Traceback" not in text
