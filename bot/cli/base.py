@@ -6,8 +6,9 @@ import argparse
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.runtime import Runtime
 
@@ -33,3 +34,9 @@ def issue_key(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD or 'latest', got {text!r}") from None
+
+
+def parse_moment(text: str, timezone: str) -> datetime:
+    """An ISO-8601 time; without an offset it is local to `timezone` (ValueError if bad)."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(timezone))

@@ -6,12 +6,10 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
-from bot.cli.base import Subparsers, fail, issue_key, print_json
+from bot.cli.base import Subparsers, fail, issue_key, parse_moment, print_json
 from bot.delivery import drain
 from bot.platforms.wechat_service import push_once
 from bot.platforms.wechat_work_robots import sync_robots
@@ -91,12 +89,7 @@ def _register_subscribers(commands: Subparsers) -> None:
 
 
 def parse_now(text: str | None, timezone: str) -> Clock:
-    if text is None:
-        return SystemClock()
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(timezone))
-    return FixedClock(moment)
+    return SystemClock() if text is None else FixedClock(parse_moment(text, timezone))
 
 
 async def _tick(args: argparse.Namespace, runtime: Runtime) -> int:

@@ -18,14 +18,12 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from starlette.routing import Route
 from telegram.error import TelegramError
 
-from bot.cli.base import Subparsers, fail
+from bot.cli.base import Subparsers, fail, parse_moment
 from bot.commands import Core, CoreDeps
 from bot.config import Settings
 from bot.delivery.engine import DeliveryEngine
@@ -104,12 +102,7 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def start_clock(start: str | None, timezone: str) -> Clock:
-    if start is None:
-        return SystemClock()
-    moment = datetime.fromisoformat(start)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(timezone))
-    return ShiftedClock(moment)
+    return SystemClock() if start is None else ShiftedClock(parse_moment(start, timezone))
 
 
 @contextlib.contextmanager

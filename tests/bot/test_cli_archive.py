@@ -12,24 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from tests.conftest import SAMPLES_DIR
-
-
-@pytest.fixture
-def cli(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys):  # type: ignore[no-untyped-def]
-    for name in list(os.environ):
-        if name.startswith("BRIEFBOT_") and name != "BRIEFBOT_REQUIRE_POSTGRES":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("BRIEFBOT_STORAGE_URL", db_url)
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def sample_copy(tmp_path: Path) -> Path:

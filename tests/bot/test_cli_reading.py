@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.cli import main
 from bot.commands.search import PER_PAGE
 from formatters import (
     CONSOLE_LIMITS,
@@ -26,9 +23,8 @@ from formatters import (
     wecom,
 )
 from formatters.text import one_line
+from tests.bot.conftest import Cli
 from tests.conftest import SAMPLES_DIR
-
-Cli = Callable[..., tuple[int, str, str]]
 
 LIMITS: dict[str, Limits] = {
     "telegram": TELEGRAM_LIMITS,
@@ -50,24 +46,12 @@ SAMPLE_KEYS = sorted(p.stem for p in SAMPLES_DIR.glob("*.md"))
 
 
 @pytest.fixture
-def cli(
-    db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> Cli:
-    for name in list(os.environ):
-        if name.startswith("BRIEFBOT_") and name != "BRIEFBOT_REQUIRE_POSTGRES":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("BRIEFBOT_STORAGE_URL", db_url)
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    code, out, err = run("ingest", str(SAMPLES_DIR))
+def cli(cli: Cli) -> Cli:
+    """The shared in-process CLI, on an archive holding the samples."""
+    code, out, err = cli("ingest", str(SAMPLES_DIR))
     assert code == 0, err
     assert f"{len(SAMPLE_KEYS)} added" in out
-    return run
+    return cli
 
 
 def measured(text: str, unit: str) -> int:
