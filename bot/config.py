@@ -41,6 +41,14 @@ class SeriesSettings(_Section):
     navigation_headings: list[str] = Field(default_factory=lambda: ["往期回顾"])
 
 
+class IngestSettings(_Section):
+    """Caps on what one briefing file may hold: anything a source can send is bounded."""
+
+    max_file_bytes: int = Field(default=2_000_000, ge=1024)
+    max_sections: int = Field(default=200, ge=1)
+    max_entries: int = Field(default=5_000, ge=1)
+
+
 class StorageSettings(_Section):
     url: str = "sqlite+aiosqlite:///data/briefbot.sqlite3"
 
@@ -150,6 +158,7 @@ class Settings(BaseSettings):
     # topic key -> keyword rule; None means the built-in defaults
     topics: dict[str, TopicSettings] | None = None
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     sources: list[SourceSettings] = Field(default_factory=_default_sources)
     publish: PublishSettings = Field(default_factory=PublishSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
