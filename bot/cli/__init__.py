@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -11,11 +12,13 @@ from pathlib import Path
 
 from bot.cli import archive, chat, delivery, publishing, reading, run
 from bot.cli.base import Handler
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, describe_setup, load_settings
+from bot.redaction import Redactor, describe, installed, scrub_database
 from bot.runtime import open_runtime
 
 # Each module adds its sub-commands; a sub-command sets `handler` (and maybe `migrate`).
 COMMAND_MODULES = (run, archive, reading, chat, publishing, delivery)
+ANNOUNCED = frozenset({"run", "ingest", "tick"})  # commands that say where they write
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,23 +54,40 @@ def _config_everywhere(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as exc:
-        print(f"briefbot: {exc}", file=sys.stderr)
-        return 2
+    with installed(Redactor()):  # settings unknown yet: secret-shaped text only
+        try:
+            settings = load_settings(args.config)
+        except ConfigError as exc:
+            print(f"briefbot: {exc}", file=sys.stderr)
+            return 2
+    # Every command's logs, output, uncaught errors and stored text lose the secrets.
+    with installed(Redactor.from_settings(settings)):
+        return _main(args, settings)
+
+
+def _main(args: argparse.Namespace, settings: Settings) -> int:
     try:
         return asyncio.run(_dispatch(args, settings))
+    except ConfigError as exc:  # found while opening, e.g. the database does not exist
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `briefbot issues | head`: the reader left, which is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # quiet exit flush
         return 0
+    except Exception as exc:  # e.g. an API refusing the app secret: one line, not a trace
+        logging.getLogger("briefbot").debug("%s failed", args.command, exc_info=True)
+        print(f"briefbot: {args.command} failed: {describe(exc)}", file=sys.stderr)
+        return 1
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     handler: Handler = args.handler
+    if args.command in ANNOUNCED:  # which archive and sources, before anything is touched
+        print(f"briefbot: {describe_setup(settings)}", file=sys.stderr)
     async with open_runtime(settings, migrate=getattr(args, "migrate", True)) as runtime:
+        scrub_database(runtime.engine, Redactor.from_settings(settings))
         return await handler(args, runtime)
 
 

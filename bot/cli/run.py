@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
@@ -25,7 +27,7 @@ from telegram.error import TelegramError
 
 from bot.cli.base import Subparsers, fail, parse_moment
 from bot.commands import Core, CoreDeps
-from bot.config import Settings
+from bot.config import Settings, WebSettings
 from bot.delivery.engine import DeliveryEngine
 from bot.delivery.senders.console import ConsoleSender
 from bot.delivery.senders.telegram import TelegramSender
@@ -39,6 +41,7 @@ from bot.publish.clock import Clock, ShiftedClock, SystemClock
 from bot.publish.cycle import Cycle, build_cycle
 from bot.publish.scheduler import build_scheduler
 from bot.runtime import Runtime
+from bot.web import needs_web
 from formatters import TelegramRenderer
 from storage.subscribers import ALL, add_subscription, get_or_create
 
@@ -84,10 +87,13 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> int:
         clock = start_clock(args.start, runtime.settings.publish.timezone)
     except ValueError as exc:
         return fail(f"--start: {exc}", 2)
+    if needs_web(runtime.settings) and (problem := bind_problem(runtime.settings.web)):
+        return fail(problem, 2)  # before any platform starts (Telegram's webhook, pushers)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run is noise
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request, URL and all
     notifier = FanoutNotifier([LogNotifier()])
     cycle = build_cycle(runtime, clock, notifier)
     core = Core(CoreDeps.from_runtime(runtime, publisher=cycle.publisher))
@@ -99,6 +105,30 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> int:
                 return await serve(runtime, cycle, platforms, notifier, stop)
         except TelegramError as exc:  # a wrong token or an unreachable API at start-up
             return fail(f"telegram: {exc}")
+
+
+def bind_problem(web: WebSettings) -> str | None:
+    """Bind the web address once, as uvicorn will (SO_REUSEADDR, each resolved address):
+    a one-line problem naming the key, or None when it can be served."""
+    try:
+        infos = socket.getaddrinfo(
+            web.host or None, web.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not a host name"
+        return f"web.host {web.host} cannot be resolved: {reason}"
+    for family, kind, proto, _, address in infos:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:  # as asyncio does: v4 and v6 bind separately
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return f"web.port {web.port} is in use on {web.host}"
+                return f"web.host {web.host} cannot be bound: {exc.strerror or exc}"
+    return None
 
 
 def start_clock(start: str | None, timezone: str) -> Clock:

@@ -35,6 +35,7 @@ from bot.delivery.types import (
     Transient,
 )
 from bot.delivery.writer import ClaimLost, CommitQueue
+from bot.redaction import describe
 from storage import deliveries as store
 from storage import subscribers
 from storage.deliveries import Progress
@@ -112,7 +113,7 @@ class Courier:
                 if not await self._migrate(job, error.new_chat_id):
                     return
             elif isinstance(error, ChatGone):
-                await self._drop(job, str(error) or type(error).__name__)
+                await self._drop(job, describe(error))
                 return
             elif isinstance(error, Transient) and failures + 1 < self.policy.settings.max_attempts:
                 failures += 1
@@ -121,7 +122,7 @@ class Courier:
                 await self.sleep(self.policy.backoff(failures))
             else:  # Permanent, retries exhausted, or migrating in circles
                 self._note_error(job, error)
-                await self._finish(job, "failed", str(error) or type(error).__name__)
+                await self._finish(job, "failed", describe(error))
                 return
         self.report.deliveries_sent += 1
 
@@ -216,18 +217,20 @@ class Courier:
     async def _pause_issue(self, job: Job, count: int, error: SendError) -> None:
         window = self.policy.error_window
 
+        reason = describe(error)
+
         async def op(session: AsyncSession) -> str:
             summary = await get_summary(session, job.issue_id)
             name = str(summary.key) if summary else f"#{job.issue_id}"
             text = (
                 f"Delivery of issue {name} paused: {count} send errors within {window:.0f}s "
-                f"(last on {job.platform}: {error}). Unsent deliveries are kept; resume with "
+                f"(last on {job.platform}: {reason}). Unsent deliveries are kept; resume with "
                 f"`briefbot resume {name}` once the cause is fixed."
             )
             await pauses.pause_issue(session, job.issue_id, text, self.wall())
             return text
 
-        text = f"Delivery of issue #{job.issue_id} paused: {count} send errors ({error})"
+        text = f"Delivery of issue #{job.issue_id} paused: {count} send errors ({reason})"
         try:
             text = await self.writer.call(op)
             self.tripped.discard(job.issue_id)  # saved: an admin's resume now counts

@@ -36,6 +36,7 @@ from bot.config import WechatSettings
 from bot.platforms.wechat_api import WechatApi
 from bot.platforms.wechat_mass_render import render_part
 from bot.platforms.wechat_tags import TagSync, part_names
+from bot.redaction import redact
 from bot.wechat_clients import OfficialAccountClient, send_mass_text_by_tag
 from briefings.taxonomy import Taxonomy
 from formatters import ZH, Limits, WeChatRenderer
@@ -199,7 +200,7 @@ class WechatCampaign:
         except WeChatClientException as exc:
             return await self._refused(issue_id, plan, day, exc, report)
         except Exception as exc:  # timeout, connection: maybe sent; the clientmsgid tells later
-            report.interrupted = f"{plan.part}: {type(exc).__name__}: {exc}"
+            report.interrupted = redact(f"{plan.part}: {type(exc).__name__}: {exc}")
             return False
         await self._finish(issue_id, plan.part, "sent", _msg_id(answer), "")
         report.sent.append(plan.part)
@@ -226,7 +227,7 @@ class WechatCampaign:
             report.deferred.append(plan.part)
             return False
         if exc.errcode in RETRY_LATER:
-            report.interrupted = f"{plan.part}: {exc}"
+            report.interrupted = redact(f"{plan.part}: {exc}")
             return False
         log.error("mass send of %s (issue %s) refused: %s", plan.part, issue_id, exc)
         await self._finish(issue_id, plan.part, "failed", None, str(exc))
@@ -237,6 +238,7 @@ class WechatCampaign:
         self, issue_id: int, part: str, status: Any, msg_id: int | None, detail: str
     ) -> None:
         async with self._sessions.begin() as session:
+            detail = redact(detail)  # the stored reason is shown by status and alerts
             await finish_part(session, issue_id, part, status, msg_id=msg_id, detail=detail)
 
 

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.senders.wecom import MAX_TOUSER, BatchResult, MaybeSent, WecomSender, is_robot
 from bot.delivery.types import ChatGone, Permanent, RetryAfter, SendError, Transient
+from bot.redaction import describe
 from storage import subscribers
 from storage.deliveries import (
     Checkpoint,
@@ -279,12 +280,13 @@ class WecomPusher:
     async def _give_up(
         self, claims: list[ClaimedDelivery], index: int, error: SendError, report: WecomReport
     ) -> None:
+        reason = describe(error)  # stored as last_error: no robot key or token in it
         if isinstance(error, ChatGone):
-            await self._drop(claims, index, str(error), report)
+            await self._drop(claims, index, reason, report)
             return
         status = "failed" if isinstance(error, Permanent) else "pending"
-        log.warning("wecom push: %d deliveries %s: %s", len(claims), status, error)
-        await self._checkpoint([Progress(c.id, index, status, str(error)) for c in claims], claims)
+        log.warning("wecom push: %d deliveries %s: %s", len(claims), status, reason)
+        await self._checkpoint([Progress(c.id, index, status, reason) for c in claims], claims)
         self._held.difference_update(c.id for c in claims)
         if status == "failed":
             report.failed += len(claims)

@@ -13,6 +13,7 @@ from typing import Protocol, TextIO
 
 from bot.delivery.types import Sender
 from bot.publish.rendering import stored
+from bot.redaction import redact
 from briefings.model import Issue
 from formatters import ConsoleRenderer, Message, Renderer
 
@@ -43,7 +44,7 @@ class Notifier(Protocol):
 
 def alert_messages(renderer: Renderer, alert: AlertLike) -> list[Message]:
     """The alert text, then a preview of the issue (header, 导读, sections with counts)."""
-    messages = renderer.service(alert.text)
+    messages = renderer.service(redact(alert.text))  # admins get no token in an error
     if alert.issue is not None:
         messages += renderer.overview(alert.issue)
     return messages
@@ -51,7 +52,7 @@ def alert_messages(renderer: Renderer, alert: AlertLike) -> list[Message]:
 
 class LogNotifier:
     async def alert(self, alert: AlertLike) -> None:
-        log.warning("admin alert: %s", alert.text)
+        log.warning("admin alert: %s", redact(alert.text))
 
 
 class RecordingNotifier:
