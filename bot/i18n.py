@@ -6,10 +6,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 LANGUAGES: Final = ("zh", "en")
 DEFAULT_LANGUAGE: Final = "zh"
+ECHO_CHARS: Final = 40  # one word of the user's, quoted back
+ECHO_ITEMS: Final = 5  # words of the user's listed back before "and N more"
 
 # key -> (zh, en)
 TEXTS: Final[dict[str, tuple[str, str]]] = {
@@ -77,6 +80,15 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "admin_only": (
         "抱歉，这个命令仅限管理员使用。",
         "Sorry, this command is for administrators only.",
+    ),
+    "and_more": ("及其他 {count} 项", "and {count} more"),
+    "no_such_choice": (
+        "没有编号 {number}，请输入 1 到 {count} 之间的数字。",
+        "There is no choice {number}; type a number from 1 to {count}.",
+    ),
+    "no_choices": (
+        "上一条回复没有可按的按钮，请发送命令。",
+        "The last reply has no buttons to press; send a command instead.",
     ),
     # --- issues --------------------------------------------------------------------------
     "archive_empty": ("还没有任何一期简报。", "There are no issues yet."),
@@ -194,8 +206,8 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "{settings} pause, {settings} resume.",
     ),
     "settings_unknown": (
-        "不认识的设置“{text}”。",
-        "Unknown setting “{text}”.",
+        "不认识的设置：{text}。",
+        "Unknown setting: {text}.",
     ),
     "format_full": ("完整", "full"),
     "format_digest": ("摘要（只有标题和链接）", "digest (titles and links)"),
@@ -312,3 +324,31 @@ def describe(lang: str, command: str) -> str:
 
 def join_names(lang: str, names: list[str]) -> str:
     return ("、" if lang == "zh" else ", ").join(names)
+
+
+def clip(text: str, limit: int = ECHO_CHARS) -> str:
+    """`text` on one line, at most `limit` characters (an ellipsis marks a cut).
+
+    For anything a user sent that a reply or a log line repeats: a 100 KB name must not
+    come back as a 100 KB message.
+    """
+    text = text.lstrip()
+    head = " ".join(text[: limit * 4].split())  # never scan more than a bounded prefix
+    if len(head) <= limit and len(text) <= limit * 4:
+        return head
+    return head[: limit - 1].rstrip() + "…"
+
+
+def echo_names(
+    lang: str,
+    names: Sequence[str],
+    *,
+    quote: str = "“{}”",
+    items: int = ECHO_ITEMS,
+    chars: int = ECHO_CHARS,
+) -> str:
+    """The user's words listed back: at most `items`, each clipped, then "and N more"."""
+    shown = [quote.format(clip(n, chars)) for n in names[:items]]
+    text = join_names(lang, shown)
+    rest = len(names) - len(shown)
+    return f"{text} {t(lang, 'and_more', count=rest)}" if rest > 0 else text

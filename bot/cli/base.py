@@ -6,14 +6,20 @@ import argparse
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from bot.i18n import clip
 from bot.runtime import Runtime
 
 Handler = Callable[[argparse.Namespace, Runtime], Awaitable[int]]
 Subparsers = Any  # argparse's _SubParsersAction is private
+
+# The clock may be set anywhere in here: days, weeks and time zones can be added to it
+# without leaving datetime's years 1..9999 (an OverflowError deep in a scheduler cycle).
+EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def print_json(data: Any) -> None:
@@ -33,10 +39,28 @@ def issue_key(text: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD or 'latest', got {text!r}") from None
+        shown = clip(text)
+        message = f"expected YYYY-MM-DD or 'latest', got {shown!r}"
+        raise argparse.ArgumentTypeError(message) from None
 
 
 def parse_moment(text: str, timezone: str) -> datetime:
-    """An ISO-8601 time; without an offset it is local to `timezone` (ValueError if bad)."""
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(timezone))
+    """An aware ISO-8601 time; without an offset it is local to `timezone`.
+
+    ValueError (one line, the text clipped) when it is not a time or lies outside
+    1970..8999, including times that only overflow once converted to UTC.
+    """
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        example = "2026-11-16T08:59"
+        raise ValueError(f"expected an ISO time such as {example}, got {clip(text)!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    try:
+        in_range = EARLIEST <= moment.astimezone(UTC) < LATEST
+    except OverflowError:  # 0001-01-01T00:00+08:00 has no UTC time
+        in_range = False
+    if not in_range:
+        raise ValueError(f"{clip(text)} is out of range: use a time from 1970 to 8999")
+    return moment

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.cli.base import Subparsers, fail, issue_key, print_json
+from bot.commands.bounds import MAX_PAGE, NumberError, read_number
 from bot.commands.rendering import renderer_for
 from bot.commands.search import PER_PAGE, has_next
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
@@ -47,22 +48,18 @@ def register(commands: Subparsers) -> None:
     find = commands.add_parser("search", help="search the archive the way /search does")
     find.add_argument("words", nargs="+", metavar="WORDS")
     find.add_argument("--limit", type=_bounded(1, MAX_PER_PAGE), default=PER_PAGE)
-    find.add_argument("--page", type=_bounded(1, None), default=1, help="1-based")
+    find.add_argument("--page", type=_bounded(1, MAX_PAGE), default=1, help="1-based")
     find.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE)
     find.add_argument("--json", action="store_true", help="hits and page info as JSON")
     find.set_defaults(handler=_search)
 
 
-def _bounded(low: int, high: int | None) -> Any:
+def _bounded(low: int, high: int) -> Any:
     def parse(text: str) -> int:
         try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < low or (high is not None and value > high):
-            top = f"..{high}" if high is not None else " or more"
-            raise argparse.ArgumentTypeError(f"expected {low}{top}, got {value}")
-        return value
+            return read_number(text, low, high)
+        except NumberError as exc:  # its text is clipped: no 100 KB number echoed back
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
     return parse
 

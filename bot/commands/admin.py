@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot import i18n
+from bot.commands.bounds import LOG_CHARS
 from bot.commands.browse import parse_date
 from bot.commands.context import ButtonHandler, Ctx, Handler
 from bot.commands.types import Invocation, Reply
@@ -72,9 +74,8 @@ async def _push(ctx: Ctx, inv: Invocation, *, dry_run: bool) -> list[Reply]:
     try:
         summary = await publisher.publish(key, dry_run)
     except Exception as exc:  # the operator wants to know why, not a generic error
-        return [
-            ctx.say(ctx.t("publish_failed", command=command, error=str(exc) or type(exc).__name__))
-        ]
+        error = i18n.clip(str(exc), LOG_CHARS) or type(exc).__name__
+        return [ctx.say(ctx.t("publish_failed", command=command, error=error))]
     return [ctx.say(summary)]
 
 

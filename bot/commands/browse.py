@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from bot.commands.bounds import MAX_OFFSET, number_or_none
 from bot.commands.context import ButtonHandler, Ctx, Handler, grid
 from bot.commands.names import ALL_NAMES
 from bot.commands.types import CALLBACK_DATA_MAX_BYTES, Button, Invocation, Reply
@@ -40,7 +41,8 @@ def compact(key: date) -> str:
 
 
 def from_compact(text: str) -> date | None:
-    return parse_date(text) if len(text) == 8 and text.isdigit() else None
+    """The date of a button's `20261116` (ASCII only: buttons never carry other digits)."""
+    return parse_date(text) if len(text) == 8 and text.isascii() and text.isdigit() else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,7 @@ def named_part(ctx: Ctx, issue: Issue, name: str) -> Reply:
     if part is not None:
         return part_reply(ctx, issue, part)
     sections = ctx.join(f"{s.key}（{s.heading}）" for s in issue.sections)
-    return ctx.say(ctx.t("unknown_part", name=name, sections=sections))
+    return ctx.say(ctx.t("unknown_part", name=ctx.echo(name), sections=sections))
 
 
 # --- commands -------------------------------------------------------------------------
@@ -132,6 +134,8 @@ async def latest(ctx: Ctx, inv: Invocation) -> list[Reply]:
         issue = await latest_issue(session, ctx.deps.series.slug)
     if issue is None:
         return [ctx.say(ctx.t("archive_empty"))]
+    if inv.args and parse_date(inv.args[0]) is not None:  # `/latest 2026-11-02`: that issue
+        return await issue_(ctx, inv)
     if inv.raw_args:
         return [named_part(ctx, issue, inv.raw_args)]
     return [overview(ctx, issue, is_latest=True)]
@@ -144,7 +148,8 @@ async def issue_(ctx: Ctx, inv: Invocation) -> list[Reply]:
         return await latest(ctx, Invocation("latest", inv.args[1:], " ".join(inv.args[1:])))
     key = parse_date(inv.args[0])
     if key is None:
-        return [ctx.say(ctx.t("bad_date", text=inv.args[0], example=_example_date(ctx)))]
+        text = ctx.echo(inv.args[0])
+        return [ctx.say(ctx.t("bad_date", text=text, example=_example_date(ctx)))]
     async with ctx.deps.sessions() as session:
         issue = await get_issue(session, ctx.deps.series.slug, key)
         keys = [] if issue is not None else await issue_keys(session, ctx.deps.series.slug)
@@ -224,7 +229,7 @@ async def _load(ctx: Ctx, compact_key: str) -> Issue | None:
 
 
 async def on_overview(ctx: Ctx, args: list[str]) -> list[Reply]:
-    issue = await _load(ctx, args[0]) if args else None
+    issue = await _load(ctx, args[0]) if len(args) == 1 else None
     if issue is None:
         return [ctx.say(ctx.t("expired_button"))]
     return [overview(ctx, issue)]
@@ -241,14 +246,16 @@ async def on_section(ctx: Ctx, args: list[str]) -> list[Reply]:
 def _button_part(issue: Issue, token: str) -> Part | None:
     if token == WHOLE:
         return Part("all")
-    if token.startswith("#") and token[1:].isdigit():
-        index = int(token[1:])
-        return Part("section", issue.sections[index].key) if index < len(issue.sections) else None
+    if token.startswith("#"):
+        index = number_or_none(token[1:], 0, len(issue.sections) - 1)
+        return None if index is None else Part("section", issue.sections[index].key)
     return Part("section", token) if issue.section(token) is not None else None
 
 
 async def on_list(ctx: Ctx, args: list[str]) -> list[Reply]:
-    offset = int(args[0]) if args and args[0].isdigit() else 0
+    offset = number_or_none(args[0], 0, MAX_OFFSET) if len(args) == 1 else None
+    if offset is None:
+        return [ctx.say(ctx.t("expired_button"))]
     return [await _issue_list(ctx, offset, edit=True)]
 
 

@@ -74,6 +74,14 @@ class Ctx:
     def join(self, names: Iterable[str]) -> str:
         return i18n.join_names(self.lang, list(names))
 
+    def echo(self, text: str) -> str:
+        """Something the user sent, quoted back clipped to one short line."""
+        return i18n.clip(text)
+
+    def echo_list(self, names: Sequence[str]) -> str:
+        """The user's words quoted back: a few, clipped, then "and N more"."""
+        return i18n.echo_names(self.lang, names)
+
     def name_of(self, subscription: Subscription) -> str:
         if subscription.kind == "all":
             return self.t("everything")

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot import i18n
+from bot.commands.bounds import LOG_CHARS, callback_fields
 from bot.commands.context import Ctx
 from bot.commands.deps import CoreDeps
 from bot.commands.flood import FloodGuard, Verdict
@@ -49,9 +50,8 @@ class Core:
         async def run(ctx: Ctx) -> list[Reply]:
             if command is None:
                 help_cmd = ctx.cmd("help")
-                return [
-                    ctx.say(ctx.t("unknown_command", command=f"/{invocation.name}", help=help_cmd))
-                ]
+                name = ctx.echo(f"/{invocation.name}")
+                return [ctx.say(ctx.t("unknown_command", command=name, help=help_cmd))]
             if command.admin and not incoming.is_admin:
                 return [ctx.say(ctx.t("admin_only"))]
             return await command.handler(ctx, invocation)
@@ -59,16 +59,29 @@ class Core:
         return await self._guarded(incoming, run)
 
     async def handle_button(self, incoming: Incoming) -> list[Reply]:
-        """Replies to a button press; `incoming.text` is the callback data."""
-        prefix, _, rest = incoming.text.partition(":")
-        button = self._router.buttons.get(prefix)
+        """Replies to a button press; `incoming.text` is the callback data.
+
+        The data is untrusted (a forged update, an old client): anything that is not one
+        of our buttons' shapes is answered as an expired button.
+        """
+        fields = callback_fields(incoming.text)
+        button = None if fields is None else self._router.buttons.get(fields[0])
 
         async def run(ctx: Ctx) -> list[Reply]:
-            if button is None:
+            if button is None or fields is None:
                 return [ctx.say(ctx.t("expired_button"))]
             if button.admin and not incoming.is_admin:
                 return [ctx.say(ctx.t("admin_only"))]
-            return await button.handler(ctx, rest.split(":") if rest else [])
+            return await button.handler(ctx, fields[1])
+
+        return await self._guarded(incoming, run)
+
+    async def notice(self, incoming: Incoming, key: str, **fields: object) -> list[Reply]:
+        """One of the i18n texts in the reader's language (adapters' own answers, such as
+        a terminal choice number that no button has)."""
+
+        async def run(ctx: Ctx) -> list[Reply]:
+            return [ctx.say(ctx.t(key, **fields))]
 
         return await self._guarded(incoming, run)
 
@@ -92,7 +105,8 @@ class Core:
         try:
             return await run(ctx)
         except Exception:
-            log.exception("command failed: %r in %s", incoming.text, incoming.chat)
+            text = i18n.clip(incoming.text, LOG_CHARS)
+            log.exception("command failed: %r in %s", text, incoming.chat)
             return [ctx.say(ctx.t("error"))]
 
     def _check_flood(self, incoming: Incoming) -> Verdict:

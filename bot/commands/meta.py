@@ -27,7 +27,7 @@ async def start(ctx: Ctx, inv: Invocation) -> list[Reply]:
         subscriber, created = await ctx.ensure_subscriber(session)
         chosen = _payload_subscriptions(ctx, inv.raw_args)
         if inv.raw_args and not chosen:
-            notes.append(ctx.t("unknown_payload", payload=inv.raw_args))
+            notes.append(ctx.t("unknown_payload", payload=ctx.echo(inv.raw_args)))
         if not chosen and not subscriber.subscriptions and _default_is_all(ctx):
             chosen = [ALL]
         for subscription in chosen:

@@ -7,11 +7,13 @@ callback data (`q:<hash>:<page>`) stays far below Telegram's 64 bytes.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import i18n
+from bot.commands.bounds import MAX_PAGE, number_or_none
 from bot.commands.context import ButtonHandler, Ctx, Handler
 from bot.commands.types import Button, Invocation, Reply
 from formatters import SearchHit, SearchPage
@@ -21,6 +23,7 @@ from storage.state import get_value, set_value
 PER_PAGE = 5
 STATE_PREFIX = "search:q:"
 HASH_CHARS = 12
+_HASH = re.compile(f"[0-9a-f]{{{HASH_CHARS}}}")
 
 
 def query_hash(query: str) -> str:
@@ -55,7 +58,8 @@ async def _page(ctx: Ctx, query: str, number: int) -> Reply:
         except QueryError as exc:
             return ctx.say(ctx.t("search_bad", reason=query_error_text(ctx, exc)))
         if not page.hits:
-            return ctx.say(ctx.t("search_none" if number == 1 else "search_end", query=query))
+            key = "search_none" if number == 1 else "search_end"
+            return ctx.say(ctx.t(key, query=ctx.echo(query)))
         buttons: list[list[Button]] = []
         if has_next(page):
             digest = await _remember(ctx, session, query)
@@ -90,13 +94,14 @@ async def _remember(ctx: Ctx, session: AsyncSession, query: str) -> str:
 
 
 async def on_more(ctx: Ctx, args: list[str]) -> list[Reply]:
-    if len(args) != 2 or not args[1].isdigit() or int(args[1]) < 1:
+    page = number_or_none(args[1], 1, MAX_PAGE) if len(args) == 2 else None
+    if page is None or not _HASH.fullmatch(args[0]):
         return [ctx.say(ctx.t("expired_button"))]
     async with ctx.deps.sessions() as session:
         stored = await get_value(session, STATE_PREFIX + args[0])
     if not isinstance(stored, dict) or not isinstance(stored.get("query"), str):
         return [ctx.say(ctx.t("expired_button"))]
-    return [await _page(ctx, stored["query"], int(args[1]))]
+    return [await _page(ctx, stored["query"], page)]
 
 
 COMMANDS: dict[str, Handler] = {"search": search_cmd}
@@ -106,4 +111,7 @@ BUTTONS: dict[str, ButtonHandler] = {"q": on_more}
 def query_error_text(ctx: Ctx, error: QueryError) -> str:
     """The reason in the user's language (the English message for an unknown code)."""
     key = f"query_{error.code}"
-    return ctx.t(key, **error.params) if key in i18n.TEXTS else str(error)
+    if key not in i18n.TEXTS:
+        return i18n.clip(str(error), i18n.ECHO_CHARS * 4)
+    # Parameters such as `filter` repeat what the user typed.
+    return ctx.t(key, **{k: ctx.echo(str(v)) for k, v in error.params.items()})

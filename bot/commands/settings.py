@@ -112,7 +112,7 @@ async def _apply(ctx: Ctx, change: Change) -> tuple[Ctx, Subscriber]:
 async def settings(ctx: Ctx, inv: Invocation) -> list[Reply]:
     change, unknown = parse_settings(inv.args)
     if unknown:
-        note = ctx.t("settings_unknown", text=" ".join(unknown))
+        note = ctx.t("settings_unknown", text=ctx.echo_list(unknown))
         return [settings_view(ctx, ctx.subscriber, edit=False, note=note)]
     if change.empty:
         return [settings_view(ctx, ctx.subscriber, edit=False)]

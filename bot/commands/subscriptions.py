@@ -46,7 +46,7 @@ def _names(ctx: Ctx, subscriptions: list[Subscription]) -> str:
 def _unknown(ctx: Ctx, resolved: Resolved) -> list[str]:
     if not resolved.unknown:
         return []
-    names = ctx.join(f"“{n}”" for n in resolved.unknown)
+    names = ctx.echo_list(resolved.unknown)
     return [ctx.t("unknown_names", names=names) + "\n" + valid_names(ctx)]
 
 

@@ -1,7 +1,8 @@
 """A terminal chat with the command core: lines in, plain-text replies out.
 
 Buttons are shown as numbered choices (`[1] 论文 (3)`); typing the number presses
-it. Works interactively (prompt) and from a pipe (replies printed, exit at EOF).
+it, and a number no button has gets a one-line answer (the choices stay). Works
+interactively (prompt) and from a pipe (replies printed, exit at EOF).
 The terminal is the operator's, so the chat is an admin.
 """
 
@@ -13,9 +14,12 @@ import io
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Final, TextIO
 
+from bot import i18n
 from bot.commands import Button, Chat, Core, Incoming, Reply
+from bot.commands.bounds import number_or_none
 
 CONSOLE_CHAT: Final = Chat("console", "console:local", "private")
 PROMPT: Final = "> "
@@ -41,33 +45,35 @@ class ConsoleChat:
         text = line.strip()
         if not text:
             return
-        choice = self._choice(text)
-        incoming = Incoming(
-            CONSOLE_CHAT,
-            self._user_id,
-            choice.data if choice else text,
-            self._language_code,
-            is_admin=True,
-        )
-        if choice is not None:
-            replies = await self._core.handle_button(incoming)
+        incoming = Incoming(CONSOLE_CHAT, self._user_id, text, self._language_code, is_admin=True)
+        if not (text.isascii() and text.isdigit()):
+            self.show(await self._core.handle_text(incoming))
+            return
+        number = number_or_none(text, 1, len(self._choices))
+        if number is not None:
+            pressed = replace(incoming, text=self._choices[number - 1].data)
+            self.show(await self._core.handle_button(pressed))
+        elif self._choices:
+            shown = i18n.clip(text, 20)
+            notice = await self._core.notice(
+                incoming, "no_such_choice", number=shown, count=len(self._choices)
+            )
+            self.show(notice, keep_choices=True)
         else:
-            replies = await self._core.handle_text(incoming)
-        self.show(replies)
+            self.show(await self._core.notice(incoming, "no_choices"), keep_choices=True)
 
-    def _choice(self, text: str) -> Button | None:
-        if text.isascii() and text.isdigit() and 1 <= int(text) <= len(self._choices):
-            return self._choices[int(text) - 1]
-        return None
-
-    def show(self, replies: list[Reply]) -> None:
-        """Print the replies; their buttons become the new numbered choices."""
+    def show(self, replies: list[Reply], *, keep_choices: bool = False) -> None:
+        """Print the replies; their buttons become the new numbered choices (unless
+        `keep_choices`: a notice about a mistyped number leaves them as they were)."""
         if not replies:
             return
-        self._choices = []
+        if not keep_choices:
+            self._choices = []
         for reply in replies:
             for message in reply.messages:
                 self._out.write(message.text.rstrip("\n") + "\n\n")
+            if keep_choices:
+                continue
             for row in reply.buttons:
                 cells = []
                 for button in row:

@@ -136,7 +136,7 @@ async def test_numbers_press_only_the_current_choices(tmp_path: Path) -> None:
         assert console.choices == []
         out.truncate(0)
         await console.feed("4")
-        assert "Send /help to see what I can do." in out.getvalue()
+        assert "The last reply has no buttons to press" in out.getvalue()
     finally:
         await manager.__aexit__(None, None, None)  # type: ignore[attr-defined]
     assert CONSOLE_CHAT.chat_id == "console:local"

@@ -84,7 +84,7 @@ async def test_digest_format_is_used_for_the_whole_issue(client: Client) -> None
 
 async def test_unknown_setting_is_named(client: Client) -> None:
     text = text_of(await client.send("/settings colour blue"))
-    assert "不认识的设置“colour blue”" in text
+    assert "不认识的设置：“colour”、“blue”" in text
     async with client.core.deps.sessions() as session:
         assert await get_subscriber(session, PRIVATE.platform, PRIVATE.chat_id) is None
 
