@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -230,3 +231,18 @@ class AppStateRow(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CallbackSeenRow(Base):
+    """A signed WeChat / WeCom callback already accepted: the same one again is a replay.
+
+    The key is what the sender signed; rows older than the freshness window are useless
+    (such callbacks are refused as stale anyway) and get purged (storage/replay.py).
+    """
+
+    __tablename__ = "callbacks_seen"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    signed_at: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -2,9 +2,11 @@
 
 - GET with a valid signature answers `echostr` (the URL check in the admin console);
   any bad signature gets 403 and nothing else happens.
-- POST: plaintext, compatible or safe (AES) mode; the answer is encrypted when the
-  message was. Each message is handled once (retries are deduplicated) and answered
-  within `budget` seconds (WeChat gives up at 5 and retries): in time, the first text is
+- POST: plaintext mode, or with an AES key configured compatible or safe mode only (a
+  plaintext POST is then refused); the answer is encrypted when the message was. What
+  is checked before the body is read, the size cap and the replay memo: wechat_http.
+  Each message is handled once (retries are deduplicated) and answered within `budget`
+  seconds (WeChat gives up at 5 and retries): in time, the first text is
   the passive reply and the rest go out as customer-service messages; too slow, the
   answer is `success` and everything goes out as customer-service messages.
 - Text (and recognised voice, and menu clicks) are commands; a text that is no command
@@ -29,7 +31,8 @@ from bot.commands import Chat, Incoming, Reply
 from bot.commands.parsing import parse_command
 from bot.delivery.senders.wechat import WechatSender
 from bot.delivery.types import SendError
-from bot.platforms.wechat_crypto import BadRequest, BadSignature, OfficialCodec
+from bot.platforms.wechat_crypto import CallbackRefused, OfficialCodec
+from bot.platforms.wechat_http import CallbackGate, refusal, unreadable
 from bot.platforms.wechat_replies import SUCCESS, AnswerBook, ServiceBudget, pack_texts
 from bot.platforms.wechat_tags import TagSync
 from storage.subscribers import deactivate, get_subscriber
@@ -46,10 +49,6 @@ RETAG: Final = frozenset({"start", "stop", "subscribe", "unsubscribe", "settings
 
 class TextCore(Protocol):
     async def handle_text(self, incoming: Incoming) -> list[Reply]: ...
-
-
-def forbidden() -> Response:
-    return PlainTextResponse("forbidden", status_code=403)
 
 
 def dedup_key(msg: Any) -> str:
@@ -75,6 +74,7 @@ class WechatAdapter:
     ) -> None:
         self._core = core
         self._codec = codec
+        self._gate = CallbackGate(codec, sessions)
         self._sessions = sessions
         self._sender = sender
         self._tags = tags
@@ -87,19 +87,16 @@ class WechatAdapter:
     # --- HTTP -------------------------------------------------------------------------
 
     async def endpoint(self, request: Request) -> Response:
-        query = dict(request.query_params)
         try:
             if request.method == "GET":
-                return PlainTextResponse(self._codec.verify(query))
-            decoded = self._codec.decode(query, await request.body())
+                return PlainTextResponse(self._gate.verify(request))
+            decoded = await self._gate.receive(request)
+        except CallbackRefused as exc:
+            return refusal(PLATFORM, exc)
+        try:
             msg = parse_message(decoded.xml)
-        except BadSignature as exc:
-            log.warning("wechat callback refused: %s", exc)
-            return forbidden()
-        except BadRequest as exc:
-            return PlainTextResponse(str(exc), status_code=400)
         except Exception as exc:  # signed but not a message we can read
-            return PlainTextResponse(f"unreadable message: {type(exc).__name__}", 400)
+            return unreadable(PLATFORM, exc)
         if msg is None:
             return PlainTextResponse(SUCCESS)
         text = await self._book.answer(
@@ -111,7 +108,7 @@ class WechatAdapter:
         if text == SUCCESS:
             return PlainTextResponse(SUCCESS)
         reply = TextReply(source=msg.target, target=msg.source, content=text).render()
-        body = self._codec.encode(reply, decoded, query.get("nonce", ""))
+        body = self._codec.encode(reply, decoded, decoded.stamp.nonce)
         return Response(body, media_type="application/xml")
 
     # --- messages ---------------------------------------------------------------------

@@ -1,46 +1,94 @@
-"""Callback signatures and encryption of the Official Account and WeCom, via wechatpy.
+"""Callback signatures and encryption of the Official Account and WeCom.
 
-Official Account modes: plaintext (only `signature`), compatible and safe (`encrypt_type=aes`
-with `msg_signature`; the body's <Encrypt> is authoritative). WeCom callbacks are always
-encrypted, including the GET verification's echostr.
+Official Account: `signature` = sha1(sort(token, timestamp, nonce)) is always in the query,
+so it is checked before the body is read. With an `encoding_aes_key` configured only
+encrypted callbacks (safe or compatible mode: `encrypt_type=aes`) are accepted, and
+`msg_signature` = sha1(sort(token, timestamp, nonce, Encrypt)) authenticates the body; the
+<Encrypt> element is authoritative. WeCom callbacks are always encrypted and carry only
+`msg_signature` (the GET verification's echostr too).
 
-A signature never expires, so a captured callback could be replayed at will: requests whose
-signed `timestamp` is more than MAX_SKEW seconds from our clock are refused like forged ones.
-WeChat's retries (within about 15 s of the first try) stay well inside that.
+A signature never expires: a callback signed more than MAX_SKEW seconds from our clock is
+refused like a forged one (WeChat's retries, within about 15 s, stay well inside), and the
+callback gate (bot/platforms/wechat_http.py) refuses a second sighting inside the window.
+
+Every refusal is a `CallbackRefused` carrying the status and the fixed public text of its
+class; the message is for the log and never holds request or decrypted content.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
+import xmltodict
 from wechatpy.crypto import WeChatCrypto
-from wechatpy.enterprise.crypto import WeChatCrypto as WecomCrypto
-from wechatpy.exceptions import InvalidSignatureException
-from wechatpy.utils import check_signature
+from wechatpy.crypto.base import WeChatCipher
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_SKEW = 300.0  # seconds between a callback's timestamp and our clock
+# Unix seconds need 10 digits until the year 2286; the cap also bounds int()'s work.
+_TIMESTAMP_DIGITS = 12
+_NONCE = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_SHA1 = re.compile(r"[0-9a-fA-F]{40}")
+_ECHOSTR = re.compile(r"[0-9A-Za-z_-]{1,128}")  # OA plaintext echostr: echoed, not signed
+_MAX_ENCRYPTED_ECHO = 1024
 Clock = Callable[[], float]
 
 
-class BadSignature(Exception):
-    """The request was not signed with our token: answer 403 and do nothing."""
+class CallbackRefused(Exception):
+    """A callback we do not act on; `status` and `public` are all the caller learns."""
+
+    status: ClassVar[int] = 400
+    public: ClassVar[str] = "bad request"
+
+
+class BadSignature(CallbackRefused):
+    """Not signed with our token (or unsigned): answer 403 and do nothing."""
+
+    status = 403
+    public = "bad signature"
 
 
 class Stale(BadSignature):
     """Signed, but at a time too far from now (a replay): answer 403 and do nothing."""
 
 
-class BadRequest(Exception):
-    """Signed correctly but unreadable."""
+class Replayed(BadSignature):
+    """Signed and fresh, but accepted once already: answer 403 and do nothing."""
+
+
+class BadRequest(CallbackRefused):
+    """Signed correctly (or not yet checked) but unreadable: every cause answers alike."""
+
+
+class TooLarge(CallbackRefused):
+    """The body is over MAX_BODY_BYTES: answered at once, the rest is never read."""
+
+    status = 413
+    public = "too large"
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """What the sender signed: the key of the replay memo."""
+
+    signed_at: int
+    nonce: str
+    signature: str  # the one that authenticates the whole request
 
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
     xml: str
     encrypted: bool  # answer encrypted too
+    stamp: Stamp
 
 
 def _param(query: Mapping[str, str], name: str) -> str:
@@ -50,54 +98,139 @@ def _param(query: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _check_fresh(query: Mapping[str, str], clock: Clock) -> None:
-    try:
-        signed_at = int(_param(query, "timestamp"))
-    except ValueError:
-        raise BadSignature("timestamp is not a number") from None
+def _timestamp(query: Mapping[str, str], clock: Clock) -> int:
+    raw = _param(query, "timestamp")
+    # str.isdigit() also accepts non-ASCII digits, which int() would convert
+    if len(raw) > _TIMESTAMP_DIGITS or not (raw.isascii() and raw.isdigit()):
+        raise BadSignature("timestamp is not a number")
+    signed_at = int(raw)
     if abs(clock() - signed_at) > MAX_SKEW:
         raise Stale(f"timestamp {signed_at} is over {MAX_SKEW:.0f} s from now")
+    return signed_at
+
+
+def _matching(query: Mapping[str, str], name: str, form: re.Pattern[str]) -> str:
+    value = _param(query, name)
+    if not form.fullmatch(value):
+        raise BadSignature(f"malformed {name}")
+    return value
+
+
+def _signed(query: Mapping[str, str], clock: Clock, signature: str) -> Stamp:
+    """Form and freshness of (timestamp, nonce, `signature`); the signature is not checked."""
+    signed_at = _timestamp(query, clock)
+    nonce = _matching(query, "nonce", _NONCE)
+    return Stamp(signed_at, nonce, _matching(query, signature, _SHA1).lower())
+
+
+def _check(signature: str, token: str, *parts: str) -> None:
+    """WeChat's signature: sha1 of the sorted, concatenated parts (compared in constant time)."""
+    expected = hashlib.sha1("".join(sorted((token, *parts))).encode()).hexdigest()
+    if not hmac.compare_digest(expected, signature):
+        raise BadSignature("signature does not match")
+
+
+class _Cipher:
+    """AES-256-CBC with the key's first 16 bytes as IV, as WeChat encrypts; strict parsing.
+
+    Plaintext: 16 random bytes, a 4-byte big-endian length, the message, the receiver id
+    (app id or corp id), PKCS#7 padding to 32 bytes. wechatpy's decrypt trusts the padding
+    and the length; here each field is checked and every failure is a plain BadRequest.
+    """
+
+    def __init__(self, encoding_aes_key: str, receiver_id: str) -> None:
+        key = base64.b64decode(encoding_aes_key + "=", validate=True)
+        if len(key) != 32:
+            raise ValueError("encoding_aes_key must be 43 base64 characters (a 32-byte key)")
+        self._key = key
+        self._receiver = receiver_id.encode()
+
+    def open(self, encrypted: str) -> str:
+        try:
+            raw = base64.b64decode(encrypted, validate=True)
+        except (binascii.Error, ValueError):
+            raise BadRequest("undecryptable: not base64") from None
+        if not raw or len(raw) % 16:
+            raise BadRequest("undecryptable: not whole AES blocks")
+        plain = WeChatCipher(self._key).decrypt(raw)
+        pad = plain[-1]
+        if not 1 <= pad <= 32 or plain[-pad:] != bytes([pad]) * pad:
+            raise BadRequest("undecryptable: bad padding")
+        content = plain[16:-pad]
+        size = int.from_bytes(content[:4], "big")
+        if len(content) < 4 or size > len(content) - 4:
+            raise BadRequest("undecryptable: bad length field")
+        if not hmac.compare_digest(content[4 + size :], self._receiver):
+            raise BadRequest("undecryptable: wrong receiver id")
+        try:
+            return content[4 : 4 + size].decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("undecryptable: message is not UTF-8") from None
+
+
+def _envelope(body: bytes) -> str:
+    """The <Encrypt> text of an encrypted callback's XML body."""
+    try:
+        # xmltodict refuses entity declarations (no billion laughs); expat fetches nothing
+        parsed: Any = xmltodict.parse(_text(body))
+        encrypted = parsed["xml"]["Encrypt"]
+    except BadRequest:
+        raise
+    except Exception:  # expat errors, no <xml>, no <Encrypt>: all just unreadable
+        raise BadRequest("envelope: not an encrypted callback") from None
+    if not isinstance(encrypted, str) or not encrypted:
+        raise BadRequest("envelope: empty <Encrypt>")
+    return encrypted
 
 
 class OfficialCodec:
+    platform: ClassVar[str] = "wechat"
+
     def __init__(
         self, token: str, encoding_aes_key: str | None, app_id: str, *, clock: Clock = time.time
     ) -> None:
         self._token = token
+        self._cipher = _Cipher(encoding_aes_key, app_id) if encoding_aes_key else None
         self._crypto = WeChatCrypto(token, encoding_aes_key, app_id) if encoding_aes_key else None
         self._clock = clock
 
-    def _check_plain(self, query: Mapping[str, str]) -> None:
-        try:
-            check_signature(
-                self._token,
-                _param(query, "signature"),
-                _param(query, "timestamp"),
-                _param(query, "nonce"),
-            )
-        except InvalidSignatureException:
-            raise BadSignature("bad signature") from None
-        _check_fresh(query, self._clock)
+    @property
+    def safe_only(self) -> bool:
+        """With an AES key configured, plaintext callbacks are refused."""
+        return self._cipher is not None
+
+    def _check_plain(self, query: Mapping[str, str]) -> Stamp:
+        stamp = _signed(query, self._clock, "signature")
+        _check(stamp.signature, self._token, query["timestamp"], stamp.nonce)
+        return stamp
 
     def verify(self, query: Mapping[str, str]) -> str:
         """GET: the echostr to answer when the signature is ours."""
         self._check_plain(query)
-        return query.get("echostr", "")
+        echostr = query.get("echostr", "")
+        if not _ECHOSTR.fullmatch(echostr):
+            raise BadRequest("malformed echostr")
+        return echostr
+
+    def precheck(self, query: Mapping[str, str]) -> None:
+        """Before the body is read: `signature` is checked, the mode is the configured one."""
+        self._check_plain(query)
+        encrypted = query.get("encrypt_type", "raw").lower() == "aes"
+        if self.safe_only and not encrypted:
+            raise BadSignature("plaintext callback, but safe mode is configured")
+        if not self.safe_only and encrypted:
+            raise BadRequest("encrypted callback, but no encoding_aes_key is configured")
+        if encrypted:
+            _matching(query, "msg_signature", _SHA1)
 
     def decode(self, query: Mapping[str, str], body: bytes) -> Decoded:
-        self._check_plain(query)
-        if query.get("encrypt_type", "raw").lower() != "aes":
-            return Decoded(_text(body), encrypted=False)
-        if self._crypto is None:
-            raise BadRequest("encrypted callback but no encoding_aes_key configured")
-        signature, text = _param(query, "msg_signature"), _text(body)
-        try:
-            xml = self._crypto.decrypt_message(text, signature, query["timestamp"], query["nonce"])
-        except InvalidSignatureException:
-            raise BadSignature("bad msg_signature") from None
-        except Exception as exc:  # bad base64, padding, app id, XML: all unreadable
-            raise BadRequest(f"undecryptable message: {exc!r}") from None
-        return Decoded(str(xml), encrypted=True)
+        self.precheck(query)
+        if self._cipher is None:
+            return Decoded(_text(body), encrypted=False, stamp=self._check_plain(query))
+        stamp = _signed(query, self._clock, "msg_signature")
+        encrypted = _envelope(body)
+        _check(stamp.signature, self._token, query["timestamp"], stamp.nonce, encrypted)
+        return Decoded(self._cipher.open(encrypted), encrypted=True, stamp=stamp)
 
     def encode(self, xml: str, decoded: Decoded, nonce: str) -> str:
         if not decoded.encrypted or self._crypto is None:
@@ -106,39 +239,37 @@ class OfficialCodec:
 
 
 class WecomCodec:
+    platform: ClassVar[str] = "wecom"
+
     def __init__(
         self, token: str, encoding_aes_key: str, corp_id: str, *, clock: Clock = time.time
     ) -> None:
-        self._crypto = WecomCrypto(token, encoding_aes_key, corp_id)
+        self._token = token
+        self._cipher = _Cipher(encoding_aes_key, corp_id)
         self._clock = clock
 
     def verify(self, query: Mapping[str, str]) -> str:
-        signed = [_param(query, n) for n in ("msg_signature", "timestamp", "nonce", "echostr")]
-        try:
-            echo = self._crypto.check_signature(*signed)
-        except InvalidSignatureException:
-            raise BadSignature("bad msg_signature") from None
-        except Exception as exc:
-            raise BadRequest(f"undecryptable echostr: {exc!r}") from None
-        _check_fresh(query, self._clock)
-        return str(echo.decode() if isinstance(echo, bytes) else echo)
+        stamp = _signed(query, self._clock, "msg_signature")
+        echostr = _param(query, "echostr")
+        if len(echostr) > _MAX_ENCRYPTED_ECHO:
+            raise BadRequest("echostr too long")
+        _check(stamp.signature, self._token, query["timestamp"], stamp.nonce, echostr)
+        return self._cipher.open(echostr)
 
-    def decode(self, query: Mapping[str, str], body: bytes) -> str:
-        signed = [_param(query, n) for n in ("msg_signature", "timestamp", "nonce")]
-        text = _text(body)
-        try:
-            xml = self._crypto.decrypt_message(text, *signed)
-        except InvalidSignatureException:
-            raise BadSignature("bad msg_signature") from None
-        except Exception as exc:  # bad base64, padding, app id, XML: all unreadable
-            raise BadRequest(f"undecryptable message: {exc!r}") from None
-        _check_fresh(query, self._clock)
-        return str(xml)
+    def precheck(self, query: Mapping[str, str]) -> None:
+        """Before the body is read: the signature covers the body, so form and freshness."""
+        _signed(query, self._clock, "msg_signature")
+
+    def decode(self, query: Mapping[str, str], body: bytes) -> Decoded:
+        stamp = _signed(query, self._clock, "msg_signature")
+        encrypted = _envelope(body)
+        _check(stamp.signature, self._token, query["timestamp"], stamp.nonce, encrypted)
+        return Decoded(self._cipher.open(encrypted), encrypted=True, stamp=stamp)
 
 
 def _text(body: bytes) -> str:
     if len(body) > MAX_BODY_BYTES:
-        raise BadRequest("body too large")
+        raise TooLarge("body too large")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:

@@ -157,7 +157,7 @@ async def open_web_service(
                 wechat=wechat.endpoint if wechat else None,
                 wecom=wecom.endpoint if wecom else None,
                 extra_routes=extra_routes,
-                health=lambda: _health(runtime),
+                health={"database": lambda: _ping_database(runtime)},
             ),
             settings,
             wechat=wechat,
@@ -228,10 +228,9 @@ def _wecom(runtime: Runtime, core: TextCore, sender: WecomSender | None) -> Weco
     return WecomAdapter(core, codec, runtime.sessions, sender=sender)
 
 
-async def _health(runtime: Runtime) -> dict[str, object]:
+async def _ping_database(runtime: Runtime) -> None:
     async with runtime.sessions() as session:
         await ping(session)
-    return {"database": "ok"}
 
 
 async def push_once(runtime: Runtime) -> list[str]:

@@ -21,8 +21,9 @@ from bot.commands import Chat, Incoming
 from bot.commands.parsing import parse_command
 from bot.delivery.senders.wecom import WecomSender
 from bot.delivery.types import SendError
-from bot.platforms.wechat import HELP, START, TextCore, dedup_key, forbidden
-from bot.platforms.wechat_crypto import BadRequest, BadSignature, WecomCodec
+from bot.platforms.wechat import HELP, START, TextCore, dedup_key
+from bot.platforms.wechat_crypto import CallbackRefused, WecomCodec
+from bot.platforms.wechat_http import CallbackGate, refusal, unreadable
 from bot.platforms.wechat_replies import AnswerBook, pack_texts
 from storage.subscribers import deactivate, get_subscriber
 
@@ -44,24 +45,23 @@ class WecomAdapter:
     ) -> None:
         self._core = core
         self._codec = codec
+        self._gate = CallbackGate(codec, sessions)
         self._sessions = sessions
         self._sender = sender
         self._book = book or AnswerBook()
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # per member: lock, its users
 
     async def endpoint(self, request: Request) -> Response:
-        query = dict(request.query_params)
         try:
             if request.method == "GET":
-                return PlainTextResponse(self._codec.verify(query))
-            msg = parse_message(self._codec.decode(query, await request.body()))
-        except BadSignature as exc:
-            log.warning("wecom callback refused: %s", exc)
-            return forbidden()
-        except BadRequest as exc:
-            return PlainTextResponse(str(exc), status_code=400)
-        except Exception as exc:
-            return PlainTextResponse(f"unreadable message: {type(exc).__name__}", 400)
+                return PlainTextResponse(self._gate.verify(request))
+            decoded = await self._gate.receive(request)
+        except CallbackRefused as exc:
+            return refusal(PLATFORM, exc)
+        try:
+            msg = parse_message(decoded.xml)
+        except Exception as exc:  # signed but not a message we can read
+            return unreadable(PLATFORM, exc)
         if msg is not None:
             # budget 0: never a passive answer; the work sends its own replies, in order
             await self._book.answer(dedup_key(msg), lambda: self._serve(msg), 0, _nothing)

@@ -194,8 +194,8 @@ async def test_a_reply_too_long_for_one_message_continues_as_customer_service(
     assert "业界新闻" in whole and "博文" in whole
 
 
-@pytest.mark.parametrize("mode", ["plain", "compatible", "safe"])
-async def test_every_callback_mode_is_answered_in_kind(
+@pytest.mark.parametrize("mode", ["compatible", "safe"])
+async def test_encrypted_modes_are_answered_encrypted(
     web: WebService, wechat_server: FakeWeChatServer, mode: Mode
 ) -> None:
     wechat_server.mp.add_follower(OPENID)
@@ -203,9 +203,43 @@ async def test_every_callback_mode_is_answered_in_kind(
     async with client_for(web.app) as client:
         response = await post(client, PATH, callback)
     assert response.status_code == 200
-    assert ("<Encrypt>" in response.text) == (mode != "plain")
+    assert "<Encrypt>" in response.text
     reply = read_official_reply(response.text, mode)
     assert reply is not None and "命令与示例" in check_reply(reply)
+
+
+async def test_with_an_aes_key_a_plaintext_post_is_refused(
+    web: WebService, wechat_server: FakeWeChatServer, counting: CountingCore
+) -> None:
+    """Correctly signed with the token, but not encrypted: safe mode is configured."""
+    wechat_server.mp.add_follower(OPENID)
+    callback = official_callback(text_fields(OPENID, "订阅 论文"), "plain")
+    async with client_for(web.app) as client:
+        response = await post(client, PATH, callback)
+    assert (response.status_code, response.text) == (403, "bad signature")
+    assert counting.texts == []
+
+
+async def test_plaintext_mode_answers_plaintext_and_refuses_encrypted_posts(
+    runtime: Runtime, counting: CountingCore, wechat_server: FakeWeChatServer
+) -> None:
+    wechat = runtime.settings.wechat.model_copy(update={"encoding_aes_key": None})
+    settings = runtime.settings.model_copy(update={"wechat": wechat})
+    plain_runtime = Runtime(
+        settings, runtime.engine, runtime.sessions, runtime.series, runtime.taxonomy
+    )
+    wechat_server.mp.add_follower(OPENID)
+    async with open_web_service(plain_runtime, counting) as web:
+        plain = official_callback(text_fields(OPENID, "帮助"), "plain")
+        sealed = official_callback(text_fields(OPENID, "帮助"), "safe")
+        async with client_for(web.app) as client:
+            answered = await post(client, PATH, plain)
+            refused = await post(client, PATH, sealed)
+    assert answered.status_code == 200 and "<Encrypt>" not in answered.text
+    reply = read_official_reply(answered.text, "plain")
+    assert reply is not None and "命令与示例" in check_reply(reply)
+    assert (refused.status_code, refused.text) == (400, "bad request")
+    assert counting.texts == ["帮助"]
 
 
 async def test_forged_signatures_get_403_and_change_nothing(
@@ -218,7 +252,7 @@ async def test_forged_signatures_get_403_and_change_nothing(
     async with client_for(web.app) as client:
         for callback in (forged_plain, forged_aes, unsigned):
             response = await post(client, PATH, callback)
-            assert response.status_code == 403
+            assert (response.status_code, response.text) == (403, "bad signature")
         bad_get = await client.get(PATH, params=official_verification(forged=True))
         assert bad_get.status_code == 403
     assert counting.texts == []
