@@ -1,25 +1,103 @@
 """Settings: one TOML file plus BRIEFBOT_<SECTION>_<KEY> environment overrides.
 
-Validated by pydantic-settings at start: an unknown key, a wrong type or a missing
-required value stops the program with a message naming the key. Nothing is read at
+Validated by pydantic-settings at start: an unknown key, a wrong type, a missing
+required value, a half-configured platform, a bad AES key, time zone or database URL
+stops the program with one line naming the key (never its value: it may be a secret).
+Relative paths resolve against the config file's folder; with no config file, against
+the briefbot checkout (the folder holding the bundled samples/). Nothing is read at
 import time; `load_settings` is called by the entry point only.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
+import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings.exceptions import SettingsError
+
+from storage.db import check_url, redact, with_base_dir
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
+# The checkout holding the bundled samples/ (found from the package, not the cwd).
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+_AES_KEY = re.compile(r"[A-Za-z0-9+/]{43}")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts
+
+
+def _split_list(value: object) -> object:
+    """Lists from the environment: JSON (`[1, 2]`) or comma-separated (`1,2`)."""
+    if isinstance(value, int | float):
+        return [value]
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ValueError("not a JSON list; write [1, 2] or 1,2") from None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+# NoDecode: pydantic-settings would otherwise insist on JSON for list values in env vars.
+IntList = Annotated[list[int], NoDecode, BeforeValidator(_split_list)]
+StrList = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
+
+
+def _check_aes_key(value: SecretStr | None) -> SecretStr | None:
+    """WeChat's EncodingAESKey: 43 base64 characters without '=', i.e. 32 bytes of key."""
+    if value is None:
+        return None
+    key = value.get_secret_value()
+    if not _AES_KEY.fullmatch(key):
+        raise ValueError(
+            f"must be 43 characters of base64 without '=' (got {len(key)} characters"
+            + (")" if len(key) != 43 else ", not all of them base64)")
+        )
+    try:
+        base64.b64decode(key + "=", validate=True)
+    except binascii.Error:
+        raise ValueError("must be 43 characters of base64 without '='") from None
+    return value
+
+
+def _check_base_url(value: str) -> str:
+    if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+def _set(value: object) -> bool:
+    """Whether an optional setting is given (a SecretStr counts only when non-empty)."""
+    if isinstance(value, SecretStr):
+        return bool(value.get_secret_value())
+    return value is not None and value != ""
 
 
 class _Section(BaseModel):
@@ -38,7 +116,7 @@ class SeriesSettings(_Section):
     title: str = "嵌入式AI简报"
     # heading as written -> stable section key; None means the built-in defaults
     sections: dict[str, str] | None = None
-    navigation_headings: list[str] = Field(default_factory=lambda: ["往期回顾"])
+    navigation_headings: StrList = Field(default_factory=lambda: ["往期回顾"])
 
 
 class IngestSettings(_Section):
@@ -52,6 +130,12 @@ class IngestSettings(_Section):
 class StorageSettings(_Section):
     url: str = "sqlite+aiosqlite:///data/briefbot.sqlite3"
 
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        check_url(value)  # ValueError: malformed or unsupported, password hidden
+        return value
+
 
 class SourceSettings(_Section):
     kind: Literal["folder", "git", "http"] = "folder"
@@ -59,7 +143,7 @@ class SourceSettings(_Section):
     path: str = ""  # folder: directory; git: path glob inside the repository
     url: str = ""  # git: repository URL
     branch: str = "master"
-    urls: list[str] = Field(default_factory=list)  # http: markdown file URLs
+    urls: StrList = Field(default_factory=list)  # http: markdown file URLs
     interval_seconds: int = Field(default=300, ge=1)
 
     @model_validator(mode="after")
@@ -82,17 +166,53 @@ class PublishSettings(_Section):
     backfill_days: int = Field(default=3, ge=0)
     check_interval_seconds: int = Field(default=60, ge=1)
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            shown = value if len(value) <= 60 else value[:60] + "…"
+            raise ValueError(
+                f"unknown time zone {shown!r}; use an IANA name such as Asia/Shanghai or UTC"
+            ) from None
+        return value
+
 
 class TelegramSettings(_Section):
     token: SecretStr | None = None
     base_url: str = "https://api.telegram.org/bot"
-    admins: list[int] = Field(default_factory=list)
+    admins: IntList = Field(default_factory=list)
     channel: str = ""  # a channel id or @name that receives every push
     default_subscription: Literal["all", "none"] = "all"
     disable_preview: bool = True
     webhook_url: str = ""  # empty: long polling
     webhook_secret: SecretStr | None = None
     connection_pool: int = Field(default=64, ge=1)
+
+    _base_url = field_validator("base_url")(_check_base_url)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_chars(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> TelegramSettings:
+        if self.webhook_url:
+            parts = urlsplit(self.webhook_url)
+            if parts.scheme != "https" or not parts.netloc or parts.path in ("", "/"):
+                raise ValueError(
+                    "telegram.webhook_url must be an https:// URL with a path, "
+                    "e.g. https://bot.example.com/telegram"
+                )
+            if not _set(self.token):
+                raise ValueError("telegram.webhook_url is set but telegram.token is not")
+        elif _set(self.webhook_secret):
+            raise ValueError("telegram.webhook_secret is set but telegram.webhook_url is not")
+        return self
 
 
 class DeliverySettings(_Section):
@@ -124,11 +244,28 @@ class WechatSettings(_Section):
     max_bytes: int = Field(default=2048, ge=64)
     mass_send_daily_quota: int = Field(default=1, ge=0)
 
+    _aes_key = field_validator("encoding_aes_key")(_check_aes_key)
+    _base_url = field_validator("base_url")(_check_base_url)
+
+    @model_validator(mode="after")
+    def _complete(self) -> WechatSettings:
+        given = [k for k in ("secret", "token", "encoding_aes_key") if _set(getattr(self, k))]
+        if not self.app_id and given:
+            raise ValueError(f"wechat.{given[0]} is set but wechat.app_id is not")
+        if self.app_id and not (_set(self.token) or _set(self.secret)):
+            raise ValueError(
+                "wechat.app_id is set but neither wechat.token (callbacks) "
+                "nor wechat.secret (pushes) is"
+            )
+        if _set(self.encoding_aes_key) and not _set(self.token):
+            raise ValueError("wechat.encoding_aes_key is set but wechat.token is not")
+        return self
+
 
 class WecomRobotSettings(_Section):
     key: SecretStr
-    sections: list[str] = Field(default_factory=list)
-    topics: list[str] = Field(default_factory=list)
+    sections: StrList = Field(default_factory=list)
+    topics: StrList = Field(default_factory=list)
 
 
 class WecomSettings(_Section):
@@ -139,6 +276,29 @@ class WecomSettings(_Section):
     encoding_aes_key: SecretStr | None = None
     base_url: str = "https://qyapi.weixin.qq.com"
     robots: list[WecomRobotSettings] = Field(default_factory=list)
+
+    _aes_key = field_validator("encoding_aes_key")(_check_aes_key)
+    _base_url = field_validator("base_url")(_check_base_url)
+
+    @model_validator(mode="after")
+    def _complete(self) -> WecomSettings:
+        keys = ("secret", "agent_id", "token", "encoding_aes_key")
+        given = [k for k in keys if _set(getattr(self, k))]
+        if not self.corp_id:
+            if given:
+                raise ValueError(f"wecom.{given[0]} is set but wecom.corp_id is not")
+            return self
+        # An app both pushes and replies through the API, so it always needs both.
+        for key in ("secret", "agent_id"):
+            if key not in given:
+                raise ValueError(f"wecom.corp_id is set but wecom.{key} is not")
+        # WeCom callbacks are always encrypted: the token alone cannot check them.
+        pair = {"token", "encoding_aes_key"} & set(given)
+        if len(pair) == 1:
+            (have,) = pair
+            need = "encoding_aes_key" if have == "token" else "token"
+            raise ValueError(f"wecom.{have} is set but wecom.{need} is not")
+        return self
 
 
 def _default_sources() -> list[SourceSettings]:
@@ -166,6 +326,8 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     wechat: WechatSettings = Field(default_factory=WechatSettings)
     wecom: WecomSettings = Field(default_factory=WecomSettings)
+    # Where the settings came from, for the start-up line (set by load_settings).
+    _origin: str = PrivateAttr(default="built-in defaults")
 
     @classmethod
     def settings_customise_sources(
@@ -180,13 +342,22 @@ class Settings(BaseSettings):
         toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file, deep_merge=True)
         return (init_settings, env_settings, toml)
 
+    @property
+    def origin(self) -> str:
+        return self._origin
+
 
 class ConfigError(Exception):
-    """Invalid configuration; the message names every offending key."""
+    """Invalid configuration; the message (one line) names every offending key."""
 
 
 def load_settings(path: Path | None = None) -> Settings:
-    """Load `path` (default config.toml if it exists, else built-in defaults) + env."""
+    """Load `path` (default config.toml if it exists, else built-in defaults) + env.
+
+    Relative paths (the SQLite file, folder sources) become absolute: against the config
+    file's folder, against the cwd when the environment gave them, and for the built-in
+    defaults against the briefbot checkout, so the cwd never decides where the archive is.
+    """
     if path is not None and not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     chosen = path or (DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None)
@@ -194,18 +365,106 @@ def load_settings(path: Path | None = None) -> Settings:
     class _FromFile(Settings):
         model_config = SettingsConfigDict(toml_file=chosen)
 
+    where = str(chosen) if chosen else "built-in defaults + environment"
     try:
-        return _FromFile()
+        loaded = _FromFile()
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, chosen)) from None
+        raise ConfigError(_describe(exc, where)) from None
+    except SettingsError as exc:  # an env value pydantic-settings could not decode
+        raise ConfigError(_describe_env_error(exc, where)) from None
     except ValueError as exc:  # TOML syntax errors surface as ValueError subclasses
-        raise ConfigError(f"{chosen}: {exc}") from None
+        raise ConfigError(f"{where}: {exc}") from None
+    loaded._origin = f"config {chosen.resolve()}" if chosen else "built-in defaults"
+    return _resolve_paths(loaded, chosen.resolve().parent if chosen else None)
 
 
-def _describe(exc: ValidationError, path: Path | None) -> str:
-    where = str(path) if path else "built-in defaults + environment"
-    lines = [f"invalid configuration ({where}):"]
+def _from_env(*names: str) -> bool:
+    wanted = {f"BRIEFBOT_{name}".upper() for name in names}
+    return any(key.upper() in wanted for key in os.environ)
+
+
+def _resolve_paths(settings: Settings, config_dir: Path | None) -> Settings:
+    url_base = Path.cwd() if _from_env("STORAGE", "STORAGE_URL") else config_dir
+    source_base = Path.cwd() if _from_env("SOURCES") else config_dir
+    url, sources = settings.storage.url, settings.sources
+    needs_root = with_base_dir(url, Path("/")) != url and url_base is None
+    needs_root |= source_base is None and any(
+        s.kind == "folder" and not Path(s.path).expanduser().is_absolute() for s in sources
+    )
+    root = _checkout_root() if needs_root else None
+    storage = settings.storage.model_copy(
+        update={"url": with_base_dir(url, url_base or root or Path.cwd())}
+    )
+    resolved = [_resolve_source(s, source_base or root or Path.cwd()) for s in sources]
+    return settings.model_copy(update={"storage": storage, "sources": resolved})
+
+
+def _resolve_source(source: SourceSettings, base: Path) -> SourceSettings:
+    if source.kind != "folder":
+        return source  # a git source's path is a glob inside the repository
+    path = Path(source.path).expanduser()
+    return source.model_copy(update={"path": str(path if path.is_absolute() else base / path)})
+
+
+def _checkout_root() -> Path:
+    """Where the built-in defaults live: the checkout holding samples/ (or the cwd if it does)."""
+    for candidate in (PACKAGE_ROOT, Path.cwd()):
+        if (candidate / "samples").is_dir():
+            return candidate.resolve()
+    raise ConfigError(
+        "no config file and no briefbot checkout with samples/ to use the built-in defaults: "
+        "pass --config FILE or create ./config.toml (see config.example.toml)"
+    )
+
+
+def describe_setup(settings: Settings) -> str:
+    """One line for the start of run/ingest/tick: which archive and which sources."""
+    sources = "; ".join(_describe_source(s) for s in settings.sources) or "none"
+    return f"archive: {redact(settings.storage.url)} ({settings.origin}); sources: {sources}"
+
+
+def _describe_source(source: SourceSettings) -> str:
+    if source.kind == "folder":
+        return f"folder {source.path}"
+    if source.kind == "git":
+        return f"git {redact_url(source.url)} {source.branch}:{source.path}"
+    return f"http {len(source.urls)} URL(s)"
+
+
+def redact_url(url: str) -> str:
+    """A URL without its user info (a git URL may carry a token)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
+def _describe(exc: ValidationError, where: str) -> str:
+    """One line: every error with its dotted key; never the input value (it may be secret)."""
+    problems = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"  {key}: {err['msg']}")
-    return "\n".join(lines)
+        msg = err["msg"].removeprefix("Value error, ")
+        env = _env_name(err["loc"])
+        label = f"{key} ({env})" if env else key
+        # Section checks name their keys in full ("wechat.app_id is set but ...").
+        problems.append(msg if msg.startswith(f"{key}.") else f"{label}: {msg}")
+    return f"invalid configuration ({where}): " + "; ".join(problems)
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str | None:
+    """The environment variable that set this key, if one did (operators look there)."""
+    if len(loc) < 2:
+        return None
+    name = f"BRIEFBOT_{loc[0]}_{loc[1]}".upper()
+    return name if any(k.upper() == name for k in os.environ) else None
+
+
+def _describe_env_error(exc: SettingsError, where: str) -> str:
+    match = re.search(r'field "([^"]+)"', str(exc))
+    field = match.group(1) if match else "a setting"
+    return (
+        f"invalid configuration ({where}): {field} (environment BRIEFBOT_{field.upper()}_*): "
+        "a value is not valid JSON (tables and lists of tables take JSON; plain lists also "
+        "take 1,2)"
+    )

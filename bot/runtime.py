@@ -8,10 +8,17 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from briefings.model import Series
 from briefings.taxonomy import Taxonomy
-from storage.db import create_engine, session_factory, upgrade_database
+from storage.db import (
+    DatabaseUnavailable,
+    check_connection,
+    create_engine,
+    redact,
+    session_factory,
+    upgrade_database,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +45,31 @@ def build_taxonomy(settings: Settings) -> Taxonomy:
     return taxonomy
 
 
+def _open_engine(url: str) -> AsyncEngine:
+    try:
+        return create_engine(url)
+    except OSError as exc:  # the SQLite file's folder cannot be made
+        where = redact(url)
+        raise ConfigError(f"storage.url: cannot create the folder of {where}: {exc}") from None
+
+
+async def _check_database(engine: AsyncEngine) -> None:
+    """ConfigError (one line, naming storage.url) when the database cannot be opened."""
+    try:
+        await check_connection(engine)
+    except DatabaseUnavailable as exc:
+        hint = "; create it with `briefbot db create`" if exc.missing else ""
+        raise ConfigError(f"storage.url: {exc}{hint}") from None
+
+
 @asynccontextmanager
 async def open_runtime(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Runtime]:
-    engine = create_engine(settings.storage.url)
+    """The runtime on `settings`; with `migrate`, the database is checked and migrated first
+    (ConfigError, one line, when it cannot be opened: before anything else runs)."""
+    engine = _open_engine(settings.storage.url)
     try:
         if migrate:
+            await _check_database(engine)
             await upgrade_database(engine)
         yield Runtime(
             settings=settings,

@@ -1,4 +1,4 @@
-"""Archive sub-commands: `db upgrade`, `ingest`, `issues`, `show`."""
+"""Archive sub-commands: `db upgrade`, `db create`, `ingest`, `issues`, `show`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bot.publish.rule import issue_state
 from bot.runtime import Runtime
 from bot.serialize import issue_to_dict, to_jsonable
 from briefings.model import Issue
+from storage.db import DatabaseUnavailable, create_database, redact, upgrade_database
 from storage.issues import IssueSummary, get_issue, latest_issue, list_issues
 
 
@@ -22,6 +23,12 @@ def register(commands: Subparsers) -> None:
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", help="apply schema migrations up to the newest")
     upgrade.set_defaults(handler=_upgrade)
+    create = db_commands.add_parser(
+        "create",
+        help="create the database of storage.url if it does not exist, then migrate it",
+        description="PostgreSQL: connects to the server's `postgres` database to create it.",
+    )
+    create.set_defaults(handler=_create, migrate=False)  # it may not exist yet
 
     ingest = commands.add_parser("ingest", help="parse briefing files or folders into the archive")
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -41,6 +48,17 @@ def register(commands: Subparsers) -> None:
 async def _upgrade(args: argparse.Namespace, runtime: Runtime) -> int:
     # open_runtime has already migrated; say where, so operators can check.
     print(f"database at head: {runtime.engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+async def _create(args: argparse.Namespace, runtime: Runtime) -> int:
+    where = redact(runtime.engine.url)
+    try:
+        created = await create_database(runtime.engine.url)
+    except DatabaseUnavailable as exc:
+        return fail(f"storage.url: {exc}", 2)
+    await upgrade_database(runtime.engine)
+    print(f"{'created' if created else 'already exists'}, at head: {where}")
     return 0
 
 
