@@ -65,8 +65,10 @@ def test_which_settings_need_the_web_service() -> None:
     push_only_wecom = Settings(wecom={"corp_id": "ww1", "secret": "s", "agent_id": 1000002})
     for settings in (push_only_wechat, push_only_wecom):
         assert web_service_wanted(settings) and not needs_web(settings)
-    assert not web_service_wanted(Settings(wechat={"app_id": "wx1"}))  # nothing to do yet
-    assert not web_service_wanted(Settings(wecom={"corp_id": "ww1", "secret": "s"}))  # no agent
+    # Half-configured platforms never get this far: the settings refuse them at start.
+    for half in ({"wechat": {"app_id": "wx1"}}, {"wecom": {"corp_id": "ww1", "secret": "s"}}):
+        with pytest.raises(ValueError, match="is set but"):
+            Settings(**half)  # type: ignore[arg-type]
 
 
 async def test_run_serves_callbacks_on_loopback_until_stopped(
