@@ -4,23 +4,30 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.commands import Core
 from bot.config import Settings, WebSettings, WechatSettings, WecomSettings
+from bot.platforms.wechat_crypto import MAX_BODY_BYTES
 from bot.platforms.wechat_service import WebService, open_web_service, web_service_wanted
 from bot.publish.clock import FixedClock
 from bot.publish.publisher import IssuePublisher
 from bot.runtime import Runtime
 from bot.web import create_app, needs_web, serve
+from storage.db import create_engine, session_factory
 from storage.issues import find_issue_id
 from storage.subscribers import ALL, get_or_create, set_subscriptions
 from tests.fakes.wechat_mp import DEFAULT_APPID, DEFAULT_SECRET
@@ -28,10 +35,14 @@ from tests.fakes.wechat_server import FakeWeChatServer
 from tests.fakes.wechat_work import DEFAULT_AGENTID, DEFAULT_CORPID, DEFAULT_CORPSECRET
 from tests.wechat.helpers import (
     TOKEN,
+    Callback,
     client_for,
     official_callback,
+    post,
     read_official_reply,
     text_fields,
+    wecom_callback,
+    wecom_fields,
 )
 
 
@@ -51,7 +62,7 @@ async def test_extra_routes_are_mounted_next_to_the_callbacks() -> None:
         missing = await client.post("/wechat/callback")
         health = await client.get("/healthz")
     assert (hook.status_code, hook.text) == (200, "update queued")
-    assert missing.status_code == 404  # WeChat not configured: no route
+    assert (missing.status_code, missing.text) == (404, "Not Found")  # WeChat not configured
     assert health.json() == {"status": "ok"}
 
 
@@ -232,3 +243,175 @@ async def test_a_taken_port_fails_the_service_run_at_once(
     async with open_web_service(runtime, core) as web:
         with pytest.raises(RuntimeError, match="cannot listen"):
             await asyncio.wait_for(web.run(asyncio.Event()), 10)  # the stop is never set
+
+
+# --- bounded work for unauthenticated and oversized requests ----------------------------
+
+HUGE = 100 * 1024 * 1024  # what an attacker offers to send
+BLOCK = 64 * 1024
+
+
+@contextlib.asynccontextmanager
+async def served(app: Starlette) -> AsyncIterator[int]:
+    """`app` served by uvicorn on a free loopback port, as `briefbot run` serves it."""
+    port, stop = free_port(), asyncio.Event()
+    running = asyncio.create_task(serve(app, WebSettings(port=port), stop))
+    try:
+        async with asyncio.timeout(10):
+            while not listening(port):
+                await asyncio.sleep(0.02)
+        yield port
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+
+
+@dataclass
+class Offer:
+    status: int
+    body: bytes
+    sent_before_answer: int  # body bytes the client had written when the answer came
+
+
+async def offer_body(
+    port: int, target: str, *, declared: int | None = None, send: int = 0
+) -> Offer:
+    """POST `send` body bytes (chunked unless `declared`) while watching for the answer.
+
+    The body is written as fast as the connection takes it; the answer is read
+    concurrently, so a server that answers early is seen to do so.
+    """
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    framing = (
+        f"Content-Length: {declared}" if declared is not None else "Transfer-Encoding: chunked"
+    )
+    writer.write(f"POST {target} HTTP/1.1\r\nHost: briefbot\r\n{framing}\r\n\r\n".encode())
+    sent = 0
+
+    async def pump() -> None:
+        nonlocal sent
+        block = b"<" * BLOCK
+        while sent < send:
+            framed = block if declared is not None else b"%x\r\n%s\r\n" % (len(block), block)
+            writer.write(framed)
+            await writer.drain()
+            sent += len(block)
+
+    pumping = asyncio.create_task(pump())
+    try:
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 20)
+        answered_at = sent
+        headers = dict(line.split(b": ", 1) for line in head.split(b"\r\n")[1:] if line)
+        length = int(headers.get(b"content-length", b"0"))
+        body = await asyncio.wait_for(reader.readexactly(length), 5)
+    finally:
+        pumping.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+            await pumping
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+    return Offer(int(head.split()[1]), body, answered_at)
+
+
+def target(path: str, params: dict[str, str]) -> str:
+    return f"{path}?{urlencode(params)}"
+
+
+async def test_oversized_bodies_are_refused_while_streaming(runtime: Runtime, core: Core) -> None:
+    """Correctly signed queries, 100 MB offered: 413 long before the client is done."""
+    oa = official_callback(text_fields("o-big", "帮助")).params
+    wecom = wecom_callback(wecom_fields("big", "帮助")).params
+    async with open_web_service(runtime, core) as web, served(web.app) as port:
+        chunked_oa = await offer_body(port, target("/wechat/callback", oa), send=HUGE)
+        chunked_wecom = await offer_body(port, target("/wecom/callback", wecom), send=HUGE)
+        streamed = await offer_body(port, target("/wechat/callback", oa), declared=HUGE, send=HUGE)
+        announced = await offer_body(port, target("/wecom/callback", wecom), declared=HUGE)
+    for offer in (chunked_oa, chunked_wecom, streamed, announced):
+        assert (offer.status, offer.body) == (413, b"too large")
+        # the kernel's socket buffers hold a few MB; reading it all would take 100
+        assert offer.sent_before_answer < HUGE // 4, offer.sent_before_answer
+    assert announced.sent_before_answer == 0  # refused on the declared length alone
+
+
+async def test_unauthenticated_posts_are_refused_before_the_body_is_read(
+    runtime: Runtime, core: Core
+) -> None:
+    forged = official_callback(text_fields("o-forged", "帮助")).params | {"signature": "0" * 40}
+    stale = wecom_callback(wecom_fields("old", "帮助"), timestamp=time.time() - 3600).params
+    absurd = wecom_callback(wecom_fields("odd", "帮助")).params | {"timestamp": "9" * 400}
+    async with open_web_service(runtime, core) as web, served(web.app) as port:
+        offers = [
+            # the body is announced but never sent: an answer proves nobody waited for it
+            await offer_body(port, target("/wechat/callback", forged), declared=1000),
+            await offer_body(port, target("/wecom/callback", stale), declared=1000),
+            await offer_body(port, target("/wecom/callback", absurd), declared=1000),
+            await offer_body(port, target("/wechat/callback", forged), send=HUGE),
+        ]
+    for offer in offers:
+        assert (offer.status, offer.body) == (403, b"bad signature")
+        assert offer.sent_before_answer < HUGE // 4
+
+
+async def test_a_body_over_the_cap_is_413_in_process(runtime: Runtime, core: Core) -> None:
+    callback = official_callback(text_fields("o-cap", "帮助"))
+    big = Callback(callback.params, callback.body + " " * MAX_BODY_BYTES)
+    async with open_web_service(runtime, core) as web, client_for(web.app) as client:
+        too_big = await post(client, "/wechat/callback", big)
+        fits = await post(client, "/wechat/callback", callback)
+    assert (too_big.status_code, too_big.text) == (413, "too large")
+    assert fits.status_code == 200
+
+
+# --- fixed error bodies ------------------------------------------------------------------
+
+
+async def test_an_unexpected_error_is_a_fixed_500_with_the_trace_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def broken(request: Request) -> Response:
+        raise RuntimeError("internal detail: /srv/briefbot/secret.toml line 3")
+
+    app = create_app(extra_routes=[Route("/broken", broken, methods=["GET"])])
+    async with client_for(app) as client:
+        response = await client.get("/broken")
+    assert (response.status_code, response.text) == (500, "internal error")
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert record.exc_text is not None and "internal detail" in record.exc_text
+
+
+async def test_healthz_names_the_failing_check_but_not_why(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def down() -> None:
+        raise OSError("connection to postgres://admin:hunter2@db:5432 refused")
+
+    async def fine() -> None:
+        return None
+
+    app = create_app(health={"database": down, "cache": fine})
+    async with client_for(app) as client:
+        response = await client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "degraded", "database": "unreachable", "cache": "ok"}
+    assert "hunter2" not in response.text and "hunter2" not in caplog.text
+
+
+async def test_healthz_of_the_service_says_the_database_is_down_and_nothing_more(
+    runtime: Runtime, core: Core, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with open_web_service(runtime, core) as web, client_for(web.app) as client:
+        healthy = await client.get("/healthz")
+    assert (healthy.status_code, healthy.json()) == (200, {"status": "ok", "database": "ok"})
+    dead = create_engine(f"postgresql+psycopg://briefbot:pw-hunter2@127.0.0.1:{free_port()}/x")
+    down = Runtime(runtime.settings, dead, session_factory(dead), runtime.series, runtime.taxonomy)
+    try:
+        async with open_web_service(down, core) as web, client_for(web.app) as client:
+            sick = await client.get("/healthz")
+    finally:
+        await dead.dispose()
+    assert (sick.status_code, sick.json()) == (
+        503,
+        {"status": "degraded", "database": "unreachable"},
+    )
+    assert "hunter2" not in sick.text and "hunter2" not in caplog.text

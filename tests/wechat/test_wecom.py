@@ -226,9 +226,10 @@ async def test_wecom_commands_are_answered_with_markdown_app_messages(
         follow = {**wecom_fields("zhangsan", ""), "MsgType": "event", "Event": "subscribe"}
         del follow["MsgId"], follow["Content"]
         answers = [await post(client, PATH, wecom_callback(follow))]
-        latest = wecom_callback(wecom_fields("zhangsan", "最新"))
-        answers.append(await post(client, PATH, latest))
-        answers.append(await post(client, PATH, latest))  # a retry: handled once
+        latest = wecom_fields("zhangsan", "最新")
+        answers.append(await post(client, PATH, wecom_callback(latest)))
+        # WeCom's retry: the same message (MsgId), signed anew; handled once
+        answers.append(await post(client, PATH, wecom_callback(latest)))
         answers.append(await post(client, PATH, wecom_callback(wecom_fields("zhangsan", "嗨"))))
     assert (verified.status_code, verified.text) == (200, "hello-wecom")
     assert [(a.status_code, a.text) for a in answers] == [(200, "")] * 4
@@ -254,10 +255,27 @@ async def test_forged_wecom_callbacks_get_403(
             PATH, params={**good.params, "msg_signature": "0" * 40}, content=good.body
         )
         bad_get = await client.get(PATH, params={**wecom_verification(), "msg_signature": "1"})
-    assert forged.status_code == 403 and bad_get.status_code == 403
+    assert (forged.status_code, forged.text) == (403, "bad signature")
+    assert (bad_get.status_code, bad_get.text) == (403, "bad signature")
     async with runtime.sessions() as session:
         assert await get_subscriber(session, "wecom", "zhangsan") is None
     assert wechat_server.wecom.requests == []
+
+
+async def test_a_replayed_wecom_callback_inside_the_window_gets_403(
+    web: WebService, wechat_server: FakeWeChatServer
+) -> None:
+    """Fresh and correctly signed, but the very same request again: refused, not re-run."""
+    wechat_server.wecom.add_members("zhangsan")
+    callback = wecom_callback(wecom_fields("zhangsan", "帮助"))
+    async with client_for(web.app) as client:
+        first = await post(client, PATH, callback)
+        again = await post(client, PATH, callback)
+    assert first.status_code == 200
+    assert (again.status_code, again.text) == (403, "bad signature")
+    assert web.wecom is not None
+    await web.wecom.drain()
+    assert len(wechat_server.wecom.inbox("zhangsan")) == 1
 
 
 async def test_replayed_wecom_callbacks_get_403(
