@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.commands.bounds import number_or_none
 from bot.commands.context import ButtonHandler, Ctx, Handler, grid
 from bot.commands.names import Resolved, covers, resolve_names, with_section, without_section
 from bot.commands.types import CALLBACK_DATA_MAX_BYTES, Button, Invocation, Reply
@@ -185,9 +186,10 @@ def _toggle_target(ctx: Ctx, args: list[str]) -> Subscription | None:
         return None
     kind, token = args
     items = {"s": taxonomy.sections, "t": taxonomy.topics}
-    if kind.endswith("#") and kind[:-1] in items and token.isdigit():
+    if kind.endswith("#") and kind[:-1] in items:
         pool = items[kind[:-1]]
-        key = pool[int(token)].key if int(token) < len(pool) else None
+        index = number_or_none(token, 0, len(pool) - 1)
+        key = None if index is None else pool[index].key
         kind = kind[:-1]
     else:
         key = token if any(x.key == token for x in items.get(kind, ())) else None
