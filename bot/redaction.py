@@ -37,7 +37,7 @@ MASK = "[redacted]"
 # Shorter values are too weak to mask blindly: "abc" would mangle ordinary text.
 MIN_SECRET_LENGTH = 6
 # Telegram bot tokens (<bot id>:<35 chars>), bare or inside /bot<token>/ URLs.
-_BOT_TOKEN = re.compile(r"\b\d{3,}:[A-Za-z0-9_-]{20,}")
+_BOT_TOKEN = re.compile(r"(?<!\d)\d{3,}:[A-Za-z0-9_-]{20,}")  # also glued to /bot
 # Secret-bearing parameters in URLs, form bodies, JSON and repr() of dicts.
 _NAMES = r"access_token|corpsecret|appsecret|secret|key|token|encoding_aes_key|aes_key"
 _QUERY = re.compile(rf"(?i)(?<![A-Za-z0-9_])({_NAMES})=([^&\s'\"<>;,)\]}}]+)")
