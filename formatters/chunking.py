@@ -9,13 +9,21 @@ escape; the codec closes and reopens formatting on each side.
 Messages are first packed "nicely" (keeping entries and paragraphs whole when that
 wastes little room); if that needs more than ceil(total / limit) + 1 messages,
 packing is redone with less tolerance for unused room, down to filling exactly.
+
+Work is linear in the input: each step of a unit looks only at the blocks up to the
+first one that overflows the room left, and a block longer than any message is cut
+through a window of about one message's length (every character costs at least one
+unit, so no cut can lie further in). Nothing is re-rendered or copied per remaining
+tail, so a megabyte title costs what a megabyte of short entries costs.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from .blocks import Block, Unit
@@ -36,7 +44,8 @@ class Codec(Protocol):
     """Serialises one block for a platform and measures it in the platform's unit.
 
     Message text is the rendered blocks joined by newlines, so sizes must be additive:
-    size(a + "\\n" + b) == size(a) + 1 + size(b).
+    size(a + "\\n" + b) == size(a) + 1 + size(b). Every character of a block's text
+    costs at least one unit: size >= len(block.text).
     """
 
     def render(self, block: Block) -> Rendered: ...
@@ -51,10 +60,15 @@ class Packed:
 
 @dataclass(frozen=True, slots=True)
 class _Cut:
+    """What goes into the message; the rest of the unit starts `taken` blocks on,
+    `at` characters into that block (None: at its start), without its styles if `plain`."""
+
     rank: int  # 0 between blocks, 1 newline, 2 sentence, 3 space, 4 anywhere
     unused: int
     head: list[tuple[Block, Rendered]]
-    tail: list[Block]
+    taken: int
+    at: int | None = None
+    plain: bool = False
 
 
 @dataclass(slots=True)
@@ -108,6 +122,83 @@ def _drop_blank(unit: Unit) -> Unit:
     return Unit(blocks, unit.context, unit.opens_context and blocks[:1] == unit.blocks[:1])
 
 
+class _Rest:
+    """What is left of a unit: `blocks[index:]`, the first of them from `offset` on.
+
+    Pieces are sliced from the original blocks on demand; a piece longer than `window`
+    characters is shown only through its first `window` characters, which is all any
+    cut can reach, so each step costs about one message whatever the block's length.
+    """
+
+    def __init__(self, blocks: Sequence[Block], window: float) -> None:
+        self.blocks = blocks
+        self.window = window
+        self.index = 0
+        self.offset = 0
+        self.plain = False  # the current block lost its styles to a forced cut
+        self._text: str | None = None  # of blocks[index], kept while it is being cut
+        self._starts: list[int] = []  # where each of its runs starts, for slicing
+
+    def __bool__(self) -> bool:
+        return self.index < len(self.blocks)
+
+    def piece(self, i: int) -> tuple[Block, int | None]:
+        """The i-th block left and, if it is shown through a window, its full length."""
+        block = self.blocks[self.index + i]
+        start = self.offset if i == 0 else 0
+        if i == 0 and (start or self.plain):
+            length = len(self._current_text()) - start
+        else:
+            length = len(block.text) if self.window < math.inf else 0
+        if length <= self.window:
+            if i == 0 and (start or self.plain):
+                block = self._slice(start, start + length)
+            return block, None
+        return self._slice(start, start + int(self.window), i), length
+
+    def advance(self, cut: _Cut) -> None:
+        """Drop what `cut` put into a message, and the whitespace after it."""
+        if cut.at is None:
+            self._move(cut.taken)
+            return
+        if cut.taken:
+            self._move(cut.taken)
+        text = self._current_text()
+        at = self.offset + cut.at
+        while at < len(text) and text[at].isspace():
+            at += 1
+        self.offset, self.plain = at, self.plain or cut.plain
+        if at >= len(text):
+            self._move(1)
+
+    def _move(self, count: int) -> None:
+        self.index, self.offset, self.plain = self.index + count, 0, False
+        self._text, self._starts = None, []
+
+    def _current_text(self) -> str:
+        if self._text is None:
+            block = self.blocks[self.index]
+            self._text, self._starts = block.text, _run_starts(block)
+        return self._text
+
+    def _slice(self, start: int, end: int, i: int = 0) -> Block:
+        """blocks[index + i].slice(start, end), touching only the runs in range."""
+        block = self.blocks[self.index + i]
+        if i == 0:
+            self._current_text()
+        starts = self._starts if i == 0 else _run_starts(block)
+        first = max(0, bisect.bisect_right(starts, start) - 1)
+        runs = block.runs[first : bisect.bisect_left(starts, end)]
+        part = replace(block, runs=runs).slice(start - starts[first], end - starts[first])
+        if start:  # prefix and gap belong to the block's first piece only
+            part = replace(part, prefix="", gap_before=False)
+        return part.plain() if i == 0 and self.plain else part
+
+
+def _run_starts(block: Block) -> list[int]:
+    return list(itertools.accumulate((len(r.text) for r in block.runs), initial=0))
+
+
 class _Packer:
     def __init__(
         self,
@@ -124,6 +215,8 @@ class _Packer:
         self.split_slack = split_slack
         self.out: list[Packed] = []
         self.msg = _Message()
+        # a cut reaches at most max_size + 1 characters in, and looks one further
+        self.window = max_size + 2
 
     def run(self, units: Sequence[Unit]) -> list[Packed]:
         for unit in units:
@@ -137,15 +230,15 @@ class _Packer:
         self.msg = _Message()
 
     def _place(self, unit: Unit) -> None:
-        blocks = list(unit.blocks)
-        cache: dict[int, tuple[Block, Rendered]] = {}
+        rest = _Rest(unit.blocks, self.window)
+        cache: dict[int, Rendered] = {}  # renders of the unit's whole blocks, by index
         fresh, with_context = True, True
-        while blocks:
+        while rest:
             continues = not (fresh and unit.opens_context)
             if not self.msg.parts and self.out and unit.context and with_context and continues:
                 self.msg.add(unit.context, self.codec.render(unit.context), content=False)
-            rendered = [self._render(b, cache) for b in blocks]
-            if self._fits_all(blocks, rendered):
+            blocks, rendered, windowed, complete = self._visible(rest, cache)
+            if complete and self._fits_all(blocks, rendered):
                 for block, r in zip(blocks, rendered, strict=True):
                     self.msg.add(block, r)
                 return
@@ -160,17 +253,46 @@ class _Packer:
                 if self.msg.parts:  # the continuation heading leaves no room
                     self.msg, with_context = _Message(), False
                     continue
-                cut = self._force(blocks)
+                cut = self._force(blocks[0], windowed)
             for block, r in cut.head:
                 self.msg.add(block, r)
             self._flush()
-            blocks, fresh, with_context = cut.tail, False, True
+            for done in range(rest.index, rest.index + cut.taken):
+                cache.pop(done, None)
+            rest.advance(cut)
+            fresh, with_context = False, True
 
-    def _render(self, block: Block, cache: dict[int, tuple[Block, Rendered]]) -> Rendered:
-        hit = cache.get(id(block))
-        if hit is None or hit[0] is not block:  # ids of collected blocks get reused
-            hit = cache[id(block)] = (block, self.codec.render(block))
-        return hit[1]
+    def _visible(
+        self, rest: _Rest, cache: dict[int, Rendered]
+    ) -> tuple[list[Block], list[Rendered], bool, bool]:
+        """The blocks left, rendered, up to the first one that overflows the room.
+
+        Also says whether the first is shown through a window and whether every
+        block left is shown. A windowed block gets a stand-in render that never
+        fits (its length bounds its size from below): it is only ever cut.
+        """
+        room, room_entities = self._room(), self.max_entities - self.msg.entities
+        blocks: list[Block] = []
+        rendered: list[Rendered] = []
+        used = entities = 0
+        windowed = False
+        for i in range(len(rest.blocks) - rest.index):
+            block, length = rest.piece(i)
+            if length is not None:
+                r = Rendered("", length)
+                windowed = windowed or i == 0
+            elif i == 0 and (rest.offset or rest.plain):
+                r = self.codec.render(block)
+            else:
+                r = cache.get(rest.index + i) or self.codec.render(block)
+                cache[rest.index + i] = r
+            blocks.append(block)
+            rendered.append(r)
+            used += self._sep(i, block) + r.size
+            entities += r.entities
+            if used > room or entities > room_entities:
+                return blocks, rendered, windowed, False
+        return blocks, rendered, windowed, True
 
     def _room(self) -> float:
         return self.max_size - self.msg.size
@@ -203,7 +325,7 @@ class _Packer:
         cuts: list[_Cut] = []
         if whole > 0:
             head = list(zip(blocks[:whole], rendered[:whole], strict=True))
-            cuts.append(_Cut(0, int(room - sizes[whole]), head, blocks[whole:]))
+            cuts.append(_Cut(0, int(room - sizes[whole]), head, whole))
             if cuts[-1].unused <= self.split_slack:
                 return cuts[-1]
         if fit < len(blocks):
@@ -211,19 +333,19 @@ class _Packer:
             head = list(zip(blocks[:fit], rendered[:fit], strict=True))
             # with no slack only the fullest cut matters: skip the nicer, costlier ranks
             ranks = (4,) if self.split_slack <= 0 else (1, 2, 3, 4)
-            for rank, left, right, unused in self._inner_cuts(
+            for rank, left, at, unused in self._inner_cuts(
                 blocks[fit], inner_room, room_entities - entities, ranks
             ):
-                tail = ([right] if not right.is_blank() else []) + blocks[fit + 1 :]
-                cuts.append(_Cut(rank, int(unused), [*head, left], tail))
+                cuts.append(_Cut(rank, int(unused), [*head, left], fit, at))
                 if rank < 4 and unused <= self.split_slack:
                     break
         return _choose(cuts, self.split_slack)
 
     def _inner_cuts(
         self, block: Block, room: float, room_entities: float, ranks: tuple[int, ...]
-    ) -> Iterator[tuple[int, tuple[Block, Rendered], Block, float]]:
-        """The fullest fitting cut of each rank, lazily, best rank first."""
+    ) -> Iterator[tuple[int, tuple[Block, Rendered], int, float]]:
+        """The fullest fitting cut of each rank, lazily, best rank first, with the
+        position where the rest of the block starts."""
         text = block.text
         # every character costs at least one unit, so longer prefixes cannot fit
         reach = len(text) if math.isinf(room) else max(0, min(len(text), int(room) + 1))
@@ -233,9 +355,10 @@ class _Packer:
                 positions, lambda p, span=span: self._try(block, span(p), room, room_entities)
             )
             if best is not None:
-                left, right = _pieces(block, span(best))
+                end, at = span(best)
+                left = _left(block, end, text)
                 r = self.codec.render(left)
-                yield rank, (left, r), right, room - r.size
+                yield rank, (left, r), at, room - r.size
 
     def _try(self, block: Block, span: tuple[int, int], room: float, room_entities: float) -> bool:
         left = _left(block, span[0])
@@ -244,15 +367,15 @@ class _Packer:
         r = self.codec.render(left)
         return r.size <= room and r.entities <= room_entities
 
-    def _force(self, blocks: list[Block]) -> _Cut:
+    def _force(self, block: Block, windowed: bool) -> _Cut:
         """Nothing fits an empty message: drop the styles (e.g. a huge link target)."""
-        plain = blocks[0].plain()
-        r = self.codec.render(plain)
-        if r.size <= self.max_size and r.entities <= self.max_entities:
-            return _Cut(4, 0, [(plain, r)], blocks[1:])
-        for _, left, right, _ in self._inner_cuts(plain, self.max_size, self.max_entities, (4,)):
-            tail = ([right] if not right.is_blank() else []) + blocks[1:]
-            return _Cut(4, 0, [left], tail)
+        plain = block.plain()
+        if not windowed:
+            r = self.codec.render(plain)
+            if r.size <= self.max_size and r.entities <= self.max_entities:
+                return _Cut(4, 0, [(plain, r)], 1)
+        for _, left, at, _ in self._inner_cuts(plain, self.max_size, self.max_entities, (4,)):
+            return _Cut(4, 0, [left], 0, at, plain=True)
         raise ValueError("message size limit too small for a single character")
 
 
@@ -282,15 +405,6 @@ def _candidates(text: str, reach: int, rank: int) -> tuple[Sequence[int], Span]:
     if rank == 3:
         return space_cuts(head), lambda p: (p, p + 1)
     return range(1, min(reach + 1, len(text))), lambda p: (safe_cut(text, p),) * 2
-
-
-def _pieces(block: Block, span: tuple[int, int]) -> tuple[Block, Block]:
-    """Both sides of a cut, without the whitespace around it."""
-    text = block.text
-    start = span[1]
-    while start < len(text) and text[start].isspace():
-        start += 1
-    return _left(block, span[0], text), block.slice(start, len(text))
 
 
 def _left(block: Block, end: int, text: str | None = None) -> Block:
