@@ -14,12 +14,15 @@ from collections.abc import AsyncIterator
 
 import pytest
 import xmltodict
+from sqlalchemy import select
 from wechatpy.crypto.base import WeChatCipher
 
 from bot.commands import Core, Incoming, Reply
 from bot.platforms.wechat_service import WebService, open_web_service
 from bot.runtime import Runtime
 from storage.db import create_engine, session_factory
+from storage.models import CallbackSeenRow
+from storage.replay import first_sighting
 from tests.fakes.wechat_mp import DEFAULT_APPID
 from tests.fakes.wechat_server import FakeWeChatServer
 from tests.fakes.wechat_work import DEFAULT_CORPID
@@ -314,3 +317,18 @@ async def test_a_wrong_echostr_is_a_400_without_detail(web: WebService) -> None:
     async with client_for(web.app) as client:
         answers = [await client.get(WECOM, params=wrong), await client.get(OA, params=reflected)]
     assert [(a.status_code, a.text) for a in answers] == [(400, "bad request")] * 2
+
+
+async def test_accepting_callbacks_purges_sightings_older_than_the_window(
+    web: WebService, runtime: Runtime
+) -> None:
+    now = int(time.time())
+    async with runtime.sessions.begin() as session:
+        assert await first_sighting(session, "wechat", now - 3600, "old", "c" * 40)
+        assert await first_sighting(session, "wechat", now - 30, "recent", "d" * 40)
+    async with client_for(web.app) as client:
+        accepted = await post(client, OA, official_callback(text_fields(OPENID, "帮助")))
+    assert accepted.status_code == 200
+    async with runtime.sessions() as session:
+        nonces = set(await session.scalars(select(CallbackSeenRow.nonce)))
+    assert "old" not in nonces and "recent" in nonces and len(nonces) == 2
