@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from bot.cli.base import parse_moment
+from bot.commands.bounds import MAX_PAGE
 from bot.commands.search import PER_PAGE
 from formatters import (
     CONSOLE_LIMITS,
@@ -304,9 +306,87 @@ def test_fts_syntax_is_searched_as_text(cli: Cli, query: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [["--limit", "0"], ["--limit", "51"], ["--page", "0"], ["--page", "x"]]
+    "args",
+    [
+        ["--limit", "0"],
+        ["--limit", "51"],
+        ["--page", "0"],
+        ["--page", "x"],
+        ["--page", "-1"],
+        ["--page", "²"],
+        ["--page", "1_0"],
+        ["--page", str(2**63)],  # the offset would not fit a database integer
+        ["--page", "9" * 5000],  # int() refuses more than 4300 digits
+        ["--limit", "9" * 100_000],
+    ],
 )
 def test_bad_limit_or_page_is_an_argparse_error(cli: Cli, args: list[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         cli("search", "量化", *args)
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("value", [str(2**63), "9" * 5000, "9" * 100_000])
+def test_an_absurd_page_is_one_clipped_line(
+    cli: Cli, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        cli("search", "量化", "--page", value)
+    err = capsys.readouterr().err
+    assert "--page: expected 1..10000" in err
+    assert "Traceback" not in err and len(err) < 1_000
+
+
+def test_the_last_allowed_page_is_searched(cli: Cli) -> None:
+    code, out, err = cli("search", "量化", "--page", str(MAX_PAGE))
+    assert code == 0 and "没有更多结果" in out, err
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("9999-12-31T23:59:59", "out of range"),  # overflows once days are added to it
+        ("9999-12-31T23:59:59-14:00", "out of range"),
+        ("0001-01-01T00:00", "out of range"),  # Asia/Shanghai: before year 1 in UTC
+        ("1969-12-31T23:59:59+00:00", "out of range"),
+        ("99999-01-01", "expected an ISO time"),
+        ("2026-11-16T08:59:60", "expected an ISO time"),
+        ("2026-11-16T08:59+24:00", "expected an ISO time"),
+        ("9" * 100_000, "expected an ISO time"),
+    ],
+)
+def test_times_out_of_range_are_one_clear_error(text: str, needle: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_moment(text, "Asia/Shanghai")
+    message = str(caught.value)
+    assert needle in message and len(message) < 200 and "\n" not in message
+
+
+def test_times_in_range_keep_their_offset() -> None:
+    moment = parse_moment("2026-11-16T08:59", "Asia/Shanghai")
+    assert moment.isoformat() == "2026-11-16T08:59:00+08:00"
+    assert parse_moment("8999-12-31T00:00Z", "UTC").year == 8999
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:59", "0001-01-01T00:00", "x" * 100_000])
+def test_tick_now_out_of_range_exits_2_with_one_line(cli: Cli, value: str) -> None:
+    code, out, err = cli("tick", "--now", value)
+    assert code == 2 and out == ""
+    (line,) = [line for line in err.splitlines() if "--now" in line]  # after the start banner
+    assert line.startswith("briefbot: --now: ") and len(line) < 200
+    assert "Traceback" not in err and len(err) < 1_000
+
+
+@pytest.mark.parametrize("key", ["0001-01-01", "9999-12-31"])
+def test_extreme_issue_keys_are_simply_missing(cli: Cli, key: str) -> None:
+    code, _, err = cli("render", key, "--platform", "console")
+    assert code == 1 and f"no issue {key}" in err and "Traceback" not in err
+
+
+def test_a_huge_issue_key_is_clipped_in_the_error(
+    cli: Cli, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        cli("render", "2" * 100_000, "--platform", "console")
+    err = capsys.readouterr().err
+    assert "expected YYYY-MM-DD" in err and len(err) < 1_000

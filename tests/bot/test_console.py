@@ -160,3 +160,41 @@ def test_briefbot_chat_in_a_pipe_subprocess(config: Path, samples_dir: Path) -> 
     assert done.returncode == 0, done.stderr
     assert "【目录】" in done.stdout and "[3] 论文 (3)" in done.stdout
     assert "【搜索“量化”】" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "typed", ["0", "6", "99", "9" * 19, "9" * 20, str(2**63), "9" * 5000, "0" * 100 + "7"]
+)
+async def test_a_number_no_button_has_is_answered_and_keeps_the_choices(
+    tmp_path: Path, typed: str
+) -> None:
+    """Typed numbers are range-checked once: no int() of 5000 digits, no IndexError."""
+    core, manager = await _core(tmp_path)
+    try:
+        out = io.StringIO()
+        console = ConsoleChat(core, out, language_code="en")
+        await console.feed("/settings")
+        before = console.choices
+        assert len(before) == 5
+        out.truncate(0)
+        out.seek(0)
+        await console.feed(typed)
+        text = out.getvalue()
+        assert "There is no choice" in text and "from 1 to 5" in text
+        assert len(text) < 200  # a 5000-digit number is not printed back
+        assert console.choices == before
+        await console.feed("4")  # the buttons still work after the mistake
+        assert "Language: English" in out.getvalue()
+    finally:
+        await manager.__aexit__(None, None, None)  # type: ignore[attr-defined]
+
+
+async def test_a_number_with_no_buttons_shown_says_so_in_chinese(tmp_path: Path) -> None:
+    core, manager = await _core(tmp_path)
+    try:
+        out = io.StringIO()
+        console = ConsoleChat(core, out)
+        await console.feed("9" * 5000)
+        assert "上一条回复没有可按的按钮" in out.getvalue()
+    finally:
+        await manager.__aexit__(None, None, None)  # type: ignore[attr-defined]
