@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot import i18n
+from bot import i18n, redaction
 from bot.commands.bounds import LOG_CHARS
 from bot.commands.browse import parse_date
 from bot.commands.context import ButtonHandler, Ctx, Handler
@@ -74,7 +74,8 @@ async def _push(ctx: Ctx, inv: Invocation, *, dry_run: bool) -> list[Reply]:
     try:
         summary = await publisher.publish(key, dry_run)
     except Exception as exc:  # the operator wants to know why, not a generic error
-        error = i18n.clip(str(exc), LOG_CHARS) or type(exc).__name__
+        # One redacted line: a failed push can carry an API URL with its token in it.
+        error = i18n.clip(redaction.describe(exc), LOG_CHARS)
         return [ctx.say(ctx.t("publish_failed", command=command, error=error))]
     return [ctx.say(summary)]
 

@@ -77,6 +77,21 @@ async def test_publish_usage_and_errors(core: Core, publisher: FakePublisher) ->
     assert "/publish 失败：no such issue in the archive" in text
 
 
+async def test_publish_errors_reach_the_admin_redacted_and_clipped(
+    core: Core, publisher: FakePublisher
+) -> None:
+    token = "123456789:AAE" + "x" * 32
+
+    async def leaky(key: date, dry_run: bool) -> str:
+        raise RuntimeError(f"POST https://api.telegram.org/bot{token}/sendMessage failed\n" * 500)
+
+    publisher.publish = leaky  # type: ignore[method-assign]
+    text = text_of(await Client(core, is_admin=True).send("/publish 2026-11-16"))
+    assert "/publish 失败：" in text
+    assert token not in text and "AAE" not in text
+    assert len(text) < 400 and text.count("\n") == 0
+
+
 async def test_publishing_not_configured(deps: CoreDeps) -> None:
     admin = Client(Core(replace(deps, publisher=None)), is_admin=True)
     assert "没有配置推送，无法 /publish" in text_of(await admin.send("/publish latest"))
