@@ -13,8 +13,11 @@ their character. Unpaired markers stay as written: they are text.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from .text import one_line
 
@@ -24,16 +27,101 @@ _HTML_ELEMENTS = (
 )
 _TAG = re.compile(rf"</?(?:{_HTML_ELEMENTS})(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
-_CODE = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+_BACKTICKS = re.compile("`+")
 _TARGET = r"\((?:[^()\n]|\([^()\n]*\))*\)"
 _LINK = re.compile(rf"!?\[([^\[\]]*)\]{_TARGET}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    """Emphasis as `OPEN(?=...)(.+?)(?<=...)CLOSE`, matched without backtracking.
+
+    The regex form costs O(line) for every opener without a closer (quadratic on
+    ` **b **b ...`); `opener`/`closer` find every position where a delimiter may
+    stand (lookarounds only), and `sub` pairs each opener with the first closer
+    after it on its line, exactly as the lazy regex would, in linear time.
+    """
+
+    opener: re.Pattern[str]
+    closer: re.Pattern[str]
+    width: int  # of the delimiter
+
+    def sub(self, text: str) -> str:
+        closers = [m.start() for m in self.closer.finditer(text)]
+        if not closers:
+            return text
+        breaks = [m.start() for m in _NEWLINE.finditer(text)]
+        out: list[str] = []
+        done = 0
+        for match in self.opener.finditer(text):
+            start = match.start()
+            if start < done:
+                continue
+            inner = start + self.width
+            end = _first_at_least(closers, inner + 1)
+            line_end = _first_at_least(breaks, inner)
+            if end is None or (line_end is not None and line_end < end):
+                continue
+            out += [text[done:start], text[inner:end]]
+            done = end + self.width
+        out.append(text[done:])
+        return "".join(out)
+
+
+def _pair(delimiter: str, before: str, after: str, start: str = "", end: str = "") -> _Pair:
+    mark = re.escape(delimiter)
+    opener = re.compile(f"{start}(?={mark}{after})")
+    closer = re.compile(f"(?<={before})(?={mark}{end})")
+    return _Pair(opener, closer, len(delimiter))
+
+
+def _first_at_least(positions: list[int], value: int) -> int | None:
+    index = bisect.bisect_left(positions, value)
+    return positions[index] if index < len(positions) else None
+
+
+# the regex each stands for: **(?=\S)(.+?)(?<=\S)**, (?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w),
+# ~~(?=\S)(.+?)(?<=\S)~~, \*(?=[^\s*])(.+?)(?<=[^\s*])\*, (?<!\w)_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)
 _EMPHASIS = (
-    re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*"),
-    re.compile(r"(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)"),
-    re.compile(r"~~(?=\S)(.+?)(?<=\S)~~"),
-    re.compile(r"\*(?=[^\s*])(.+?)(?<=[^\s*])\*"),
-    re.compile(r"(?<!\w)_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)"),
+    _pair("**", r"\S", r"\S"),
+    _pair("__", r"\S", r"\S", start=r"(?<!\w)", end=r"(?!\w)"),
+    _pair("~~", r"\S", r"\S"),
+    _pair("*", r"[^\s*]", r"[^\s*]"),
+    _pair("_", r"[^\s_]", r"[^\s_]", start=r"(?<!\w)", end=r"(?!\w)"),
 )
+_NEWLINE = re.compile("\n")
+
+
+def _code_sub(text: str, repl: Callable[[str], str]) -> str:
+    """`(`+)(?!`)(.+?)(?<!`)\\1(?!`)` replaced by repl(code text), in linear time.
+
+    The regex backtracks through every length of a backtick run at every position
+    (quadratic on a long run); here an opener at p inside a run ending at e has
+    length e - p and closes at the next run of exactly that length on its line.
+    """
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text)]
+    if len(runs) < 2:
+        return text
+    by_length: dict[int, list[int]] = {}
+    for start, end in runs:
+        by_length.setdefault(end - start, []).append(start)
+    breaks = [m.start() for m in _NEWLINE.finditer(text)]
+    out: list[str] = []
+    done = 0
+    for start, end in runs:
+        line_end = _first_at_least(breaks, end)
+        for opener in range(max(start, done), end):
+            width = end - opener
+            close = _first_at_least(by_length.get(width, []), end + 1)
+            if close is None or (line_end is not None and line_end < close):
+                continue
+            out += [text[done:opener], repl(text[end:close])]
+            done = close + width
+            break
+    out.append(text[done:])
+    return "".join(out)
+
+
 _MAX_PASSES = 8  # nested markup is unwrapped one level per pass
 
 
@@ -51,18 +139,18 @@ def plain_inline(text: str) -> str:
     mark = _sentinel(text)
     kept: list[str] = []
 
-    def keep(match: re.Match[str]) -> str:
-        kept.append(match.group(match.lastindex or 0))
+    def keep(piece: str) -> str:
+        kept.append(piece)
         return f"{mark}{len(kept) - 1}{mark}"
 
-    text = _ESCAPE.sub(keep, text)
-    text = _CODE.sub(keep, text)  # code text is literal: no emphasis inside
+    text = _ESCAPE.sub(lambda m: keep(m.group(1)), text)
+    text = _code_sub(text, keep)  # code text is literal: no emphasis inside
     text = _TAG.sub(lambda m: " " if m.group().lower().startswith("<br") else "", text)
     for _ in range(_MAX_PASSES):
         before = text
         text = _LINK.sub(r"\1", text)
         for pattern in _EMPHASIS:
-            text = pattern.sub(r"\1", text)
+            text = pattern.sub(text)
         if text == before:
             break
     token = re.compile(f"{mark}(\\d+){mark}")
