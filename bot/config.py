@@ -42,6 +42,7 @@ from pydantic_settings import (
 from pydantic_settings.exceptions import SettingsError
 
 from storage.db import check_url, redact, with_base_dir
+from storage.search_models import MAX_SECTION_ENTRIES, MAX_SECTIONS
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 # The checkout holding the bundled samples/ (found from the package, not the cwd).
@@ -123,8 +124,9 @@ class IngestSettings(_Section):
     """Caps on what one briefing file may hold: anything a source can send is bounded."""
 
     max_file_bytes: int = Field(default=2_000_000, ge=1024)
-    max_sections: int = Field(default=200, ge=1)
-    max_entries: int = Field(default=5_000, ge=1)
+    # le: what the archive's search ids hold (storage.search_models)
+    max_sections: int = Field(default=200, ge=1, le=MAX_SECTIONS)
+    max_entries: int = Field(default=5_000, ge=1, le=MAX_SECTIONS * MAX_SECTION_ENTRIES)
 
 
 class StorageSettings(_Section):

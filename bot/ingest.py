@@ -1,4 +1,12 @@
-"""Read briefing files, parse them and save them into the archive (one transaction per file)."""
+"""Read briefing files, parse them and save them into the archive (one transaction per file).
+
+Every document is bounded before it is parsed: at most `ingest.max_file_bytes` bytes
+(read that way, see `bot.sources.files`), `ingest.max_sections` sections and
+`ingest.max_entries` entries (and no more entries per section than the archive holds).
+Files that are not regular files and authors' placeholders (an empty file, a title
+without sections yet) are skipped with a warning; everything else that cannot be
+archived is a failure naming the file.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +16,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.runtime import Runtime
+from bot.sources.files import DEFAULT_MAX_BYTES, Skipped, TooLarge, read_document, too_large
 from briefings.errors import BriefingParseError
 from briefings.model import Issue, ParseWarning
-from briefings.parser import decode_briefing, parse_issue
+from briefings.parser import ParseLimits, decode_briefing, parse_issue
 from storage.issues import SaveOutcome, save_issue
 from storage.search import index_issue
+from storage.search_models import MAX_SECTION_ENTRIES
 
 
 @dataclass(slots=True)
@@ -20,6 +30,7 @@ class IngestReport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    skipped: int = 0  # placeholders and non-files: a warning each, not a failure
     failures: list[BriefingParseError] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
     changed_keys: list[str] = field(default_factory=list)
@@ -34,10 +45,15 @@ class IngestReport:
             self.changed_keys.append(issue.key.isoformat())
 
     def summary(self) -> str:
-        return (
+        counts = (
             f"{self.added} added / {self.updated} updated / "
             f"{self.unchanged} unchanged / {self.failed} failed"
         )
+        return counts + (f" / {self.skipped} skipped" if self.skipped else "")
+
+    def skip(self, name: str, line: int, reason: str) -> None:
+        self.skipped += 1
+        self.warnings.append(ParseWarning(name, line, f"{reason}; skipped"))
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -48,14 +64,28 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+def parse_limits(runtime: Runtime) -> ParseLimits:
+    caps = runtime.settings.ingest
+    return ParseLimits(
+        max_sections=caps.max_sections,
+        max_entries=caps.max_entries,
+        max_section_entries=MAX_SECTION_ENTRIES,
+        sections_setting="ingest.max_sections",
+        entries_setting="ingest.max_entries",
+    )
+
+
 def parse_document(data: bytes, name: str, runtime: Runtime) -> Issue:
-    settings = runtime.settings.series
+    limit = runtime.settings.ingest.max_file_bytes
+    if len(data) > limit:  # bytes handed over by a caller that did not cap its read
+        raise BriefingParseError(name, 0, str(too_large(len(data), limit)))
     return parse_issue(
         decode_briefing(data, name),
         name,
         runtime.series,
         runtime.taxonomy,
-        navigation_headings=settings.navigation_headings,
+        navigation_headings=runtime.settings.series.navigation_headings,
+        limits=parse_limits(runtime),
     )
 
 
@@ -71,13 +101,19 @@ async def ingest_documents(
     moment = now or datetime.now(UTC)
     first_of: dict[date, str] = {}
     for name, data in documents:
+        if isinstance(data, Skipped):
+            report.skip(name, 0, str(data).removeprefix("skipped: "))
+            continue
         try:
             issue = _parse(name, data, runtime)
             if issue.key in first_of:
                 message = f"same issue date {issue.key} as {first_of[issue.key]}; skipped"
                 raise BriefingParseError(name, 0, message)
         except BriefingParseError as exc:
-            report.failures.append(exc)
+            if exc.unfinished:
+                report.skip(name, exc.line, exc.message)
+            else:
+                report.failures.append(exc)
             continue
         try:
             async with runtime.sessions.begin() as session:
@@ -92,15 +128,17 @@ async def ingest_documents(
 
 
 def _parse(name: str, data: bytes | OSError, runtime: Runtime) -> Issue:
+    if isinstance(data, TooLarge):
+        raise BriefingParseError(name, 0, str(data))
     if isinstance(data, OSError):
         raise BriefingParseError(name, 0, f"cannot read: {data.strerror or data}")
     return parse_document(data, name, runtime)
 
 
-def read_files(paths: Iterable[Path]) -> Iterable[tuple[str, bytes | OSError]]:
-    """(name, content) per file; an unreadable file yields its error so it is reported."""
+def read_files(
+    paths: Iterable[Path], max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterable[tuple[str, bytes | OSError]]:
+    """(name, content) per file, each read at most `max_bytes` (+1) bytes; a file that is
+    not a regular file, too large or unreadable yields its error so it is reported."""
     for path in expand_paths(paths):
-        try:
-            yield str(path), path.read_bytes()
-        except OSError as exc:
-            yield str(path), exc
+        yield read_document(path, max_bytes)

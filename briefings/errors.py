@@ -7,14 +7,24 @@ Recoverable defects are not errors: they become `ParseWarning`s on the issue
 from __future__ import annotations
 
 
-class BriefingParseError(ValueError):
-    """The input cannot be read as a briefing; `line` is 1-based (0 = whole file)."""
+def located(path: str, line: int, message: str) -> str:
+    """`path:line: message`, or `path: message` for the whole file (line 0)."""
+    return f"{path}:{line}: {message}" if line > 0 else f"{path}: {message}"
 
-    def __init__(self, path: str, line: int, message: str) -> None:
+
+class BriefingParseError(ValueError):
+    """The input cannot be read as a briefing; `line` is 1-based (0 = whole file).
+
+    `unfinished`: the text is an author's placeholder (empty, or a title without
+    sections yet), not garbage; sources report it as a warning, not a failure.
+    """
+
+    def __init__(self, path: str, line: int, message: str, *, unfinished: bool = False) -> None:
         super().__init__(path, line, message)
         self.path = path
         self.line = line
         self.message = message
+        self.unfinished = unfinished
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return located(self.path, self.line, self.message)

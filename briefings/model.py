@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from briefings.errors import located
+
 
 @dataclass(frozen=True, slots=True)
 class Series:
@@ -34,7 +36,7 @@ class ParseWarning:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return located(self.path, self.line, self.message)
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,6 +88,7 @@ _H1_DATE = re.compile(
     r"^(?P<name>.*?)\s*[(（]\s*(?P<y>\d{4})[-./](?P<m>\d{1,2})[-./](?P<d>\d{1,2})\s*[)）]"
     r"\s*(?P<subtitle>.*)$"
 )
+_NAME_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _TAGLINE = re.compile(r"^(\*\*|__)(?P<text>.+)\1$")
 _INTRO = re.compile(r"^导读\s*[：:]\s*")
 _SUMMARY = re.compile(r"^摘要\s*[：:]\s*")
@@ -128,8 +129,21 @@ class _Ctx:
     def warn(self, line: int, message: str) -> None:
         self.warnings.append(ParseWarning(self.path, line, message))
 
-    def fail(self, line: int, message: str) -> NoReturn:
-        raise BriefingParseError(self.path, line, message)
+    def fail(self, line: int, message: str, *, unfinished: bool = False) -> NoReturn:
+        raise BriefingParseError(self.path, line, message, unfinished=unfinished)
+
+
+@dataclass(frozen=True, slots=True)
+class ParseLimits:
+    """Caps checked on the drafts, before entries are built, so an oversized issue is cheap
+    to refuse. `*_setting` is how the caller lets users raise a cap (named in the error);
+    `max_section_entries` is a capacity of the archive, not a setting."""
+
+    max_sections: int
+    max_entries: int
+    max_section_entries: int
+    sections_setting: str = "max_sections"
+    entries_setting: str = "max_entries"
 
 
 def _line_of(text: str, index: int) -> int:
@@ -147,7 +161,7 @@ def decode_briefing(data: bytes, path: str) -> str:
 
 def _check_text(text: str, ctx: _Ctx) -> None:
     if not text.strip():
-        ctx.fail(1, "empty file: not a briefing")
+        ctx.fail(0, "empty file: an unfinished briefing?", unfinished=True)
     binary = _BINARY.search(text)
     if binary:
         ctx.fail(_line_of(text, binary.start()), "binary data (control/NUL byte): not a briefing")
@@ -730,6 +744,49 @@ def _parse_title(number: int, text: str, ctx: _Ctx) -> _Title:
     return _Title(number, text, key, match["subtitle"].strip())
 
 
+def _name_dates(path: str) -> set[date]:
+    """Calendar dates written in the last segment of a path or URL (`2020-11-30.md`)."""
+    if "://" in path:  # a URL: its query and fragment are not the name
+        path = path.split("?", 1)[0].split("#", 1)[0]
+    name = re.split(r"[/\\]", path)[-1]
+    found = set()
+    for match in _NAME_DATE.finditer(name):
+        try:
+            found.add(date(int(match[1]), int(match[2]), int(match[3])))
+        except ValueError:
+            continue  # `2020-13-45` is not a date: nothing to contradict
+    return found
+
+
+def _check_name_date(title: _Title, ctx: _Ctx) -> None:
+    """A file named for one date must not be archived as (and overwrite) another issue."""
+    named = _name_dates(ctx.path)
+    if named and title.key not in named:
+        said = ", ".join(sorted(map(str, named)))
+        ctx.fail(
+            title.line,
+            f"the file name says {said} but the H1 says {title.key}: "
+            "fix the H1 or rename the file (not archived, so no issue is overwritten)",
+        )
+
+
+def _check_limits(sections: list[_SectionDraft], limits: ParseLimits, ctx: _Ctx) -> None:
+    content = [s for s in sections if not s.navigation]
+    if len(content) > limits.max_sections:
+        cap = f"{limits.sections_setting} = {limits.max_sections}"
+        ctx.fail(0, f"{len(content)} sections, more than {cap}")
+    total = sum(len(s.entries) for s in content)
+    if total > limits.max_entries:
+        ctx.fail(0, f"{total} entries, more than {limits.entries_setting} = {limits.max_entries}")
+    for draft in content:
+        if len(draft.entries) > limits.max_section_entries:
+            ctx.fail(
+                draft.line,
+                f"section {draft.heading[:60]!r} has {len(draft.entries)} entries, more than "
+                f"the {limits.max_section_entries} one section can hold",
+            )
+
+
 def _split_sections(lines: Lines) -> tuple[Lines, Lines]:
     for index, (_, raw) in enumerate(lines):
         heading = _heading(raw.rstrip())
@@ -745,26 +802,34 @@ def parse_issue(
     taxonomy: Taxonomy,
     *,
     navigation_headings: Collection[str] = DEFAULT_NAVIGATION_HEADINGS,
+    limits: ParseLimits | None = None,
 ) -> Issue:
     """Parse one briefing; raise BriefingParseError if `text` is not a briefing.
 
     Entries come back tagged with topics (see `taxonomy.tag_issue`); recoverable
-    defects are listed in `Issue.warnings`.
+    defects are listed in `Issue.warnings`. A date in the file name (last path
+    segment) must be the H1's date. `limits` refuses issues beyond those caps.
     """
     ctx = _Ctx(path)
     _check_text(text, ctx)
     front_matter, lines = _front_matter(_split_lines(text), ctx)
+    if not any(raw.strip() for _, raw in lines):
+        ctx.fail(0, "only front matter, no title yet: an unfinished briefing?", unfinished=True)
     title, before, after = _find_title(lines, ctx)
+    _check_name_date(title, ctx)
     preamble_lines, body_lines = _split_sections(after)
     if not body_lines:
-        ctx.fail(title.line, "no '## ' sections: not a briefing")
+        ctx.fail(title.line, "no '## ' sections yet: an unfinished briefing?", unfinished=True)
     preamble = _parse_preamble(before + preamble_lines)
     body = _BodyParser(frozenset(normalize_name(h) for h in navigation_headings))
     for number, raw in body_lines:
         body.feed(number, raw)
+    if limits is not None:
+        _check_limits(body.sections, limits, ctx)
     sections = _build_sections(body.sections, taxonomy, ctx)
     if not sections:
-        ctx.fail(body_lines[0][0], "only navigation sections, no content: not a briefing")
+        message = "only navigation sections, no content yet: an unfinished briefing?"
+        ctx.fail(body_lines[0][0], message, unfinished=True)
     issue = Issue(
         series=series,
         key=title.key,

@@ -25,6 +25,9 @@ _DAY_SHIFT = 20
 _SLOT_BITS = 10  # up to 1023 sections per issue and 1023 entries per section
 _MAX_SLOT = (1 << _SLOT_BITS) - 1
 SERIES_UNIT = 1 << _SERIES_SHIFT  # id = series_id * SERIES_UNIT + (id within the series)
+# What one issue can hold in these ids; ingest limits (config) must stay within them.
+MAX_SECTIONS = _MAX_SLOT  # section slots 0..1022 (slot -1 is the issue itself)
+MAX_SECTION_ENTRIES = _MAX_SLOT + 1  # entry slots 0..1023
 
 
 class SearchDocRow(Base):
@@ -48,7 +51,10 @@ def doc_id(series_id: int, key: date, section: int = -1, entry: int = 0) -> int:
     first in descending order, then sections and entries in reading order.
     """
     if not (-1 <= section < _MAX_SLOT and 0 <= entry <= _MAX_SLOT):
-        raise ValueError(f"section {section} / entry {entry} out of range for a search id")
+        raise ValueError(
+            f"the archive holds at most {MAX_SECTIONS} sections of {MAX_SECTION_ENTRIES} "
+            f"entries per issue (got section {section + 1}, entry {entry + 1})"
+        )
     if key.toordinal() >> (_SERIES_SHIFT - _DAY_SHIFT):
         raise ValueError(f"issue date {key} is too far in the future for a search id")
     slot = ((section + 1) << _SLOT_BITS) | entry

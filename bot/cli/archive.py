@@ -63,7 +63,8 @@ async def _create(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 async def _ingest(args: argparse.Namespace, runtime: Runtime) -> int:
-    report = await ingest_documents(runtime, read_files(args.paths))
+    limit = runtime.settings.ingest.max_file_bytes
+    report = await ingest_documents(runtime, read_files(args.paths, limit))
     print_report(report)
     return 1 if report.failed else 0
 

@@ -30,7 +30,10 @@ def register(commands: Subparsers) -> None:
     tick = commands.add_parser(
         "tick",
         help="run one scheduler cycle: poll the sources, publish what is due",
-        description="Exit status 1 when a source failed (the cycle still ran for the others).",
+        description=(
+            "Exit status 1 when a source or one of its files failed (the cycle still ran "
+            "for the others); unfinished briefings and non-files are warnings."
+        ),
     )
     tick.add_argument(
         "--now",
@@ -102,15 +105,24 @@ async def _tick(args: argparse.Namespace, runtime: Runtime) -> int:
     cycle = build_cycle(runtime, clock, StreamNotifier(sys.stderr))
     report = await cycle.run_once()
     print_cycle(report)
-    code = 1 if any(not poll.ok for poll in report.polls) else 0
+    failed = [poll for poll in report.polls if not poll.ok or (poll.report and poll.report.failed)]
+    code = 1 if failed else 0
     if args.deliver:
         code = max(code, await _deliver(runtime))
     return code
 
 
 def print_cycle(report: CycleReport) -> None:
+    """Counts on stdout; per source what failed and why, and the warnings, on stderr."""
     for poll in report.polls:
         print(poll.summary())
+        if poll.report is not None:
+            for warning in poll.report.warnings:
+                print(f"warning: {poll.source}: {warning}", file=sys.stderr)
+            for failure in poll.report.failures:
+                print(f"error: {poll.source}: {failure}", file=sys.stderr)
+        if not poll.ok:
+            print(f"briefbot: source {poll.source} failed: {poll.error}", file=sys.stderr)
     print(report.check.summary())
 
 

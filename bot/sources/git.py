@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.sources.base import Document, SourceError
+from bot.sources.files import DEFAULT_MAX_BYTES, read_document, too_large
 from storage.state import get_value, set_value
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,11 @@ class GitSource:
         checkout: Path,
         sessions: async_sessionmaker[AsyncSession],
         interval_seconds: int = 300,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.name = name
+        self.max_bytes = max_bytes
         self.url = url
         self.branch = branch
         self.pattern = normalize_glob(pattern)
@@ -101,6 +105,7 @@ class GitSource:
         self.interval_seconds = interval_seconds
         self._sessions = sessions
         self._tree: dict[str, str] = {}  # path -> blob id at the last fetch
+        self._sizes: dict[str, int] = {}  # path -> blob size at the last fetch
         self._known: dict[str, str] = {}  # path -> blob id in the archive
 
     @property
@@ -158,25 +163,28 @@ class GitSource:
         )
 
     async def _matching_blobs(self) -> dict[str, str]:
-        listing = await self._git("ls-tree", "-r", "-z", "--full-tree", "HEAD")
+        listing = await self._git("ls-tree", "-r", "-z", "-l", "--full-tree", "HEAD")
         blobs: dict[str, str] = {}
+        self._sizes = {}
         for record in listing.decode("utf-8", errors="surrogateescape").split("\0"):
             if not record:
                 continue
             meta, _, path = record.partition("\t")
-            mode, kind, blob = meta.split()
+            mode, kind, blob, size = meta.split()
             # symlinks could point outside the checkout; submodules are not files
             if kind == "blob" and mode != "120000" and path_matches(self.pattern, path):
                 blobs[path] = blob
+                self._sizes[path] = int(size)
         return dict(sorted(blobs.items()))
 
     def _read(self, paths: list[str]) -> list[Document]:
         documents: list[Document] = []
         for path in paths:
-            try:
-                documents.append((path, (self.checkout / path).read_bytes()))
-            except OSError as exc:
-                documents.append((path, exc))
+            size = self._sizes.get(path, 0)
+            if size > self.max_bytes:  # the blob's size is known: refuse it unread
+                documents.append((path, too_large(size, self.max_bytes)))
+            else:
+                documents.append((path, read_document(self.checkout / path, self.max_bytes)[1]))
         return documents
 
     async def _git(self, *args: str) -> bytes:

@@ -15,9 +15,9 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.sources.base import Document, SourceError
+from bot.sources.files import DEFAULT_MAX_BYTES, too_large
 from storage.state import get_value, set_value
 
-MAX_BYTES = 5 * 1024 * 1024  # a briefing is tens of kilobytes
 TIMEOUT_SECONDS = 60.0
 
 Validators = dict[str, str]
@@ -32,12 +32,15 @@ class HttpSource:
         interval_seconds: int = 300,
         *,
         timeout: float = TIMEOUT_SECONDS,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.name = name
         self.urls = list(dict.fromkeys(urls))
         self.interval_seconds = interval_seconds
         self._sessions = sessions
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        # total bounds a slow-drip server too; connect fails fast on a dead host
+        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=min(timeout, 15.0))
+        self.max_bytes = max_bytes
         self._known: dict[str, Validators] = {}
         self._fetched: dict[str, Validators] = {}
 
@@ -73,13 +76,30 @@ class HttpSource:
                     return None
                 if response.status != 200:
                     return url, OSError(f"HTTP {response.status} {response.reason or ''}".strip())
-                body = await response.content.read(MAX_BYTES + 1)
-                if len(body) > MAX_BYTES:
-                    return url, OSError(f"larger than {MAX_BYTES} bytes")
+                if (response.content_length or 0) > self.max_bytes:
+                    return url, too_large(response.content_length, self.max_bytes)  # unread
+                body = await _read_capped(response.content, self.max_bytes)
+                if body is None:
+                    return url, too_large(None, self.max_bytes)
                 self._fetched[url] = _validators(response.headers)
                 return url, body
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             return url, OSError(f"{type(exc).__name__}: {exc}".rstrip(": "))
+
+
+async def _read_capped(stream: aiohttp.StreamReader, limit: int) -> bytes | None:
+    """The body, or None as soon as it passes `limit` bytes (a chunked body has no length).
+
+    `read(n)` returns what is buffered, not n bytes, so chunks are gathered up to the cap.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await stream.read(min(1 << 16, limit + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return None
+    return b"".join(chunks)
 
 
 def _conditional(validators: Validators) -> dict[str, str]:

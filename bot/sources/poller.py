@@ -2,8 +2,11 @@
 
 A poll fails (logged, next attempt delayed: interval x 1, 2, 4, ... up to an hour)
 when the source cannot be fetched or when everything new it returned is garbage
-(no document parsed). Documents are remembered by content hash in memory, so the
-same bytes are parsed (and a bad file reported) once per process, not every poll.
+(some document failed and none parsed). An author's placeholder (empty file, title
+without sections) or a non-file (FIFO, device, socket) is skipped with a warning and
+does not fail the poll. Documents are remembered by content hash (a skipped non-file
+by its reason) in memory, so the same bytes are parsed (and a bad file reported) once
+per process, not every poll.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from bot.ingest import IngestReport, ingest_documents
 from bot.publish.clock import Clock
 from bot.runtime import Runtime
 from bot.sources.base import Document, Source, SourceError
+from bot.sources.files import Skipped
 from bot.sources.folder import FolderSource
 from bot.sources.git import GitSource
 from bot.sources.http import HttpSource
@@ -98,16 +102,19 @@ class SourcePoller:
         failed = {failure.path for failure in report.failures}
         await self.source.commit([name for name, _ in fresh if name not in failed])
         for name, data in fresh:
-            if isinstance(data, bytes):
-                self._seen[name] = _digest(data)
+            if isinstance(data, bytes | Skipped):
+                self._seen[name] = _fingerprint(data)
         _log_report(self.name, report)
-        garbage = report.failed == len(fresh)
+        usable = report.added + report.updated + report.unchanged
+        garbage = report.failed > 0 and usable == 0
         error = f"nothing usable: {report.failures[0]}" if garbage else None
         return PollResult(self.name, not garbage, len(documents), report, error)
 
     def _is_new(self, document: Document) -> bool:
         name, data = document
-        return not isinstance(data, bytes) or self._seen.get(name) != _digest(data)
+        if not isinstance(data, bytes | Skipped):
+            return True  # a read error is reported every poll until it is fixed
+        return self._seen.get(name) != _fingerprint(data)
 
     def _after(self, result: PollResult, now: datetime) -> None:
         if result.ok:
@@ -128,7 +135,9 @@ class SourcePoller:
         )
 
 
-def _digest(data: bytes) -> str:
+def _fingerprint(data: bytes | Skipped) -> str:
+    if isinstance(data, Skipped):
+        return f"skipped: {data}"
     return hashlib.sha256(data).hexdigest()
 
 
@@ -136,7 +145,7 @@ def _log_report(name: str, report: IngestReport) -> None:
     for failure in report.failures:
         log.warning("source %s: %s", name, failure)
     for warning in report.warnings:
-        log.info("source %s: warning %s", name, warning)
+        log.warning("source %s: warning %s", name, warning)
     if report.added or report.updated:
         log.info("source %s: %s (%s)", name, report.summary(), ", ".join(report.changed_keys))
 
@@ -160,8 +169,9 @@ def source_name(config: SourceSettings, index: int) -> str:
 
 
 def build_source(config: SourceSettings, name: str, runtime: Runtime, cache_dir: Path) -> Source:
+    max_bytes = runtime.settings.ingest.max_file_bytes
     if config.kind == "folder":
-        return FolderSource(name, Path(config.path), config.interval_seconds)
+        return FolderSource(name, Path(config.path), config.interval_seconds, max_bytes=max_bytes)
     if config.kind == "git":
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")[:60] or "repo"
         tag = hashlib.sha256(f"{config.url}\n{config.branch}".encode()).hexdigest()[:10]
@@ -173,8 +183,11 @@ def build_source(config: SourceSettings, name: str, runtime: Runtime, cache_dir:
             cache_dir / f"{slug}-{tag}",
             runtime.sessions,
             config.interval_seconds,
+            max_bytes=max_bytes,
         )
-    return HttpSource(name, config.urls, runtime.sessions, config.interval_seconds)
+    return HttpSource(
+        name, config.urls, runtime.sessions, config.interval_seconds, max_bytes=max_bytes
+    )
 
 
 def build_pollers(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SAMPLES_DIR
+from tests.sources.special_files import SPECIAL, deadline, special_files
 
 
 def sample_copy(tmp_path: Path) -> Path:
@@ -49,11 +50,10 @@ def test_edited_summary_updates_and_show_reflects_it(cli, tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("content", "needle"),
     [
-        (b"", "empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00binary", ":1:"),
         ("---\nlayout: default\n---\n\n## 论文\n\n- [a | b](https://x)\n".encode(), "# title"),
-        ("# 嵌入式AI简报 (2020-01-01)\n\njust text, no sections\n".encode(), "section"),
-        ("---\nlayout: default\n\n# 嵌入式AI简报 (2020-01-01)\n".encode(), "front matter"),
+        ("# 嵌入式AI简报 (2099-01-01\n\n## 论文\n\n- [a | b](https://x)\n".encode(), "date"),
+        ("---\nlayout: default\n\n# 嵌入式AI简报 (2099-01-01)\n".encode(), "front matter"),
     ],
 )
 def test_malformed_file_fails_clearly_and_others_still_ingest(
@@ -180,6 +180,118 @@ def test_an_issue_too_big_to_archive_fails_cleanly(cli, tmp_path: Path) -> None:
     big = tmp_path / "2030-01-02.md"
     big.write_text(f"# 嵌入式AI简报 (2030-01-02)\n\n## 论文\n\n{entries}", encoding="utf-8")
     code, out, err = cli("ingest", str(big))
-    assert code == 1 and "1 failed" in out and "cannot archive" in err
+    assert code == 1 and "1 failed" in out
+    assert f"{big}:3: section '论文' has 1100 entries, more than the 1024" in err
+    assert "search id" not in err and "out of range" not in err
     code, out, _ = cli("issues", "--json")
     assert json.loads(out) == []  # nothing half-saved
+
+
+def _issue(key: str, sections: int = 1, entries: int = 1, h1: str | None = None) -> str:
+    body = "".join(
+        f"## 栏目{s}\n\n"
+        + "".join(f"- [E{s}.{e} | src](https://e.com/{s}/{e})\n" for e in range(entries))
+        for s in range(sections)
+    )
+    return f"# 嵌入式AI简报 ({h1 or key})\n\n{body}"
+
+
+@pytest.mark.parametrize(
+    ("setting", "sections", "entries", "message"),
+    [
+        ("MAX_SECTIONS=3", 4, 1, "4 sections, more than ingest.max_sections = 3"),
+        ("MAX_ENTRIES=5", 2, 3, "6 entries, more than ingest.max_entries = 5"),
+    ],
+)
+def test_section_and_entry_caps_name_the_count_and_the_setting(  # type: ignore[no-untyped-def]
+    cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    setting: str,
+    sections: int,
+    entries: int,
+    message: str,
+) -> None:
+    name, value = setting.split("=")
+    monkeypatch.setenv(f"BRIEFBOT_INGEST_{name}", value)
+    path = tmp_path / "2030-02-01.md"
+    path.write_text(_issue("2030-02-01", sections, entries), encoding="utf-8")
+    code, out, err = cli("ingest", str(path))
+    assert code == 1 and "1 failed" in out
+    assert f"error: {path}: {message}" in err  # a file-level error: no `:0:`
+    assert ":0:" not in err
+    fits = tmp_path / "2030-02-02.md"
+    fits.write_text(_issue("2030-02-02", sections - 1 if sections > 3 else 1, 1), encoding="utf-8")
+    assert cli("ingest", str(fits))[0] == 0
+
+
+def test_a_cap_beyond_what_the_archive_holds_is_a_config_error(  # type: ignore[no-untyped-def]
+    cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIEFBOT_INGEST_MAX_SECTIONS", "5000")
+    code, _, err = cli("issues")
+    assert code == 2 and "ingest.max_sections" in err and "1023" in err
+
+
+def test_a_file_over_the_size_limit_is_refused_in_the_users_terms(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path
+) -> None:
+    big = tmp_path / "2030-03-01.md"
+    filler = "摘要：" + "字" * 1_100_000  # 3.3 MB of UTF-8
+    big.write_text(_issue("2030-03-01") + filler + "\n", encoding="utf-8")
+    code, out, err = cli("ingest", str(big))
+    assert code == 1 and "1 failed" in out
+    assert f"{big}: file is 3.3 MB, larger than the 2 MB limit (ingest.max_file_bytes)" in err
+
+
+def test_a_file_named_for_another_date_never_overwrites_that_issue(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path
+) -> None:
+    real = tmp_path / "2020-12-07.md"
+    real.write_text(_issue("2020-12-07").replace("E0.0", "REAL"), encoding="utf-8")
+    assert cli("ingest", str(real))[0] == 0
+    copy = tmp_path / "2020-11-30.md"  # copied from 12-07, H1 not yet edited
+    copy.write_text(_issue("2020-11-30", h1="2020-12-07"), encoding="utf-8")
+    code, out, err = cli("ingest", str(copy))
+    assert code == 1 and "0 updated" in out and "1 failed" in out
+    assert f"{copy}:1: the file name says 2020-11-30 but the H1 says 2020-12-07" in err
+    _, shown, _ = cli("show", "2020-12-07")
+    assert "REAL" in shown
+    assert cli("show", "2020-11-30")[0] == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["", "\n\n", "# 嵌入式AI简报 (2030-04-01)\n", "# 嵌入式AI简报 (2030-04-01)\n\n> 导读：待写\n"],
+    ids=["empty", "blank", "only-h1", "h1-and-intro"],
+)
+def test_an_unfinished_placeholder_is_a_warning_not_a_failure(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, content: str
+) -> None:
+    folder = sample_copy(tmp_path)
+    placeholder = folder / "2030-04-01.md"
+    placeholder.write_text(content, encoding="utf-8")
+    count = len(list(SAMPLES_DIR.glob("*.md")))
+    code, out, err = cli("ingest", str(folder))
+    assert code == 0, err
+    assert f"{count} added / 0 updated / 0 unchanged / 0 failed / 1 skipped" in out
+    assert f"warning: {placeholder}" in err and "unfinished" in err and "error:" not in err
+    _, listed, _ = cli("issues", "--json")
+    assert "2030-04-01" not in listed
+
+
+def test_special_files_are_skipped_promptly_with_a_warning(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path
+) -> None:
+    folder = sample_copy(tmp_path)
+    count = len(list(SAMPLES_DIR.glob("*.md")))
+    with special_files(folder) as paths, deadline(20):
+        # in the folder, and by name (a symlinked folder named on the command line is a folder)
+        named = [str(path) for path in paths if path.name != "folder.md"]
+        code, out, err = cli("ingest", str(folder), *named)
+    assert code == 0, err
+    skipped = len(paths) + len(named)
+    assert f"{count} added / 0 updated / 0 unchanged / 0 failed / {skipped} skipped" in out
+    for path, kind in zip(paths, SPECIAL.values(), strict=True):
+        times = 1 + (str(path) in named)
+        assert err.count(f"warning: {path}: {kind}") == times, (path, err)

@@ -14,8 +14,8 @@ SECTION = "## 论文\n\n- [a | b](https://a.example)\n"
 @pytest.mark.parametrize(
     ("text", "line", "fragment"),
     [
-        ("", 1, "empty"),
-        ("  \n\n \t\n", 1, "empty"),
+        ("", 0, "empty"),
+        ("  \n\n \t\n", 0, "empty"),
         ("# 嵌入式AI简报 (2026-01-05)\n\x00\x01\x02PNG\n" + SECTION, 2, "binary"),
         ("# 嵌入式AI简报 (2026-01-05)\n\n" + SECTION + "x\udcff\n", 6, "undecodable"),
         ("just some text\n\nmore text\n", 1, "no '# title"),
@@ -43,7 +43,39 @@ def test_non_briefings_raise_with_path_and_line(text: str, line: int, fragment: 
     error = caught.value
     assert (error.path, error.line) == ("t.md", line)
     assert fragment in error.message
-    assert str(error).startswith(f"t.md:{line}: ")
+    # a whole-file error has no line: never the meaningless `t.md:0:`
+    assert str(error).startswith(f"t.md:{line}: " if line else "t.md: ")
+    assert ":0:" not in str(error)
+
+
+UNFINISHED = [
+    "",
+    " \n\n",
+    "---\nlayout: default\n---\n\n",
+    "# 嵌入式AI简报 (2026-01-05)\n",
+    "# 嵌入式AI简报 (2026-01-05)\n\n> 导读：待写。\n",
+    "# 嵌入式AI简报 (2026-01-05)\n\n## 往期回顾\n\n- [a](https://a.example)\n",
+]
+GARBAGE = [
+    "just some text\n",
+    "# 嵌入式AI简报 第三期\n\n" + SECTION,
+    "\x00\x01binary\n",
+    "---\nlayout: default\n",
+]
+
+
+@pytest.mark.parametrize("text", UNFINISHED)
+def test_placeholders_are_unfinished_not_garbage(text: str) -> None:
+    with pytest.raises(BriefingParseError) as caught:
+        parse(text)
+    assert caught.value.unfinished, caught.value
+
+
+@pytest.mark.parametrize("text", GARBAGE)
+def test_garbage_is_not_mistaken_for_a_placeholder(text: str) -> None:
+    with pytest.raises(BriefingParseError) as caught:
+        parse(text)
+    assert not caught.value.unfinished, caught.value
 
 
 def test_undecodable_bytes_raise_with_line() -> None:
