@@ -79,8 +79,9 @@ async def test_tick_reports_a_failed_source_with_exit_status_1(
 ) -> None:
     source = SourceSettings(kind="folder", name="gone", path=str(tmp_path / "nope"))
     runtime = make_runtime(engine, Settings(sources=[source]))
-    code, out, _ = await run(runtime, "tick")
+    code, out, err = await run(runtime, "tick")
     assert code == 1 and "gone: FAILED" in out
+    assert f"briefbot: source gone failed: folder {tmp_path / 'nope'} does not exist" in err
     code, _, err = await run(runtime, "tick", "--now", "yesterday")
     assert code == 2 and "--now" in err
 
@@ -185,3 +186,37 @@ async def test_issues_json_shows_every_state(runtime: Runtime, run: Run) -> None
     assert draft["state"] == "draft" and draft["published_hash"] is None
     code, out, _ = await run(runtime, "issues")
     assert code == 0 and f"{held}" in out and "held" in out and "draft" in out
+
+
+async def test_tick_names_an_unreachable_url_and_still_runs_the_other_sources(
+    engine: AsyncEngine, run: Run, tmp_path: Path
+) -> None:
+    folder = tmp_path / "issues"
+    folder.mkdir()
+    (folder / f"{KEY}.md").write_text(briefing(), encoding="utf-8")
+    sources = [
+        SourceSettings(kind="http", name="web", urls=["http://127.0.0.1:9/2026-11-02.md"]),
+        SourceSettings(kind="folder", name="desk", path=str(folder)),
+    ]
+    runtime = make_runtime(engine, Settings(sources=sources))
+    code, out, err = await run(runtime, "tick", "--now", "2026-11-02T09:00")
+    assert code == 1 and "desk: 1 fetched, 1 added" in out  # the healthy source still ran
+    assert "briefbot: source web failed: http://127.0.0.1:9/2026-11-02.md:" in err
+
+
+async def test_tick_treats_a_placeholder_as_a_warning_and_garbage_as_a_failure(
+    runtime: Runtime, run: Run
+) -> None:
+    folder = Path(runtime.settings.sources[0].path)
+    placeholder = folder / "2026-11-09.md"
+    placeholder.write_text("# 嵌入式AI简报 (2026-11-09)\n", encoding="utf-8")
+    code, out, err = await run(runtime, "tick", "--now", "2026-10-30T12:00:00+00:00")
+    assert code == 0, err
+    assert "desk: 2 fetched, 1 added / 0 updated / 0 unchanged / 0 failed / 1 skipped" in out
+    assert f"warning: desk: {placeholder}:1: no '## ' sections yet" in err
+    assert "error" not in err
+
+    (folder / "2026-11-16.md").write_bytes(b"\x00\x01 not a briefing")
+    code, out, err = await run(runtime, "tick", "--now", "2026-10-30T12:00:00+00:00")
+    assert code == 1  # a broken file is a failure even next to good ones
+    assert f"error: desk: {folder / '2026-11-16.md'}:1: binary data" in err
