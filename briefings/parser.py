@@ -78,22 +78,24 @@ _UNTITLED: Final = "(untitled)"  # placeholder title of an item with no text at 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BINARY = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
-_HEADING = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_HEADING = re.compile(r"^(#{1,6})(?:[ \t]+(.*))?$")  # closing #s: see `_heading`
 _RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _BULLET = re.compile(r"^[-*+](?:[ \t]+(.*))?$")  # a bare marker is an (empty) item too
 _LIST_ITEM = re.compile(r"^(?:[-*+]|\d{1,3}[.)])[ \t]+")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _FRONT_MATTER_LINE = re.compile(r"^(?:[\w.-]+[ \t]*:|[ \t]|-[ \t]|#|$)")
 _H1_DATE = re.compile(
-    r"^(?P<name>.*?)\s*[(（]\s*(?P<y>\d{4})[-./](?P<m>\d{1,2})[-./](?P<d>\d{1,2})\s*[)）]"
+    r"^(?P<name>.*?)(?<!\s)\s*[(（]\s*(?P<y>\d{4})[-./](?P<m>\d{1,2})[-./](?P<d>\d{1,2})\s*[)）]"
     r"\s*(?P<subtitle>.*)$"
 )
 _NAME_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _TAGLINE = re.compile(r"^(\*\*|__)(?P<text>.+)\1$")
 _INTRO = re.compile(r"^导读\s*[：:]\s*")
 _SUMMARY = re.compile(r"^摘要\s*[：:]\s*")
-_PIPE = re.compile(r"\s*[|｜]\s*")
-_WEAK_PIPE = re.compile(r"\s*丨\s*")  # CJK "丨" is sometimes typed as a pipe, sometimes not
+# `(?<!\s)`: a match starts at the first space of a run only, so a long run of spaces is
+# scanned once, not once per position (quadratic on a megabyte of spaces)
+_PIPE = re.compile(r"(?<!\s)\s*[|｜]\s*")
+_WEAK_PIPE = re.compile(r"(?<!\s)\s*丨\s*")  # CJK "丨" is sometimes typed as a pipe, sometimes not
 _ARXIV_ID = r"\d{4}\.\d{4,5}(?:v\d+)?"
 _ARXIV_TAG = re.compile(rf"^(?:arxiv\s*[:：]?\s*)?({_ARXIV_ID})$", re.IGNORECASE)
 # an arXiv id written as a prefix: `[2107.04829]`, `[arXiv:2107.04829]`, `arXiv:2101.00001`
@@ -107,12 +109,16 @@ _PREFIX_EMPHASIS = re.compile(r"\*+|~~+|(?<!\w)_+|_+(?!\w)")  # `_` inside words
 _EMPHASIS_WRAP = re.compile(r"^([*_~]{1,3})(?=\S)(.*?\S)\1$", re.DOTALL)
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
 _URL_CHARS = r"[^\s<>，。；！？、）】]+"
-_LABELLED_URL = re.compile(
-    rf"^(?P<label>[^\s：:].*?)\s*[：:]\s*<?(?P<url>https?://{_URL_CHARS})>?$"
-)
+# `label：URL`, matched in two anchored parts split at the first URL (a label holding a
+# URL is refused anyway): one regex over the whole line backtracks quadratically
+_URL_START = re.compile(r"https?://")
+_LABEL_HEAD = re.compile(r"(?P<label>[^\s：:].*?)(?<!\s)\s*[：:]\s*<?")
+_URL_TAIL = re.compile(rf"(?P<url>https?://{_URL_CHARS})>?")
 _BAD_LABEL = re.compile(r"^摘要|[，。；！？;]|https?://")
 _BARE_URL = re.compile(r"<?(https?://[^\s<>()\[\]，。；！？、）】]+)>?")
 
+# no `[` / `(` inside: scans from successive openers never overlap, so the search is linear
+_ANY_LINK = re.compile(r"\[[^\[\]]*\]\([^()]*\)")
 _BRACKET_TOKENS = {"[": re.compile(r"\\.|[\[\]]"), "(": re.compile(r"\\.|[()]")}
 
 Lines = list[tuple[int, str]]  # (1-based line number, text without newline)
@@ -174,10 +180,18 @@ def _check_text(text: str, ctx: _Ctx) -> None:
 
 
 def _heading(line: str) -> tuple[int, str] | None:
+    """(level, text) of an ATX heading; an optional closing `#` sequence is dropped.
+
+    Done with string methods, not a regex with a lazy group and trailing `[ \t]*`, which
+    backtracks quadratically over a long run of spaces."""
     match = _HEADING.match(line)
     if not match:
         return None
-    return len(match.group(1)), (match.group(2) or "").strip()
+    text = (match.group(2) or "").rstrip(" \t")
+    body = text.rstrip("#")
+    if body != text and (not body or body[-1] in " \t"):
+        text = body
+    return len(match.group(1)), text.strip()
 
 
 def _close(text: str, start: int, opening: str, closing: str) -> int | None:
@@ -352,7 +366,7 @@ def _unwrap_emphasis(text: str) -> str:
 def _main_link(rest: str, line: int, ctx: _Ctx) -> tuple[str, str | None, str]:
     """(text, url, rest after the link) of the item's main link or bare text."""
     if not rest.startswith("["):
-        if "http" in rest and not re.search(r"\[[^\]]*\]\([^)]*\)", rest):
+        if "http" in rest and not _ANY_LINK.search(rest):
             text, url = _salvage(rest, line, ctx)
             return text, url, ""
         return rest, None, ""
@@ -431,12 +445,23 @@ def _parse_head(text: str, line: int, ctx: _Ctx) -> _Head:
 # --------------------------------------------------------------------------- entry body
 
 
+def _labelled_url(text: str) -> tuple[str, str] | None:
+    start = _URL_START.search(text)
+    if start is None:
+        return None
+    head = _LABEL_HEAD.fullmatch(text, 0, start.start())
+    tail = _URL_TAIL.fullmatch(text, start.start())
+    if head is None or tail is None or _BAD_LABEL.search(head.group("label")):
+        return None
+    return head.group("label").strip(), tail.group("url")
+
+
 def _lift_links(raw: str) -> list[Link] | None:
     """The links of a continuation line made only of links, else None."""
     text = _LIST_ITEM.sub("", raw.strip(), count=1)
-    labelled = _LABELLED_URL.match(text)
-    if labelled and not _BAD_LABEL.search(labelled.group("label")):
-        return [Link(labelled.group("label").strip(), labelled.group("url"))]
+    labelled = _labelled_url(text)
+    if labelled:
+        return [Link(*labelled)]
     links: list[Link] = []
     rest = text
     while rest:

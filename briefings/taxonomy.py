@@ -169,7 +169,8 @@ _ASCII_WORD = re.compile(r"[A-Za-z0-9]")
 _NEVER = re.compile(r"(?!x)x")
 _ORDINAL = re.compile(r"^(?:\d+|[一二三四五六七八九十]+)\s*[.、．)）]\s*")
 _LINK_ONLY = re.compile(r"^\[(.*)\]\([^()]*\)$")
-_URL = re.compile(r"https?://\S+|\]\([^)]*\)|<[^>]*>")
+# `[^()]` / `[^<>]`: a scan stops at the next opener, so it stays linear on `](](](`...
+_URL = re.compile(r"https?://\S+|\]\([^()]*\)|<[^<>]*>")
 
 
 def normalize_name(name: str) -> str:
