@@ -9,9 +9,11 @@ reduced to its text, anything else to its text content.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import markdown
@@ -21,7 +23,7 @@ from markdown.util import AMP_SUBSTITUTE, HTML_PLACEHOLDER_RE
 
 from .blocks import BOLD, CODE, ITALIC, STRIKE, UNDERLINE, Block, BlockKind, Run, Style, link
 from .lists import normalize_lists
-from .text import clean, is_web_url
+from .text import clean, is_web_url, safe_cut
 
 _MAX_DEPTH = 24  # deeper trees are flattened to text (hostile input, recursion limit)
 _STYLES = {
@@ -39,6 +41,11 @@ _BLOCK_TAGS = {"p", "ul", "ol", "blockquote", "pre", "hr", "div", "table", "dl"}
 _BLOCK_TAGS |= {f"h{n}" for n in range(1, 7)}
 _LEFTOVER = re.compile("[\x02\x03]")
 _BREAK = "\n"
+# Python-Markdown's inline pass rebuilds a paragraph's text once per match and its block
+# parser pops blocks from the front of a list: quadratic. Longer sources are converted
+# in pieces of at most this many characters, cut between paragraphs where possible.
+SEGMENT = 8192
+_FENCE = re.compile(r"^ *(?:```|~~~)", re.MULTILINE)
 
 
 class _Capture(Treeprocessor):
@@ -95,7 +102,16 @@ class InlineMarkdown:
 
     def _convert(self, source: str, kind: BlockKind) -> list[Block]:
         source = clean(normalize_lists(source)).strip()
-        if not source:
+        blocks: list[Block] = []
+        for piece, joiner in _segments(source, SEGMENT):
+            converted = self._convert_piece(piece, kind)
+            if joiner is not None and blocks and converted:  # a line cut in two: rejoin it
+                blocks[-1] = _join(blocks[-1], converted.pop(0), joiner)
+            blocks += converted
+        return blocks
+
+    def _convert_piece(self, source: str, kind: BlockKind) -> list[Block]:
+        if not source.strip():
             return []
         self._md.reset()
         self._md.convert(source)
@@ -269,3 +285,43 @@ def _trim(runs: list[Run]) -> tuple[Run, ...]:
         merged[-1] = Run(merged[-1].text.rstrip(), merged[-1].styles)
     merged = [r for r in merged if r.text]
     return tuple(merged) if "".join(r.text for r in merged).strip() else ()
+
+
+def _segments(source: str, limit: int) -> Iterator[tuple[str, str | None]]:
+    """Pieces of at most `limit` characters, each with the text that joins it to the
+    line before (None: it starts a new line or paragraph).
+
+    Cuts go at the last blank line outside fenced code, else the last line break,
+    else the last space, else anywhere (never inside a grapheme).
+    """
+    fences = [m.start() for m in _FENCE.finditer(source)]
+    fences = fences[: len(fences) // 2 * 2]  # an unclosed fence is text
+    start, joiner = 0, None
+    while len(source) - start > limit:
+        end, resume, joiner_next = _cut(source, start, start + limit, fences)
+        yield source[start:end], joiner
+        start, joiner = resume, joiner_next
+    yield source[start:], joiner
+
+
+def _cut(source: str, start: int, end: int, fences: list[int]) -> tuple[int, int, str | None]:
+    """Where to cut source[start:end], where the next piece starts, and its joiner."""
+    blank = source.rfind("\n\n", start + 1, end)
+    while blank > start and bisect.bisect_right(fences, blank) % 2:
+        blank = source.rfind("\n\n", start + 1, blank)
+    if blank > start:
+        return blank, blank + 2, None
+    newline = source.rfind("\n", start + 1, end)
+    if newline > start:
+        return newline, newline + 1, None
+    space = source.rfind(" ", start + 1, end)
+    if space > start:
+        return space, space + 1, " "
+    cut = start + safe_cut(source[start : end + 1], end - start)
+    return cut, cut, ""
+
+
+def _join(first: Block, second: Block, joiner: str) -> Block:
+    """The two halves of a line cut between segments, as one block."""
+    runs = (*first.runs, Run(joiner), *second.runs) if joiner else (*first.runs, *second.runs)
+    return Block(first.kind, runs, first.prefix, first.gap_before, first.keep_with_next)

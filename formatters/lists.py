@@ -124,7 +124,8 @@ def normalize_lists(source: str) -> str:
     fences = [i for i, line in enumerate(lines) if _FENCE.match(line)]
     if len(fences) % 2:
         fences.pop()  # an unclosed fence is text to Python-Markdown, not code
+    fence_lines = set(fences)  # looked up once per line: a list made this quadratic
     lists = _Lists()
     for index, line in enumerate(lines):
-        lists.feed(line, fence=index in fences)
+        lists.feed(line, fence=index in fence_lines)
     return "\n".join(lists.out)
