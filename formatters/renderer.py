@@ -120,11 +120,13 @@ class BlockRenderer:
         """
         limit = self._max_href or 0
         hrefs = [_href(run) for run in block.runs]
-        if all(h is None or self._codec.size(h) <= limit for h in hrefs):
+        # measured once per target: a long link label is many runs sharing one href
+        long = {h for h in set(hrefs) if h is not None and self._codec.size(h) > limit}
+        if not long:
             return block
         runs: list[Run] = []
         for i, (run, href) in enumerate(zip(block.runs, hrefs, strict=True)):
-            if href is None or self._codec.size(href) <= limit:
+            if href not in long:
                 runs.append(run)
                 continue
             plain = tuple(s for s in run.styles if s.kind != "link")
