@@ -36,7 +36,7 @@ from storage.db import create_engine, session_factory, upgrade_database
 from storage.issues import save_issue
 from storage.models import EntryRow, IssueRow
 from storage.search import index_issue, rebuild_index, search
-from storage.search_models import SearchDocRow
+from storage.search.models import SearchDocRow
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "embedded-ai-report"

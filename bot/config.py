@@ -42,7 +42,7 @@ from pydantic_settings import (
 from pydantic_settings.exceptions import SettingsError
 
 from storage.db import check_url, redact, with_base_dir
-from storage.search_models import MAX_SECTION_ENTRIES, MAX_SECTIONS
+from storage.search.models import MAX_SECTION_ENTRIES, MAX_SECTIONS
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 # The checkout holding the bundled samples/ (found from the package, not the cwd).
@@ -124,7 +124,7 @@ class IngestSettings(_Section):
     """Caps on what one briefing file may hold: anything a source can send is bounded."""
 
     max_file_bytes: int = Field(default=2_000_000, ge=1024)
-    # le: what the archive's search ids hold (storage.search_models)
+    # le: what the archive's search ids hold (storage.search.models)
     max_sections: int = Field(default=200, ge=1, le=MAX_SECTIONS)
     max_entries: int = Field(default=5_000, ge=1, le=MAX_SECTIONS * MAX_SECTION_ENTRIES)
 

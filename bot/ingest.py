@@ -22,7 +22,7 @@ from briefings.model import Issue, ParseWarning
 from briefings.parser import ParseLimits, decode_briefing, parse_issue
 from storage.issues import SaveOutcome, save_issue
 from storage.search import index_issue
-from storage.search_models import MAX_SECTION_ENTRIES
+from storage.search.models import MAX_SECTION_ENTRIES
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from .base import (
     SizeUnit,
 )
 from .console import ConsoleRenderer
-from .search import SearchHit, SearchPage
+from .search import SearchHitLike, SearchPageLike
 from .telegram import TelegramRenderer
 from .views import select_entries
 from .wechat import WeChatRenderer
@@ -36,8 +36,8 @@ __all__ = [
     "Limits",
     "Message",
     "Renderer",
-    "SearchHit",
-    "SearchPage",
+    "SearchHitLike",
+    "SearchPageLike",
     "SizeUnit",
     "TelegramRenderer",
     "WeChatRenderer",

@@ -8,7 +8,7 @@ from typing import Literal, Protocol
 
 from briefings.model import Entry, Issue, Section
 
-from .search import SearchPage
+from .search import SearchPageLike
 
 Format = Literal["html", "text", "markdown"]
 SizeUnit = Literal["utf16", "bytes", "chars"]
@@ -138,7 +138,7 @@ class Renderer(Protocol):
 
     def entry(self, issue: Issue, section: Section, entry: Entry) -> list[Message]: ...
 
-    def search_results(self, page: SearchPage) -> list[Message]: ...
+    def search_results(self, page: SearchPageLike) -> list[Message]: ...
 
     def overview(self, issue: Issue) -> list[Message]:
         """Header, 导读 and a table of contents with entry counts (for /latest)."""

@@ -11,7 +11,7 @@ from briefings.model import Entry, Issue, Section
 from .base import Format, Labels, Limits, Message, SizeUnit
 from .blocks import Block, Run, Unit
 from .chunking import Rendered, pack
-from .search import SearchPage
+from .search import SearchPageLike
 from .views import Views, select_entries
 
 
@@ -85,7 +85,7 @@ class BlockRenderer:
     def entry(self, issue: Issue, section: Section, entry: Entry) -> list[Message]:
         return self._pack(self._views.entry(issue, section, entry), disable_preview=False)
 
-    def search_results(self, page: SearchPage) -> list[Message]:
+    def search_results(self, page: SearchPageLike) -> list[Message]:
         return self._pack(self._views.search(page), disable_preview=True)
 
     def overview(self, issue: Issue) -> list[Message]:

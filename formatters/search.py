@@ -1,34 +1,46 @@
-"""Search results as storage hands them to the renderers."""
+"""What the renderers need of a search result, as structural types.
+
+Storage returns `storage.search.SearchPage`; formatters may not import storage (layers:
+briefings <- formatters, storage <- bot), so they accept anything shaped like it.
+Read-only properties, so frozen dataclasses satisfy them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date
-
-MARK_START = "\x02"
-MARK_END = "\x03"
+from typing import Protocol
 
 
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    """One matching entry; `snippet` wraps matched words as \\x02word\\x03."""
+class SearchHitLike(Protocol):
+    """One hit; `snippet` marks matched words with briefings.marks."""
 
-    issue_key: date
-    section_key: str
-    section_heading: str
-    title: str
-    source: str | None
-    url: str | None
-    snippet: str
+    @property
+    def issue_key(self) -> date: ...
+    @property
+    def section_heading(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def snippet(self) -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
-class SearchPage:
+class SearchPageLike(Protocol):
     """A 1-based page of hits; `total` when known, else `has_more`."""
 
-    query: str
-    hits: tuple[SearchHit, ...]
-    page: int = 1
-    total: int | None = None
-    has_more: bool = False
-    page_size: int | None = None
+    @property
+    def query(self) -> str: ...
+    @property
+    def hits(self) -> Sequence[SearchHitLike]: ...
+    @property
+    def page(self) -> int: ...
+    @property
+    def total(self) -> int | None: ...
+    @property
+    def has_more(self) -> bool: ...
+    @property
+    def page_size(self) -> int | None: ...

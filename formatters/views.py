@@ -6,13 +6,14 @@ import functools
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 
+from briefings.marks import MARK_END, MARK_START
 from briefings.model import Entry, Issue, Section
 
 from .base import Labels
 from .blocks import BOLD, ITALIC, MARK, MUTED, Block, Run, Style, Unit, link, text_block
 from .inline import InlineMarkdown
 from .plain import plain_inline
-from .search import MARK_END, MARK_START, SearchHit, SearchPage
+from .search import SearchHitLike, SearchPageLike
 from .text import clean, is_web_url, one_line
 
 EntryView = Callable[[Entry, int | None], list[Block]]
@@ -92,7 +93,7 @@ class Views:
         units.append(Unit(tuple(lines)))
         return units
 
-    def search(self, page: SearchPage) -> list[Unit]:
+    def search(self, page: SearchPageLike) -> list[Unit]:
         units = [self.search_header(page)]
         first = (page.page - 1) * page.page_size + 1 if page.page_size else 1
         for number, hit in enumerate(page.hits, start=first):
@@ -215,7 +216,7 @@ class Views:
             runs.append(_linked(label or url, url))
         return Block("para", tuple(runs)) if runs else None
 
-    def search_header(self, page: SearchPage) -> Unit:
+    def search_header(self, page: SearchPageLike) -> Unit:
         query = one_line(page.query)
         parts = []
         if page.total is not None:
@@ -232,13 +233,13 @@ class Views:
             )
         )
 
-    def hit(self, hit: SearchHit, number: int) -> Unit:
+    def hit(self, hit: SearchHitLike, number: int) -> Unit:
         title = Block("para", self.title_line_runs(hit), prefix=f"{number}. ", gap_before=True)
         meta = text_block(f"{hit.issue_key} · {self.plain(hit.section_heading)}", (MUTED,))
         snippet = Block("para", _marked(hit.snippet))
         return Unit((title, meta, snippet))
 
-    def title_line_runs(self, hit: SearchHit) -> tuple[Run, ...]:
+    def title_line_runs(self, hit: SearchHitLike) -> tuple[Run, ...]:
         runs = [_linked(self.title_text(hit.title, hit.url), hit.url, BOLD)]
         source = self.plain(hit.source or "")
         if source:
@@ -274,7 +275,7 @@ class Views:
         return Block(block.kind, self._styled(block.runs, style), block.prefix, block.gap_before)
 
     @staticmethod
-    def _pages(page: SearchPage) -> int:
+    def _pages(page: SearchPageLike) -> int:
         if page.total is None or not page.page_size:
             return 0
         return max(1, -(-page.total // page.page_size))

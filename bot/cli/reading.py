@@ -9,23 +9,19 @@ from __future__ import annotations
 import argparse
 import re
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.base import Subparsers, fail, issue_key, print_json
-from bot.commands.bounds import MAX_PAGE, NumberError, read_number
-from bot.commands.rendering import renderer_for
-from bot.commands.search import PER_PAGE, has_next
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
-from bot.publish.rendering import RendererSet, profile_of, render_for
-from bot.runtime import Runtime
-from bot.serialize import to_jsonable
-from briefings.model import Issue
+from briefings.marks import MARK_END, MARK_START
 from briefings.taxonomy import Kind, Taxonomy
-from formatters import Message, SearchHit, SearchPage
-from formatters.search import MARK_END, MARK_START
-from storage.issues import get_issue, latest_issue
-from storage.search import MAX_PER_PAGE, QueryError, search
-from storage.subscribers import ALL, Subscriber, Subscription
+
+if TYPE_CHECKING:  # handlers import what they run: `briefbot --help` stays instant
+    from bot.runtime import Runtime
+    from briefings.model import Issue
+    from formatters import Message
+    from storage.search import SearchHit, SearchPage
+    from storage.subscribers import Subscriber, Subscription
 
 PLATFORMS = ("telegram", "wechat", "wecom", "wecom-robot", "console")
 _LIST_SEPARATORS = re.compile(r"[,，、;；]")
@@ -47,27 +43,41 @@ def register(commands: Subparsers) -> None:
 
     find = commands.add_parser("search", help="search the archive the way /search does")
     find.add_argument("words", nargs="+", metavar="WORDS")
-    find.add_argument("--limit", type=_bounded(1, MAX_PER_PAGE), default=PER_PAGE)
-    find.add_argument("--page", type=_bounded(1, MAX_PAGE), default=1, help="1-based")
+    find.add_argument("--limit", type=_page_size, help="hits per page (default: as /search)")
+    find.add_argument("--page", type=_page_number, default=1, help="1-based")
     find.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE)
     find.add_argument("--json", action="store_true", help="hits and page info as JSON")
     find.set_defaults(handler=_search)
 
 
-def _bounded(low: int, high: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            return read_number(text, low, high)
-        except NumberError as exc:  # its text is clipped: no 100 KB number echoed back
-            raise argparse.ArgumentTypeError(str(exc)) from None
+def _page_size(text: str) -> int:
+    from storage.search import MAX_PER_PAGE
 
-    return parse
+    return _number(text, 1, MAX_PER_PAGE)
+
+
+def _page_number(text: str) -> int:
+    from bot.commands.bounds import MAX_PAGE
+
+    return _number(text, 1, MAX_PAGE)
+
+
+def _number(text: str, low: int, high: int) -> int:
+    from bot.commands.bounds import NumberError, read_number
+
+    try:
+        return read_number(text, low, high)
+    except NumberError as exc:  # its text is clipped: no 100 KB number echoed back
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 # --- render ---------------------------------------------------------------------------
 
 
 async def _render(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.publish.rendering import RendererSet, profile_of, render_for
+    from storage.subscribers import ALL
+
     try:
         subscriptions = [
             *_subscriptions(runtime.taxonomy, args.sections, "section"),
@@ -90,6 +100,8 @@ async def _render(args: argparse.Namespace, runtime: Runtime) -> int:
 
 def _subscriptions(taxonomy: Taxonomy, text: str, kind: Kind) -> list[Subscription]:
     """Comma-separated keys, names or aliases of one kind; ValueError names the valid ones."""
+    from storage.subscribers import Subscription
+
     names = [n.strip() for n in _LIST_SEPARATORS.split(text) if n.strip()]
     found: list[Subscription] = []
     for name in names:
@@ -106,6 +118,8 @@ def _valid(taxonomy: Taxonomy, kind: Kind) -> str:
 
 
 async def _load_issue(runtime: Runtime, key: date | None) -> Issue | None:
+    from storage.issues import get_issue, latest_issue
+
     async with runtime.sessions() as session:
         if key is None:
             return await latest_issue(session, runtime.series.slug)
@@ -114,6 +128,8 @@ async def _load_issue(runtime: Runtime, key: date | None) -> Issue | None:
 
 def _virtual_subscriber(args: argparse.Namespace, subs: list[Subscription]) -> Subscriber:
     """A chat on the chosen profile; a WeCom group is what selects the robot variant."""
+    from storage.subscribers import Subscriber
+
     robot = args.platform == "wecom-robot"
     return Subscriber(
         id=0,
@@ -152,6 +168,10 @@ def _print_messages(messages: list[Message], limit: int | None, key: date) -> No
 
 
 async def _search(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.commands.rendering import renderer_for
+    from bot.commands.search import PER_PAGE
+    from storage.search import QueryError, search
+
     query = " ".join(args.words).strip()
     if not query:
         example = "briefbot search 量化"
@@ -163,7 +183,7 @@ async def _search(args: argparse.Namespace, runtime: Runtime) -> int:
                 query,
                 series_slug=runtime.series.slug,
                 page=args.page,
-                per_page=args.limit,
+                per_page=args.limit or PER_PAGE,
                 taxonomy=runtime.taxonomy,
             )
     except QueryError as exc:
@@ -180,6 +200,8 @@ async def _search(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def _page_dict(page: SearchPage) -> dict[str, Any]:
+    from bot.commands.search import has_next
+
     return {
         "query": page.query,
         "page": page.page,
@@ -193,6 +215,8 @@ def _page_dict(page: SearchPage) -> dict[str, Any]:
 
 def _hit_dict(hit: SearchHit) -> dict[str, Any]:
     """The hit with a plain snippet; the words it matched are listed in `highlights`."""
+    from bot.serialize import to_jsonable
+
     data: dict[str, Any] = to_jsonable(hit)
     data["snippet"] = hit.snippet.replace(MARK_START, "").replace(MARK_END, "")
     data["highlights"] = _MARKED.findall(hit.snippet)

@@ -16,8 +16,7 @@ from bot import i18n
 from bot.commands.bounds import MAX_PAGE, number_or_none
 from bot.commands.context import ButtonHandler, Ctx, Handler
 from bot.commands.types import Button, Invocation, Reply
-from formatters import SearchHit, SearchPage
-from storage.search import INTRO_KEY, QueryError, search
+from storage.search import INTRO_KEY, QueryError, SearchHit, SearchPage, search
 from storage.state import get_value, set_value
 
 PER_PAGE = 5

@@ -12,7 +12,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from storage.models import Base
-from storage.search_models import include_in_autogenerate
+from storage.search.models import include_in_autogenerate
 
 config = context.config
 target_metadata = Base.metadata

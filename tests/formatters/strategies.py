@@ -7,7 +7,7 @@ from datetime import date
 from hypothesis import strategies as st
 
 from briefings.model import Entry, Issue, Link, Section, Series
-from formatters import SearchHit, SearchPage
+from storage.search import SearchHit, SearchPage
 
 _SPECIAL = list("<>&\"'*_[]()#`\\!|~-+=.,:;。！？；，、 \n")
 _NASTY = [

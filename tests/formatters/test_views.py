@@ -12,13 +12,12 @@ from formatters import (
     EN,
     ConsoleRenderer,
     Limits,
-    SearchHit,
-    SearchPage,
     TelegramRenderer,
     WeChatRenderer,
     WeComRenderer,
     select_entries,
 )
+from storage.search import SearchHit, SearchPage
 
 from .helpers import check_messages, check_view, renderers, visible
 from .telegram_html import visible_text

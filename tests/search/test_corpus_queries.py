@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from briefings.marks import MARK_END, MARK_START
 from briefings.parser import decode_briefing, parse_issue
 from briefings.taxonomy import Taxonomy
-from formatters.search import MARK_END, MARK_START, SearchHit, SearchPage
 from storage.db import create_engine, session_factory
-from storage.search import search
-from storage.search_text import fold, plain_text
+from storage.search import SearchHit, SearchPage, search
+from storage.search.text import fold, plain_text
 from tests.search.conftest import SERIES
 
 pytestmark = pytest.mark.corpus

@@ -11,13 +11,20 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from briefings.marks import MARK_START
 from briefings.model import Entry, Issue, Section, Series
-from formatters.search import MARK_START, SearchPage
-from storage import search as search_module
 from storage.issues import save_issue
 from storage.models import IssueRow, SeriesRow
-from storage.search import QueryError, index_issue, optimize_index, rebuild_index, search
-from storage.search_models import SearchDocRow
+from storage.search import (
+    QueryError,
+    SearchPage,
+    index_issue,
+    optimize_index,
+    rebuild_index,
+    search,
+)
+from storage.search import api as search_module
+from storage.search.models import SearchDocRow
 
 Sessions = async_sessionmaker[AsyncSession]
 SERIES = Series("embedded-ai", "嵌入式AI简报")

@@ -1,4 +1,4 @@
-"""The search revision matches storage.search_models, and builds the native index."""
+"""The search revision matches storage.search.models, and builds the native index."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import Base
-from storage.search_models import include_in_autogenerate  # also registers search_docs
+from storage.search.models import include_in_autogenerate  # also registers search_docs
 
 
 def _diff(connection: Connection) -> list[Any]:

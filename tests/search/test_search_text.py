@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage.search_plan import plan_terms
-from storage.search_snippet import MARK_END, MARK_START, highlight, snippet, term_pattern
-from storage.search_text import (
+from briefings.marks import MARK_END, MARK_START
+from storage.search.plan import plan_terms
+from storage.search.snippet import highlight, snippet, term_pattern
+from storage.search.text import (
     MAX_QUERY_CHARS,
     DateRange,
     QueryError,

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import alembic_config, create_engine, upgrade, upgrade_database
 from storage.models import Base
-from storage.search_models import include_in_autogenerate
+from storage.search.models import include_in_autogenerate
 
 
 def _diff(connection: Connection) -> list[Any]:

@@ -18,7 +18,7 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Tokens are produced in Python (storage/search_text.py): CJK bigrams and folded words,
+# Tokens are produced in Python (storage/search/text.py): CJK bigrams and folded words,
 # space separated; `_` only occurs in filter tags (s_papers, t_chips). unicode61 just
 # splits on spaces here. prefix='1' makes one-character queries (芯*) a single lookup.
 _FTS5 = """

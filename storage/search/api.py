@@ -2,12 +2,11 @@
 
     page = await search(session, "骁龙855 year:2019", series_slug="embedded-ai")
 
-returns a `formatters.search.SearchPage` (alias `SearchResult`): up to `per_page`
+returns a `SearchPage` (storage.search.results; alias `SearchResult`): up to `per_page`
 hits with marked snippets, `has_more`, and `total` when it is cheap to know (below,
 otherwise None). A query with nothing to search raises `QueryError`, whose message
-can be shown to the user as is. The query language is in `storage.search_text`;
-`index_issue` (the `save_issue` on_saved hook), `rebuild_index` and `optimize_index`
-keep the index.
+can be shown to the user as is. The query language is in `storage.search.text`;
+`storage.search.index` keeps the index.
 
 Order: hits with every query word in their title first, then bm25 (SQLite) or
 weighted ts_rank (PostgreSQL) with the title weighted above source, summary, section
@@ -16,8 +15,8 @@ a word in a fifth of a 100k-entry archive would otherwise be scored in full on e
 query. Older matches follow newest first, so paging is stable and complete.
 
 `total` is exact when there are at most RANK_CANDIDATES matches, and beyond that on
-SQLite up to search_sqlite.COUNT_LIMIT and on PostgreSQL for queries without
-phrases; otherwise None (counting would cost as much as the search).
+SQLite up to storage.search.sqlite.COUNT_LIMIT and on PostgreSQL for queries
+without phrases; otherwise None (counting would cost as much as the search).
 """
 
 from __future__ import annotations
@@ -30,13 +29,13 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from briefings.taxonomy import Taxonomy
-from formatters.search import SearchHit, SearchPage
-from storage import search_pg, search_sqlite
-from storage.search_index import index_issue, is_postgres, optimize_index, rebuild_index
-from storage.search_models import id_range
-from storage.search_plan import HitPage, SearchPlan, plan_terms
-from storage.search_snippet import snippet, term_pattern
-from storage.search_text import Query, QueryError, parse_query, plain_text, tag_token
+from storage.search import pg, sqlite
+from storage.search.index import is_postgres
+from storage.search.models import id_range
+from storage.search.plan import HitPage, SearchPlan, plan_terms
+from storage.search.results import SearchHit, SearchPage
+from storage.search.snippet import snippet, term_pattern
+from storage.search.text import Query, QueryError, parse_query, plain_text, tag_token
 
 SearchResult = SearchPage
 RANK_CANDIDATES = 200
@@ -44,16 +43,6 @@ MAX_PER_PAGE = 50
 SNIPPET_CHARS = 160
 INTRO_KEY = "intro"  # section_key of hits on an issue's own title/intro
 INTRO_HEADING = "导读"
-
-__all__ = [
-    "QueryError",
-    "SearchHit",
-    "SearchResult",
-    "index_issue",
-    "optimize_index",
-    "rebuild_index",
-    "search",
-]
 
 
 @cache
@@ -91,7 +80,7 @@ async def search(
             limit=MAX_PER_PAGE,
         )
     plan = _plan(parsed, series_slug, taxonomy or default_taxonomy())
-    backend: _Backend = search_pg if is_postgres(session) else search_sqlite  # type: ignore[assignment]
+    backend: _Backend = pg if is_postgres(session) else sqlite  # type: ignore[assignment]
     conn = await session.connection()  # Core statements: no ORM work on the hot path
     found = await _page(backend, conn, plan, (page - 1) * per_page, per_page)
     patterns = [p for t in parsed.terms if (p := term_pattern(t.raw, t.exact))]

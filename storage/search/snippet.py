@@ -1,8 +1,8 @@
 """Pure highlighting: find a query's terms in original text and cut a marked snippet.
 
 The index holds bigrams, not readable text, so snippets are made here from the stored
-fields with the same folding and matching rules as the index (see search_text).
-Matched words are wrapped in MARK_START/MARK_END (\\x02 ... \\x03).
+fields with the same folding and matching rules as the index (see storage.search.text).
+Matched words are wrapped in briefings.marks MARK_START/MARK_END (\\x02 ... \\x03).
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from storage.search_text import CJK_CHARS, PREFIX_MIN_LETTERS, fold, segments
+from briefings.marks import MARK_END, MARK_START, unmarked
+from storage.search.text import CJK_CHARS, PREFIX_MIN_LETTERS, fold, segments
 
-MARK_START = "\x02"
-MARK_END = "\x03"
 ELLIPSIS = "…"
 
 _WORD_CHAR = rf"(?:(?![{CJK_CHARS}])[^\W_])"
@@ -87,7 +86,7 @@ def mark(text: str, spans: Sequence[tuple[int, int]], offset: int = 0) -> str:
 
 def clean(text: str) -> str:
     """Text with the mark characters removed, so only our marks are in a snippet."""
-    return text.replace(MARK_START, "").replace(MARK_END, "")
+    return unmarked(text)
 
 
 def highlight(text: str, patterns: Sequence[re.Pattern[str]]) -> str:

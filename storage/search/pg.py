@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from storage.search_plan import (
+from storage.search.plan import (
     BOUNDS_CTE,
     HI,
     HIT_COLUMNS,
@@ -26,7 +26,7 @@ from storage.search_plan import (
     SearchPlan,
 )
 
-COLUMN_LETTERS = ("A", "B", "D", "C", "C")  # per storage.search_plan.COLUMNS
+COLUMN_LETTERS = ("A", "B", "D", "C", "C")  # per storage.search.plan.COLUMNS
 RANK_WEIGHTS = "{0.1, 0.05, 0.3, 1.0}"  # ts_rank order: D, C, B, A
 RANK_NORMALIZATION = 1  # divide by 1 + log(document length), like bm25's length damping
 MAX_POSITION = 16383

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from storage.search_plan import (
+from storage.search.plan import (
     BOUNDS_CTE,
     COLUMN_WEIGHTS,
     HI,

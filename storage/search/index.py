@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import search_pg, search_sqlite
 from storage.models import EntryRow, EntryTopicRow, IssueRow, SectionRow
-from storage.search_models import SearchDocRow, doc_id
-from storage.search_plan import EntryFields, IndexDoc, entry_doc, issue_doc
+from storage.search import pg, sqlite
+from storage.search.models import SearchDocRow, doc_id
+from storage.search.plan import EntryFields, IndexDoc, entry_doc, issue_doc
 
 REBUILD_BATCH = 200  # issues loaded per round trip by rebuild_index
 
@@ -39,9 +39,9 @@ async def rebuild_index(session: AsyncSession) -> int:
     segments, which halves query speed at 100k entries). Run it in its own transaction.
     """
     if is_postgres(session):
-        await search_pg.clear_all(session)
+        await pg.clear_all(session)
     else:
-        await search_sqlite.clear_all(session)  # first, so the delete trigger finds nothing
+        await sqlite.clear_all(session)  # first, so the delete trigger finds nothing
         await session.execute(delete(SearchDocRow))
     issue_ids = list(await session.scalars(select(IssueRow.id).order_by(IssueRow.id)))
     written = 0
@@ -62,20 +62,20 @@ async def optimize_index(session: AsyncSession) -> None:
     On PostgreSQL this refreshes the planner statistics.
     """
     if is_postgres(session):
-        await search_pg.analyze(session)
+        await pg.analyze(session)
     else:
-        await search_sqlite.optimize(session)
+        await sqlite.optimize(session)
 
 
 async def _write(session: AsyncSession, docs: Sequence[IndexDoc]) -> None:
     if not docs:
         return
     if is_postgres(session):
-        await search_pg.write_docs(session, docs)
+        await pg.write_docs(session, docs)
         return
     rows = [{"id": d.id, "issue_id": d.issue_id, "entry_id": d.entry_id} for d in docs]
     await session.execute(insert(SearchDocRow), rows)
-    await search_sqlite.write_docs(session, docs)
+    await sqlite.write_docs(session, docs)
 
 
 async def _build_docs(session: AsyncSession, issue_ids: Sequence[int]) -> list[IndexDoc]:

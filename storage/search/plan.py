@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import JSON, Date, Row
 
-from storage.search_models import SERIES_UNIT
-from storage.search_text import Query, index_tokens, plain_text, tag_token
+from storage.search.models import SERIES_UNIT
+from storage.search.text import Query, index_tokens, plain_text, tag_token
 
 # Index columns, in FTS5 column order, with their bm25 weights: title above summary.
 COLUMNS = ("title", "source", "body", "section", "topics")
@@ -36,7 +36,7 @@ class SearchPlan:
     terms: tuple[Phrase, ...]  # all must match
     tag_groups: tuple[tuple[str, ...], ...]  # each group: any tag must match
     series_slug: str
-    lo: int  # inclusive id range within the series (dates): see search_models.id_range
+    lo: int  # inclusive id range within the series (dates): see storage.search.models.id_range
     hi: int
 
     def params(self) -> dict[str, object]:
