@@ -1,4 +1,6 @@
-"""Archive of briefing issues: save parsed issues, read them back, publication state."""
+"""Archive of briefing issues: save parsed issues, read them back, list their summaries.
+
+Publication state changes (publish once, archive, hold) are in storage.publication."""
 
 from __future__ import annotations
 
@@ -430,33 +432,3 @@ def _summary(row: IssueRow, series_slug: str, sections: tuple[SectionCount, ...]
         held_at=row.held_at,
         hold_reason=row.hold_reason,
     )
-
-
-# --- publication state ----------------------------------------------------------------
-
-
-async def mark_published(
-    session: AsyncSession, issue_id: int, content_hash: str, now: datetime
-) -> bool:
-    """Record that `content_hash` of the issue went out; clears any hold."""
-    return await _set(
-        session,
-        issue_id,
-        published_at=now,
-        published_hash=content_hash,
-        held_at=None,
-        hold_reason=None,
-    )
-
-
-async def hold_issue(session: AsyncSession, issue_id: int, reason: str, now: datetime) -> bool:
-    return await _set(session, issue_id, held_at=now, hold_reason=reason)
-
-
-async def clear_hold(session: AsyncSession, issue_id: int) -> bool:
-    return await _set(session, issue_id, held_at=None, hold_reason=None)
-
-
-async def _set(session: AsyncSession, issue_id: int, **values: Any) -> bool:
-    result = await session.execute(update(IssueRow).where(IssueRow.id == issue_id).values(**values))
-    return bool(getattr(result, "rowcount", 0))

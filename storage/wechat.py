@@ -11,22 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.clock import utcnow
 from storage.models import AppStateRow, DeliveryRow, SubscriberRow
 from storage.state import get_value, set_value
 
 PartStatus = Literal["sending", "sent", "failed", "deferred"]
 CHAT_CHUNK = 500  # chat ids per IN (...) list
 Claim = Literal["go", "resume", "done", "no_quota"]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- access tokens -------------------------------------------------------------------
@@ -147,7 +144,7 @@ async def claim_part(
     error) and today's quota already counts it; go: claimed now, one send of `day`'s
     quota reserved; no_quota: `day`'s quota is used up, nothing recorded.
     """
-    now = now or _utcnow()
+    now = now or utcnow()
     record = await get_part(session, issue_id, part)
     if record is not None and record.status in ("sent", "failed"):
         return "done"
@@ -172,7 +169,7 @@ async def finish_part(
     detail: str = "",
     now: datetime | None = None,
 ) -> None:
-    now = now or _utcnow()
+    now = now or utcnow()
     record = await get_part(session, issue_id, part)
     if record is None:
         raise LookupError(f"no ledger record for issue {issue_id} part {part!r}")
@@ -215,7 +212,7 @@ async def settle_pending(
 ) -> int:
     """Close the pending deliveries of the issue on `platform` (a campaign reached them);
     with `chat_ids`, only those chats' deliveries."""
-    now = now or _utcnow()
+    now = now or utcnow()
     values: dict[str, Any] = {"status": status, "last_error": note, "updated_at": now}
     if status == "sent":
         values |= {"sent_at": now, "messages_sent": DeliveryRow.messages_total}

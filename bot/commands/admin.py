@@ -9,7 +9,7 @@ from bot.commands.bounds import LOG_CHARS
 from bot.commands.browse import parse_date
 from bot.commands.context import ButtonHandler, Ctx, Handler
 from bot.commands.types import Invocation, Reply
-from storage.deliveries import status_counts
+from storage.deliveries.status import status_counts
 from storage.issues import list_issues
 from storage.subscribers import stats as subscriber_stats
 

@@ -36,9 +36,9 @@ from bot.delivery.types import (
 )
 from bot.delivery.writer import ClaimLost, CommitQueue
 from bot.redaction import describe
-from storage import deliveries as store
+from storage.deliveries import writes as store
 from storage import subscribers
-from storage.deliveries import Progress
+from storage.deliveries.writes import Progress
 from storage.issues import get_summary
 
 log = logging.getLogger(__name__)

@@ -39,8 +39,8 @@ from bot.delivery.ratelimit import Clock, Gate, RateLimits, Sleep
 from bot.delivery.report import DrainReport
 from bot.delivery.types import Notifier, Sender
 from bot.delivery.writer import ClaimLost, CommitQueue
-from storage import deliveries as store
-from storage.deliveries import ClaimedDelivery
+from storage.deliveries import writes as store
+from storage.deliveries.writes import ClaimedDelivery
 
 log = logging.getLogger(__name__)
 

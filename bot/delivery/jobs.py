@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.deliveries import ClaimedDelivery, load_renderings
+from storage.deliveries.writes import ClaimedDelivery, load_renderings
 
 Message = Mapping[str, Any]
 

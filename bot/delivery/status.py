@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.pauses import paused_issues
-from storage.deliveries import PlatformProgress, delivery_progress, issues_with_deliveries
+from storage.deliveries.status import PlatformProgress, delivery_progress, issues_with_deliveries
 from storage.issues import find_issue_id
 
 RATE_WINDOW = timedelta(seconds=60)  # one-shot rate: deliveries completed this recently

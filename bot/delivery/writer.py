@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.ratelimit import Sleep
-from storage.deliveries import Checkpoint, Progress, record_claimed_progress
+from storage.deliveries.writes import Checkpoint, Progress, record_claimed_progress
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -24,7 +24,7 @@ from bot.publish.rendering import RendererSet, RenderingCache
 from bot.publish.rule import unfinished_reasons
 from bot.runtime import Runtime
 from briefings.model import Issue
-from storage.deliveries import AlreadyPublished, DeliveryItem, create_deliveries
+from storage.deliveries.writes import AlreadyPublished, DeliveryItem, create_deliveries
 from storage.issues import IssueSummary, find_issue_id, get_summary, load_issue
 from storage.publication import (
     archive_unpublished,

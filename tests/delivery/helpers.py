@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import DeliverySettings
 from bot.delivery import EngineTuning, RateLimits
 from storage import deliveries, issues, subscribers
-from storage.deliveries import DeliveryItem
+from storage.deliveries.writes import DeliveryItem
 from tests.fakes.telegram_limits import RateLimits as ServerLimits
 from tests.storage.factories import at, make_issue
 

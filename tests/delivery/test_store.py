@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage import deliveries, subscribers
-from storage.deliveries import Checkpoint, Progress
+from storage.deliveries.writes import Checkpoint, Progress
 from storage.models import DeliveryRow
 from tests.delivery.helpers import Sessions, seed
 from tests.storage.factories import at

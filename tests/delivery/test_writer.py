@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.writer import ClaimLost, CommitQueue
 from storage import deliveries
-from storage.deliveries import Progress
+from storage.deliveries.writes import Progress
 from storage.models import DeliveryRow
 from tests.delivery.helpers import Sessions, seed
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import deliveries, issues, subscribers
-from storage.deliveries import AlreadyPublished, DeliveryItem, Progress
+from storage.deliveries.writes import AlreadyPublished, Checkpoint, DeliveryItem, Progress
 from storage.models import DeliveryRow, RenderingRow
 from tests.storage.factories import at, make_issue
 
@@ -97,8 +97,8 @@ async def test_claim_progress_and_counts(session_factory: Sessions) -> None:
     async with session_factory.begin() as session:
         await deliveries.create_deliveries(session, issue_id, _items(ids), at(1))
     async with session_factory.begin() as session:
-        first = await deliveries.claim_batch(session, 4, at(2))
-        second = await deliveries.claim_batch(session, 4, at(2), platform="wechat")
+        first = await deliveries.claim_for_sending(session, 4, at(2))
+        second = await deliveries.claim_for_sending(session, 4, at(2), platforms=["wechat"])
     assert [c.subscriber_id for c in first] == ids[:4]
     assert [c.chat_id for c in first] == ["chat-0", "chat-1", "chat-2", "chat-3"]
     assert {c.platform for c in second} == {"wechat"}
@@ -110,16 +110,17 @@ async def test_claim_progress_and_counts(session_factory: Sessions) -> None:
     assert messages[first[1].rendering_id] == FULL
 
     async with session_factory.begin() as session:
-        await deliveries.record_progress(
+        lost = await deliveries.record_claimed_progress(
             session,
             [
-                Progress(first[0].id, 1, "sent"),
-                Progress(first[1].id, 1, "sending"),  # checkpoint mid-delivery
-                Progress(first[2].id, 0, "dropped", "Forbidden: bot was blocked"),
-                Progress(first[3].id, 1, "pending", "429 retry after 5"),
+                Checkpoint(Progress(first[0].id, 1, "sent"), 1),
+                Checkpoint(Progress(first[1].id, 1, "sending"), 1),  # checkpoint mid-delivery
+                Checkpoint(Progress(first[2].id, 0, "dropped", "Forbidden: bot was blocked"), 1),
+                Checkpoint(Progress(first[3].id, 1, "pending", "429 retry after 5"), 1),
             ],
             at(3),
         )
+    assert lost == set()
     async with session_factory.begin() as session:
         rows = {
             r.id: r
@@ -127,7 +128,7 @@ async def test_claim_progress_and_counts(session_factory: Sessions) -> None:
                 select(DeliveryRow).where(DeliveryRow.id.in_([c.id for c in first]))
             )
         }
-        retried = await deliveries.claim_batch(session, 1, at(4))
+        retried = await deliveries.claim_for_sending(session, 1, at(4))
     assert (rows[first[0].id].status, rows[first[0].id].sent_at) == ("sent", at(3))
     assert (rows[first[1].id].messages_sent, rows[first[1].id].sent_at) == (1, None)
     assert rows[first[2].id].last_error == "Forbidden: bot was blocked"
@@ -145,7 +146,9 @@ async def test_claim_progress_and_counts(session_factory: Sessions) -> None:
 async def test_record_progress_rejects_unknown_status(session_factory: Sessions) -> None:
     async with session_factory() as session:
         with pytest.raises(ValueError, match="status"):
-            await deliveries.record_progress(session, [Progress(1, 0, "done")])
+            await deliveries.record_claimed_progress(
+                session, [Checkpoint(Progress(1, 0, "done"), 1)]
+            )
 
 
 async def test_concurrent_claims_never_share_a_delivery(session_factory: Sessions) -> None:
@@ -157,7 +160,7 @@ async def test_concurrent_claims_never_share_a_delivery(session_factory: Session
         got: list[int] = []
         while True:
             async with session_factory.begin() as session:
-                batch = await deliveries.claim_batch(session, 3)
+                batch = await deliveries.claim_for_sending(session, 3)
             if not batch:
                 return got
             got.extend(c.id for c in batch)
@@ -172,7 +175,7 @@ async def test_requeue_stale_returns_stuck_deliveries(session_factory: Sessions)
     issue_id, ids = await _setup(session_factory, 3)
     async with session_factory.begin() as session:
         await deliveries.create_deliveries(session, issue_id, _items(ids))
-        await deliveries.claim_batch(session, 2, at(10))
+        await deliveries.claim_for_sending(session, 2, at(10))
         assert await deliveries.requeue_stale(session, older_than=at(5)) == 0
         assert await deliveries.requeue_stale(session, older_than=at(11)) == 2
         counts = await deliveries.status_counts(session, issue_id)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from briefings.model import Section
 from storage import issues
 from storage.models import EntryRow, EntryTopicRow, IssueRow, SectionRow, SeriesRow
+from storage.publication import claim_publication, hold_unpublished
 from tests.storage.factories import SERIES, at, edit_summary, make_entry, make_issue
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -97,7 +98,7 @@ async def test_changed_content_replaces_rows_and_keeps_publication(
     issue = make_issue()
     async with session_factory.begin() as session:
         saved = await issues.save_issue(session, issue, at(0))
-        await issues.mark_published(session, saved.issue_id, issue.content_hash, at(10))
+        assert await claim_publication(session, saved.issue_id, at(10)) == issue.content_hash
     edited = edit_summary(issue, "papers", 1, "修订后的摘要")
     seen: list[int] = []
 
@@ -234,26 +235,27 @@ async def test_list_latest_and_keys_are_ordered_with_counts(session_factory: Ses
     assert summary.published_at is None and summary.held_at is None
 
 
-async def test_publication_helpers_and_unpublished_issues(session_factory: Sessions) -> None:
+async def test_unpublished_issues_skip_published_held_and_unsettled(
+    session_factory: Sessions,
+) -> None:
     a, b, c = (make_issue(date(2025, 3, d)) for d in (1, 8, 15))
     async with session_factory.begin() as session:
         ids = [(await issues.save_issue(session, i, at(n))).issue_id for n, i in enumerate((a, b))]
         await issues.save_issue(session, c, at(70))
-        await issues.mark_published(session, ids[0], a.content_hash, at(60))
-        assert await issues.hold_issue(session, ids[1], "too many warnings", at(61))
-        assert not await issues.hold_issue(session, 999_999, "missing", at(61))
-    async with session_factory() as session:
-        assert await issues.unpublished_issues(session, SERIES.slug, settled_before=at(60)) == []
-        held = await issues.get_summary(session, ids[1])
-    assert held is not None and (held.held_at, held.hold_reason) == (at(61), "too many warnings")
-    async with session_factory.begin() as session:
-        assert await issues.clear_hold(session, ids[1])
+        assert await claim_publication(session, ids[0], at(60)) == a.content_hash
     async with session_factory() as session:
         pending = await issues.unpublished_issues(session, SERIES.slug, settled_before=at(60))
         later = await issues.unpublished_issues(session, SERIES.slug, settled_before=at(100))
     assert [s.key for s in pending] == [b.key]  # c changed too recently
     assert [s.key for s in later] == [b.key, c.key]
     assert pending[0].hold_reason is None
+    async with session_factory.begin() as session:
+        assert await hold_unpublished(session, ids[1], "too many warnings", at(61))
+    async with session_factory() as session:
+        held = await issues.get_summary(session, ids[1])
+        after_hold = await issues.unpublished_issues(session, SERIES.slug, settled_before=at(100))
+    assert held is not None and (held.held_at, held.hold_reason) == (at(61), "too many warnings")
+    assert [s.key for s in after_hold] == [c.key]
 
 
 async def test_topic_rows_support_filtering_entries_by_topic(session_factory: Sessions) -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.deliveries import DeliveryItem, create_deliveries
+from storage.deliveries.writes import DeliveryItem, create_deliveries
 from storage.subscribers import get_or_create
 
 Sessions = async_sessionmaker[AsyncSession]

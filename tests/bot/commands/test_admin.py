@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 
 from bot.commands import Chat, Core, CoreDeps
-from storage.deliveries import DeliveryItem, create_deliveries
-from storage.issues import find_issue_id, mark_published
+from storage.deliveries.writes import DeliveryItem, create_deliveries
+from storage.issues import find_issue_id
+from storage.publication import claim_publication
 from storage.subscribers import get_subscriber
 from tests.bot.commands.conftest import SERIES, T0, Client, FakePublisher, text_of
 
@@ -40,7 +41,7 @@ async def test_stats_counts_subscribers_and_last_pushes(core: Core) -> None:
         messages = [{"text": "x", "format": "text", "size": 1, "unit": "chars"}]
         item = DeliveryItem(first.id, "k", "telegram", messages)
         await create_deliveries(session, issue_id, [item], T0)
-        await mark_published(session, issue_id, "h", T0)
+        assert await claim_publication(session, issue_id, T0)
     text = text_of(await Client(core, is_admin=True).send("/stats"))
     assert "按平台：telegram 3、wechat 1" in text
     assert "已暂停：1；已失效：0" in text

@@ -1,26 +1,27 @@
-"""Per-subscriber deliveries of an issue, with shared renderings and send checkpoints.
+"""The send path of deliveries: create the outbox, claim, checkpoint, requeue, drop.
 
-Lifecycle: `create_deliveries` (pending) → `claim_batch` (sending) → `record_progress`
-(sending with a checkpoint, or sent / failed / dropped; pending again to retry).
+Lifecycle: `create_deliveries` (pending, renderings stored once) → `claim_for_sending`
+(sending, `attempts` + 1) → `record_claimed_progress` (sending with a checkpoint, or
+sent / failed / dropped; pending again to retry). `touch_claimed` keeps a live claim
+fresh and `requeue_stale` returns abandoned ones. Reports are in storage.deliveries.status.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, Table, bindparam, case, func, select, update
+from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage._dialect import insert
+from storage.clock import utcnow
 from storage.models import (
     DELIVERY_STATUSES,
     DeliveryRow,
-    IssueRow,
     RenderingRow,
-    SeriesRow,
     SubscriberRow,
 )
 
@@ -70,10 +71,6 @@ class Progress(NamedTuple):
     last_error: str | None = None
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 async def create_deliveries(
     session: AsyncSession,
     issue_id: int,
@@ -89,7 +86,7 @@ async def create_deliveries(
     `skip_existing=False` raise `AlreadyPublished` (roll the transaction back then).
     Messages of one (platform, rendering_key) are stored once; the first wins.
     """
-    now = now or _utcnow()
+    now = now or utcnow()
     batch = [DeliveryItem(*item) for item in items]
     renderings_added, rendering_ids = await _store_renderings(session, issue_id, batch, now)
     rows = [
@@ -168,24 +165,6 @@ async def load_renderings(
     return {id_: messages for id_, messages in result}
 
 
-async def claim_batch(
-    session: AsyncSession,
-    limit: int,
-    now: datetime | None = None,
-    *,
-    platform: str | None = None,
-) -> list[ClaimedDelivery]:
-    """Move up to `limit` pending deliveries (lowest ids first) to sending and return them.
-
-    One UPDATE … WHERE status = 'pending' does the claim, so concurrent workers never
-    get the same row (on PostgreSQL, locked rows are skipped rather than waited for).
-    """
-    pending = _pending_ids(limit)
-    if platform is not None:
-        pending = pending.where(DeliveryRow.platform == platform)
-    return await _claim(session, pending, now or _utcnow())
-
-
 def _pending_ids(limit: int) -> Select[tuple[int]]:
     return (
         select(DeliveryRow.id)
@@ -228,29 +207,6 @@ async def _claim(
     return [ClaimedDelivery(*row) for row in result]
 
 
-async def record_progress(
-    session: AsyncSession, updates: Iterable[Progress], now: datetime | None = None
-) -> None:
-    """Checkpoint many deliveries in one batched UPDATE (by primary key)."""
-    now = now or _utcnow()
-    rows = []
-    for progress in updates:
-        if progress.status not in DELIVERY_STATUSES:
-            raise ValueError(f"unknown delivery status {progress.status!r}")
-        rows.append(
-            {
-                "id": progress.delivery_id,
-                "messages_sent": progress.messages_sent,
-                "status": progress.status,
-                "last_error": progress.last_error,
-                "updated_at": now,
-                "sent_at": now if progress.status == "sent" else None,
-            }
-        )
-    if rows:
-        await session.execute(update(DeliveryRow), rows)
-
-
 async def requeue_stale(session: AsyncSession, older_than: datetime) -> int:
     """Return deliveries stuck in sending (e.g. a crashed worker) to pending."""
     result = await session.execute(
@@ -260,19 +216,6 @@ async def requeue_stale(session: AsyncSession, older_than: datetime) -> int:
         execution_options={"synchronize_session": False},
     )
     return int(getattr(result, "rowcount", 0))
-
-
-async def status_counts(session: AsyncSession, issue_id: int) -> dict[str, dict[str, int]]:
-    """{platform: {status: count}} for an issue, every status present (0 when none)."""
-    result = await session.execute(
-        select(DeliveryRow.platform, DeliveryRow.status, func.count())
-        .where(DeliveryRow.issue_id == issue_id)
-        .group_by(DeliveryRow.platform, DeliveryRow.status)
-    )
-    counts: dict[str, dict[str, int]] = {}
-    for platform, status, count in result:
-        counts.setdefault(platform, dict.fromkeys(DELIVERY_STATUSES, 0))[status] = count
-    return counts
 
 
 # --- the delivery engine's checkpoint protocol ------------------------------------------
@@ -291,26 +234,6 @@ class Checkpoint(NamedTuple):
     attempts: int
 
 
-@dataclass(frozen=True, slots=True)
-class PlatformProgress:
-    """One platform's deliveries of an issue, for status displays."""
-
-    platform: str
-    counts: dict[str, int]  # every status, 0 when none
-    messages_sent: int  # over all deliveries, whatever their status
-    messages_total: int
-    messages_left: int  # still to send by pending / sending deliveries
-    recent_messages: int  # messages of deliveries completed since `since`
-    last_sent_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class IssueDeliveries:
-    issue_id: int
-    key: date
-    unfinished: int  # pending + sending
-
-
 async def claim_for_sending(
     session: AsyncSession,
     limit: int,
@@ -319,14 +242,17 @@ async def claim_for_sending(
     platforms: Collection[str] | None = None,
     exclude_issues: Collection[int] = (),
 ) -> list[ClaimedDelivery]:
-    """`claim_batch` restricted to `platforms` and skipping `exclude_issues` (paused).
+    """Move up to `limit` pending deliveries (lowest ids first) to sending and return them.
 
+    One UPDATE … WHERE status = 'pending' does the claim, so concurrent workers never
+    get the same row (on PostgreSQL, locked rows are skipped rather than waited for).
+    Only `platforms` (all when None) are claimed, and `exclude_issues` (paused) skipped.
     Claimed rows whose subscriber is no longer active are dropped at once (status
     'dropped', last_error INACTIVE_REASON) instead of being returned.
     """
     if platforms is not None and not platforms:
         return []
-    now = now or _utcnow()
+    now = now or utcnow()
     pending = _pending_ids(limit)
     if platforms is not None:
         pending = pending.where(DeliveryRow.platform.in_(sorted(platforms)))
@@ -368,7 +294,7 @@ async def record_claimed_progress(
     """
     if not checkpoints:
         return set()
-    now = now or _utcnow()
+    now = now or utcnow()
     rows = []
     for progress, attempts in checkpoints:
         if progress.status not in DELIVERY_STATUSES:
@@ -420,7 +346,7 @@ async def touch_claimed(
 ) -> int:
     """Heartbeat: renew `updated_at` of deliveries still sending, so `requeue_stale`
     elsewhere leaves them alone."""
-    now = now or _utcnow()
+    now = now or utcnow()
     ids = sorted(set(delivery_ids))
     touched = 0
     for start in range(0, len(ids), PARAM_CHUNK):
@@ -444,81 +370,7 @@ async def drop_pending_of_subscriber(
     result = await session.execute(
         update(DeliveryRow)
         .where(DeliveryRow.subscriber_id == subscriber_id, DeliveryRow.status == "pending")
-        .values(status="dropped", last_error=reason, updated_at=now or _utcnow()),
+        .values(status="dropped", last_error=reason, updated_at=now or utcnow()),
         execution_options={"synchronize_session": False},
     )
     return int(getattr(result, "rowcount", 0))
-
-
-async def delivery_progress(
-    session: AsyncSession, issue_id: int, since: datetime
-) -> list[PlatformProgress]:
-    """Per platform of the issue: status counts, message totals and recent throughput."""
-    unfinished = DeliveryRow.status.in_(("pending", "sending"))
-    recent = (DeliveryRow.status == "sent") & (DeliveryRow.sent_at >= since)
-    result = await session.execute(
-        select(
-            DeliveryRow.platform,
-            DeliveryRow.status,
-            func.count(),
-            func.coalesce(func.sum(DeliveryRow.messages_sent), 0),
-            func.coalesce(func.sum(DeliveryRow.messages_total), 0),
-            func.coalesce(
-                func.sum(
-                    case(
-                        (unfinished, DeliveryRow.messages_total - DeliveryRow.messages_sent),
-                        else_=0,
-                    )
-                ),
-                0,
-            ),
-            func.coalesce(func.sum(case((recent, DeliveryRow.messages_total), else_=0)), 0),
-            func.max(DeliveryRow.sent_at),
-        )
-        .where(DeliveryRow.issue_id == issue_id)
-        .group_by(DeliveryRow.platform, DeliveryRow.status)
-    )
-    merged: dict[str, dict[str, Any]] = {}
-    for platform, status, count, sent, total, left, recent_total, last in result:
-        entry = merged.setdefault(
-            platform,
-            {"counts": dict.fromkeys(DELIVERY_STATUSES, 0), "sums": [0, 0, 0, 0], "last": None},
-        )
-        entry["counts"][status] = count
-        for i, value in enumerate((sent, total, left, recent_total)):
-            entry["sums"][i] += int(value)
-        if last is not None and (entry["last"] is None or last > entry["last"]):
-            entry["last"] = last
-    return [
-        PlatformProgress(platform, e["counts"], *e["sums"], _aware(e["last"]))
-        for platform, e in sorted(merged.items())
-    ]
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # max() over a column loses the UTCDateTime type decorator on SQLite.
-    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
-        return value
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC)
-
-
-async def issues_with_deliveries(
-    session: AsyncSession, series_slug: str | None = None, limit: int = 20
-) -> list[IssueDeliveries]:
-    """Issues that have deliveries, newest key first, with their unfinished count."""
-    unfinished = case((DeliveryRow.status.in_(("pending", "sending")), 1), else_=0)
-    query = (
-        select(IssueRow.id, IssueRow.key, func.sum(unfinished))
-        .join(DeliveryRow, DeliveryRow.issue_id == IssueRow.id)
-        .group_by(IssueRow.id, IssueRow.key)
-        .order_by(IssueRow.key.desc())
-        .limit(limit)
-    )
-    if series_slug is not None:
-        query = query.join(SeriesRow, SeriesRow.id == IssueRow.series_id).where(
-            SeriesRow.slug == series_slug
-        )
-    result = await session.execute(query)
-    return [IssueDeliveries(id_, key, int(count or 0)) for id_, key, count in result]
