@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, NamedTuple
 
 LANGUAGES: Final = ("zh", "en")
 DEFAULT_LANGUAGE: Final = "zh"
@@ -245,52 +245,92 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "publish_failed": ("{command} 失败：{error}", "{command} failed: {error}"),
 }
 
-# Command descriptions for menus and /help: name -> (zh, en)
-DESCRIPTIONS: Final[dict[str, tuple[str, str]]] = {
-    "start": ("订阅并查看介绍", "Subscribe and get started"),
-    "help": ("命令列表与示例", "Commands with examples"),
-    "latest": ("最新一期（可指定栏目或标签）", "The newest issue (or one section/topic)"),
-    "issue": ("查看某一期", "Show the issue of a date"),
-    "issues": ("往期列表", "Recent issues"),
-    "search": ("搜索往期内容", "Search the archive"),
-    "sections": ("查看并切换订阅的栏目与标签", "Show and toggle subscribed sections/topics"),
-    "subscribe": ("订阅栏目或标签", "Subscribe to sections or topics"),
-    "unsubscribe": ("退订栏目或标签", "Unsubscribe from sections or topics"),
-    "settings": ("推送格式、语言、暂停", "Push format, language, pause"),
-    "stop": ("停止推送并删除本聊天的数据", "Stop pushes and delete this chat's data"),
-    "stats": ("订阅与推送统计", "Subscriber and push statistics"),
-    "preview": ("预演推送某一期（不发送）", "Dry-run the push of an issue"),
-    "publish": ("推送某一期", "Publish an issue"),
+
+class CommandText(NamedTuple):
+    """A command's texts in one language: for menus and /help."""
+
+    description: str  # 1-256 characters (Telegram's menu)
+    args: str = ""  # argument syntax, "" for none
+    example: str = ""  # example arguments, "" for none
+
+
+# Every command of the table (bot/commands/table.py) has its texts here, under its name:
+# name -> (zh, en). A test checks both languages are present and within menu limits.
+COMMAND_TEXTS: Final[dict[str, tuple[CommandText, CommandText]]] = {
+    "start": (
+        CommandText("订阅并查看介绍", "[栏目]", "papers"),
+        CommandText("Subscribe and get started", "[section]", "papers"),
+    ),
+    "help": (
+        CommandText("命令列表与示例"),
+        CommandText("Commands with examples"),
+    ),
+    "latest": (
+        CommandText("最新一期（可指定栏目或标签）", "[栏目|标签]", "论文"),
+        CommandText("The newest issue (or one section/topic)", "[section|topic]", "papers"),
+    ),
+    "issue": (
+        CommandText("查看某一期", "YYYY-MM-DD [栏目]", "2026-11-02"),
+        CommandText("Show the issue of a date", "YYYY-MM-DD [section]", "2026-11-02"),
+    ),
+    "issues": (
+        CommandText("往期列表"),
+        CommandText("Recent issues"),
+    ),
+    "search": (
+        CommandText("搜索往期内容", "关键词…", "量化 芯片"),
+        CommandText("Search the archive", "words…", "quantization"),
+    ),
+    "sections": (
+        CommandText("查看并切换订阅的栏目与标签"),
+        CommandText("Show and toggle subscribed sections/topics"),
+    ),
+    "subscribe": (
+        CommandText("订阅栏目或标签", "栏目|标签…", "论文 芯片"),
+        CommandText("Subscribe to sections or topics", "section|topic…", "papers chips"),
+    ),
+    "unsubscribe": (
+        CommandText("退订栏目或标签", "栏目|标签…", "论文"),
+        CommandText("Unsubscribe from sections or topics", "section|topic…", "papers"),
+    ),
+    "settings": (
+        CommandText(
+            "推送格式、语言、暂停", "[format full|digest] [lang zh|en] [pause|resume]", "lang en"
+        ),
+        CommandText(
+            "Push format, language, pause",
+            "[format full|digest] [lang zh|en] [pause|resume]",
+            "lang zh",
+        ),
+    ),
+    "stop": (
+        CommandText("停止推送并删除本聊天的数据"),
+        CommandText("Stop pushes and delete this chat's data"),
+    ),
+    "stats": (
+        CommandText("订阅与推送统计"),
+        CommandText("Subscriber and push statistics"),
+    ),
+    "preview": (
+        CommandText("预演推送某一期（不发送）", "YYYY-MM-DD|latest", "latest"),
+        CommandText("Dry-run the push of an issue", "YYYY-MM-DD|latest", "latest"),
+    ),
+    "publish": (
+        CommandText("推送某一期", "YYYY-MM-DD|latest", "2026-11-16"),
+        CommandText("Publish an issue", "YYYY-MM-DD|latest", "2026-11-16"),
+    ),
 }
 
-# /help lines: name -> (arguments zh, arguments en, example arguments zh, example arguments en)
-USAGE: Final[dict[str, tuple[str, str, str, str]]] = {
-    "start": ("[栏目]", "[section]", "papers", "papers"),
-    "help": ("", "", "", ""),
-    "latest": ("[栏目|标签]", "[section|topic]", "论文", "papers"),
-    "issue": ("YYYY-MM-DD [栏目]", "YYYY-MM-DD [section]", "2026-11-02", "2026-11-02"),
-    "issues": ("", "", "", ""),
-    "search": ("关键词…", "words…", "量化 芯片", "quantization"),
-    "sections": ("", "", "", ""),
-    "subscribe": ("栏目|标签…", "section|topic…", "论文 芯片", "papers chips"),
-    "unsubscribe": ("栏目|标签…", "section|topic…", "论文", "papers"),
-    "settings": (
-        "[format full|digest] [lang zh|en] [pause|resume]",
-        "[format full|digest] [lang zh|en] [pause|resume]",
-        "lang en",
-        "lang zh",
-    ),
-    "stop": ("", "", "", ""),
-    "stats": ("", "", "", ""),
-    "preview": ("YYYY-MM-DD|latest", "YYYY-MM-DD|latest", "latest", "latest"),
-    "publish": ("YYYY-MM-DD|latest", "YYYY-MM-DD|latest", "2026-11-16", "2026-11-16"),
-}
+
+def command_text(lang: str, command: str) -> CommandText:
+    zh, en = COMMAND_TEXTS[command]
+    return en if lang == "en" else zh
 
 
 def usage(lang: str, command: str) -> tuple[str, str]:
     """(argument syntax, example arguments) of a command in `lang`."""
-    args_zh, args_en, ex_zh, ex_en = USAGE[command]
-    return (args_en, ex_en) if lang == "en" else (args_zh, ex_zh)
+    text = command_text(lang, command)
+    return text.args, text.example
 
 
 def normalize_language(value: str | None) -> str | None:
@@ -318,8 +358,7 @@ def t(lang: str, key: str, **fields: object) -> str:
 
 
 def describe(lang: str, command: str) -> str:
-    zh, en = DESCRIPTIONS[command]
-    return en if lang == "en" else zh
+    return command_text(lang, command).description
 
 
 def join_names(lang: str, names: list[str]) -> str:

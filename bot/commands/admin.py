@@ -1,4 +1,5 @@
-"""Admin-only commands: /stats, /preview, /publish (the core refuses everyone else)."""
+"""Admin-only commands: /stats, /preview, /publish (AdminOnly, from the table, refuses
+everyone else)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date
 from bot import i18n, redaction
 from bot.commands.bounds import LOG_CHARS
 from bot.commands.browse import parse_date
-from bot.commands.context import ButtonHandler, Ctx, Handler
+from bot.commands.context import Ctx
 from bot.commands.types import Invocation, Reply
 from storage.deliveries.status import status_counts
 from storage.issues import list_issues
@@ -86,7 +87,3 @@ async def preview(ctx: Ctx, inv: Invocation) -> list[Reply]:
 
 async def publish(ctx: Ctx, inv: Invocation) -> list[Reply]:
     return await _push(ctx, inv, dry_run=False)
-
-
-COMMANDS: dict[str, Handler] = {"stats": stats, "preview": preview, "publish": publish}
-BUTTONS: dict[str, ButtonHandler] = {}

@@ -7,10 +7,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from bot.commands.bounds import MAX_OFFSET, number_or_none
-from bot.commands.context import ButtonHandler, Ctx, Handler, grid
-from bot.commands.names import ALL_NAMES
-from bot.commands.types import CALLBACK_DATA_MAX_BYTES, Button, Invocation, Reply
+from bot.commands.buttons import IssueList, IssuePart, OpenIssue, button
+from bot.commands.context import Ctx, grid
+from bot.commands.subscription_names import ALL_NAMES
+from bot.commands.types import Invocation, Reply
 from briefings.model import Issue, Section
 from briefings.taxonomy import normalize_name
 from formatters import Message
@@ -18,7 +18,6 @@ from storage.issues import get_issue, issue_keys, latest_issue, list_issues
 
 ISSUES_PER_PAGE = 8
 NEAREST = 3
-WHOLE = "*"
 _DATE = re.compile(r"(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?")
 
 
@@ -34,15 +33,6 @@ def parse_date(text: str) -> date | None:
         return date(*(int(g) for g in match.groups()))
     except ValueError:
         return None
-
-
-def compact(key: date) -> str:
-    return key.strftime("%Y%m%d")
-
-
-def from_compact(text: str) -> date | None:
-    """The date of a button's `20261116` (ASCII only: buttons never carry other digits)."""
-    return parse_date(text) if len(text) == 8 and text.isascii() and text.isdigit() else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +61,8 @@ def section_label(ctx: Ctx, section: Section) -> str:
     return f"{name} ({len(section.entries)})"
 
 
-def section_data(issue: Issue, index: int) -> str:
-    key = issue.sections[index].key
-    data = f"x:{compact(issue.key)}:{key}"
-    if len(data.encode()) <= CALLBACK_DATA_MAX_BYTES and ":" not in key:
-        return data
-    return f"x:{compact(issue.key)}:#{index}"
+def section_payload(issue: Issue, index: int) -> IssuePart:
+    return IssuePart.of_section(issue.key, issue.sections[index].key, index)
 
 
 # --- replies --------------------------------------------------------------------------
@@ -85,10 +71,11 @@ def section_data(issue: Issue, index: int) -> str:
 def overview(ctx: Ctx, issue: Issue, *, is_latest: bool = False) -> Reply:
     """Header, 导读 and contents, with one button per section and one for everything."""
     buttons = [
-        Button(section_label(ctx, s), section_data(issue, i)) for i, s in enumerate(issue.sections)
+        button(section_label(ctx, s), section_payload(issue, i))
+        for i, s in enumerate(issue.sections)
     ]
     rows = grid(buttons, 2)
-    rows.append([Button(ctx.t("whole_issue"), f"x:{compact(issue.key)}:{WHOLE}")])
+    rows.append([button(ctx.t("whole_issue"), IssuePart(issue.key))])
     messages = list(ctx.renderer.overview(issue))
     if not ctx.has_buttons and issue.sections:
         name = ctx.deps.taxonomy.display_name(issue.sections[0].key, ctx.lang)
@@ -181,7 +168,7 @@ def _missing(ctx: Ctx, key: date, keys: list[date]) -> Reply:
         lines.append(
             ctx.t("nearest_issues", dates=ctx.join(k.isoformat() for k in sorted(nearest)))
         )
-    buttons = [Button(k.isoformat(), f"o:{compact(k)}") for k in sorted(nearest)]
+    buttons = [button(k.isoformat(), OpenIssue(k)) for k in sorted(nearest)]
     return ctx.say("\n".join(lines), buttons=[buttons])
 
 
@@ -210,54 +197,47 @@ async def _issue_list(ctx: Ctx, offset: int, *, edit: bool) -> Reply:
             )
         )
     buttons = grid(
-        [Button(f"{s.key.isoformat()} ({s.entry_count})", f"o:{compact(s.key)}") for s in page], 2
+        [button(f"{s.key.isoformat()} ({s.entry_count})", OpenIssue(s.key)) for s in page], 2
     )
     if more:
-        buttons.append([Button(ctx.t("older"), f"ls:{offset + ISSUES_PER_PAGE}")])
+        buttons.append([button(ctx.t("older"), IssueList(offset + ISSUES_PER_PAGE))])
     return ctx.say("\n".join(lines), buttons=buttons, edit=edit)
 
 
 # --- buttons --------------------------------------------------------------------------
 
 
-async def _load(ctx: Ctx, compact_key: str) -> Issue | None:
-    key = from_compact(compact_key)
-    if key is None:
-        return None
+async def _load(ctx: Ctx, key: date) -> Issue | None:
     async with ctx.deps.sessions() as session:
         return await get_issue(session, ctx.deps.series.slug, key)
 
 
-async def on_overview(ctx: Ctx, args: list[str]) -> list[Reply]:
-    issue = await _load(ctx, args[0]) if len(args) == 1 else None
+async def on_overview(ctx: Ctx, opened: OpenIssue) -> list[Reply]:
+    issue = await _load(ctx, opened.issue)
     if issue is None:
         return [ctx.say(ctx.t("expired_button"))]
     return [overview(ctx, issue)]
 
 
-async def on_section(ctx: Ctx, args: list[str]) -> list[Reply]:
-    issue = await _load(ctx, args[0]) if len(args) == 2 else None
-    part = None if issue is None else _button_part(issue, args[1])
+async def on_section(ctx: Ctx, chosen: IssuePart) -> list[Reply]:
+    issue = await _load(ctx, chosen.issue)
+    part = None if issue is None else _button_part(issue, chosen)
     if issue is None or part is None:
         return [ctx.say(ctx.t("expired_button"))]
     return [part_reply(ctx, issue, part)]
 
 
-def _button_part(issue: Issue, token: str) -> Part | None:
-    if token == WHOLE:
+def _button_part(issue: Issue, chosen: IssuePart) -> Part | None:
+    """The part a button names, if the issue (perhaps re-ingested since) still has it."""
+    if chosen.index is not None:
+        if chosen.index >= len(issue.sections):
+            return None
+        return Part("section", issue.sections[chosen.index].key)
+    if chosen.section is None:
         return Part("all")
-    if token.startswith("#"):
-        index = number_or_none(token[1:], 0, len(issue.sections) - 1)
-        return None if index is None else Part("section", issue.sections[index].key)
-    return Part("section", token) if issue.section(token) is not None else None
+    known = issue.section(chosen.section) is not None
+    return Part("section", chosen.section) if known else None
 
 
-async def on_list(ctx: Ctx, args: list[str]) -> list[Reply]:
-    offset = number_or_none(args[0], 0, MAX_OFFSET) if len(args) == 1 else None
-    if offset is None:
-        return [ctx.say(ctx.t("expired_button"))]
-    return [await _issue_list(ctx, offset, edit=True)]
-
-
-COMMANDS: dict[str, Handler] = {"latest": latest, "issue": issue_, "issues": issues}
-BUTTONS: dict[str, ButtonHandler] = {"o": on_overview, "x": on_section, "ls": on_list}
+async def on_list(ctx: Ctx, page: IssueList) -> list[Reply]:
+    return [await _issue_list(ctx, page.offset, edit=True)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
@@ -12,25 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import i18n
 from bot.commands.deps import CoreDeps
 from bot.commands.rendering import renderer_for
-from bot.commands.types import Button, Chat, Incoming, Invocation, Reply
+from bot.commands.spec import CommandTable
+from bot.commands.types import Button, Chat, Incoming, Reply
 from formatters import Renderer
 from storage.subscribers import Subscriber, Subscription, get_or_create
 
 # Platforms whose messages carry buttons; elsewhere texts mention the commands instead.
 BUTTON_PLATFORMS: Final = frozenset({"telegram", "console"})
-# How a command is written on text-only platforms (the slash form works everywhere).
-TEXT_FORMS: Final = {
-    "latest": "最新",
-    "search": "搜索",
-    "subscribe": "订阅",
-    "unsubscribe": "退订",
-    "sections": "栏目",
-    "settings": "设置",
-    "help": "帮助",
-    "issues": "往期",
-    "start": "开始",
-    "stats": "统计",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +27,7 @@ class Ctx:
     incoming: Incoming
     subscriber: Subscriber | None
     lang: str
+    commands: CommandTable  # for /help and for spelling commands the way this chat types them
 
     @property
     def chat(self) -> Chat:
@@ -68,7 +57,8 @@ class Ctx:
 
     def cmd(self, name: str, *args: str) -> str:
         """How the user types `name` here: `/latest 论文`, or `最新 论文` on WeChat."""
-        word = TEXT_FORMS.get(name) if self.chat.platform in ("wechat", "wecom") else None
+        text_only = self.chat.platform in ("wechat", "wecom")
+        word = self.commands.text_forms.get(name) if text_only else None
         return " ".join((word or f"/{name}", *args))
 
     def join(self, names: Iterable[str]) -> str:
@@ -117,7 +107,3 @@ def rows(buttons: Sequence[Sequence[Button]]) -> tuple[tuple[Button, ...], ...]:
 
 def grid(buttons: Sequence[Button], width: int) -> list[list[Button]]:
     return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
-
-
-Handler = Callable[[Ctx, Invocation], Awaitable[list[Reply]]]
-ButtonHandler = Callable[[Ctx, list[str]], Awaitable[list[Reply]]]

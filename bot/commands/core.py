@@ -3,32 +3,37 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot import i18n
-from bot.commands.bounds import LOG_CHARS, callback_fields
+from bot.commands import buttons
+from bot.commands.bounds import LOG_CHARS
 from bot.commands.context import Ctx
 from bot.commands.deps import CoreDeps
+from bot.commands.filters import IGNORE, Refuse, Update, decide
 from bot.commands.flood import FloodGuard, Verdict
-from bot.commands.parsing import SLASHES, parse_command
-from bot.commands.router import Router, build_router
+from bot.commands.parsing import parse_command
+from bot.commands.router import Route, Router, Run
+from bot.commands.spec import CommandTable
+from bot.commands.table import COMMAND_TABLE
 from bot.commands.types import Incoming, Reply
 from storage.subscribers import Subscriber, get_subscriber, update_settings
 
 log = logging.getLogger(__name__)
 
-_SHARED_CHATS = ("group", "channel")
-_Run = Callable[[Ctx], Awaitable[list[Reply]]]
-
 
 class Core:
-    """Commands and button presses in, rendered replies out; one instance per process."""
+    """Commands and button presses in, rendered replies out; one instance per process.
 
-    def __init__(self, deps: CoreDeps) -> None:
+    Every update goes the same way: parse or decode it, route it to a handler, let the
+    route's filters drop or refuse it, check the flood guard, build the `Ctx`, run.
+    """
+
+    def __init__(self, deps: CoreDeps, *, table: CommandTable = COMMAND_TABLE) -> None:
         self._deps = deps
         self._flood = FloodGuard(deps.flood)
-        self._router: Router = build_router()
+        self._table = table
+        self._router = Router(table)
 
     @property
     def deps(self) -> CoreDeps:
@@ -36,45 +41,23 @@ class Core:
 
     async def handle_text(self, incoming: Incoming) -> list[Reply]:
         """Replies to a text; [] when it is not for us (chatter, another bot's command)."""
-        chat = incoming.chat
-        invocation = parse_command(incoming.text, self._deps.bot_username, platform=chat.platform)
-        if invocation is None:
-            text = incoming.text.strip()
-            if chat.kind in _SHARED_CHATS or not text or text[0] in SLASHES:
-                return []  # chatter, or a command for another bot
-            return await self._guarded(incoming, self._not_a_command)
-        command = self._router.commands.get(invocation.name)
-        if command is None and chat.kind in _SHARED_CHATS and not invocation.mentioned:
-            return []  # probably another bot's command, sent to every bot in the group
-
-        async def run(ctx: Ctx) -> list[Reply]:
-            if command is None:
-                help_cmd = ctx.cmd("help")
-                name = ctx.echo(f"/{invocation.name}")
-                return [ctx.say(ctx.t("unknown_command", command=name, help=help_cmd))]
-            if command.admin and not incoming.is_admin:
-                return [ctx.say(ctx.t("admin_only"))]
-            return await command.handler(ctx, invocation)
-
-        return await self._guarded(incoming, run)
+        invocation = parse_command(
+            incoming.text,
+            self._deps.bot_username,
+            platform=incoming.chat.platform,
+            table=self._table,
+        )
+        route = self._router.for_text(invocation)
+        return await self._dispatch(Update(incoming, invocation), route)
 
     async def handle_button(self, incoming: Incoming) -> list[Reply]:
         """Replies to a button press; `incoming.text` is the callback data.
 
         The data is untrusted (a forged update, an old client): anything that is not one
-        of our buttons' shapes is answered as an expired button.
+        of our payloads (bot/commands/buttons.py) is answered as an expired button.
         """
-        fields = callback_fields(incoming.text)
-        button = None if fields is None else self._router.buttons.get(fields[0])
-
-        async def run(ctx: Ctx) -> list[Reply]:
-            if button is None or fields is None:
-                return [ctx.say(ctx.t("expired_button"))]
-            if button.admin and not incoming.is_admin:
-                return [ctx.say(ctx.t("admin_only"))]
-            return await button.handler(ctx, fields[1])
-
-        return await self._guarded(incoming, run)
+        route = self._router.for_button(buttons.decode(incoming.text))
+        return await self._dispatch(Update(incoming), route)
 
     async def notice(self, incoming: Incoming, key: str, **fields: object) -> list[Reply]:
         """One of the i18n texts in the reader's language (adapters' own answers, such as
@@ -87,15 +70,24 @@ class Core:
 
     def command_menu(self, language: str) -> list[tuple[str, str]]:
         """(command, description) of the public commands, for Telegram's setMyCommands."""
-        lang = "en" if language == "en" else "zh"
-        return [(c.name, i18n.describe(lang, c.name)) for c in self._router.menu()]
+        return self._table.menu(language)
 
     # -- internals -------------------------------------------------------------
 
-    async def _not_a_command(self, ctx: Ctx) -> list[Reply]:
-        return [ctx.say(ctx.t("not_a_command", help=ctx.cmd("help")))]
+    async def _dispatch(self, update: Update, route: Route) -> list[Reply]:
+        decision = decide(route.filters, update)
+        if decision is IGNORE:
+            return []  # not for us: no reply, and the flood guard does not count it
+        if isinstance(decision, Refuse):
+            refusal = decision.key
 
-    async def _guarded(self, incoming: Incoming, run: _Run) -> list[Reply]:
+            async def refuse(ctx: Ctx) -> list[Reply]:
+                return [ctx.say(ctx.t(refusal))]
+
+            return await self._guarded(update.incoming, refuse)
+        return await self._guarded(update.incoming, route.run)
+
+    async def _guarded(self, incoming: Incoming, run: Run) -> list[Reply]:
         verdict = self._check_flood(incoming)
         if verdict is Verdict.DROP:
             return []
@@ -121,13 +113,17 @@ class Core:
         async with self._deps.sessions() as session:
             subscriber = await get_subscriber(session, chat.platform, chat.chat_id)
         if subscriber is None:
-            return Ctx(self._deps, incoming, None, i18n.pick_language(None, incoming.language_code))
+            return Ctx(self._deps, incoming, None, self._language(incoming), self._table)
         lang = i18n.pick_language(
             subscriber.language, incoming.language_code, subscriber.language_chosen
         )
         if lang != subscriber.language and chat.kind == "private":
             subscriber = await self._follow_client_language(subscriber, lang)
-        return Ctx(self._deps, incoming, subscriber, lang)
+        return Ctx(self._deps, incoming, subscriber, lang, self._table)
+
+    @staticmethod
+    def _language(incoming: Incoming) -> str:
+        return i18n.pick_language(None, incoming.language_code)
 
     async def _follow_client_language(self, subscriber: Subscriber, lang: str) -> Subscriber:
         """Pushes to a private chat follow its client's language until /settings picks one

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 from bot import i18n
-from bot.commands.context import ButtonHandler, Ctx, Handler
-from bot.commands.names import resolve_names
-from bot.commands.parsing import COMMANDS as COMMAND_ORDER
+from bot.commands.context import Ctx
+from bot.commands.subscription_names import resolve_names
 from bot.commands.types import Invocation, Reply
 from storage.subscribers import (
     ALL,
@@ -17,7 +16,6 @@ from storage.subscribers import (
     delete_subscriber,
 )
 
-ADMIN_COMMANDS = ("stats", "preview", "publish")
 _PAYLOAD_SPLIT = re.compile(r"[-_+]")
 
 
@@ -70,21 +68,18 @@ def _state(ctx: Ctx, subscriber: Subscriber) -> str:
 
 def _command_list(ctx: Ctx) -> str:
     lines = [ctx.t("commands_title")]
-    for name in _visible(ctx):
-        lines.append(f"{ctx.cmd(name)} — {i18n.describe(ctx.lang, name)}")
+    for command in ctx.commands.public:
+        lines.append(f"{ctx.cmd(command.name)} — {i18n.describe(ctx.lang, command.name)}")
     return "\n".join(lines)
 
 
-def _visible(ctx: Ctx) -> list[str]:
-    return [n for n in COMMAND_ORDER if n not in ADMIN_COMMANDS]
-
-
 async def help_(ctx: Ctx, inv: Invocation) -> list[Reply]:
-    parts = [ctx.t("help_title"), *(_help_entry(ctx, n) for n in _visible(ctx))]
+    """Every public command of the table; the admin ones too for an admin."""
+    parts = [ctx.t("help_title"), *(_help_entry(ctx, c.name) for c in ctx.commands.public)]
     parts.append(ctx.t("help_names"))
     if ctx.incoming.is_admin:
         parts.append(ctx.t("help_admin"))
-        parts.extend(_help_entry(ctx, n) for n in ADMIN_COMMANDS)
+        parts.extend(_help_entry(ctx, c.name) for c in ctx.commands.admin)
     return [ctx.say(*parts)]
 
 
@@ -104,7 +99,3 @@ async def stop(ctx: Ctx, inv: Invocation) -> list[Reply]:
     if not deleted:
         return [ctx.say(ctx.t("stop_nothing"))]
     return [ctx.say(ctx.t("stopped", start=ctx.cmd("start")))]
-
-
-COMMANDS: dict[str, Handler] = {"start": start, "help": help_, "stop": stop}
-BUTTONS: dict[str, ButtonHandler] = {}

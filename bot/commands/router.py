@@ -1,59 +1,100 @@
-"""Command and button names -> handlers, gathered from the command modules."""
+"""An update -> the handler that answers it, wrapped in the filters the table asks for.
+
+Texts route to their command's row (or to the "unknown command" and "not a command"
+answers), button presses to the row of their payload's type (or "expired button").
+The table's flags become filters here: `admin` -> AdminOnly, `groups="mentioned"` ->
+GroupNeedsMention; handler modules never check these themselves.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import MappingProxyType
+from typing import Final
 
-from bot.commands import admin, browse, meta, search, settings, subscriptions
-from bot.commands.context import ButtonHandler, Handler
-from bot.commands.parsing import COMMANDS
+from bot.commands.buttons import Payload
+from bot.commands.context import Ctx
+from bot.commands.filters import (
+    AdminOnly,
+    Filter,
+    GroupIgnoresChatter,
+    GroupNeedsMention,
+    NotForUs,
+)
+from bot.commands.spec import ButtonSpec, CommandSpec, CommandTable
+from bot.commands.types import Invocation, Reply
+
+Run = Callable[[Ctx], Awaitable[list[Reply]]]
+
+# A command we do not know is answered (with a hint) in groups only when addressed to us:
+# it is probably another bot's, and every bot in the group receives it.
+_UNKNOWN_FILTERS: Final[tuple[Filter, ...]] = (GroupNeedsMention(),)
+_NOT_A_COMMAND_FILTERS: Final[tuple[Filter, ...]] = (NotForUs(), GroupIgnoresChatter())
 
 
 @dataclass(frozen=True, slots=True)
-class Command:
-    name: str
-    handler: Handler
-    admin: bool = False
+class Route:
+    run: Run
+    filters: tuple[Filter, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ButtonRoute:
-    prefix: str
-    handler: ButtonHandler
-    admin: bool = False
-
-
-@dataclass(frozen=True, slots=True)
 class Router:
-    commands: Mapping[str, Command]
-    buttons: Mapping[str, ButtonRoute]
+    def __init__(self, table: CommandTable) -> None:
+        self.table = table
 
-    def menu(self) -> list[Command]:
-        """Public commands in the canonical order."""
-        return [
-            self.commands[n] for n in COMMANDS if n in self.commands and not self.commands[n].admin
-        ]
+    def for_text(self, invocation: Invocation | None) -> Route:
+        if invocation is None:
+            return Route(_not_a_command, _NOT_A_COMMAND_FILTERS)
+        command = self.table.by_name.get(invocation.name)
+        if command is None:
+            return Route(_unknown(invocation), _UNKNOWN_FILTERS)
+        return Route(_bind_command(command, invocation), command_filters(command))
+
+    def for_button(self, payload: Payload | None) -> Route:
+        button = None if payload is None else self.table.by_payload.get(type(payload))
+        if button is None or payload is None:
+            return Route(_expired)
+        return Route(_bind_button(button, payload), button_filters(button))
 
 
-_MODULES = (meta, browse, search, subscriptions, settings, admin)
+def command_filters(command: CommandSpec) -> tuple[Filter, ...]:
+    filters: list[Filter] = []
+    if command.groups == "mentioned":
+        filters.append(GroupNeedsMention())
+    if command.admin:
+        filters.append(AdminOnly())
+    return tuple(filters)
 
 
-def build_router() -> Router:
-    commands: dict[str, Command] = {}
-    buttons: dict[str, ButtonRoute] = {}
-    for module in _MODULES:
-        is_admin = module is admin
-        for name, handler in module.COMMANDS.items():
-            if name in commands:
-                raise ValueError(f"command {name!r} defined twice")
-            commands[name] = Command(name, handler, is_admin)
-        for prefix, button in module.BUTTONS.items():
-            if prefix in buttons or ":" in prefix:
-                raise ValueError(f"bad or duplicate button prefix {prefix!r}")
-            buttons[prefix] = ButtonRoute(prefix, button, is_admin)
-    missing = set(COMMANDS) - set(commands)
-    if missing:
-        raise ValueError(f"commands without a handler: {sorted(missing)}")
-    return Router(MappingProxyType(commands), MappingProxyType(buttons))
+def button_filters(button: ButtonSpec) -> tuple[Filter, ...]:
+    return (AdminOnly(),) if button.admin else ()
+
+
+def _bind_command(command: CommandSpec, invocation: Invocation) -> Run:
+    async def run(ctx: Ctx) -> list[Reply]:
+        return await command.handler(ctx, invocation)
+
+    return run
+
+
+def _bind_button(button: ButtonSpec, payload: Payload) -> Run:
+    async def run(ctx: Ctx) -> list[Reply]:
+        return await button.handler(ctx, payload)
+
+    return run
+
+
+def _unknown(invocation: Invocation) -> Run:
+    async def run(ctx: Ctx) -> list[Reply]:
+        name = ctx.echo(f"/{invocation.name}")
+        return [ctx.say(ctx.t("unknown_command", command=name, help=ctx.cmd("help")))]
+
+    return run
+
+
+async def _not_a_command(ctx: Ctx) -> list[Reply]:
+    return [ctx.say(ctx.t("not_a_command", help=ctx.cmd("help")))]
+
+
+async def _expired(ctx: Ctx) -> list[Reply]:
+    return [ctx.say(ctx.t("expired_button"))]

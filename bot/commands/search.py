@@ -1,28 +1,25 @@
 """/search and its "next page" button.
 
 The query is kept in the key/value state under a short hash, so the button's
-callback data (`q:<hash>:<page>`) stays far below Telegram's 64 bytes.
+payload (`SearchMore`: hash and page) stays far below Telegram's 64 bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import i18n
-from bot.commands.bounds import MAX_PAGE, number_or_none
-from bot.commands.context import ButtonHandler, Ctx, Handler
+from bot.commands.buttons import HASH_CHARS, SearchMore, button
+from bot.commands.context import Ctx
 from bot.commands.types import Button, Invocation, Reply
 from storage.search import INTRO_KEY, QueryError, SearchHit, SearchPage, search
 from storage.state import get_value, set_value
 
 PER_PAGE = 5
 STATE_PREFIX = "search:q:"
-HASH_CHARS = 12
-_HASH = re.compile(f"[0-9a-f]{{{HASH_CHARS}}}")
 
 
 def query_hash(query: str) -> str:
@@ -62,7 +59,7 @@ async def _page(ctx: Ctx, query: str, number: int) -> Reply:
         buttons: list[list[Button]] = []
         if has_next(page):
             digest = await _remember(ctx, session, query)
-            buttons.append([Button(ctx.t("search_more"), f"q:{digest}:{number + 1}")])
+            buttons.append([button(ctx.t("search_more"), SearchMore(digest, number + 1))])
     messages = ctx.renderer.search_results(localized(ctx, page))
     if buttons and not ctx.has_buttons:
         buttons = []  # text platforms: the renderer's "more results" line says it all
@@ -92,19 +89,12 @@ async def _remember(ctx: Ctx, session: AsyncSession, query: str) -> str:
     return digest
 
 
-async def on_more(ctx: Ctx, args: list[str]) -> list[Reply]:
-    page = number_or_none(args[1], 1, MAX_PAGE) if len(args) == 2 else None
-    if page is None or not _HASH.fullmatch(args[0]):
-        return [ctx.say(ctx.t("expired_button"))]
+async def on_more(ctx: Ctx, more: SearchMore) -> list[Reply]:
     async with ctx.deps.sessions() as session:
-        stored = await get_value(session, STATE_PREFIX + args[0])
+        stored = await get_value(session, STATE_PREFIX + more.digest)
     if not isinstance(stored, dict) or not isinstance(stored.get("query"), str):
         return [ctx.say(ctx.t("expired_button"))]
-    return [await _page(ctx, stored["query"], page)]
-
-
-COMMANDS: dict[str, Handler] = {"search": search_cmd}
-BUTTONS: dict[str, ButtonHandler] = {"q": on_more}
+    return [await _page(ctx, stored["query"], more.page)]
 
 
 def query_error_text(ctx: Ctx, error: QueryError) -> str:

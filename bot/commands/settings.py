@@ -6,7 +6,8 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Final
 
-from bot.commands.context import ButtonHandler, Ctx, Handler
+from bot.commands.buttons import SettingChoice, button
+from bot.commands.context import Ctx
 from bot.commands.types import Button, Invocation, Reply
 from storage.subscribers import Subscriber, update_settings
 
@@ -70,28 +71,25 @@ def settings_view(ctx: Ctx, subscriber: Subscriber | None, *, edit: bool, note: 
         ctx.t("settings_language", value=ctx.t(f"language_{ctx.lang}")),
         ctx.t("settings_pushes", value=ctx.t("pushes_paused" if paused else "pushes_on")),
     ]
-    mark = "• "
+    pause = SettingChoice(paused=not paused)
     buttons = [
         [
-            Button(_marked(mark, fmt == "full", ctx.t("button_full")), "g:f:full"),
-            Button(_marked(mark, fmt == "digest", ctx.t("button_digest")), "g:f:digest"),
+            _choice(ctx, fmt == "full", "button_full", SettingChoice(format="full")),
+            _choice(ctx, fmt == "digest", "button_digest", SettingChoice(format="digest")),
         ],
         [
-            Button(_marked(mark, ctx.lang == "zh", ctx.t("language_zh")), "g:l:zh"),
-            Button(_marked(mark, ctx.lang == "en", ctx.t("language_en")), "g:l:en"),
+            _choice(ctx, ctx.lang == "zh", "language_zh", SettingChoice(language="zh")),
+            _choice(ctx, ctx.lang == "en", "language_en", SettingChoice(language="en")),
         ],
-        [
-            Button(ctx.t("button_resume"), "g:p:0")
-            if paused
-            else Button(ctx.t("button_pause"), "g:p:1")
-        ],
+        [button(ctx.t("button_resume" if paused else "button_pause"), pause)],
     ]
     usage = ctx.t("settings_usage", settings=ctx.cmd("settings"))
     return ctx.say(note, "\n".join(lines), usage, buttons=buttons, edit=edit)
 
 
-def _marked(mark: str, chosen: bool, text: str) -> str:
-    return f"{mark}{text}" if chosen else text
+def _choice(ctx: Ctx, chosen: bool, label: str, choice: SettingChoice) -> Button:
+    text = ctx.t(label)
+    return button(f"• {text}" if chosen else text, choice)
 
 
 async def _apply(ctx: Ctx, change: Change) -> tuple[Ctx, Subscriber]:
@@ -120,24 +118,7 @@ async def settings(ctx: Ctx, inv: Invocation) -> list[Reply]:
     return [settings_view(ctx, subscriber, edit=False, note=ctx.t("saved"))]
 
 
-async def on_setting(ctx: Ctx, args: list[str]) -> list[Reply]:
-    change = _button_change(args)
-    if change is None:
-        return [ctx.say(ctx.t("expired_button"))]
+async def on_setting(ctx: Ctx, choice: SettingChoice) -> list[Reply]:
+    change = Change(format=choice.format, language=choice.language, paused=choice.paused)
     ctx, subscriber = await _apply(ctx, change)
     return [settings_view(ctx, subscriber, edit=True)]
-
-
-def _button_change(args: list[str]) -> Change | None:
-    match args:
-        case ["f", ("full" | "digest") as fmt]:
-            return Change(format=fmt)
-        case ["l", ("zh" | "en") as lang]:
-            return Change(language=lang)
-        case ["p", ("0" | "1") as flag]:
-            return Change(paused=flag == "1")
-    return None
-
-
-COMMANDS: dict[str, Handler] = {"settings": settings}
-BUTTONS: dict[str, ButtonHandler] = {"g": on_setting}

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.commands.bounds import number_or_none
-from bot.commands.context import ButtonHandler, Ctx, Handler, grid
-from bot.commands.names import Resolved, covers, resolve_names, with_section, without_section
-from bot.commands.types import CALLBACK_DATA_MAX_BYTES, Button, Invocation, Reply
+from bot.commands.buttons import Toggle, ToggleKind, button
+from bot.commands.context import Ctx, grid
+from bot.commands.subscription_names import (
+    Resolved,
+    covers,
+    resolve_names,
+    with_section,
+    without_section,
+)
+from bot.commands.types import Button, Invocation, Reply
 from storage.subscribers import (
     ALL,
     Subscriber,
@@ -129,15 +135,15 @@ async def _remove(
 def sections_view(ctx: Ctx, subscriptions: tuple[Subscription, ...], *, edit: bool) -> Reply:
     taxonomy = ctx.deps.taxonomy
     section_buttons = [
-        _toggle(ctx, "s", s.key, i, covers(subscriptions, Subscription("section", s.key)))
+        _toggle(ctx, "section", s.key, i, covers(subscriptions, Subscription("section", s.key)))
         for i, s in enumerate(taxonomy.sections)
     ]
     topic_buttons = [
-        _toggle(ctx, "t", t.key, i, Subscription("topic", t.key) in subscriptions)
+        _toggle(ctx, "topic", t.key, i, Subscription("topic", t.key) in subscriptions)
         for i, t in enumerate(taxonomy.topics)
     ]
     everything = ALL in subscriptions
-    all_button = Button(f"{ON if everything else OFF} {ctx.t('everything')}", "t:a")
+    all_button = button(f"{ON if everything else OFF} {ctx.t('everything')}", Toggle("all"))
     lines = [ctx.t("sections_title"), _state_line(ctx, subscriptions)]
     lines.append(ctx.t("valid_sections", items=" ".join(b.text for b in section_buttons)))
     lines.append(ctx.t("valid_topics", items=" ".join(b.text for b in topic_buttons)))
@@ -154,12 +160,9 @@ def _state_line(ctx: Ctx, subscriptions: tuple[Subscription, ...]) -> str:
     return ctx.t("sections_state", names=_names(ctx, list(subscriptions)))
 
 
-def _toggle(ctx: Ctx, kind: str, key: str, index: int, on: bool) -> Button:
+def _toggle(ctx: Ctx, kind: ToggleKind, key: str, index: int, on: bool) -> Button:
     name = ctx.deps.taxonomy.display_name(key, ctx.lang)
-    data = f"t:{kind}:{key}"
-    if len(data.encode()) > CALLBACK_DATA_MAX_BYTES or ":" in key:
-        data = f"t:{kind}#:{index}"
-    return Button(f"{ON if on else OFF} {name}", data)
+    return button(f"{ON if on else OFF} {name}", Toggle.of(kind, key, index))
 
 
 async def sections(ctx: Ctx, inv: Invocation) -> list[Reply]:
@@ -167,8 +170,8 @@ async def sections(ctx: Ctx, inv: Invocation) -> list[Reply]:
     return [sections_view(ctx, current, edit=False)]
 
 
-async def on_toggle(ctx: Ctx, args: list[str]) -> list[Reply]:
-    target = _toggle_target(ctx, args)
+async def on_toggle(ctx: Ctx, toggle: Toggle) -> list[Reply]:
+    target = _toggle_target(ctx, toggle)
     if target is None:
         return [ctx.say(ctx.t("expired_button"))]
     async with ctx.deps.sessions.begin() as session:
@@ -178,24 +181,17 @@ async def on_toggle(ctx: Ctx, args: list[str]) -> list[Reply]:
     return [sections_view(ctx.with_subscriber(subscriber), subscriber.subscriptions, edit=True)]
 
 
-def _toggle_target(ctx: Ctx, args: list[str]) -> Subscription | None:
-    taxonomy = ctx.deps.taxonomy
-    if args == ["a"]:
+def _toggle_target(ctx: Ctx, toggle: Toggle) -> Subscription | None:
+    """What the button switches, if the taxonomy still has it."""
+    if toggle.kind == "all":
         return ALL
-    if len(args) != 2:
-        return None
-    kind, token = args
-    items = {"s": taxonomy.sections, "t": taxonomy.topics}
-    if kind.endswith("#") and kind[:-1] in items:
-        pool = items[kind[:-1]]
-        index = number_or_none(token, 0, len(pool) - 1)
-        key = None if index is None else pool[index].key
-        kind = kind[:-1]
+    taxonomy = ctx.deps.taxonomy
+    pool = taxonomy.sections if toggle.kind == "section" else taxonomy.topics
+    if toggle.index is not None:
+        key = pool[toggle.index].key if toggle.index < len(pool) else None
     else:
-        key = token if any(x.key == token for x in items.get(kind, ())) else None
-    if key is None:
-        return None
-    return Subscription("section" if kind == "s" else "topic", key)
+        key = toggle.key if any(x.key == toggle.key for x in pool) else None
+    return None if key is None else Subscription(toggle.kind, key)
 
 
 def _toggled(ctx: Ctx, subscriber: Subscriber, target: Subscription) -> list[Subscription]:
@@ -211,11 +207,3 @@ def _toggled(ctx: Ctx, subscriber: Subscriber, target: Subscription) -> list[Sub
     if target in current:
         return [s for s in current if s != target]
     return [*current, target]
-
-
-COMMANDS: dict[str, Handler] = {
-    "subscribe": subscribe,
-    "unsubscribe": unsubscribe,
-    "sections": sections,
-}
-BUTTONS: dict[str, ButtonHandler] = {"t": on_toggle}

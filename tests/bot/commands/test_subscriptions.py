@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.commands import Chat, Core
-from bot.commands.names import resolve_names
+from bot.commands.subscription_names import resolve_names
 from briefings.taxonomy import Taxonomy
 from storage.subscribers import ALL, Subscription, get_subscriber
 from tests.bot.commands.conftest import PRIVATE, Client, buttons, text_of

@@ -1,0 +1,79 @@
+"""The command table: every chat command and button kind, declared once.
+
+Menus (Telegram's setMyCommands, both languages), /start's list, /help, the words
+that start a command on WeChat, WeCom and the terminal, and how replies spell a
+command there are all derived from these rows (bot/commands/spec.py). To add a
+command: write its handler, add one row here (in the order menus show it) and its
+texts to `bot.i18n.COMMAND_TEXTS`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.commands import admin, browse, meta, search, settings, subscriptions
+from bot.commands.buttons import IssueList, IssuePart, OpenIssue, SearchMore, SettingChoice, Toggle
+from bot.commands.spec import ButtonSpec, CommandSpec, CommandTable, Word
+
+COMMAND_TABLE: Final = CommandTable(
+    (
+        CommandSpec("start", meta.start, words=(Word("开始"),)),
+        CommandSpec("help", meta.help_, words=(Word("帮助"), Word("?"), Word("？"))),
+        CommandSpec("latest", browse.latest, words=(Word("最新", glued=True),)),
+        CommandSpec("issue", browse.issue_),
+        CommandSpec("issues", browse.issues, words=(Word("往期"),), aliases=(Word("archive"),)),
+        CommandSpec(
+            "search",
+            search.search_cmd,
+            words=(Word("搜索", glued=True),),
+            aliases=(Word("find"),),
+        ),
+        CommandSpec(
+            "sections",
+            subscriptions.sections,
+            words=(Word("栏目"),),
+            aliases=(Word("topics"),),
+        ),
+        CommandSpec(
+            "subscribe",
+            subscriptions.subscribe,
+            words=(Word("订阅", glued=True),),
+            aliases=(Word("sub"),),
+        ),
+        CommandSpec(
+            "unsubscribe",
+            subscriptions.unsubscribe,
+            words=(Word("退订", glued=True), Word("取消订阅", glued=True)),
+            aliases=(Word("unsub"),),
+        ),
+        CommandSpec(
+            "settings",
+            settings.settings,
+            words=(
+                Word("设置", glued=True),
+                Word("暂停推送", ("pause",)),
+                Word("暂停", ("pause",)),
+                Word("恢复推送", ("resume",)),
+                Word("恢复", ("resume",)),
+            ),
+            aliases=(
+                Word("pause", ("pause",)),
+                Word("resume", ("resume",)),
+                Word("lang", ("lang",)),
+                Word("language", ("lang",)),
+            ),
+        ),
+        CommandSpec("stop", meta.stop),
+        CommandSpec("stats", admin.stats, words=(Word("统计"),), admin=True),
+        CommandSpec("preview", admin.preview, admin=True),
+        CommandSpec("publish", admin.publish, admin=True),
+    ),
+    (
+        ButtonSpec(OpenIssue, browse.on_overview),
+        ButtonSpec(IssuePart, browse.on_section),
+        ButtonSpec(IssueList, browse.on_list),
+        ButtonSpec(SearchMore, search.on_more),
+        ButtonSpec(Toggle, subscriptions.on_toggle),
+        ButtonSpec(SettingChoice, settings.on_setting),
+    ),
+)
