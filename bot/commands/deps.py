@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,6 +13,7 @@ from bot.commands.flood import DEFAULT_FLOOD, FloodPolicy
 from bot.config import Settings
 from briefings.model import Series
 from briefings.taxonomy import Taxonomy
+from storage.clock import utcnow
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -46,11 +47,7 @@ class CoreDeps:
             series=runtime.series,
             taxonomy=runtime.taxonomy,
             settings=runtime.settings,
-            clock=_utcnow,
+            clock=utcnow,
             bot_username=bot_username,
             publisher=publisher,
         )
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
