@@ -13,11 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage._dialect import insert
 from storage.models import SUBSCRIPTION_KINDS, SubscriberRow, SubscriptionRow
-
-PLATFORMS = ("telegram", "wechat", "wecom", "console")
-CHAT_KINDS = ("private", "group", "channel", "user")
-LANGUAGES = ("zh", "en")
-FORMATS = ("full", "digest")
+from storage.vocabulary import CHAT_KINDS, FORMATS, LANGUAGES, PLATFORMS
 
 
 def _check(what: str, value: str, allowed: tuple[str, ...]) -> None:

@@ -1,4 +1,10 @@
-"""`briefbot` command line: the only place that builds settings, engines, bots and tasks."""
+"""`briefbot` command line: the only place that builds settings, engines, bots and tasks.
+
+Start-up time is part of the interface (`briefbot --help` answers at once), so this
+package imports the standard library and the sub-commands' argparse declarations only;
+settings, the runtime and each handler's modules are imported when a command runs
+(`bench/startup_bench.py` measures it, `tests/bot/test_cli_startup.py` guards it).
+"""
 
 from __future__ import annotations
 
@@ -9,15 +15,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.cli import archive, chat, delivery, publishing, reading, run
-from bot.cli.base import Handler
-from bot.config import ConfigError, Settings, describe_setup, load_settings
-from bot.redaction import Redactor, describe, installed, scrub_database
-from bot.runtime import open_runtime
+from bot.cli import archive, chat, delivery, publishing, reading, run, subscribers
+
+if TYPE_CHECKING:
+    from bot.cli.base import Handler
+    from bot.config import Settings
 
 # Each module adds its sub-commands; a sub-command sets `handler` (and maybe `migrate`).
-COMMAND_MODULES = (run, archive, reading, chat, publishing, delivery)
+COMMAND_MODULES = (run, archive, reading, chat, publishing, subscribers, delivery)
 ANNOUNCED = frozenset({"run", "ingest", "tick"})  # commands that say where they write
 
 
@@ -54,6 +61,9 @@ def _config_everywhere(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from bot.config import ConfigError, load_settings  # pydantic and SQLAlchemy: past --help
+    from bot.redaction import Redactor, installed
+
     with installed(Redactor()):  # settings unknown yet: secret-shaped text only
         try:
             settings = load_settings(args.config)
@@ -66,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.config import ConfigError
+    from bot.redaction import describe
+
     try:
         return asyncio.run(_dispatch(args, settings))
     except ConfigError as exc:  # found while opening, e.g. the database does not exist
@@ -83,6 +96,10 @@ def _main(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.config import describe_setup
+    from bot.redaction import Redactor, scrub_database
+    from bot.runtime import open_runtime
+
     handler: Handler = args.handler
     if args.command in ANNOUNCED:  # which archive and sources, before anything is touched
         print(f"briefbot: {describe_setup(settings)}", file=sys.stderr)

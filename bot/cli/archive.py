@@ -1,4 +1,7 @@
-"""Archive sub-commands: `db upgrade`, `db create`, `ingest`, `issues`, `show`."""
+"""Archive sub-commands: `db upgrade`, `db create`, `ingest`, `issues`, `show`.
+
+`register` uses only light imports; each handler imports what it runs (see bot/cli).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,16 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.cli.base import Subparsers, fail, issue_key, print_json
-from bot.config import Settings
-from bot.ingest import IngestReport, ingest_documents, read_files
-from bot.publish.rule import issue_state
-from bot.runtime import Runtime
-from bot.serialize import issue_to_dict, to_jsonable
-from briefings.model import Issue
-from storage.db import DatabaseUnavailable, create_database, redact, upgrade_database
-from storage.issues import IssueSummary, get_issue, latest_issue, list_issues
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.ingest import IngestReport
+    from bot.runtime import Runtime
+    from briefings.model import Issue
+    from storage.issues import IssueSummary
 
 
 def register(commands: Subparsers) -> None:
@@ -52,6 +55,8 @@ async def _upgrade(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 async def _create(args: argparse.Namespace, runtime: Runtime) -> int:
+    from storage.db import DatabaseUnavailable, create_database, redact, upgrade_database
+
     where = redact(runtime.engine.url)
     try:
         created = await create_database(runtime.engine.url)
@@ -63,6 +68,8 @@ async def _create(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 async def _ingest(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.ingest import ingest_documents, read_files
+
     limit = runtime.settings.ingest.max_file_bytes
     report = await ingest_documents(runtime, read_files(args.paths, limit))
     print_report(report)
@@ -78,6 +85,9 @@ def print_report(report: IngestReport) -> None:
 
 
 async def _issues(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.publish.rule import issue_state
+    from storage.issues import list_issues
+
     async with runtime.sessions() as session:
         summaries = await list_issues(session, runtime.series.slug, limit=args.limit)
     now = datetime.now(UTC)
@@ -97,6 +107,9 @@ async def _issues(args: argparse.Namespace, runtime: Runtime) -> int:
 
 def summary_to_dict(summary: IssueSummary, now: datetime, settings: Settings) -> dict[str, object]:
     """The summary with its state; an archived issue has `archived_at`, no publication."""
+    from bot.publish.rule import issue_state
+    from bot.serialize import to_jsonable
+
     data = to_jsonable(summary)
     data["state"] = state = issue_state(summary, now, settings)
     if state == "archived":
@@ -109,6 +122,9 @@ def summary_to_dict(summary: IssueSummary, now: datetime, settings: Settings) ->
 
 
 async def _show(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.serialize import issue_to_dict
+    from storage.issues import get_issue, latest_issue
+
     async with runtime.sessions() as session:
         if args.key is None:
             issue = await latest_issue(session, runtime.series.slug)

@@ -1,4 +1,7 @@
-"""Shared pieces of the sub-commands: handler type, output helpers, issue-key parsing."""
+"""Shared pieces of the sub-commands: handler type, output helpers, issue-key parsing.
+
+Imported by every `register`, so it stays light: the standard library and `bot.i18n` only.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,15 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from bot.i18n import clip
-from bot.runtime import Runtime
 
-Handler = Callable[[argparse.Namespace, Runtime], Awaitable[int]]
+if TYPE_CHECKING:  # the runtime pulls in SQLAlchemy: handlers get one, parsers never need it
+    from bot.runtime import Runtime
+
+Handler = Callable[[argparse.Namespace, "Runtime"], Awaitable[int]]
 Subparsers = Any  # argparse's _SubParsersAction is private
 
 # The clock may be set anywhere in here: days, weeks and time zones can be added to it

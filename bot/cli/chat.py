@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from bot.cli.base import Subparsers
-from bot.commands import Core, CoreDeps
-from bot.platforms.console import run_console
-from bot.runtime import Runtime
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 
 def register(commands: Subparsers) -> None:
@@ -26,5 +27,8 @@ def register(commands: Subparsers) -> None:
 
 
 async def _chat(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.commands import Core, CoreDeps  # heavy: imported when the command runs
+    from bot.platforms.console.adapter import run_console
+
     core = Core(CoreDeps.from_runtime(runtime))
     return await run_console(core, sys.stdin, sys.stdout, language_code=args.lang)

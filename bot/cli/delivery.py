@@ -8,13 +8,13 @@ import json
 import sys
 import time
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from bot.cli.base import Subparsers, fail, issue_key, print_json
-from bot.delivery.pauses import resume_issue
-from bot.delivery.status import IssueStatus, RateMeter, issue_statuses, render, to_json
-from bot.runtime import Runtime
-from storage.deliveries import issues_with_deliveries
-from storage.issues import find_issue_id
+
+if TYPE_CHECKING:  # handlers import what they run: `briefbot --help` stays instant
+    from bot.delivery.status import IssueStatus
+    from bot.runtime import Runtime
 
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
 
@@ -44,6 +44,8 @@ def register(commands: Subparsers) -> None:
 
 
 async def _status(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.delivery.status import RateMeter, issue_statuses
+
     meter = RateMeter() if args.watch else None
     while True:
         async with runtime.sessions() as session:
@@ -59,6 +61,8 @@ async def _status(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def show(statuses: list[IssueStatus], *, as_json: bool, watch: bool) -> None:
+    from bot.delivery.status import render, to_json
+
     if as_json and watch:
         print(json.dumps(to_json(statuses), ensure_ascii=False), flush=True)
     elif as_json:
@@ -71,6 +75,10 @@ def show(statuses: list[IssueStatus], *, as_json: bool, watch: bool) -> None:
 
 
 async def _resume(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.delivery.pauses import resume_issue
+    from storage.deliveries.status import issues_with_deliveries
+    from storage.issues import find_issue_id
+
     async with runtime.sessions.begin() as session:
         key: date | None = args.key
         if key is None:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cli import archive, publishing
+from bot.cli import archive, publishing, subscribers
 from bot.config import Settings, SourceSettings
 from bot.runtime import Runtime
 from storage.db import create_engine, upgrade_database
@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="briefbot")
     commands = parser.add_subparsers(dest="command", required=True)
     publishing.register(commands)
+    subscribers.register(commands)
     archive.register(commands)
     return parser
 
