@@ -16,15 +16,19 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/briefbot run
 
+# ruff, then the layering contracts of pyproject.toml ([tool.importlinter]).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
+# One pytest worker per core (pytest-xdist): the suite takes minutes, not tens of them.
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # Every benchmark (~20 minutes; the search index build at 100k entries dominates).
 bench: $(STAMP)
+	$(BIN)/python bench/startup_bench.py
 	$(BIN)/python bench/render_bench.py
 	$(BIN)/python bench/transport_bench.py
 	$(BIN)/python bench/delivery_bench.py all
