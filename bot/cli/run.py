@@ -26,6 +26,7 @@ from starlette.routing import Route
 from telegram.error import TelegramError
 
 from bot.cli.base import Subparsers, fail, parse_moment
+from bot.clock import Clock, ShiftedClock, SystemClock
 from bot.commands import Core, CoreDeps
 from bot.config import Settings, WebSettings
 from bot.delivery.engine import DeliveryEngine
@@ -37,7 +38,6 @@ from bot.platforms.telegram import TelegramPlatform
 from bot.platforms.telegram_webhook import WEBHOOK_PATH, webhook_route
 from bot.platforms.wechat_service import WebService, open_web_service, web_service_wanted
 from bot.publish.alerts import FanoutNotifier, LogNotifier, SenderNotifier, StreamNotifier
-from bot.publish.clock import Clock, ShiftedClock, SystemClock
 from bot.publish.cycle import Cycle, build_cycle
 from bot.publish.scheduler import build_scheduler
 from bot.runtime import Runtime

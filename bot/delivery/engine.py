@@ -27,7 +27,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -39,14 +39,11 @@ from bot.delivery.ratelimit import Clock, Gate, RateLimits, Sleep
 from bot.delivery.report import DrainReport
 from bot.delivery.types import Notifier, Sender
 from bot.delivery.writer import ClaimLost, CommitQueue
+from storage.clock import utcnow
 from storage.deliveries import writes as store
 from storage.deliveries.writes import ClaimedDelivery
 
 log = logging.getLogger(__name__)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +72,7 @@ class DeliveryEngine:
         notifier: Notifier | None = None,
         limits: Mapping[str, RateLimits | None] | None = None,
         tuning: EngineTuning | None = None,
-        wall: Callable[[], datetime] = _utcnow,
+        wall: Callable[[], datetime] = utcnow,
     ) -> None:
         """`clock`/`sleep` drive flood pauses, backoff and error windows (buckets run on
         the event loop's clock). `limits` per platform; by default Telegram gets

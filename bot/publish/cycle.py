@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from bot.clock import Clock
 from bot.publish.alerts import Notifier
-from bot.publish.clock import Clock
 from bot.publish.publisher import IssuePublisher, Publication
 from bot.publish.rule import Decision, decide
 from bot.runtime import Runtime

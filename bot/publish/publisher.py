@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
 from bot.publish.alerts import Alert, LogNotifier, Notifier
-from bot.publish.clock import Clock
 from bot.publish.rendering import RendererSet, RenderingCache
 from bot.publish.rule import unfinished_reasons
 from bot.runtime import Runtime

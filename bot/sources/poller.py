@@ -21,9 +21,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from bot.clock import Clock
 from bot.config import Settings, SourceSettings
 from bot.ingest import IngestReport, ingest_documents
-from bot.publish.clock import Clock
 from bot.runtime import Runtime
 from bot.sources.base import Document, Source, SourceError
 from bot.sources.files import Skipped

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.clock import FixedClock
 from bot.config import Settings, SourceSettings, TelegramSettings
 from bot.delivery import drain
 from bot.delivery.engine import EngineTuning
 from bot.publish.alerts import RecordingNotifier
-from bot.publish.clock import FixedClock
 from bot.publish.cycle import Cycle, build_cycle
 from bot.publish.rule import issue_state
 from bot.runtime import Runtime

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.clock import FixedClock
 from bot.config import PublishSettings, Settings, SourceSettings, TelegramSettings
 from bot.publish.alerts import RecordingNotifier
-from bot.publish.clock import FixedClock
 from bot.publish.cycle import CheckReport, Cycle, build_cycle
 from bot.publish.publisher import IssuePublisher
 from bot.publish.rule import issue_state

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.clock import FixedClock
 from bot.config import PublishSettings, Settings, SourceSettings
-from bot.publish.clock import FixedClock
 from bot.publish.cycle import Cycle, build_cycle
 from bot.publish.scheduler import CHECK_JOB, MAINTENANCE_JOB, STARTUP_JOB, build_scheduler
 from bot.runtime import Runtime

@@ -13,8 +13,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.clock import FixedClock
 from bot.config import Settings, SourceSettings
-from bot.publish.clock import FixedClock
 from bot.sources import files
 from bot.sources.files import Skipped, TooLarge, human_size, read_capped
 from bot.sources.git import GitSource

@@ -11,8 +11,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.clock import FixedClock
 from bot.config import Settings, SourceSettings
-from bot.publish.clock import FixedClock
 from bot.sources.base import SourceError
 from bot.sources.http import HttpSource
 from bot.sources.poller import SourcePoller, build_pollers

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.clock import FixedClock
 from bot.config import Settings, SourceSettings
-from bot.publish.clock import FixedClock
 from bot.publish.cycle import build_cycle
 from bot.sources.poller import SourcePoller, build_pollers, data_dir, source_name
 from tests.publish.helpers import KEY, add_subscriber, briefing, deliveries, make_runtime, utc

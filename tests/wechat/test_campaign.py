@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy import select
 
+from bot.clock import FixedClock
 from bot.platforms.wechat_api import WechatApi
 from bot.platforms.wechat_campaign import WechatCampaign, WechatPusher, china_day
 from bot.platforms.wechat_service import official_api
 from bot.platforms.wechat_tags import TagSync, tag_name
-from bot.publish.clock import FixedClock
 from bot.publish.publisher import IssuePublisher
 from bot.runtime import Runtime
 from bot.wechat_clients import make_official_client

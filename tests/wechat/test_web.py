@@ -19,11 +19,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.clock import FixedClock
 from bot.commands import Core
 from bot.config import Settings, WebSettings, WechatSettings, WecomSettings
 from bot.platforms.wechat_crypto import MAX_BODY_BYTES
 from bot.platforms.wechat_service import WebService, open_web_service, web_service_wanted
-from bot.publish.clock import FixedClock
 from bot.publish.publisher import IssuePublisher
 from bot.runtime import Runtime
 from bot.web import create_app, needs_web, serve

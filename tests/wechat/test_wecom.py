@@ -12,12 +12,12 @@ import aiohttp
 import pytest
 from sqlalchemy import insert, select
 
+from bot.clock import FixedClock
 from bot.commands import Core
 from bot.delivery.senders.wecom import BatchResult, WecomLimits, WecomSender
 from bot.platforms.wechat_service import WebService, open_web_service, wecom_api
 from bot.platforms.wechat_work_push import WecomPusher, WecomPushTuning
 from bot.platforms.wechat_work_robots import robot_chat_id, robot_keys, sync_robots
-from bot.publish.clock import FixedClock
 from bot.publish.publisher import IssuePublisher
 from bot.runtime import Runtime
 from storage.deliveries import load_renderings, status_counts

@@ -1,9 +1,17 @@
-"""The time source of the scheduler and publisher, injectable so tests and `tick` set it."""
+"""The publication clock: what time the pollers, scheduler and publisher think it is.
+
+Injectable so tests and `briefbot tick --now` fix it and `briefbot run --start` shifts it.
+A `Clock` tells wall-clock time (aware datetimes, from storage.clock.utcnow); the
+monotonic float callables that pace rate limits are a different thing (`Monotonic`).
+It lives in bot/, not bot/publish/, so sources read it without importing publish.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
+
+from storage.clock import utcnow
 
 
 class Clock(Protocol):
@@ -14,17 +22,17 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return utcnow()
 
 
 class ShiftedClock:
     """Real time moved to start at `start` (`briefbot run --start`: rehearse a publication)."""
 
     def __init__(self, start: datetime) -> None:
-        self._offset = _aware(start) - datetime.now(UTC)
+        self._offset = _aware(start) - utcnow()
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
+        return utcnow() + self._offset
 
 
 class FixedClock:
