@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage._dialect import insert
+from storage.clock import utcnow
 from storage.models import AppStateRow
 
 
@@ -31,7 +32,7 @@ async def set_value(
     session: AsyncSession, key: str, value: Any, now: datetime | None = None
 ) -> None:
     """Insert or overwrite `key` (value must be JSON-serialisable)."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     stmt = insert(session, AppStateRow).values(key=key, value=value, updated_at=now)
     await session.execute(
         stmt.on_conflict_do_update(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage._dialect import insert
+from storage.clock import utcnow
 from storage.models import SUBSCRIPTION_KINDS, SubscriberRow, SubscriptionRow
 from storage.vocabulary import CHAT_KINDS, FORMATS, LANGUAGES, PLATFORMS
 
@@ -64,10 +65,6 @@ class SubscriberStats:
     by_topic: dict[str, int] = field(default_factory=dict)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 # --- single subscribers ---------------------------------------------------------------
 
 
@@ -97,7 +94,7 @@ async def get_or_create(
             format=format,
             paused=False,
             active=True,
-            created_at=now or _utcnow(),
+            created_at=now or utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["platform", "chat_id"])
         .returning(SubscriberRow.id)
@@ -204,7 +201,7 @@ async def deactivate(
     session: AsyncSession, subscriber_id: int, reason: str, now: datetime | None = None
 ) -> bool:
     """Stop sending to a chat that became unreachable (blocked, kicked, deleted)."""
-    values = {"active": False, "deactivated_at": now or _utcnow(), "deactivation_reason": reason}
+    values = {"active": False, "deactivated_at": now or utcnow(), "deactivation_reason": reason}
     return await _update(session, SubscriberRow.id == subscriber_id, values)
 
 

@@ -107,8 +107,8 @@ async def _issues(args: argparse.Namespace, runtime: Runtime) -> int:
 
 def summary_to_dict(summary: IssueSummary, now: datetime, settings: Settings) -> dict[str, object]:
     """The summary with its state; an archived issue has `archived_at`, no publication."""
+    from bot.json_output import to_jsonable
     from bot.publish.rule import issue_state
-    from bot.serialize import to_jsonable
 
     data = to_jsonable(summary)
     data["state"] = state = issue_state(summary, now, settings)
@@ -122,7 +122,7 @@ def summary_to_dict(summary: IssueSummary, now: datetime, settings: Settings) ->
 
 
 async def _show(args: argparse.Namespace, runtime: Runtime) -> int:
-    from bot.serialize import issue_to_dict
+    from bot.json_output import issue_to_dict
     from storage.issues import get_issue, latest_issue
 
     async with runtime.sessions() as session:

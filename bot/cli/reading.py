@@ -215,7 +215,7 @@ def _page_dict(page: SearchPage) -> dict[str, Any]:
 
 def _hit_dict(hit: SearchHit) -> dict[str, Any]:
     """The hit with a plain snippet; the words it matched are listed in `highlights`."""
-    from bot.serialize import to_jsonable
+    from bot.json_output import to_jsonable
 
     data: dict[str, Any] = to_jsonable(hit)
     data["snippet"] = hit.snippet.replace(MARK_START, "").replace(MARK_END, "")

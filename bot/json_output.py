@@ -1,4 +1,5 @@
-"""JSON views of domain objects for `--json` output (scripts depend on these keys)."""
+"""Domain objects as JSON-ready dicts for the command line's `--json` output (scripts depend on
+these keys)."""
 
 from __future__ import annotations
 
