@@ -1,4 +1,4 @@
-"""The storage functions the engine adds to storage/deliveries.py."""
+"""The send-path storage functions the engine uses (storage/deliveries/writes.py)."""
 
 from __future__ import annotations
 
