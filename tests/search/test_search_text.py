@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -9,6 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from briefings.marks import MARK_END, MARK_START
+from formatters import ConsoleRenderer, TelegramRenderer
+from storage.search import SearchHit, SearchPage
 from storage.search.plan import plan_terms
 from storage.search.snippet import highlight, snippet, term_pattern
 from storage.search.text import (
@@ -238,3 +241,17 @@ def test_snippet_is_a_window_around_the_match() -> None:
     assert marked(cut) == ["剪枝"]
     assert len(cut.replace(MARK_START, "").replace(MARK_END, "")) == 42
     assert snippet("短文本", [pattern]) == "短文本"  # no match: the start, unmarked
+
+
+def test_storage_snippets_render_as_marks_through_the_formatters_protocol() -> None:
+    # storage writes the marks and formatters read them (both from briefings.marks);
+    # formatters take storage's SearchPage structurally, without importing storage.
+    pattern = term_pattern("量化")
+    assert pattern is not None
+    hit = SearchHit(date(2020, 1, 6), "papers", "论文", "T", None, None, "")
+    hit = replace(hit, snippet=snippet("模型 <INT8> 量化与部署", [pattern]))
+    page = SearchPage("量化", (hit,), total=1, page_size=5)
+    [console] = ConsoleRenderer().search_results(page)
+    [telegram] = TelegramRenderer().search_results(page)
+    assert "模型 <INT8> [量化]与部署" in console.text
+    assert "模型 &lt;INT8&gt; <b>量化</b>与部署" in telegram.text
