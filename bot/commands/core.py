@@ -113,17 +113,14 @@ class Core:
         async with self._deps.sessions() as session:
             subscriber = await get_subscriber(session, chat.platform, chat.chat_id)
         if subscriber is None:
-            return Ctx(self._deps, incoming, None, self._language(incoming), self._table)
+            lang = i18n.pick_language(None, incoming.language_code)
+            return Ctx(self._deps, incoming, None, lang, self._table)
         lang = i18n.pick_language(
             subscriber.language, incoming.language_code, subscriber.language_chosen
         )
         if lang != subscriber.language and chat.kind == "private":
             subscriber = await self._follow_client_language(subscriber, lang)
         return Ctx(self._deps, incoming, subscriber, lang, self._table)
-
-    @staticmethod
-    def _language(incoming: Incoming) -> str:
-        return i18n.pick_language(None, incoming.language_code)
 
     async def _follow_client_language(self, subscriber: Subscriber, lang: str) -> Subscriber:
         """Pushes to a private chat follow its client's language until /settings picks one
