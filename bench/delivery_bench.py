@@ -134,7 +134,7 @@ class Run:
 
 async def deliver(db: Path, server: Server, settings: DeliverySettings, limits: bool) -> Run:
     from bot.delivery.ratelimit import RateLimits
-    from bot.delivery.senders.telegram import TelegramSender
+    from bot.platforms.telegram.sender import TelegramSender
 
     engine = create_engine(f"sqlite+aiosqlite:///{db}")
     sessions = session_factory(engine)

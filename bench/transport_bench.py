@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 from telegram import Bot  # noqa: E402
 from telegram.request import BaseRequest, HTTPXRequest  # noqa: E402
 
-from bot.transport import AiohttpRequest  # noqa: E402
+from bot.platforms.telegram.transport import AiohttpRequest  # noqa: E402
 
 TOKEN = "123456789:AAHbenchTokenForTheTransportBench"
 

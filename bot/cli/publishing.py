@@ -91,11 +91,11 @@ def print_cycle(report: CycleReport) -> None:
 async def _deliver(runtime: Runtime) -> int:
     """Send what the cycle queued (Telegram with a token, the console always, WeChat and
     WeCom when configured), then return."""
-    from bot.delivery import drain
+    from bot.app import drain_configured
     from bot.publish.alerts import StreamNotifier
     from bot.web.service import push_once
 
-    report = await drain(runtime, notifier=StreamNotifier(sys.stderr))
+    report = await drain_configured(runtime, notifier=StreamNotifier(sys.stderr))
     print(report)
     for summary in await push_once(runtime):
         print(summary)

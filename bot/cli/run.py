@@ -30,18 +30,18 @@ from bot.clock import Clock, ShiftedClock, SystemClock
 from bot.commands import Core, CoreDeps
 from bot.config import Settings, WebSettings
 from bot.delivery.engine import DeliveryEngine
-from bot.delivery.senders.console import ConsoleSender
-from bot.delivery.senders.telegram import TelegramSender
 from bot.delivery.types import Sender
-from bot.platforms.console import CONSOLE_CHAT, run_console
-from bot.platforms.telegram import TelegramPlatform
-from bot.platforms.telegram_webhook import WEBHOOK_PATH, webhook_route
-from bot.platforms.wechat_service import WebService, open_web_service, web_service_wanted
+from bot.platforms.console.adapter import CONSOLE_CHAT, run_console
+from bot.platforms.console.sender import ConsoleSender
+from bot.platforms.telegram.adapter import TelegramPlatform
+from bot.platforms.telegram.sender import TelegramSender
+from bot.platforms.telegram.webhook import WEBHOOK_PATH, webhook_route
 from bot.publish.alerts import FanoutNotifier, LogNotifier, SenderNotifier, StreamNotifier
 from bot.publish.cycle import Cycle, build_cycle
 from bot.publish.scheduler import build_scheduler
 from bot.runtime import Runtime
-from bot.web import needs_web
+from bot.web.server import needs_web
+from bot.web.service import WebService, open_web_service, web_service_wanted
 from formatters import TelegramRenderer
 from storage.subscribers import ALL, add_subscription, get_or_create
 

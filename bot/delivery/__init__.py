@@ -2,10 +2,10 @@
 
 engine = DeliveryEngine(runtime.sessions, {"telegram": sender}, settings.delivery)
 await engine.run_until_idle()          # or: await engine.run_forever(stop_event)
-report = await drain(runtime)          # the same, with the configured senders
+report = await drain(runtime, senders)  # the same, until nothing is pending
 """
 
-from bot.delivery.drain import default_senders, drain
+from bot.delivery.drain import drain
 from bot.delivery.engine import DeliveryEngine, EngineTuning
 from bot.delivery.ratelimit import RateLimits
 from bot.delivery.report import DrainReport
@@ -15,6 +15,5 @@ __all__ = [
     "DrainReport",
     "EngineTuning",
     "RateLimits",
-    "default_senders",
     "drain",
 ]

@@ -15,7 +15,7 @@ import bot.cli as cli
 from bot.cli import chat as chat_command
 from bot.commands import Core, CoreDeps
 from bot.config import Settings, StorageSettings
-from bot.platforms.console import CONSOLE_CHAT, ConsoleChat, run_console
+from bot.platforms.console.adapter import CONSOLE_CHAT, ConsoleChat, run_console
 from bot.runtime import open_runtime
 from storage.subscribers import get_subscriber
 

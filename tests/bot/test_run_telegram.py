@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.platforms.telegram import SECRET_HEADER
+from bot.platforms.telegram.adapter import SECRET_HEADER
 from briefings.model import Issue, Series
 from briefings.parser import decode_briefing, parse_issue
 from briefings.taxonomy import Taxonomy

@@ -25,7 +25,7 @@ from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandle
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.transport import AiohttpRequest
+from bot.platforms.telegram.transport import AiohttpRequest
 from tests.fakes.telegram_fixtures import telegram_server_fixture  # noqa: F401  (fixture)
 from tests.fakes.telegram_server import FakeTelegramServer
 

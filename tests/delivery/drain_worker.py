@@ -13,7 +13,7 @@ import logging
 import sys
 
 from bot.delivery import DeliveryEngine, EngineTuning
-from bot.delivery.senders.telegram import TelegramSender
+from bot.platforms.telegram.sender import TelegramSender
 from storage import deliveries
 from storage.db import create_engine, session_factory
 from tests.delivery.helpers import CLIENT_LIMITS, FAST

@@ -1,4 +1,4 @@
-"""`briefbot status` / `resume`, the status snapshot, and the drain() convenience."""
+"""`briefbot status` / `resume`, the status snapshot, and drain_configured()."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from bot.app import drain_configured
 from bot.cli import delivery as delivery_cli
 from bot.config import Settings, StorageSettings
-from bot.delivery import DeliveryEngine, drain, pauses
+from bot.delivery import DeliveryEngine, pauses
 from bot.delivery.status import RateMeter, bar, duration, issue_statuses, render
 from bot.delivery.types import ChatGone, Permanent
 from bot.runtime import Runtime, open_runtime
@@ -128,7 +129,7 @@ async def test_drain_sends_with_the_configured_senders(
 ) -> None:
     seeded = await seed(sqlite_sessions, 3, platform="console")
     telegram = await seed(sqlite_sessions, 2, issue_day=2)  # no token: left pending
-    report = await drain(runtime)
+    report = await drain_configured(runtime)
     out = capsys.readouterr().out
     for chat, texts in seeded.expected.items():
         assert f"── to console:{chat} ──" in out

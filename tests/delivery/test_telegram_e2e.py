@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.delivery import DeliveryEngine, DrainReport
-from bot.delivery.senders.telegram import TelegramSender
+from bot.platforms.telegram.sender import TelegramSender
 from storage import subscribers
 from tests.delivery.helpers import (
     CLIENT_LIMITS,

@@ -16,7 +16,7 @@ from telegram.error import (
 )
 
 from bot.delivery import types
-from bot.delivery.senders.telegram import TelegramSender, classify
+from bot.platforms.telegram.sender import TelegramSender, classify
 from tests.fakes.telegram_fixtures import ServerFactory
 from tests.fakes.telegram_limits import RateLimits
 

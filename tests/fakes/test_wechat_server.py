@@ -1,4 +1,4 @@
-"""The real wechatpy clients (via bot.wechat_clients) against the fake WeChat / WeCom server."""
+"""The real wechatpy clients (bot.platforms.wechat_common.clients) against the fake servers."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import requests
 from wechatpy.client.api.base import BaseWeChatAPI
 from wechatpy.exceptions import WeChatClientException
 
-from bot.wechat_clients import (
+from bot.platforms.wechat_common.clients import (
     OFFICIAL_API_ROOT,
     OfficialAccountClient,
     WeComAppClient,

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bot.wechat_clients import (
+from bot.platforms.wechat_common.clients import (
     OfficialAccountClient,
     WeComAppClient,
     make_official_client,

@@ -18,13 +18,13 @@ import sys
 import aiohttp
 
 from bot.config import Settings, WechatSettings, WecomSettings
-from bot.delivery.senders.wecom import WecomSender
-from bot.platforms.wechat_campaign import WechatCampaign, WechatPusher
-from bot.platforms.wechat_service import official_api, wecom_api
-from bot.platforms.wechat_tags import TagSync
-from bot.platforms.wechat_work_push import WecomPusher, WecomPushTuning
-from bot.platforms.wechat_work_robots import robot_keys
+from bot.platforms.wechat.campaign import WechatCampaign, WechatPusher
+from bot.platforms.wechat.tags import TagSync
+from bot.platforms.wecom.push import WecomPusher, WecomPushTuning
+from bot.platforms.wecom.robots import robot_keys
+from bot.platforms.wecom.sender import WecomSender
 from bot.runtime import Runtime
+from bot.web.service import official_api, wecom_api
 from briefings.model import Series
 from briefings.taxonomy import Taxonomy
 from storage import deliveries

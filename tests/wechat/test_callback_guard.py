@@ -18,8 +18,8 @@ from sqlalchemy import select
 from wechatpy.crypto.base import WeChatCipher
 
 from bot.commands import Core, Incoming, Reply
-from bot.platforms.wechat_service import WebService, open_web_service
 from bot.runtime import Runtime
+from bot.web.service import WebService, open_web_service
 from storage.db import create_engine, session_factory
 from storage.models import CallbackSeenRow
 from storage.replay import first_sighting

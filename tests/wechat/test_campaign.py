@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import FixedClock
-from bot.platforms.wechat_api import WechatApi
-from bot.platforms.wechat_campaign import WechatCampaign, WechatPusher, china_day
-from bot.platforms.wechat_service import official_api
-from bot.platforms.wechat_tags import TagSync, tag_name
+from bot.platforms.wechat.campaign import WechatCampaign, WechatPusher, china_day
+from bot.platforms.wechat.tags import TagSync, tag_name
+from bot.platforms.wechat_common.api import WechatApi
+from bot.platforms.wechat_common.clients import make_official_client
 from bot.publish.publisher import IssuePublisher
 from bot.runtime import Runtime
-from bot.wechat_clients import make_official_client
+from bot.web.service import official_api
 from storage.deliveries import status_counts
 from storage.issues import find_issue_id
 from storage.models import DeliveryRow, SubscriberRow

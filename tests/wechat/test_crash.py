@@ -26,10 +26,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.platforms.wechat_tags import tag_name
-from bot.platforms.wechat_work_robots import robot_chat_id
+from bot.platforms.wechat.tags import tag_name
+from bot.platforms.wechat_common.clients import make_official_client
+from bot.platforms.wecom.robots import robot_chat_id
 from bot.runtime import Runtime
-from bot.wechat_clients import make_official_client
 from storage.deliveries import status_counts
 from storage.issues import find_issue_id
 from storage.subscribers import ALL, Subscription, get_or_create, set_subscriptions

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from bot.commands import Core, Incoming, Reply
-from bot.platforms.wechat import ANSWER_BUDGET
-from bot.platforms.wechat_service import WebService, open_web_service
-from bot.platforms.wechat_tags import tag_name
+from bot.platforms.wechat.adapter import ANSWER_BUDGET
+from bot.platforms.wechat.tags import tag_name
 from bot.runtime import Runtime
+from bot.web.service import WebService, open_web_service
 from storage.search import search
 from storage.subscribers import ALL, Subscription, get_subscriber
 from tests.fakes.wechat_server import FakeWeChatServer

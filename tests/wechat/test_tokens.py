@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.delivery.senders.wechat import WechatSender
 from bot.delivery.types import ChatGone, Permanent, RetryAfter
-from bot.platforms.wechat_api import WechatApi
+from bot.platforms.wechat.sender import WechatSender
+from bot.platforms.wechat_common.api import WechatApi
+from bot.platforms.wechat_common.clients import OfficialAccountClient, make_official_client
 from bot.runtime import Runtime
-from bot.wechat_clients import OfficialAccountClient, make_official_client
 from storage.wechat import get_token
 from tests.fakes.wechat_mp import DEFAULT_APPID, DEFAULT_SECRET
 from tests.fakes.wechat_server import FakeWeChatServer

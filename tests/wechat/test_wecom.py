@@ -14,12 +14,12 @@ from sqlalchemy import insert, select
 
 from bot.clock import FixedClock
 from bot.commands import Core
-from bot.delivery.senders.wecom import BatchResult, WecomLimits, WecomSender
-from bot.platforms.wechat_service import WebService, open_web_service, wecom_api
-from bot.platforms.wechat_work_push import WecomPusher, WecomPushTuning
-from bot.platforms.wechat_work_robots import robot_chat_id, robot_keys, sync_robots
+from bot.platforms.wecom.push import WecomPusher, WecomPushTuning
+from bot.platforms.wecom.robots import robot_chat_id, robot_keys, sync_robots
+from bot.platforms.wecom.sender import BatchResult, WecomLimits, WecomSender
 from bot.publish.publisher import IssuePublisher
 from bot.runtime import Runtime
+from bot.web.service import WebService, open_web_service, wecom_api
 from storage.deliveries import load_renderings, status_counts
 from storage.issues import find_issue_id
 from storage.models import DeliveryRow, SubscriberRow, SubscriptionRow

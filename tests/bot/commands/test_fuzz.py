@@ -19,7 +19,7 @@ from telegram import User
 from bot import i18n
 from bot.commands import Chat, Core, CoreDeps, FloodPolicy, Incoming, Reply
 from bot.commands.search import query_hash
-from bot.platforms.telegram_updates import incoming as telegram_incoming
+from bot.platforms.telegram.updates import incoming as telegram_incoming
 from tests.bot.commands.conftest import raw_of
 
 MAX_MESSAGES = 20

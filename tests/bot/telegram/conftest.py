@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.commands import Core, CoreDeps, FloodPolicy
 from bot.config import Settings, StorageSettings, TelegramSettings
 from bot.ingest import ingest_documents, read_files
-from bot.platforms.telegram import TelegramPlatform
+from bot.platforms.telegram.adapter import TelegramPlatform
 from bot.runtime import Runtime, build_taxonomy
 from briefings.model import Series
 from storage.db import session_factory

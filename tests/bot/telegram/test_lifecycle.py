@@ -10,8 +10,8 @@ from telegram.error import InvalidToken
 
 from bot.commands import Core, CoreDeps
 from bot.config import TelegramSettings
-from bot.delivery.senders.telegram import TelegramSender
-from bot.platforms.telegram import TelegramPlatform
+from bot.platforms.telegram.adapter import TelegramPlatform
+from bot.platforms.telegram.sender import TelegramSender
 from tests.bot.telegram.conftest import HarnessFactory, make_runtime
 from tests.bot.telegram.harness import ADMIN_ID, Harness, visible
 from tests.fakes.telegram_limits import RateLimits

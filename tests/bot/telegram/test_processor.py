@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from telegram import Chat, Message, Update
 
-from bot.platforms.telegram_processor import ChatOrderedProcessor
+from bot.platforms.telegram.processor import ChatOrderedProcessor
 
 
 def update(update_id: int, chat_id: int) -> Update:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from bot.platforms.telegram_webhook import WEBHOOK_PATH, webhook_route
+from bot.platforms.telegram.webhook import WEBHOOK_PATH, webhook_route
 from tests.bot.telegram.conftest import HarnessFactory
 from tests.bot.telegram.harness import Harness
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 
-from bot.platforms.wechat_crypto import (
+from bot.platforms.wechat_common.crypto import (
     MAX_BODY_BYTES,
     MAX_SKEW,
     BadRequest,

@@ -19,12 +19,12 @@ from wechatpy.enterprise import parse_message
 
 from bot.commands import Chat, Incoming
 from bot.commands.parsing import parse_command
-from bot.delivery.senders.wecom import WecomSender
 from bot.delivery.types import SendError
-from bot.platforms.wechat import HELP, START, TextCore, dedup_key
-from bot.platforms.wechat_crypto import CallbackRefused, WecomCodec
-from bot.platforms.wechat_http import CallbackGate, refusal, unreadable
-from bot.platforms.wechat_replies import AnswerBook, pack_texts
+from bot.platforms.wechat_common.crypto import CallbackRefused, WecomCodec
+from bot.platforms.wechat_common.gate import CallbackGate, refusal, unreadable
+from bot.platforms.wechat_common.inbound import HELP, START, TextCore, dedup_key
+from bot.platforms.wechat_common.replies import AnswerBook, pack_texts
+from bot.platforms.wecom.sender import WecomSender
 from storage.subscribers import deactivate, get_subscriber
 
 log = logging.getLogger(__name__)

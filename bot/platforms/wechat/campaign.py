@@ -33,11 +33,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wechatpy.exceptions import WeChatClientException
 
 from bot.config import WechatSettings
-from bot.platforms.wechat_api import WechatApi
-from bot.platforms.wechat_mass_render import render_part
-from bot.platforms.wechat_tags import TagSync, part_names
+from bot.platforms.wechat.mass_render import render_part
+from bot.platforms.wechat.tags import TagSync, part_names
+from bot.platforms.wechat_common.api import WechatApi
+from bot.platforms.wechat_common.clients import OfficialAccountClient, send_mass_text_by_tag
 from bot.redaction import redact
-from bot.wechat_clients import OfficialAccountClient, send_mass_text_by_tag
 from briefings.taxonomy import Taxonomy
 from formatters import ZH, Limits, WeChatRenderer
 from storage.issues import load_issue

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import WecomRobotSettings, WecomSettings
-from bot.delivery.senders.wecom import ROBOT_PREFIX
+from bot.platforms.wecom.sender import ROBOT_PREFIX
 from briefings.taxonomy import Taxonomy
 from storage.subscribers import (
     ALL,

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.platforms.wechat.tags import ALL_PART
 from briefings.model import Issue
 from briefings.taxonomy import Taxonomy
 from formatters import Limits, WeChatRenderer, select_entries
-
-from .wechat_tags import ALL_PART
 
 
 def part_selection(issue: Issue, part: str) -> Issue:

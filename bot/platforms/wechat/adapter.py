@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -27,35 +27,23 @@ from starlette.responses import PlainTextResponse, Response
 from wechatpy import parse_message
 from wechatpy.replies import TextReply
 
-from bot.commands import Chat, Incoming, Reply
+from bot.commands import Chat, Incoming
 from bot.commands.parsing import parse_command
-from bot.delivery.senders.wechat import WechatSender
 from bot.delivery.types import SendError
-from bot.platforms.wechat_crypto import CallbackRefused, OfficialCodec
-from bot.platforms.wechat_http import CallbackGate, refusal, unreadable
-from bot.platforms.wechat_replies import SUCCESS, AnswerBook, ServiceBudget, pack_texts
-from bot.platforms.wechat_tags import TagSync
+from bot.platforms.wechat.sender import WechatSender
+from bot.platforms.wechat.tags import TagSync
+from bot.platforms.wechat_common.crypto import CallbackRefused, OfficialCodec
+from bot.platforms.wechat_common.gate import CallbackGate, refusal, unreadable
+from bot.platforms.wechat_common.inbound import HELP, START, TextCore, dedup_key
+from bot.platforms.wechat_common.replies import SUCCESS, AnswerBook, ServiceBudget, pack_texts
 from storage.subscribers import deactivate, get_subscriber
 
 log = logging.getLogger(__name__)
 
 PLATFORM: Final = "wechat"
 ANSWER_BUDGET: Final = 4.0  # seconds; WeChat waits 5
-HELP: Final = "帮助"
-START: Final = "开始"
 # Commands after which the follower's tags may no longer match its subscriptions.
 RETAG: Final = frozenset({"start", "stop", "subscribe", "unsubscribe", "settings"})
-
-
-class TextCore(Protocol):
-    async def handle_text(self, incoming: Incoming) -> list[Reply]: ...
-
-
-def dedup_key(msg: Any) -> str:
-    """MsgId for messages; sender + CreateTime (+ event) for events, which have none."""
-    if getattr(msg, "id", 0):
-        return f"msg:{msg.id}"
-    return f"event:{msg.source}:{msg.time}:{getattr(msg, 'event', '')}"
 
 
 class WechatAdapter:

@@ -39,11 +39,11 @@ from telegram.ext import (
 from bot import i18n
 from bot.commands import Core
 from bot.config import TelegramSettings
-from bot.platforms.telegram_processor import ChatOrderedProcessor
-from bot.platforms.telegram_replies import ReplySender, with_retry
-from bot.platforms.telegram_updates import Where, button_target, incoming, text_target
+from bot.platforms.telegram.processor import ChatOrderedProcessor
+from bot.platforms.telegram.replies import ReplySender, with_retry
+from bot.platforms.telegram.transport import AiohttpRequest
+from bot.platforms.telegram.updates import Where, button_target, incoming, text_target
 from bot.runtime import Runtime
-from bot.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wechatpy.exceptions import WeChatClientException
 
-from bot.platforms.wechat_api import WechatApi
-from bot.wechat_clients import OfficialAccountClient
+from bot.platforms.wechat_common.api import WechatApi
+from bot.platforms.wechat_common.clients import OfficialAccountClient
 from briefings.taxonomy import Taxonomy
 from storage.subscribers import Subscriber, get_subscriber, iter_active
 

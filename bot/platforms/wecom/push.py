@@ -35,8 +35,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.senders.wecom import MAX_TOUSER, BatchResult, MaybeSent, WecomSender, is_robot
 from bot.delivery.types import ChatGone, Permanent, RetryAfter, SendError, Transient
+from bot.platforms.wecom.sender import MAX_TOUSER, BatchResult, MaybeSent, WecomSender, is_robot
 from bot.redaction import describe
 from storage import subscribers
 from storage.deliveries import (

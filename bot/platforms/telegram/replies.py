@@ -12,8 +12,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter
 
 from bot.commands import Button, Reply
-from bot.delivery.senders.telegram import retry_seconds
-from bot.platforms.telegram_updates import Where
+from bot.platforms.telegram.sender import retry_seconds
+from bot.platforms.telegram.updates import Where
 from formatters import Message
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import TelegramSettings
 from bot.delivery import types
-from bot.transport import AiohttpRequest
+from bot.platforms.telegram.transport import AiohttpRequest
 
 # 400 answers that mean the chat cannot be written to at all (the rest refuse the message).
 GONE_REASONS = (

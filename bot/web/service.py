@@ -5,7 +5,7 @@
         await web.run(stop_event)   # serves HTTP, runs the pushers, until stop is set
 
 `run` should do this when `web_service_wanted(settings)`: a webhook platform is configured
-(`bot.web.needs_web`: callbacks, served over HTTP) or pushes are (`pushes_wanted`: the
+(`bot.web.server.needs_web`: callbacks, served over HTTP) or pushes are (`pushes_wanted`: the
 Official Account's app id and secret, a WeCom app's corp id, secret and agent id, or WeCom
 robots; pushers need no HTTP). Push-only configurations run their pushers and serve
 nothing. The delivery engine must NOT be given wechat or wecom senders: wechat deliveries
@@ -26,24 +26,25 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from bot.config import Settings
-from bot.delivery.senders.wechat import WechatSender
-from bot.delivery.senders.wecom import WecomSender
-from bot.platforms.wechat import ANSWER_BUDGET, TextCore, WechatAdapter
-from bot.platforms.wechat_api import WechatApi
-from bot.platforms.wechat_campaign import WechatCampaign, WechatPusher
-from bot.platforms.wechat_crypto import OfficialCodec, WecomCodec
-from bot.platforms.wechat_tags import TagSync
-from bot.platforms.wechat_work_push import WecomPusher
-from bot.platforms.wechat_work_robots import robot_keys, sync_robots
-from bot.platforms.wecom import WecomAdapter
-from bot.runtime import Runtime
-from bot.web import create_app, needs_web, serve, wechat_configured, wecom_configured
-from bot.wechat_clients import (
+from bot.platforms.wechat.adapter import ANSWER_BUDGET, WechatAdapter
+from bot.platforms.wechat.campaign import WechatCampaign, WechatPusher
+from bot.platforms.wechat.sender import WechatSender
+from bot.platforms.wechat.tags import TagSync
+from bot.platforms.wechat_common.api import WechatApi
+from bot.platforms.wechat_common.clients import (
     OfficialAccountClient,
     WeComAppClient,
     make_official_client,
     make_wecom_client,
 )
+from bot.platforms.wechat_common.crypto import OfficialCodec, WecomCodec
+from bot.platforms.wechat_common.inbound import TextCore
+from bot.platforms.wecom.adapter import WecomAdapter
+from bot.platforms.wecom.push import WecomPusher
+from bot.platforms.wecom.robots import robot_keys, sync_robots
+from bot.platforms.wecom.sender import WecomSender
+from bot.runtime import Runtime
+from bot.web.server import create_app, needs_web, serve, wechat_configured, wecom_configured
 from storage.db import ping
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.platforms.telegram import SECRET_HEADER, TelegramPlatform
+from bot.platforms.telegram.adapter import SECRET_HEADER, TelegramPlatform
 
 WEBHOOK_PATH: Final = "/telegram/webhook"
 

@@ -24,11 +24,11 @@ from typing import Any
 
 import aiohttp
 
-from bot.delivery.senders.wechat_errors import classify, classify_exception
-from bot.delivery.senders.wechat_limits import Clock, Sleep, SlidingLimiter
 from bot.delivery.types import ChatGone, Permanent, Transient
-from bot.platforms.wechat_api import WechatApi
-from bot.wechat_clients import WeComAppClient
+from bot.platforms.wechat_common.api import WechatApi
+from bot.platforms.wechat_common.clients import WeComAppClient
+from bot.platforms.wechat_common.errors import classify, classify_exception
+from bot.platforms.wecom.limits import Clock, Sleep, SlidingLimiter
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.delivery.senders.wechat_errors import classify_exception
-from bot.platforms.wechat_api import WechatApi
-from bot.wechat_clients import OfficialAccountClient
+from bot.platforms.wechat_common.api import WechatApi
+from bot.platforms.wechat_common.clients import OfficialAccountClient
+from bot.platforms.wechat_common.errors import classify_exception
 
 
 class WechatSender:

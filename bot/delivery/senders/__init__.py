@@ -1,1 +1,0 @@
-"""Platform senders implementing `bot.delivery.types.Sender`."""
