@@ -58,6 +58,7 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("formatters/wechat.py", "import wechatpy", "The pure core does no I/O"),
         ("storage/db.py", "import aiohttp", "Storage speaks SQL only"),
         ("bot/sources/__init__.py", "import bot.publish", "Sources only fetch"),
+        ("bot/delivery/engine.py", "import bot.platforms.console", "Delivery is platform-neutral"),
         ("bot/platforms/console/__init__.py", "import bot.platforms.telegram", "No chat platform"),
         ("bot/platforms/wecom/__init__.py", "import bot.platforms.wechat", "No chat platform"),
     ],
