@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -16,8 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.pool import StaticPool
 
+if TYPE_CHECKING:  # importing Alembic costs every command ~0.25 s: only when migrating
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The newest migration in migrations/versions (tests/storage/test_schema_head.py checks it):
+# a database already there is not handed to Alembic at all.
+HEAD_REVISION = "0004"
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 SUPPORTED_FORMS = "sqlite+aiosqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DBNAME"
@@ -124,6 +128,8 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 def alembic_config(url: str | URL | None = None) -> Config:
     """Alembic config built in code, so migrations run from an installed package too."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
@@ -133,6 +139,8 @@ def alembic_config(url: str | URL | None = None) -> Config:
 
 
 def _upgrade_on(connection: Connection, revision: str) -> None:
+    from alembic import command
+
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
@@ -141,6 +149,8 @@ def _upgrade_on(connection: Connection, revision: str) -> None:
 async def upgrade_database(engine_or_url: AsyncEngine | str | URL, revision: str = "head") -> None:
     """Run Alembic migrations up to `revision` (default head) in one transaction."""
     if isinstance(engine_or_url, AsyncEngine):
+        if revision == "head" and await schema_revision(engine_or_url) == HEAD_REVISION:
+            return
         async with engine_or_url.begin() as connection:
             await connection.run_sync(_upgrade_on, revision)
         return
@@ -149,6 +159,15 @@ async def upgrade_database(engine_or_url: AsyncEngine | str | URL, revision: str
         await upgrade_database(engine, revision)
     finally:
         await engine.dispose()
+
+
+async def schema_revision(engine: AsyncEngine) -> str | None:
+    """The database's Alembic revision; None before the first migration."""
+    async with engine.connect() as connection:
+        try:
+            return await connection.scalar(text("SELECT version_num FROM alembic_version"))
+        except DBAPIError:  # no table yet
+            return None
 
 
 def upgrade(url: str | URL, revision: str = "head") -> None:
