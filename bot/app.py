@@ -1,33 +1,223 @@
 """The composition root: what a briefbot process runs, built from settings.
 
 `bot/cli` parses arguments and calls in here; nothing else decides which platforms,
-senders and loops exist.
+senders and loops a process has. Which platforms are configured is asked of each
+platform package (`bot.platforms.<name>.configured`).
+
+    code = await run_bot(runtime, SystemClock(), chat=True, stop=stop_event)   # `run`
+    report = await drain_configured(runtime)                                   # `--deliver`
+
+`run_bot` builds: the publication cycle and its scheduler (sources, publisher), the
+command core, Telegram (polling or webhook) when configured, the web service (WeChat and
+WeCom callbacks and pushers, the Telegram webhook route) when wanted, otherwise the
+terminal chat, and the delivery engine with every platform's sender.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import errno
+import logging
+import socket
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-from bot.config import Settings
+from starlette.routing import Route
+
+from bot.clock import Clock
+from bot.commands import Core, CoreDeps
+from bot.config import Settings, WebSettings
 from bot.delivery.drain import drain
-from bot.delivery.engine import EngineTuning
+from bot.delivery.engine import DeliveryEngine, EngineTuning
 from bot.delivery.report import DrainReport
 from bot.delivery.types import Notifier, Sender
+from bot.platforms import telegram as telegram_platform
+from bot.platforms.console.adapter import CONSOLE_CHAT, run_console
 from bot.platforms.console.sender import ConsoleSender
+from bot.platforms.telegram.adapter import TelegramPlatform
 from bot.platforms.telegram.sender import TelegramSender
+from bot.platforms.telegram.webhook import WEBHOOK_PATH, webhook_route
+from bot.publish.alerts import FanoutNotifier, LogNotifier, SenderNotifier, StreamNotifier
+from bot.publish.cycle import Cycle, build_cycle
+from bot.publish.scheduler import build_scheduler
 from bot.runtime import Runtime
+from bot.web.service import WebService, needs_web, open_web_service, web_service_wanted
+from formatters import TelegramRenderer
+from storage.subscribers import ALL, add_subscription, get_or_create
+
+log = logging.getLogger("briefbot")
+Loop = Callable[[asyncio.Event], Awaitable[object]]
+JOB_GRACE_SECONDS = 60.0  # a poll (git fetch, HTTP) or a publication check under way at stop
+
+
+# --- `briefbot run` ----------------------------------------------------------------------
+
+
+@dataclass
+class Platforms:
+    """What the chat platforms contribute: delivery senders and loops that run until stop."""
+
+    senders: dict[str, Sender]
+    loops: list[Loop] = field(default_factory=list)
+    web: WebService | None = None
+    description: list[str] = field(default_factory=list)
+
+
+def start_problem(settings: Settings) -> str | None:
+    """What stops `run` before any platform starts (Telegram's webhook, pushers), or None."""
+    return bind_problem(settings.web) if needs_web(settings) else None
+
+
+async def run_bot(runtime: Runtime, clock: Clock, *, chat: bool, stop: asyncio.Event) -> int:
+    """Everything `briefbot run` runs, until `stop`; 1 if a loop failed.
+
+    Raises telegram.error.TelegramError when Telegram refuses to start (a wrong token).
+    """
+    notifier = FanoutNotifier([LogNotifier()])
+    cycle = build_cycle(runtime, clock, notifier)
+    core = Core(CoreDeps.from_runtime(runtime, publisher=cycle.publisher))
+    async with open_platforms(runtime, core, notifier, chat=chat) as platforms:
+        log.info("serving %s: %s", runtime.series.title, ", ".join(platforms.description))
+        return await serve(runtime, cycle, platforms, notifier, stop)
+
+
+def bind_problem(web: WebSettings) -> str | None:
+    """Bind the web address once, as uvicorn will (SO_REUSEADDR, each resolved address):
+    a one-line problem naming the key, or None when it can be served."""
+    try:
+        infos = socket.getaddrinfo(
+            web.host or None, web.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not a host name"
+        return f"web.host {web.host} cannot be resolved: {reason}"
+    for family, kind, proto, _, address in infos:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:  # as asyncio does: v4 and v6 bind separately
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return f"web.port {web.port} is in use on {web.host}"
+                return f"web.host {web.host} cannot be bound: {exc.strerror or exc}"
+    return None
+
+
+@contextlib.asynccontextmanager
+async def open_platforms(
+    runtime: Runtime, core: Core, notifier: FanoutNotifier, *, chat: bool
+) -> AsyncIterator[Platforms]:
+    """Telegram and WeChat/WeCom as configured; the terminal when neither is."""
+    settings = runtime.settings
+    platforms = Platforms({"console": ConsoleSender()})
+    async with AsyncExitStack() as stack:
+        telegram = None
+        if telegram_platform.configured(settings):
+            telegram = await stack.enter_async_context(TelegramPlatform(runtime, core))
+            sender = TelegramSender(telegram.bot)  # shares the bot's connection pool
+            platforms.senders["telegram"] = sender
+            admins = settings.telegram.admins
+            notifier.add(SenderNotifier(sender, admins, TelegramRenderer()))
+            platforms.description.append(f"telegram @{telegram.bot.username}")
+        elif not web_service_wanted(settings):  # no chat platform at all: the terminal is one
+            notifier.add(StreamNotifier(sys.stdout))
+            await ensure_console_subscriber(runtime)
+            if chat:
+                platforms.loops.append(lambda stop: terminal_chat(core))
+            platforms.description.append("terminal chat" if chat else "console deliveries")
+        if web_service_wanted(settings):
+            routes = (
+                [telegram_route(telegram, settings)] if telegram and telegram.webhook_mode else []
+            )
+            web = await stack.enter_async_context(
+                open_web_service(runtime, core, extra_routes=routes)
+            )
+            platforms.web = web
+            platforms.loops.append(web.run)
+            if web.serve_http:
+                platforms.description.append(f"web {settings.web.host}:{settings.web.port}")
+        yield platforms
+
+
+def telegram_route(telegram: TelegramPlatform, settings: Settings) -> Route:
+    """Served at the path of `telegram.webhook_url` (a proxy may map it): what Telegram calls."""
+    path = urlsplit(settings.telegram.webhook_url).path or WEBHOOK_PATH
+    return webhook_route(telegram, path)
+
+
+async def ensure_console_subscriber(runtime: Runtime) -> None:
+    """The terminal is the embedded default's subscriber: to everything, the first time only."""
+    async with runtime.sessions.begin() as session:
+        subscriber, created = await get_or_create(
+            session, CONSOLE_CHAT.platform, CONSOLE_CHAT.chat_id, kind=CONSOLE_CHAT.kind
+        )
+        if created:
+            await add_subscription(session, subscriber.id, ALL)
+
+
+async def terminal_chat(core: Core) -> None:
+    await run_console(core, sys.stdin, sys.stdout)
+
+
+async def serve(
+    runtime: Runtime,
+    cycle: Cycle,
+    platforms: Platforms,
+    notifier: FanoutNotifier,
+    stop: asyncio.Event,
+) -> int:
+    """Scheduler, delivery engine and platform loops until `stop`; 1 if any loop failed."""
+    if platforms.web is not None:
+        await platforms.web.prepare()  # robot subscribers exist before the first publication
+    engine = DeliveryEngine(
+        runtime.sessions, platforms.senders, runtime.settings.delivery, notifier=notifier
+    )
+    scheduler = build_scheduler(cycle)
+    scheduler.start()  # the start-up job polls and catches up on missed publications
+    loops: list[Loop] = [engine.run_forever, *platforms.loops]
+    tasks = [asyncio.create_task(_until_stop(loop, stop)) for loop in loops]
+    try:
+        await stop.wait()
+    finally:
+        scheduler.pause()  # no new jobs; the running ones finish (shutdown would cancel them)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(cycle.wait_idle(), JOB_GRACE_SECONDS)
+        scheduler.shutdown(wait=False)
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    return 1 if failed else 0
+
+
+async def _until_stop(loop: Loop, stop: asyncio.Event) -> None:
+    """Run one loop; when it ends, for any reason, the whole job stops (a supervisor restarts)."""
+    try:
+        await loop(stop)
+    except Exception:
+        log.exception("%s failed; stopping", getattr(loop, "__qualname__", loop))
+        raise
+    finally:
+        stop.set()
+
+
+# --- one-shot delivery (`tick --deliver`, `publish --deliver`) ---------------------------
 
 
 @asynccontextmanager
 async def delivery_senders(settings: Settings) -> AsyncIterator[dict[str, Sender]]:
     """The engine's senders outside `run`: Telegram when configured, and the console (stdout).
 
-    Deliveries of platforms without a sender stay pending for a process that has one.
+    Deliveries of platforms without a sender stay pending for a process that has one
+    (WeChat and WeCom deliveries are settled by their pushers: `bot.web.service.push_once`).
     """
     async with AsyncExitStack() as stack:
         senders: dict[str, Sender] = {"console": ConsoleSender()}
-        if settings.telegram.token is not None:
+        if telegram_platform.configured(settings):
             senders["telegram"] = await stack.enter_async_context(
                 TelegramSender.from_settings(settings.telegram)
             )

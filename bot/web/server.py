@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.config import Settings, WebSettings
+from bot.config import WebSettings
 
 log = logging.getLogger(__name__)
 
@@ -36,22 +36,6 @@ HealthCheck = Callable[[], Awaitable[object]]  # raises (or times out) when down
 HEALTH_TIMEOUT = 5.0  # seconds: a hung dependency is as down as a failing one
 WECHAT_PATH = "/wechat/callback"
 WECOM_PATH = "/wecom/callback"
-
-
-def wechat_configured(settings: Settings) -> bool:
-    """Callbacks need the token; API calls (pushes, late replies) need the secret too."""
-    return bool(settings.wechat.app_id and settings.wechat.token)
-
-
-def wecom_configured(settings: Settings) -> bool:
-    w = settings.wecom
-    return bool(w.corp_id and w.token and w.encoding_aes_key)
-
-
-def needs_web(settings: Settings) -> bool:
-    """Whether `briefbot run` must serve HTTP (any webhook platform configured)."""
-    telegram_webhook = bool(settings.telegram.token and settings.telegram.webhook_url)
-    return telegram_webhook or wechat_configured(settings) or wecom_configured(settings)
 
 
 def create_app(

@@ -5,11 +5,13 @@
         await web.run(stop_event)   # serves HTTP, runs the pushers, until stop is set
 
 `run` should do this when `web_service_wanted(settings)`: a webhook platform is configured
-(`bot.web.server.needs_web`: callbacks, served over HTTP) or pushes are (`pushes_wanted`: the
-Official Account's app id and secret, a WeCom app's corp id, secret and agent id, or WeCom
-robots; pushers need no HTTP). Push-only configurations run their pushers and serve
-nothing. The delivery engine must NOT be given wechat or wecom senders: wechat deliveries
-are settled by the tag campaigns and wecom deliveries are sent, batched, by `WecomPusher`.
+(`needs_web`: callbacks, served over HTTP) or pushes are (`pushes_wanted`: the Official
+Account's app id and secret, a WeCom app's corp id, secret and agent id, or WeCom robots;
+pushers need no HTTP). Each answer comes from the platforms' own predicates
+(`bot.platforms.<name>.configured` and its parts), the only code that reads which keys are
+set. Push-only configurations run their pushers and serve nothing. The delivery engine must
+NOT be given wechat or wecom senders: wechat deliveries are settled by the tag campaigns
+and wecom deliveries are sent, batched, by `WecomPusher`.
 """
 
 from __future__ import annotations
@@ -26,10 +28,14 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from bot.config import Settings
+from bot.platforms import telegram as telegram_platform
+from bot.platforms import wechat as wechat_platform
+from bot.platforms import wecom as wecom_platform
 from bot.platforms.wechat.adapter import ANSWER_BUDGET, WechatAdapter
 from bot.platforms.wechat.campaign import WechatCampaign, WechatPusher
 from bot.platforms.wechat.sender import WechatSender
 from bot.platforms.wechat.tags import TagSync
+from bot.platforms.wechat_common import secret_text
 from bot.platforms.wechat_common.api import WechatApi
 from bot.platforms.wechat_common.clients import (
     OfficialAccountClient,
@@ -44,24 +50,25 @@ from bot.platforms.wecom.push import WecomPusher
 from bot.platforms.wecom.robots import robot_keys, sync_robots
 from bot.platforms.wecom.sender import WecomSender
 from bot.runtime import Runtime
-from bot.web.server import create_app, needs_web, serve, wechat_configured, wecom_configured
+from bot.web.server import create_app, serve
 from storage.db import ping
 
 log = logging.getLogger(__name__)
 Loop = Callable[[asyncio.Event], Awaitable[None]]
 
 
-def _secret(value: object) -> str:
-    getter = getattr(value, "get_secret_value", None)
-    return str(getter()) if getter is not None else ""
+def needs_web(settings: Settings) -> bool:
+    """Whether `briefbot run` must serve HTTP (any webhook platform configured)."""
+    return (
+        telegram_platform.webhook_configured(settings)
+        or wechat_platform.callbacks_configured(settings)
+        or wecom_platform.callbacks_configured(settings)
+    )
 
 
 def pushes_wanted(settings: Settings) -> bool:
     """Credentials for Official Account mass sends, WeCom app messages or WeCom robots."""
-    wechat, wecom = settings.wechat, settings.wecom
-    official = bool(wechat.app_id and _secret(wechat.secret))
-    app = bool(wecom.corp_id and _secret(wecom.secret) and wecom.agent_id is not None)
-    return official or app or bool(wecom.robots)
+    return wechat_platform.pushes_configured(settings) or wecom_platform.pushes_configured(settings)
 
 
 def web_service_wanted(settings: Settings) -> bool:
@@ -71,17 +78,17 @@ def web_service_wanted(settings: Settings) -> bool:
 
 def official_api(runtime: Runtime) -> WechatApi[OfficialAccountClient] | None:
     w = runtime.settings.wechat
-    if not (w.app_id and _secret(w.secret)):
+    if not wechat_platform.pushes_configured(runtime.settings):
         return None
-    client = make_official_client(w.app_id, _secret(w.secret), w.base_url, auto_retry=False)
+    client = make_official_client(w.app_id, secret_text(w.secret), w.base_url, auto_retry=False)
     return WechatApi(client, runtime.sessions, f"wechat.{w.app_id}")
 
 
 def wecom_api(runtime: Runtime) -> WechatApi[WeComAppClient] | None:
     w = runtime.settings.wecom
-    if not (w.corp_id and _secret(w.secret) and w.agent_id is not None):
+    if not wecom_platform.app_configured(runtime.settings):
         return None
-    client = make_wecom_client(w.corp_id, _secret(w.secret), w.base_url, auto_retry=False)
+    client = make_wecom_client(w.corp_id, secret_text(w.secret), w.base_url, auto_retry=False)
     return WechatApi(client, runtime.sessions, f"wecom.{w.corp_id}.{w.agent_id}")
 
 
@@ -195,10 +202,10 @@ def _wechat(
 ) -> WechatAdapter | None:
     """The callback adapter, when callbacks are configured (pushes need only `api`)."""
     settings = runtime.settings
-    if not wechat_configured(settings):
+    if not wechat_platform.callbacks_configured(settings):
         return None
     w = settings.wechat
-    codec = OfficialCodec(_secret(w.token), _secret(w.encoding_aes_key) or None, w.app_id)
+    codec = OfficialCodec(secret_text(w.token), secret_text(w.encoding_aes_key) or None, w.app_id)
     if api is None:
         log.warning("wechat: no secret configured: passive replies only, no pushes")
     return WechatAdapter(
@@ -222,10 +229,10 @@ def _wecom_sender(runtime: Runtime, http: aiohttp.ClientSession) -> WecomSender 
 
 def _wecom(runtime: Runtime, core: TextCore, sender: WecomSender | None) -> WecomAdapter | None:
     """The callback adapter, when callbacks are configured (replies go out through `sender`)."""
-    if not wecom_configured(runtime.settings):
+    if not wecom_platform.callbacks_configured(runtime.settings):
         return None
     w = runtime.settings.wecom
-    codec = WecomCodec(_secret(w.token), _secret(w.encoding_aes_key), w.corp_id)
+    codec = WecomCodec(secret_text(w.token), secret_text(w.encoding_aes_key), w.corp_id)
     return WecomAdapter(core, codec, runtime.sessions, sender=sender)
 
 

@@ -25,8 +25,8 @@ from bot.config import Settings, WebSettings, WechatSettings, WecomSettings
 from bot.platforms.wechat_common.crypto import MAX_BODY_BYTES
 from bot.publish.publisher import IssuePublisher
 from bot.runtime import Runtime
-from bot.web.server import create_app, needs_web, serve
-from bot.web.service import WebService, open_web_service, web_service_wanted
+from bot.web.server import create_app, serve
+from bot.web.service import WebService, needs_web, open_web_service, web_service_wanted
 from storage.db import create_engine, session_factory
 from storage.issues import find_issue_id
 from storage.subscribers import ALL, get_or_create, set_subscriptions
