@@ -168,8 +168,8 @@ def _print_messages(messages: list[Message], limit: int | None, key: date) -> No
 
 
 async def _search(args: argparse.Namespace, runtime: Runtime) -> int:
-    from bot.commands.rendering import renderer_for
     from bot.commands.search import PER_PAGE
+    from bot.rendering import renderer_for
     from storage.search import QueryError, search
 
     query = " ".join(args.words).strip()
@@ -194,7 +194,8 @@ async def _search(args: argparse.Namespace, runtime: Runtime) -> int:
     elif not page.hits:
         print(t(args.lang, "search_none" if page.page == 1 else "search_end", query=query))
     else:
-        for message in renderer_for("console", args.lang).search_results(page):
+        renderer = renderer_for("console", None, args.lang, runtime.settings)
+        for message in renderer.search_results(page):
             print(message.text)
     return 0
 

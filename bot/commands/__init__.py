@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from bot.commands.deps import CoreDeps, Publisher
     from bot.commands.flood import FloodGuard, FloodPolicy, Verdict
     from bot.commands.parsing import parse_command
-    from bot.commands.rendering import renderer_for
     from bot.commands.types import (
         CALLBACK_DATA_MAX_BYTES,
         Button,
@@ -41,7 +40,6 @@ _HOMES = {
     "FloodPolicy": "flood",
     "Verdict": "flood",
     "parse_command": "parsing",
-    "renderer_for": "rendering",
     "CALLBACK_DATA_MAX_BYTES": "types",
     "Button": "types",
     "Chat": "types",
@@ -72,5 +70,4 @@ __all__ = [
     "Reply",
     "Verdict",
     "parse_command",
-    "renderer_for",
 ]

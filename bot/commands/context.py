@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import i18n
 from bot.commands.deps import CoreDeps
-from bot.commands.rendering import renderer_for
 from bot.commands.spec import CommandTable
 from bot.commands.types import Button, Chat, Incoming, Reply
+from bot.rendering import renderer_for
 from formatters import Renderer
 from storage.subscribers import Subscriber, Subscription, get_or_create
 
@@ -35,7 +35,7 @@ class Ctx:
 
     @property
     def renderer(self) -> Renderer:
-        return renderer_for(self.chat.platform, self.lang)
+        return renderer_for(self.chat.platform, None, self.lang, self.deps.settings)
 
     @property
     def has_buttons(self) -> bool:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.publish.alerts import Alert, LogNotifier, Notifier
-from bot.publish.rendering import RendererSet, RenderingCache
+from bot.publish.rendering import PublicationRenderings, RendererSet
 from bot.publish.rule import unfinished_reasons
 from bot.runtime import Runtime
 from briefings.model import Issue
@@ -177,7 +177,7 @@ class IssuePublisher:
         if reasons:
             raise _Rollback(Outcome("held", reasons=reasons))
         await self._ensure_channel(session, now)
-        cache = RenderingCache(issue, self._renderers)
+        cache = PublicationRenderings(issue, self._renderers)
         created = empty = 0
         async for batch in iter_active(_within(session), batch=self._batch):
             items = _items(cache, batch)
@@ -213,7 +213,7 @@ class IssuePublisher:
         async with self._runtime.sessions() as session:
             issue = await load_issue(session, summary.id)
         assert issue is not None
-        cache = RenderingCache(issue, self._renderers)
+        cache = PublicationRenderings(issue, self._renderers)
         plan = _Plan()
         channel = await self._missing_channel(summary.first_seen_at)
         if channel is not None:
@@ -236,7 +236,7 @@ class IssuePublisher:
         )
 
     def _preview_text(
-        self, issue: Issue, summary: IssueSummary, cache: RenderingCache, plan: _Plan
+        self, issue: Issue, summary: IssueSummary, cache: PublicationRenderings, plan: _Plan
     ) -> str:
         head = [
             f"dry run: {issue.title} [{issue.key}] content {summary.content_hash}",
@@ -264,7 +264,7 @@ def _within(session: AsyncSession) -> async_sessionmaker[AsyncSession]:
     return cast(Any, factory)
 
 
-def _items(cache: RenderingCache, batch: list[Subscriber]) -> list[DeliveryItem]:
+def _items(cache: PublicationRenderings, batch: list[Subscriber]) -> list[DeliveryItem]:
     items = []
     for subscriber in batch:
         found = cache.messages(subscriber)
@@ -274,7 +274,7 @@ def _items(cache: RenderingCache, batch: list[Subscriber]) -> list[DeliveryItem]
     return items
 
 
-def _plan_line(plan: _Plan, cache: RenderingCache, subscriber: Subscriber) -> None:
+def _plan_line(plan: _Plan, cache: PublicationRenderings, subscriber: Subscriber) -> None:
     found = cache.messages(subscriber)
     if found is None:
         plan.empty += 1

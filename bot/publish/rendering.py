@@ -1,7 +1,7 @@
 """What each subscriber receives of an issue: a rendering key and its messages.
 
 Subscribers sharing platform profile, selection, format and language share one
-rendering key; `RenderingCache` computes each key's messages once per publication.
+rendering key; `PublicationRenderings` computes each key's messages once per publication.
 """
 
 from __future__ import annotations
@@ -11,20 +11,9 @@ import hashlib
 from typing import Any
 
 from bot.config import Settings
+from bot.rendering import platform_of, renderer_for
 from briefings.model import Issue
-from formatters import (
-    EN,
-    WECOM_ROBOT_LIMITS,
-    ZH,
-    ConsoleRenderer,
-    Limits,
-    Message,
-    Renderer,
-    TelegramRenderer,
-    WeChatRenderer,
-    WeComRenderer,
-    select_entries,
-)
+from formatters import Message, Renderer, select_entries
 from storage.subscribers import Subscriber
 
 MAX_KEY_LENGTH = 200  # renderings.cache_key is 255 characters
@@ -70,31 +59,13 @@ def rendering_key(subscriber: Subscriber) -> str | None:
 
 
 class RendererSet:
-    """One renderer per (profile, language), built from the settings on first use."""
+    """The registry's renderers for one process's settings, by (profile, language)."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._cache: dict[tuple[str, str], Renderer] = {}
 
     def get(self, profile: str, language: str) -> Renderer:
-        found = self._cache.get((profile, language))
-        if found is None:
-            found = self._cache[profile, language] = self._build(profile, language)
-        return found
-
-    def _build(self, profile: str, language: str) -> Renderer:
-        labels = EN if language == "en" else ZH
-        previews = not self._settings.telegram.disable_preview
-        if profile == "telegram":
-            return TelegramRenderer(labels, issue_link_previews=previews)
-        if profile == "wechat":
-            limits = Limits(self._settings.wechat.max_bytes, "bytes")
-            return WeChatRenderer(labels, limits)
-        if profile == "wecom":
-            return WeComRenderer(labels)
-        if profile == "wecom-robot":
-            return WeComRenderer(labels, WECOM_ROBOT_LIMITS)
-        return ConsoleRenderer(labels)
+        return renderer_for(platform_of(profile), profile, language, self._settings)
 
 
 def render_for(renderer: Renderer, issue: Issue, subscriber: Subscriber) -> list[Message]:
@@ -117,7 +88,7 @@ def stored(messages: list[Message]) -> list[StoredMessage]:
     return [dataclasses.asdict(m) for m in messages]
 
 
-class RenderingCache:
+class PublicationRenderings:
     """Messages per rendering key, computed once within one publication."""
 
     def __init__(self, issue: Issue, renderers: RendererSet) -> None:

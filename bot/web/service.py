@@ -49,6 +49,7 @@ from bot.platforms.wecom.adapter import WecomAdapter
 from bot.platforms.wecom.push import WecomPusher
 from bot.platforms.wecom.robots import robot_keys, sync_robots
 from bot.platforms.wecom.sender import WecomSender
+from bot.rendering import mass_send_renderer
 from bot.runtime import Runtime
 from bot.web.server import create_app, serve
 from storage.db import ping
@@ -173,9 +174,7 @@ async def open_web_service(
             serve_http=needs_web(settings),
         )
         if official is not None and tags is not None:
-            campaign = WechatCampaign(
-                official, tags, runtime.sessions, settings.wechat, runtime.taxonomy
-            )
+            campaign = _campaign(runtime, official, tags)
             service.loops.append(WechatPusher(campaign, runtime.sessions).run_forever)
         if sender is not None:
             service.loops.append(WecomPusher(runtime.sessions, sender).run_forever)
@@ -236,6 +235,16 @@ def _wecom(runtime: Runtime, core: TextCore, sender: WecomSender | None) -> Weco
     return WecomAdapter(core, codec, runtime.sessions, sender=sender)
 
 
+def _campaign(
+    runtime: Runtime, api: WechatApi[OfficialAccountClient], tags: TagSync
+) -> WechatCampaign:
+    settings = runtime.settings
+    renderer = mass_send_renderer(settings)
+    return WechatCampaign(
+        api, tags, runtime.sessions, settings.wechat, runtime.taxonomy, renderer=renderer
+    )
+
+
 async def _ping_database(runtime: Runtime) -> None:
     async with runtime.sessions() as session:
         await ping(session)
@@ -246,9 +255,7 @@ async def push_once(runtime: Runtime) -> list[str]:
     done: list[str] = []
     api = official_api(runtime)
     if api is not None:
-        tags = TagSync(api, runtime.sessions, runtime.taxonomy)
-        w = runtime.settings.wechat
-        campaign = WechatCampaign(api, tags, runtime.sessions, w, runtime.taxonomy)
+        campaign = _campaign(runtime, api, TagSync(api, runtime.sessions, runtime.taxonomy))
         report = await WechatPusher(campaign, runtime.sessions).run_once()
         if report is not None:
             done.append(f"wechat: {report}")

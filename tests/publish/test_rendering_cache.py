@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import Settings
 from bot.publish import rendering
-from bot.publish.rendering import RendererSet, RenderingCache
+from bot.publish.rendering import PublicationRenderings, RendererSet
 from briefings.model import Series
 from briefings.parser import decode_briefing, parse_issue
 from briefings.taxonomy import Taxonomy
@@ -47,7 +47,7 @@ def test_identical_renderings_are_computed_once(monkeypatch: pytest.MonkeyPatch)
         return real(renderer, issue, subscriber)
 
     monkeypatch.setattr(rendering, "render_for", counting)
-    cache = RenderingCache(issue, RendererSet(Settings()))
+    cache = PublicationRenderings(issue, RendererSet(Settings()))
     same = [cache.messages(_subscriber(n)) for n in range(1, 6)]
     papers = (Subscription("section", "papers"),)
     other = [

@@ -23,6 +23,7 @@ from bot.platforms.wechat.tags import TagSync
 from bot.platforms.wecom.push import WecomPusher, WecomPushTuning
 from bot.platforms.wecom.robots import robot_keys
 from bot.platforms.wecom.sender import WecomSender
+from bot.rendering import mass_send_renderer
 from bot.runtime import Runtime
 from bot.web.service import official_api, wecom_api
 from briefings.model import Series
@@ -68,7 +69,10 @@ async def push_until_done(runtime: Runtime, http: aiohttp.ClientSession) -> None
     assert official is not None and app is not None
     tags = TagSync(official, runtime.sessions, runtime.taxonomy)
     w = runtime.settings
-    campaign = WechatCampaign(official, tags, runtime.sessions, w.wechat, runtime.taxonomy)
+    renderer = mass_send_renderer(w)
+    campaign = WechatCampaign(
+        official, tags, runtime.sessions, w.wechat, runtime.taxonomy, renderer=renderer
+    )
     wechat = WechatPusher(campaign, runtime.sessions)
     sender = WecomSender(app, w.wecom.agent_id, robot_keys(w.wecom), w.wecom.base_url, http)
     tuning = WecomPushTuning(stale_after=STALE_AFTER, backoff_base=0.05)

@@ -16,6 +16,7 @@ from bot.platforms.wechat.tags import TagSync, tag_name
 from bot.platforms.wechat_common.api import WechatApi
 from bot.platforms.wechat_common.clients import make_official_client
 from bot.publish.publisher import IssuePublisher
+from bot.rendering import mass_send_renderer
 from bot.runtime import Runtime
 from bot.web.service import official_api
 from storage.deliveries import status_counts
@@ -109,6 +110,7 @@ def campaign(runtime: Runtime, server: FakeWeChatServer, api: Any = None) -> Wec
         runtime.sessions,
         runtime.settings.wechat,
         runtime.taxonomy,
+        renderer=mass_send_renderer(runtime.settings),
         today=lambda: china_day(server.clock.now()),
     )
 

@@ -39,7 +39,7 @@ from bot.platforms.wechat_common.api import WechatApi
 from bot.platforms.wechat_common.clients import OfficialAccountClient, send_mass_text_by_tag
 from bot.redaction import redact
 from briefings.taxonomy import Taxonomy
-from formatters import ZH, Limits, WeChatRenderer
+from formatters import WeChatRenderer
 from storage.issues import load_issue
 from storage.wechat import (
     PartRecord,
@@ -101,6 +101,7 @@ class WechatCampaign:
         settings: WechatSettings,
         taxonomy: Taxonomy,
         *,
+        renderer: WeChatRenderer,  # bot.rendering.mass_send_renderer: wechat.max_bytes applies
         today: Callable[[], str] = china_day,
     ) -> None:
         self._api = api
@@ -109,7 +110,7 @@ class WechatCampaign:
         self._settings = settings
         self._taxonomy = taxonomy
         self._today = today
-        self._renderer = WeChatRenderer(ZH, Limits(settings.max_bytes, "bytes"))
+        self._renderer = renderer
         self._order = {part: i for i, part in enumerate(part_names(taxonomy))}
 
     async def plan(self, issue_id: int) -> list[PartPlan]:

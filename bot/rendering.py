@@ -1,0 +1,75 @@
+"""The one renderer registry: which formatter renders for a platform, profile and language.
+
+Chat replies (`bot.commands`), publications (`bot.publish.rendering`) and the Official
+Account's mass sends all come here, so a setting that shapes messages
+(`telegram.disable_preview`, `wechat.max_bytes`) applies to every message of a platform.
+
+A profile is a variant of a platform's rendering: WeCom group robots ("wecom-robot")
+take larger messages than WeCom application messages; every other platform has one
+profile, named like it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Final
+
+from bot.config import Settings
+from formatters import (
+    EN,
+    WECOM_ROBOT_LIMITS,
+    ZH,
+    ConsoleRenderer,
+    Limits,
+    Renderer,
+    TelegramRenderer,
+    WeChatRenderer,
+    WeComRenderer,
+)
+
+PROFILES: Final = {
+    "telegram": ("telegram",),
+    "wechat": ("wechat",),
+    "wecom": ("wecom", "wecom-robot"),
+    "console": ("console",),
+}
+
+
+def renderer_for(platform: str, profile: str | None, language: str, settings: Settings) -> Renderer:
+    """The renderer of `platform` (its `profile`, default: the platform's own) in
+    `language` ("en": English labels; anything else: Chinese), shaped by `settings`."""
+    profile = profile or platform
+    if profile not in PROFILES.get(platform, ()):
+        raise ValueError(f"no renderer for platform {platform!r} profile {profile!r}")
+    return _build(
+        profile,
+        "en" if language == "en" else "zh",
+        previews=not settings.telegram.disable_preview,
+        wechat_bytes=settings.wechat.max_bytes,
+    )
+
+
+def platform_of(profile: str) -> str:
+    """The platform a profile belongs to ("wecom-robot" → "wecom")."""
+    return next((name for name, profiles in PROFILES.items() if profile in profiles), profile)
+
+
+def mass_send_renderer(settings: Settings) -> WeChatRenderer:
+    """Official Account mass sends: Chinese (a tag's followers share no language)."""
+    renderer = renderer_for("wechat", None, "zh", settings)
+    assert isinstance(renderer, WeChatRenderer)
+    return renderer
+
+
+@cache  # keyed by the few values that shape a renderer; renderers are immutable
+def _build(profile: str, language: str, *, previews: bool, wechat_bytes: int) -> Renderer:
+    labels = EN if language == "en" else ZH
+    if profile == "telegram":
+        return TelegramRenderer(labels, issue_link_previews=previews)
+    if profile == "wechat":
+        return WeChatRenderer(labels, Limits(wechat_bytes, "bytes"))
+    if profile == "wecom":
+        return WeComRenderer(labels)
+    if profile == "wecom-robot":
+        return WeComRenderer(labels, WECOM_ROBOT_LIMITS)
+    return ConsoleRenderer(labels)
