@@ -39,7 +39,7 @@ _NONCE = re.compile(r"[0-9A-Za-z_-]{1,64}")
 _SHA1 = re.compile(r"[0-9a-fA-F]{40}")
 _ECHOSTR = re.compile(r"[0-9A-Za-z_-]{1,128}")  # OA plaintext echostr: echoed, not signed
 _MAX_ENCRYPTED_ECHO = 1024
-Clock = Callable[[], float]
+EpochSeconds = Callable[[], float]  # time.time: signed timestamps are Unix seconds
 
 
 class CallbackRefused(Exception):
@@ -98,7 +98,7 @@ def _param(query: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _timestamp(query: Mapping[str, str], clock: Clock) -> int:
+def _timestamp(query: Mapping[str, str], clock: EpochSeconds) -> int:
     raw = _param(query, "timestamp")
     # str.isdigit() also accepts non-ASCII digits, which int() would convert
     if len(raw) > _TIMESTAMP_DIGITS or not (raw.isascii() and raw.isdigit()):
@@ -116,7 +116,7 @@ def _matching(query: Mapping[str, str], name: str, form: re.Pattern[str]) -> str
     return value
 
 
-def _signed(query: Mapping[str, str], clock: Clock, signature: str) -> Stamp:
+def _signed(query: Mapping[str, str], clock: EpochSeconds, signature: str) -> Stamp:
     """Form and freshness of (timestamp, nonce, `signature`); the signature is not checked."""
     signed_at = _timestamp(query, clock)
     nonce = _matching(query, "nonce", _NONCE)
@@ -187,7 +187,12 @@ class OfficialCodec:
     platform: ClassVar[str] = "wechat"
 
     def __init__(
-        self, token: str, encoding_aes_key: str | None, app_id: str, *, clock: Clock = time.time
+        self,
+        token: str,
+        encoding_aes_key: str | None,
+        app_id: str,
+        *,
+        clock: EpochSeconds = time.time,
     ) -> None:
         self._token = token
         self._cipher = _Cipher(encoding_aes_key, app_id) if encoding_aes_key else None
@@ -242,7 +247,7 @@ class WecomCodec:
     platform: ClassVar[str] = "wecom"
 
     def __init__(
-        self, token: str, encoding_aes_key: str, corp_id: str, *, clock: Clock = time.time
+        self, token: str, encoding_aes_key: str, corp_id: str, *, clock: EpochSeconds = time.time
     ) -> None:
         self._token = token
         self._cipher = _Cipher(encoding_aes_key, corp_id)

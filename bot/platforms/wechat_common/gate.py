@@ -29,8 +29,8 @@ from bot.platforms.wechat_common.crypto import (
     MAX_SKEW,
     BadRequest,
     CallbackRefused,
-    Clock,
     Decoded,
+    EpochSeconds,
     Replayed,
     TooLarge,
 )
@@ -91,7 +91,7 @@ class CallbackGate:
         codec: CallbackCodec,
         sessions: async_sessionmaker[AsyncSession],
         *,
-        clock: Clock = time.time,
+        clock: EpochSeconds = time.time,
         max_body: int = MAX_BODY_BYTES,
     ) -> None:
         self._codec = codec

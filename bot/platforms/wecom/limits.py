@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
-Clock = Callable[[], float]
+Seconds = Callable[[], float]  # monotonic seconds: windows need no wall time
 Sleep = Callable[[float], Awaitable[None]]
 MARGIN = 1.0  # seconds added to each window: our clock and the server's differ a little
 
@@ -22,7 +22,7 @@ class SlidingLimiter:
         self,
         windows: Sequence[tuple[int, float]],
         *,
-        clock: Clock = time.monotonic,
+        clock: Seconds = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         margin: float = MARGIN,
     ) -> None:

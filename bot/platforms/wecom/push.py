@@ -29,7 +29,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
@@ -39,6 +39,7 @@ from bot.delivery.types import ChatGone, Permanent, RetryAfter, SendError, Trans
 from bot.platforms.wecom.sender import MAX_TOUSER, BatchResult, MaybeSent, WecomSender, is_robot
 from bot.redaction import describe
 from storage import subscribers
+from storage.clock import utcnow
 from storage.deliveries import (
     Checkpoint,
     ClaimedDelivery,
@@ -56,10 +57,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Message = Mapping[str, Any]
 IN_FLIGHT = "in flight: "  # a robot delivery's note while its next message is being posted
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -88,7 +85,7 @@ class WecomPusher:
         sender: WecomSender,
         *,
         tuning: WecomPushTuning | None = None,
-        wall: Callable[[], datetime] = _utcnow,
+        wall: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._sessions = sessions

@@ -28,7 +28,7 @@ from bot.delivery.types import ChatGone, Permanent, Transient
 from bot.platforms.wechat_common.api import WechatApi
 from bot.platforms.wechat_common.clients import WeComAppClient
 from bot.platforms.wechat_common.errors import classify, classify_exception
-from bot.platforms.wecom.limits import Clock, Sleep, SlidingLimiter
+from bot.platforms.wecom.limits import Seconds, Sleep, SlidingLimiter
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class WecomSender:
         http: aiohttp.ClientSession,
         *,
         limits: WecomLimits | None = None,
-        clock: Clock | None = None,
+        clock: Seconds | None = None,
         sleep: Sleep | None = None,
         timeout: float = 10.0,
     ) -> None:
