@@ -36,8 +36,8 @@ from bot.delivery.types import (
 )
 from bot.delivery.writer import ClaimLost, CommitQueue
 from bot.redaction import describe
-from storage.deliveries import writes as store
 from storage import subscribers
+from storage.deliveries import writes as store
 from storage.deliveries.writes import Progress
 from storage.issues import get_summary
 
