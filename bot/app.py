@@ -10,7 +10,8 @@ platform package (`bot.platforms.<name>.configured`).
 `run_bot` builds: the publication cycle and its scheduler (sources, publisher), the
 command core, Telegram (polling or webhook) when configured, the web service (WeChat and
 WeCom callbacks and pushers, the Telegram webhook route) when wanted, otherwise the
-terminal chat, and the delivery engine with every platform's sender.
+terminal chat, and the delivery engine with the console's and Telegram's senders (WeChat
+and WeCom are pushed by the web service's own pushers).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from bot.config import Settings, WebSettings
 from bot.delivery.drain import drain
 from bot.delivery.engine import DeliveryEngine, EngineTuning
 from bot.delivery.report import DrainReport
-from bot.delivery.types import Notifier, Sender
+from bot.delivery.types import AlertSink, Sender
 from bot.platforms import telegram as telegram_platform
 from bot.platforms.console.adapter import CONSOLE_CHAT, run_console
 from bot.platforms.console.sender import ConsoleSender
@@ -225,7 +226,7 @@ async def delivery_senders(settings: Settings) -> AsyncIterator[dict[str, Sender
 
 
 async def drain_configured(
-    runtime: Runtime, *, notifier: Notifier | None = None, tuning: EngineTuning | None = None
+    runtime: Runtime, *, notifier: AlertSink | None = None, tuning: EngineTuning | None = None
 ) -> DrainReport:
     """Send every pending delivery that this configuration has a sender for."""
     async with delivery_senders(runtime.settings) as senders:

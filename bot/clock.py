@@ -2,7 +2,8 @@
 
 Injectable so tests and `briefbot tick --now` fix it and `briefbot run --start` shifts it.
 A `Clock` tells wall-clock time (aware datetimes, from storage.clock.utcnow); the
-monotonic float callables that pace rate limits are a different thing (`Monotonic`).
+monotonic float callables that pace rate limits are a different thing
+(`bot.delivery.ratelimit.Clock`, seconds as a float).
 It lives in bot/, not bot/publish/, so sources read it without importing publish.
 """
 

@@ -1,4 +1,6 @@
-"""`briefbot` command line: the only place that builds settings, engines, bots and tasks.
+"""`briefbot` command line: parses arguments, builds settings, and calls bot/app.py.
+
+bot/app.py (the composition root) builds the engines, bots and tasks a process runs.
 
 Start-up time is part of the interface (`briefbot --help` answers at once), so this
 package imports the standard library and the sub-commands' argparse declarations only;

@@ -25,10 +25,10 @@ from bot.delivery.jobs import Job
 from bot.delivery.ratelimit import Gate, Sleep
 from bot.delivery.report import DrainReport
 from bot.delivery.types import (
+    AlertSink,
     ChatGone,
     ChatMigrated,
     DeliveryAlert,
-    Notifier,
     RetryAfter,
     Sender,
     SendError,
@@ -74,7 +74,7 @@ class Courier:
     errors: pauses.ErrorBurst
     sleep: Sleep
     wall: Callable[[], datetime]
-    notifier: Notifier | None = None
+    notifier: AlertSink | None = None
     paused: set[int] = field(default_factory=set)  # issues not to send now
     tripped: set[int] = field(default_factory=set)  # paused here, not saved yet
     gone: dict[int, str] = field(default_factory=dict)  # subscribers deactivated: why

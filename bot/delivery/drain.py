@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from bot.delivery.engine import DeliveryEngine, EngineTuning
 from bot.delivery.report import DrainReport
-from bot.delivery.types import Notifier, Sender
+from bot.delivery.types import AlertSink, Sender
 from bot.runtime import Runtime
 
 
@@ -18,7 +18,7 @@ async def drain(
     runtime: Runtime,
     senders: Mapping[str, Sender],
     *,
-    notifier: Notifier | None = None,
+    notifier: AlertSink | None = None,
     tuning: EngineTuning | None = None,
 ) -> DrainReport:
     """Send every pending delivery of the platforms in `senders`; the others stay pending."""

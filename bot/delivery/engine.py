@@ -37,7 +37,7 @@ from bot.delivery.courier import Courier, Lane, Policy
 from bot.delivery.jobs import Job, RenderingCache
 from bot.delivery.ratelimit import Clock, Gate, RateLimits, Sleep
 from bot.delivery.report import DrainReport
-from bot.delivery.types import Notifier, Sender
+from bot.delivery.types import AlertSink, Sender
 from bot.delivery.writer import ClaimLost, CommitQueue
 from storage.clock import utcnow
 from storage.deliveries import writes as store
@@ -69,22 +69,30 @@ class DeliveryEngine:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
-        notifier: Notifier | None = None,
+        notifier: AlertSink | None = None,
         limits: Mapping[str, RateLimits | None] | None = None,
+        gates: Mapping[str, Gate] | None = None,
         tuning: EngineTuning | None = None,
         wall: Callable[[], datetime] = utcnow,
     ) -> None:
         """`clock`/`sleep` drive flood pauses, backoff and error windows (buckets run on
         the event loop's clock). `limits` per platform; by default Telegram gets
-        `settings`' limits and other platforms none. `wall` stamps database rows."""
+        `settings`' limits and other platforms none. `gates` are platforms' gates built by
+        the caller and shared with its other senders (command replies and alerts take the
+        same buckets); they win over `limits`. `wall` stamps database rows."""
         self._sessions = sessions
         self._settings = settings
         self._tuning = tuning = tuning or EngineTuning()
         self._wall = wall
         if limits is None:
             limits = {"telegram": RateLimits.from_settings(settings)}
+        shared = gates or {}
         lanes = {
-            platform: Lane(sender, Gate(limits.get(platform), clock, sleep), self._slots())
+            platform: Lane(
+                sender,
+                shared.get(platform) or Gate(limits.get(platform), clock, sleep),
+                self._slots(),
+            )
             for platform, sender in senders.items()
         }
         self._window = tuning.window or 2 * settings.batch_size

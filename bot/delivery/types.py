@@ -75,7 +75,9 @@ class DeliveryAlert:
     issue: None = None  # no preview: the issue itself is fine
 
 
-class Notifier(Protocol):
+class AlertSink(Protocol):
+    """Where the engine's alerts go (the publication's Notifier satisfies it)."""
+
     async def alert(self, alert: DeliveryAlert) -> None:
         """Deliver to every admin; must not raise."""
         ...

@@ -65,7 +65,9 @@ class Outcome:
 
 
 @dataclass(frozen=True, slots=True)
-class Reply:
+class PublishAnswer:
+    """What an admin's publish request came to: one line for the chat or the CLI."""
+
     ok: bool  # published (or planned); False: unknown, already published, refused
     message: str
 
@@ -107,24 +109,25 @@ class IssuePublisher:
         """An admin's push of issue `key` now (or a report of who would get what)."""
         return (await self.request(key, dry_run)).message
 
-    async def request(self, key: date, dry_run: bool = False) -> Reply:
+    async def request(self, key: date, dry_run: bool = False) -> PublishAnswer:
         async with self._runtime.sessions() as session:
             issue_id = await find_issue_id(session, self._runtime.series.slug, key)
             summary = None if issue_id is None else await get_summary(session, issue_id)
         if summary is None:
-            return Reply(False, f"no issue {key} in the archive")
+            return PublishAnswer(False, f"no issue {key} in the archive")
         if summary.published_at is not None and not is_archived_hash(summary.published_hash):
-            return Reply(
+            return PublishAnswer(
                 False,
                 f"issue {key} was already published at {self._local(summary.published_at)} "
                 f"(content {summary.published_hash or ''}); later edits only update the archive",
             )
         if dry_run:
-            return Reply(True, await self.preview(summary))
+            return PublishAnswer(True, await self.preview(summary))
         outcome = await self.publish_issue(summary.id, manual=True)
         if outcome.publication is None:
-            return Reply(False, f"issue {key} was not published: {'; '.join(outcome.reasons)}")
-        return Reply(True, "published " + describe(outcome.publication))
+            reasons = "; ".join(outcome.reasons)
+            return PublishAnswer(False, f"issue {key} was not published: {reasons}")
+        return PublishAnswer(True, "published " + describe(outcome.publication))
 
     # -- scheduler actions ------------------------------------------------------------
 

@@ -4,7 +4,7 @@
   any bad signature gets 403 and nothing else happens.
 - POST: plaintext mode, or with an AES key configured compatible or safe mode only (a
   plaintext POST is then refused); the answer is encrypted when the message was. What
-  is checked before the body is read, the size cap and the replay memo: wechat_http.
+  is checked before the body is read, the size cap and the replay memo: wechat_common/gate.py.
   Each message is handled once (retries are deduplicated) and answered within `budget`
   seconds (WeChat gives up at 5 and retries): in time, the first text is
   the passive reply and the rest go out as customer-service messages; too slow, the

@@ -4,7 +4,7 @@ Customer-service messages only reach followers who wrote within 48 hours, so iss
 out by mass send with the `tag_id` filter. Per issue (a "tag campaign"):
 
 1. reconcile every tag with the subscriptions (`TagSync.sync_all`);
-2. render each part with followers as one message (wechat_mass_render);
+2. render each part with followers as one message (mass_render.py);
 3. send the parts, largest audience first, while the day's quota lasts: each send is
    claimed in the ledger (with its quota) before the call and marked sent after it, and
    carries a `clientmsgid` derived from (issue, part), so a send interrupted by a crash is

@@ -2,7 +2,7 @@
 
 Customer-service messages only reach a follower within 48 hours of their last message (5
 sends) or a minute of an event (3), so scheduled issue pushes do not come through here:
-they go out as tag mass sends (bot/platforms/wechat_campaign.py). This sender carries the
+they go out as tag mass sends (bot/platforms/wechat/campaign.py). This sender carries the
 replies the callback could not give passively and anything else addressed to one follower.
 """
 

@@ -9,7 +9,7 @@ encrypted callbacks (safe or compatible mode: `encrypt_type=aes`) are accepted, 
 
 A signature never expires: a callback signed more than MAX_SKEW seconds from our clock is
 refused like a forged one (WeChat's retries, within about 15 s, stay well inside), and the
-callback gate (bot/platforms/wechat_http.py) refuses a second sighting inside the window.
+callback gate (bot/platforms/wechat_common/gate.py) refuses a second sighting inside the window.
 
 Every refusal is a `CallbackRefused` carrying the status and the fixed public text of its
 class; the message is for the log and never holds request or decrypted content.

@@ -1,7 +1,7 @@
 """WeCom sender: application markdown messages to members, and group-robot webhooks.
 
 Chat ids: a member's userid, or `robot:<id>` for a configured group robot (see
-bot/platforms/wechat_work_robots.py). Limits are taken before sending, because WeCom
+bot/platforms/wecom/robots.py). Limits are taken before sending, because WeCom
 drops messages beyond 30 a minute / 1000 an hour per member silently, and answers a
 robot's 21st message in a minute with 45009. `send_batch` sends one message to up to
 1000 members in one call (the batched app push uses it); `send` is the per-chat contract
