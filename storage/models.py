@@ -221,6 +221,26 @@ class DeliveryRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The instance (InstanceRow.id) holding the claim while 'sending'; NULL for claims made
+    # outside `run` (one-shot drains), which go stale by `updated_at` instead.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class InstanceRow(Base):
+    """A running `briefbot run` process: its heartbeat, and whether it leads.
+
+    The id is random per process start, so a restarted process owns nothing of its past
+    life; its old row just goes stale. Heartbeats are stamped with the database's clock.
+    """
+
+    __tablename__ = "instances"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    leader: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class AppStateRow(Base):

@@ -74,13 +74,16 @@ class DeliveryEngine:
         gates: Mapping[str, Gate] | None = None,
         tuning: EngineTuning | None = None,
         wall: Callable[[], datetime] = utcnow,
+        claimant: str | None = None,
     ) -> None:
         """`clock`/`sleep` drive flood pauses, backoff and error windows (buckets run on
         the event loop's clock). `limits` per platform; by default Telegram gets
         `settings`' limits and other platforms none. `gates` are platforms' gates built by
         the caller and shared with its other senders (command replies and alerts take the
-        same buckets); they win over `limits`. `wall` stamps database rows."""
+        same buckets); they win over `limits`. `wall` stamps database rows. `claimant` is the
+        instance id stamped on claims (bot/cluster): they last as long as its heartbeat."""
         self._sessions = sessions
+        self._claimant = claimant
         self._settings = settings
         self._tuning = tuning = tuning or EngineTuning()
         self._wall = wall
@@ -195,7 +198,12 @@ class DeliveryEngine:
 
         async def op(session: AsyncSession) -> list[ClaimedDelivery]:
             return await store.claim_for_sending(
-                session, limit, self._wall(), platforms=platforms, exclude_issues=exclude
+                session,
+                limit,
+                self._wall(),
+                platforms=platforms,
+                exclude_issues=exclude,
+                claimed_by=self._claimant,
             )
 
         return await self._writer.call(op)

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage._dialect import insert
+from storage._dialect import dialect_name, insert
 from storage.clock import utcnow
 from storage.models import (
     DELIVERY_STATUSES,
@@ -176,12 +176,27 @@ def _pending_ids(limit: int) -> Select[tuple[int]]:
 
 
 async def _claim(
-    session: AsyncSession, pending: Select[tuple[int]], now: datetime
+    session: AsyncSession, pending: Select[tuple[int]], now: datetime, claimed_by: str | None
 ) -> list[ClaimedDelivery]:
+    if dialect_name(session) == "postgresql":
+        # Locked first, in a statement of its own: as a subquery of the UPDATE, PostgreSQL
+        # may run it once per row, each run skipping the rows the UPDATE locked so far,
+        # and the LIMIT would hold for no claim at all.
+        ids = list(await session.scalars(pending))
+        if not ids:
+            return []
+        chosen = DeliveryRow.id.in_(ids)
+    else:  # SQLite runs it once; one statement keeps the claim a single write
+        chosen = DeliveryRow.id.in_(pending.scalar_subquery())
     claimed = await session.scalars(
         update(DeliveryRow)
-        .where(DeliveryRow.id.in_(pending.scalar_subquery()), DeliveryRow.status == "pending")
-        .values(status="sending", attempts=DeliveryRow.attempts + 1, updated_at=now)
+        .where(chosen, DeliveryRow.status == "pending")
+        .values(
+            status="sending",
+            attempts=DeliveryRow.attempts + 1,
+            updated_at=now,
+            claimed_by=claimed_by,
+        )
         .returning(DeliveryRow.id),
         execution_options={"synchronize_session": False},
     )
@@ -208,10 +223,19 @@ async def _claim(
 
 
 async def requeue_stale(session: AsyncSession, older_than: datetime) -> int:
-    """Return deliveries stuck in sending (e.g. a crashed worker) to pending."""
+    """Return deliveries stuck in sending (e.g. a crashed worker) to pending.
+
+    Only claims made without an instance id (one-shot drains): an instance's claims live
+    as long as its heartbeat (storage.instances.requeue_orphaned), which is compared on
+    the database's clock, so a caller's skewed clock cannot take a live instance's rows.
+    """
     result = await session.execute(
         update(DeliveryRow)
-        .where(DeliveryRow.status == "sending", DeliveryRow.updated_at < older_than)
+        .where(
+            DeliveryRow.status == "sending",
+            DeliveryRow.claimed_by.is_(None),
+            DeliveryRow.updated_at < older_than,
+        )
         .values(status="pending"),
         execution_options={"synchronize_session": False},
     )
@@ -241,8 +265,12 @@ async def claim_for_sending(
     *,
     platforms: Collection[str] | None = None,
     exclude_issues: Collection[int] = (),
+    claimed_by: str | None = None,
 ) -> list[ClaimedDelivery]:
     """Move up to `limit` pending deliveries (lowest ids first) to sending and return them.
+
+    `claimed_by` is the claiming instance's id (storage.instances): its claims are then
+    returned to pending as soon as its heartbeat lapses, not after `requeue_stale`'s wait.
 
     One UPDATE … WHERE status = 'pending' does the claim, so concurrent workers never
     get the same row (on PostgreSQL, locked rows are skipped rather than waited for).
@@ -258,7 +286,7 @@ async def claim_for_sending(
         pending = pending.where(DeliveryRow.platform.in_(sorted(platforms)))
     if exclude_issues:
         pending = pending.where(DeliveryRow.issue_id.not_in(sorted(exclude_issues)))
-    claimed = await _claim(session, pending, now)
+    claimed = await _claim(session, pending, now, claimed_by)
     if not claimed:
         return []
     inactive = set(
