@@ -68,6 +68,7 @@ async def edit_message_text(state: BotApiState, params: Params) -> dict[str, Any
     chat, message = _message_to_edit(state, params)
     if (rendered.text, rendered.entities, markup) == message.content_key():
         raise message_not_modified()
+    state.limiter.check("editMessageText", chat)
     message.edits.append(message.snapshot())
     message.text, message.parse_mode = params.text("text") or "", parse_mode
     message.visible_text, message.entities = rendered.text, rendered.entities
@@ -83,6 +84,7 @@ async def edit_message_reply_markup(state: BotApiState, params: Params) -> dict[
     chat, message = _message_to_edit(state, params)
     if markup == message.reply_markup:
         raise message_not_modified()
+    state.limiter.check("editMessageReplyMarkup", chat)
     message.edits.append(message.snapshot())
     message.reply_markup = markup
     body = state.outgoing_json(chat, message)

@@ -46,6 +46,8 @@ from tests.fakes.telegram_limits import (
     Fault,
     FaultInjector,
     FaultKind,
+    Jitter,
+    Latency,
     RateLimiter,
     RateLimits,
 )
@@ -92,7 +94,11 @@ class FakeTelegramServer:
     `html_validator(text) -> problems` adds rules to Telegram's own HTML parser; by default
     it is the project's checker, tests/formatters/telegram_html.validate_telegram_html
     (pass `telegram_only` for Telegram's rules alone). `rate_limits=RateLimits.off()`
-    disables 429s; `strict_chats=True` makes unregistered chat ids "chat not found".
+    disables 429s, `RateLimits.strict()` holds every message call to Telegram's published
+    buckets; `latency=Latency(before, after, seed)` delays each request by a random
+    0..before seconds ahead of the bucket check (and 0..after behind it), as a real network
+    bunches evenly sent requests; `answered_429` counts the 429s answered.
+    `strict_chats=True` makes unregistered chat ids "chat not found".
     """
 
     def __init__(
@@ -107,6 +113,7 @@ class FakeTelegramServer:
         html_validator: HtmlValidator | None = None,
         strict_chats: bool = False,
         clock: Clock = time.monotonic,
+        latency: Latency | None = None,
     ) -> None:
         self.token = token
         self.host = host
@@ -121,6 +128,7 @@ class FakeTelegramServer:
             limiter=RateLimiter(rate_limits or RateLimits(), clock),
         )
         self.faults = FaultInjector()
+        self._jitter = Jitter(latency) if latency is not None else None
         self.internal_errors: list[BaseException] = []
         self._runner: web.AppRunner | None = None
         self._closing = asyncio.Event()
@@ -197,10 +205,15 @@ class FakeTelegramServer:
         call = ApiCall(name, params.values)
         self.state.calls.append(call)
         self.state.notify()
+        if self._jitter is not None:
+            await self._jitter.before()
         fault = self.faults.take(name, params.text("chat_id"))
         if fault is not None and fault.kind == "hang":
             return await self._hang(fault, handler, params, call)
-        return await self._respond(handler, params, call, fault)
+        response = await self._respond(handler, params, call, fault)
+        if self._jitter is not None:
+            await self._jitter.after()
+        return response
 
     async def _respond(
         self, handler: Handler, params: Params, call: ApiCall, fault: Fault | None
@@ -210,7 +223,7 @@ class FakeTelegramServer:
                 raise _fault_error(fault)
             result = await handler(self.state, params)
         except ApiError as exc:
-            call.status, call.description = exc.code, exc.description
+            call.status, call.description, call.answered = exc.code, exc.description, time.time()
             self.state.notify()
             return _json_response(exc.body(), exc.code)
         except Exception as exc:  # a bug in the fake: make the test fail loudly
@@ -218,7 +231,7 @@ class FakeTelegramServer:
             self.internal_errors.append(exc)
             call.status, call.description = 500, repr(exc)
             return _json_response(internal_error().body(), 500)
-        call.status = 200
+        call.status, call.answered = 200, time.time()
         self.state.notify()
         return _json_response({"ok": True, "result": result})
 
@@ -261,6 +274,11 @@ class FakeTelegramServer:
 
     def calls_to(self, method: str) -> list[ApiCall]:
         return [c for c in self.state.calls if c.method.lower() == method.lower()]
+
+    @property
+    def answered_429(self) -> int:
+        """How many requests were answered 429 (by the buckets or by an injected fault)."""
+        return sum(1 for c in self.state.calls if c.status == 429)
 
     @property
     def chat_actions(self) -> list[ChatAction]:
@@ -524,6 +542,7 @@ async def serve(args: argparse.Namespace) -> None:
         port=args.port,
         rate_limits=RateLimits.off() if args.no_rate_limits else None,
         strict_chats=args.strict_chats,
+        latency=Latency(args.jitter, args.jitter, args.seed) if args.jitter else None,
     )
     await server.start()
     print(server.base_url, flush=True)
@@ -547,6 +566,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token", default=DEFAULT_TOKEN)
     parser.add_argument("--no-rate-limits", action="store_true", help="never answer 429")
     parser.add_argument("--strict-chats", action="store_true", help="unknown ids: not found")
+    parser.add_argument("--jitter", type=float, default=0.0, help="max latency (s) each way")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the latency jitter")
     asyncio.run(serve(parser.parse_args(argv)))
 
 

@@ -41,7 +41,8 @@ class ApiCall:
     params: dict[str, Any]
     status: int | None = None
     description: str | None = None
-    time: float = field(default_factory=time.time)
+    time: float = field(default_factory=time.time)  # received (before any latency jitter)
+    answered: float | None = None  # when the answer was decided (after the bucket check)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from tests.fakes.telegram_fixtures import (  # noqa: F401  (fixtures)
     telegram_server_factory_fixture,
     telegram_server_fixture,
 )
-from tests.fakes.telegram_limits import RateLimits
+from tests.fakes.telegram_limits import Jitter, Latency, RateLimits
 from tests.fakes.telegram_messages import default_html_validator, telegram_only
 from tests.fakes.telegram_server import FakeTelegramServer
 
@@ -704,3 +704,49 @@ async def test_standalone_server_prints_its_base_url_and_serves():
     finally:
         process.terminate()
         assert await asyncio.wait_for(process.wait(), 10) == 0
+
+
+# ---- strict limits and latency jitter -------------------------------------------------------
+
+
+async def test_strict_limits_are_telegrams_buckets_on_sends_and_edits(telegram_server_factory):
+    clock = Clock()
+    server = await telegram_server_factory(rate_limits=RateLimits.strict(), clock=clock)
+    for n in range(3):
+        assert accepted(await send(server, 1, str(n)))
+    [*_, last] = server.messages_in(1)
+    edit = {"chat_id": 1, "message_id": last.message_id, "text": "changed"}
+    flood = refused(429, "Too Many Requests: retry after 1", retry_after=1)
+    assert await call(server, "editMessageText", **edit) == flood  # edits count like sends
+    clock.now += 1.0
+    assert accepted(await call(server, "editMessageText", **edit))
+    for chat in range(100, 129):  # the edit took one token of the refilled 30
+        assert accepted(await send(server, chat, "x"))
+    assert await send(server, 200, "one too many") == flood
+    clock.now += 1 / 30 + 1e-6  # a token later, up to float rounding
+    assert accepted(await send(server, 200, "a token later"))
+    assert server.answered_429 == server.state.limiter.refused == 2
+
+
+async def test_latency_jitter_delays_requests_before_the_bucket_check(telegram_server_factory):
+    limits = RateLimits.strict()
+    server = await telegram_server_factory(rate_limits=limits, latency=Latency(0.2, seed=1))
+    await asyncio.gather(*(send(server, chat, str(chat)) for chat in range(1, 21)))
+    calls = server.calls_to("sendMessage")
+    delays = [c.answered - c.time for c in calls if c.answered is not None]
+    assert len(delays) == 20 and all(-0.01 <= d <= 0.2 + 0.15 for d in delays)
+    assert max(delays) - min(delays) > 0.05
+    # Requests received in one order are processed (and stored) in another.
+    received = [int(c.params["chat_id"]) for c in calls]
+    assert [m.chat_id for m in server.messages] != received
+
+
+def test_latency_jitter_is_reproducible_with_a_seed():
+    def draws(seed: int | None) -> list[float]:
+        jitter = Jitter(Latency(0.25, 0.1, seed=seed))
+        return [jitter.draw(0.25) for _ in range(5)]
+
+    assert draws(7) == draws(7) != draws(8)
+    assert all(0 <= d <= 0.25 for d in draws(None))
+    with pytest.raises(ValueError):
+        Latency(-1)
