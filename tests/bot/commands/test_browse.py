@@ -18,7 +18,7 @@ async def test_latest_is_an_overview_with_a_button_per_section(client: Client) -
     replies = await client.send("/latest")
     text = text_of(replies)
     assert "嵌入式AI简报 (2026-11-16)" in text
-    assert "导读：本次12条" in text  # the 导读
+    assert "导读：本次11条" in text  # the 导读
     assert "目录" in text and "论文 — 3 条" in text and "开源项目 — 2 条" in text
     assert "业界新闻 (3)" not in text  # counts are on the buttons, not repeated as labels
     labels = [b.text for b in buttons(replies)]
