@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.types import StoredMessage
 from storage.deliveries.writes import ClaimedDelivery, load_renderings
-
-Message = Mapping[str, Any]
 
 
 @dataclass(slots=True)
@@ -22,12 +20,12 @@ class Job:
     platform: str
     chat_id: str
     attempts: int  # the claim's fencing token
-    messages: Sequence[Message]
+    messages: Sequence[StoredMessage]
     sent: int  # index of the next message; the persisted checkpoint once acknowledged
     busy: bool = False  # a send or a final write is under way: let it finish
 
     @classmethod
-    def from_claim(cls, claim: ClaimedDelivery, messages: Sequence[Message]) -> Job:
+    def from_claim(cls, claim: ClaimedDelivery, messages: Sequence[StoredMessage]) -> Job:
         return cls(
             id=claim.id,
             issue_id=claim.issue_id,
@@ -50,9 +48,11 @@ class RenderingCache:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], size: int) -> None:
         self._sessions = sessions
         self._size = size
-        self._cache: OrderedDict[int, Sequence[Message]] = OrderedDict()
+        self._cache: OrderedDict[int, Sequence[StoredMessage]] = OrderedDict()
 
-    async def messages_for(self, claims: Iterable[ClaimedDelivery]) -> dict[int, Sequence[Message]]:
+    async def messages_for(
+        self, claims: Iterable[ClaimedDelivery]
+    ) -> dict[int, Sequence[StoredMessage]]:
         wanted = {c.rendering_id for c in claims}
         missing = wanted.difference(self._cache)
         if missing:

@@ -11,6 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+# A rendered message as stored at publication (formatters.Message as a dict: text, format,
+# size, unit, disable_preview) and handed to a sender unchanged.
+StoredMessage = Mapping[str, Any]
+
 
 class SendError(Exception):
     """Base of classified send failures; `str()` is stored as the delivery's last error."""
@@ -52,7 +56,7 @@ class Sender(Protocol):
         ('private' and 'user' get the private limit, the others the group limit)."""
         ...
 
-    async def send(self, chat_id: str, message: Mapping[str, Any]) -> None:
+    async def send(self, chat_id: str, message: StoredMessage) -> None:
         """Send one stored message ({text, format, size, unit, disable_preview}) or raise.
 
         Return only once the platform accepted the message: the engine records it as

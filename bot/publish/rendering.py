@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import Any
 
 from bot.config import Settings
+from bot.delivery.types import StoredMessage
 from bot.rendering import platform_of, renderer_for
 from briefings.model import Issue
 from formatters import Message, Renderer, select_entries
 from storage.subscribers import Subscriber
 
 MAX_KEY_LENGTH = 200  # renderings.cache_key is 255 characters
-
-StoredMessage = dict[str, Any]
 
 
 def profile_of(subscriber: Subscriber) -> str:

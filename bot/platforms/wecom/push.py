@@ -27,15 +27,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.types import ChatGone, Permanent, RetryAfter, SendError, Transient
+from bot.delivery.types import (
+    ChatGone,
+    Permanent,
+    RetryAfter,
+    SendError,
+    StoredMessage,
+    Transient,
+)
 from bot.platforms.wecom.sender import MAX_TOUSER, BatchResult, MaybeSent, WecomSender, is_robot
 from bot.redaction import describe
 from storage import subscribers
@@ -55,7 +62,6 @@ from storage.wechat import delivery_notes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Message = Mapping[str, Any]
 IN_FLIGHT = "in flight: "  # a robot delivery's note while its next message is being posted
 
 
@@ -166,7 +172,10 @@ class WecomPusher:
     # --- one run of messages to a set of chats ---------------------------------------
 
     async def _send_run(
-        self, claims: Sequence[ClaimedDelivery], messages: Sequence[Message], report: WecomReport
+        self,
+        claims: Sequence[ClaimedDelivery],
+        messages: Sequence[StoredMessage],
+        report: WecomReport,
     ) -> None:
         """Messages from the claims' shared checkpoint on, each to every claim still live."""
         live = {c.chat_id: c for c in claims}
@@ -198,13 +207,13 @@ class WecomPusher:
         report.sent += len(live)
         self._held.difference_update(c.id for c in live.values())
 
-    async def _send(self, chat_ids: list[str], message: Message) -> BatchResult:
+    async def _send(self, chat_ids: list[str], message: StoredMessage) -> BatchResult:
         return await self._sender.send_batch(chat_ids, message, duplicate_check=True)
 
     # --- one robot delivery: at most once -------------------------------------------
 
     async def _send_robot(
-        self, claim: ClaimedDelivery, messages: Sequence[Message], report: WecomReport
+        self, claim: ClaimedDelivery, messages: Sequence[StoredMessage], report: WecomReport
     ) -> None:
         """The delivery's messages from its checkpoint on, each posted at most once."""
         await self._warn_if_in_flight(claim, len(messages))
