@@ -1,11 +1,13 @@
 """One claimed delivery, sent in order under the error policy.
 
-Per message: chat bucket -> a sending slot -> flood pause -> global bucket -> send ->
-checkpoint acknowledged by the writer -> slot freed. Outcomes: flood control pauses
-the platform and retries the same message; a gone chat deactivates the subscriber and
-drops the rest; a migrated chat is followed; transient errors back off exponentially
-(outside any slot, so other chats go on) up to `max_attempts`; a refused message fails
-the delivery. Too many errors within a window pause the issue and alert admins.
+Per message: the chat's turn and token -> a sending slot -> flood pause -> global
+bucket -> send -> checkpoint acknowledged by the writer -> slot freed -> turn ends (the
+chat's next request, a reply included, waits for this one's answer; see ratelimit.py).
+Outcomes: flood control pauses the platform and retries the same message; a gone chat
+deactivates the subscriber and drops the rest; a migrated chat is followed; transient
+errors back off exponentially (outside any slot, so other chats go on) up to
+`max_attempts`; a refused message fails the delivery. Too many errors within a window
+pause the issue and alert admins.
 """
 
 from __future__ import annotations
@@ -16,13 +18,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import DeliverySettings
 from bot.delivery import pauses
 from bot.delivery.jobs import Job
-from bot.delivery.ratelimit import Gate, Sleep
+from bot.delivery.ratelimit import Chat, Gate, Sleep
 from bot.delivery.report import DrainReport
 from bot.delivery.types import (
     AlertSink,
@@ -85,7 +86,8 @@ class Courier:
         """Send what is left of the job; raises ClaimLost, or a database error."""
         lane = self.lanes[job.platform]
         kind = lane.sender.chat_kind(job.chat_id)
-        async with lane.gate.chats.hold(job.subscriber_id, kind) as chat_bucket:
+        # Keyed by chat id, as replies to the chat are (one subscriber is one chat).
+        async with lane.gate.chats.hold(job.chat_id, kind) as chat:
             if not messages_found:
                 await self._finish(job, "failed", "rendering missing")
             elif job.subscriber_id in self.gone:  # another delivery found the chat gone
@@ -93,17 +95,16 @@ class Courier:
             elif job.done:  # resumed after its last message was already recorded
                 await self._complete(job)
             else:
-                await self._send_all(job, lane, chat_bucket)
+                await self._send_all(job, lane, chat)
 
-    async def _send_all(self, job: Job, lane: Lane, chat_bucket: AsyncLimiter | None) -> None:
+    async def _send_all(self, job: Job, lane: Lane, chat: Chat) -> None:
         failures = migrations = 0
         while not job.done:
             if self.stopping or job.issue_id in self.paused:
                 await self.release(job)
                 return
-            if chat_bucket is not None:
-                await chat_bucket.acquire()
-            error = await self._send_one(job, lane)
+            async with chat.turn():
+                error = await self._send_one(job, lane)
             if error is None:
                 failures = 0
             elif isinstance(error, RetryAfter):  # the pause is set: retry the same message

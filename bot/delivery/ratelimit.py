@@ -1,9 +1,33 @@
-"""Send limits enforced before sending, on aiolimiter buckets.
+"""Send limits enforced before sending: token buckets a strict server never refuses.
 
-The shape of python-telegram-bot's AIORateLimiter: a per-chat limiter inside one
-global limiter, and one pause shared by every sender of the platform after flood
-control. Each bucket is set a little inside the platform's limit (see `bucket`), so a
-client configured with the platform's numbers never provokes a 429.
+The shape of python-telegram-bot's AIORateLimiter: a per-chat bucket inside one global
+bucket, and one pause shared by every sender of the platform after flood control. The
+server (Telegram) holds a token bucket per limit: capacity S refilled at R per second,
+read when a request reaches it. Ours are sized so that no request of ours ever finds
+the server's bucket empty, for any delay up to `JITTER_ALLOWANCE` between taking our
+token and the server reading its own:
+
+* Global (`global_bucket`). Our bucket of capacity C at rate r lets at most C + r*w
+  requests leave in any window of w seconds. Delays that vary by up to J move requests
+  leaving within w + J into one window w at the server, so at most C + r*J + r*w arrive
+  there, against the S + R*w the server accepts: it never refuses iff r <= R and
+  C + r*J <= S. We take r = R*(1 - headroom) and C = floor(S - r*J). At Telegram's
+  30/s (S = 30, one second's worth) and J = 0.5 s: r = 29.4/s, C = 15. The burst is
+  what pays for the jitter; the steady rate stays at 98 % of the limit.
+* Per chat (`chat_bucket`). Requests to one chat go one at a time (the chat's `turn`
+  spans the request until its answer), so the next token is taken only after the
+  server has read the previous request: of the requests the server reads within a
+  window w, all but the first left within it, at most C + r*w of them. So C + 1 <= S
+  suffices whatever the delays: C = S - 1 (2 for a private chat's burst of 3). A
+  burst of 1 leaves no room for that: the bucket spaces requests by 1/R + J instead.
+* After a restart (`Gate(fresh=True)`) buckets start empty: the process that ran a
+  moment ago may have emptied the server's buckets, and ours cannot know. Its requests
+  and ours then stay within one (C, r) envelope, as if one process had sent them all.
+  Chat buckets start empty for chats first served within the server's refill time
+  (S/R + J) of the start; the global one for its first C/r seconds.
+
+Replies to users (`Gate.ready(priority=True)`) are served before waiting pushes, so a
+push never holds a reply back for more than a token's worth of time plus other replies.
 """
 
 from __future__ import annotations
@@ -11,19 +35,23 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
-
-from aiolimiter import AsyncLimiter
 
 from bot.config import DeliverySettings
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 PRIVATE_KINDS = frozenset({"private", "user"})
+# How much the delay between taking a token and the server reading the request may vary:
+# network jitter (a few hundred ms on a bad day) plus this process's own scheduling lag.
+# Only the global bucket's burst pays for it (see above), never the steady rate.
+JITTER_ALLOWANCE = 0.5
+# Float rounding in the refill must not make a waiter miss a token that is due.
+_EPSILON = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +64,7 @@ class RateLimits:
     private_burst: int = 3
     group_per_minute: float | None = 20.0
     group_burst: int = 5
-    headroom: float = 0.02  # stay this fraction below each rate
+    headroom: float = 0.02  # stay this fraction below each rate (clock drift, rounding)
 
     @classmethod
     def from_settings(cls, settings: DeliverySettings, **overrides: Any) -> RateLimits:
@@ -55,6 +83,14 @@ class RateLimits:
     @classmethod
     def off(cls) -> RateLimits:
         return cls(global_per_second=None, private_per_second=None, group_per_minute=None)
+
+    @property
+    def global_capacity(self) -> int | None:
+        """The server's global burst S: `global_burst`, or one second's worth."""
+        rate = self.global_per_second
+        if rate is None:
+            return None
+        return self.global_burst or max(1, math.ceil(rate))
 
     def chat_rate(self, kind: str) -> tuple[float, int] | None:
         """(messages per second, burst) for a chat of this kind, or None when unlimited."""
@@ -79,24 +115,104 @@ class RateLimits:
         )
 
 
-def bucket(rate_per_second: float, burst: int, headroom: float) -> AsyncLimiter:
-    """An aiolimiter bucket just inside (rate, burst).
+class Bucket:
+    """A token bucket on the monotonic clock (the event loop's): `capacity` tokens,
+    refilled at `rate` per second. Waiters are served in arrival order, those asking
+    for `priority` before all others."""
 
-    One token short of the burst: a chat's token is taken before the global one and a
-    free sending slot, so its send may come late, right before the next token is due;
-    a bucket one smaller absorbs exactly that bunching (for burst >= 2). `headroom`
-    below the rate absorbs network jitter, as the server's bucket gains slack over time.
-    """
+    def __init__(self, rate: float, capacity: float, *, full: bool = True) -> None:
+        if rate <= 0 or capacity < 1:
+            raise ValueError(f"invalid bucket: {rate}/s, capacity {capacity}")
+        self.rate = rate
+        self.capacity = capacity
+        self._tokens = float(capacity) if full else 0.0
+        self._stamp = time.monotonic()
+        self._waiting: tuple[deque[asyncio.Future[None]], ...] = (deque(), deque())
+        self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def refill_seconds(self) -> float:
+        """How long an emptied bucket takes to become full again."""
+        return self.capacity / self.rate
+
+    @property
+    def tokens(self) -> float:
+        self._refill()
+        return self._tokens
+
+    async def acquire(self, *, priority: bool = False) -> None:
+        """Take a token, waiting for it if none is free (or others wait before us)."""
+        self._refill()
+        if not any(self._waiting) and self._tokens >= 1 - _EPSILON:
+            self._tokens -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[0 if priority else 1].append(waiter)
+        self._schedule()
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # granted, never used: give it back
+                self._tokens = min(self.capacity, self._tokens + 1)
+                self._schedule()
+            raise
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    def _serve(self) -> None:
+        self._timer = None
+        self._refill()
+        for queue in self._waiting:  # priority first; a pending one blocks the others
+            while queue and self._tokens >= 1 - _EPSILON:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    self._tokens -= 1
+                    waiter.set_result(None)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        for queue in self._waiting:
+            while queue and queue[0].done():
+                queue.popleft()
+        if self._timer is not None or not any(self._waiting):
+            return
+        self._refill()
+        wait = max(0.0, (1 - self._tokens) / self.rate)
+        self._timer = asyncio.get_running_loop().call_later(wait, self._serve)
+
+
+def global_bucket(
+    rate_per_second: float, burst: int, headroom: float, *, full: bool = True
+) -> Bucket:
+    """Our side of a server bucket (capacity `burst`, `rate_per_second`) shared by
+    requests in flight together: C + r*J <= S (module docstring)."""
     if rate_per_second <= 0 or burst < 1:
         raise ValueError(f"invalid limit: {rate_per_second}/s, burst {burst}")
-    capacity = max(1, min(burst - 1, math.floor(burst * (1 - headroom))))
     rate = rate_per_second * (1 - headroom)
-    return AsyncLimiter(capacity, capacity / rate)
+    if burst - rate * JITTER_ALLOWANCE < 1:  # the burst cannot absorb the jitter: slow down
+        rate = (burst - 1) / JITTER_ALLOWANCE if burst > 1 else _spaced(rate)
+    capacity = max(1, math.floor(burst - rate * JITTER_ALLOWANCE + _EPSILON))
+    return Bucket(rate, capacity, full=full)
 
 
-def refill_seconds(limiter: AsyncLimiter) -> float:
-    """How long an emptied bucket takes to become full again."""
-    return limiter.time_period
+def chat_bucket(
+    rate_per_second: float, burst: int, headroom: float, *, full: bool = True
+) -> Bucket:
+    """Our side of a chat's server bucket, for requests sent one at a time (the chat's
+    turn): C + 1 <= S (module docstring)."""
+    if rate_per_second <= 0 or burst < 1:
+        raise ValueError(f"invalid limit: {rate_per_second}/s, burst {burst}")
+    rate = rate_per_second * (1 - headroom)
+    if burst == 1:  # nothing to absorb a late read: space by the interval plus the jitter
+        return Bucket(_spaced(rate), 1, full=full)
+    return Bucket(rate, burst - 1, full=full)
+
+
+def _spaced(rate: float) -> float:
+    return 1 / (1 / rate + JITTER_ALLOWANCE)
 
 
 class Pause:
@@ -120,60 +236,90 @@ class Pause:
 
 
 @dataclass
-class _ChatEntry:
-    limiter: AsyncLimiter | None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+class Chat:
+    """One chat's bucket (None: unlimited) and its locks."""
+
+    bucket: Bucket | None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one delivery at a time
+    _turn: asyncio.Lock = field(default_factory=asyncio.Lock)  # one request in flight
     users: int = 0
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Send one request to the chat inside: waits for the previous one's answer, then
+        for the chat's token. Hold it until the answer is in (see `chat_bucket`)."""
+        async with self._turn:
+            if self.bucket is not None:
+                await self.bucket.acquire()
+            yield
 
 
 class ChatLimiters:
-    """Per-chat buckets (and a lock so one chat is served by one delivery at a time).
+    """Per-chat buckets and locks, by chat id; for deliveries (`hold`: the chat to one
+    delivery at a time) and single requests such as replies (`turn`).
 
     Entries live while in use and until their bucket has refilled, so a chat that
     gets a second delivery right after the first cannot burst twice; memory stays
-    bounded by the chats served in the last refill period.
+    bounded by the chats served in the last refill period. Buckets of chats first served
+    before `empty_until` (the clock's time) start empty (see `Gate`).
     """
 
-    def __init__(self, limits: RateLimits | None, clock: Clock) -> None:
+    def __init__(
+        self, limits: RateLimits | None, clock: Clock, *, empty_until: float = -math.inf
+    ) -> None:
         self._limits = limits
         self._clock = clock
-        self._entries: dict[object, _ChatEntry] = {}
+        self._empty_until = empty_until
+        self._entries: dict[object, Chat] = {}
         self._idle: OrderedDict[object, float] = OrderedDict()  # key -> forget after
 
     def __len__(self) -> int:
         return len(self._entries)
 
     @asynccontextmanager
-    async def hold(self, key: object, kind: str) -> AsyncIterator[AsyncLimiter | None]:
-        """Exclusive use of the chat; yields its bucket (None when unlimited)."""
+    async def hold(self, key: object, kind: str) -> AsyncIterator[Chat]:
+        """Exclusive use of the chat for a delivery; send each message in `chat.turn()`."""
         entry = self._checkout(key, kind)
         try:
             async with entry.lock:
-                yield entry.limiter
+                yield entry
         finally:
             self._checkin(key, entry)
 
-    def _checkout(self, key: object, kind: str) -> _ChatEntry:
+    @asynccontextmanager
+    async def turn(self, key: object, kind: str) -> AsyncIterator[None]:
+        """One request to the chat, between (not inside) the messages of its deliveries."""
+        entry = self._checkout(key, kind)
+        try:
+            async with entry.turn():
+                yield
+        finally:
+            self._checkin(key, entry)
+
+    def _checkout(self, key: object, kind: str) -> Chat:
         self._forget_refilled()
         self._idle.pop(key, None)
         entry = self._entries.get(key)
         if entry is None:
-            entry = self._entries[key] = _ChatEntry(self._new_limiter(kind))
+            entry = self._entries[key] = Chat(self._new_bucket(kind))
         entry.users += 1
         return entry
 
-    def _checkin(self, key: object, entry: _ChatEntry) -> None:
+    def _checkin(self, key: object, entry: Chat) -> None:
         entry.users -= 1
         if entry.users == 0:
-            keep = refill_seconds(entry.limiter) if entry.limiter is not None else 0.0
+            keep = entry.bucket.refill_seconds if entry.bucket is not None else 0.0
             self._idle[key] = self._clock() + keep
 
-    def _new_limiter(self, kind: str) -> AsyncLimiter | None:
+    def _new_bucket(self, kind: str) -> Bucket | None:
         rate = self._limits.chat_rate(kind) if self._limits is not None else None
         if rate is None:
             return None
         assert self._limits is not None
-        return bucket(rate[0], rate[1], self._limits.headroom)
+        per_second, burst = rate
+        # The server's bucket is full again S/R after the last request it read.
+        settled = self._clock() >= self._empty_until + burst / per_second
+        return chat_bucket(per_second, burst, self._limits.headroom, full=settled)
 
     def _forget_refilled(self) -> None:
         now = self._clock()
@@ -186,22 +332,39 @@ class ChatLimiters:
 
 
 class Gate:
-    """Everything a platform's sends pass through: pause, global bucket, chat buckets."""
+    """Everything a platform's sends pass through: pause, global bucket, chat buckets.
 
-    def __init__(self, limits: RateLimits | None, clock: Clock, sleep: Sleep) -> None:
+    One per bot token and process, shared by every sender of it (pushes, replies,
+    alerts). `fresh`: the process has just started, possibly right after another one
+    used the same token, so buckets start empty (module docstring); False for a gate
+    known to follow no other sender (tests, benchmarks).
+    """
+
+    def __init__(
+        self, limits: RateLimits | None, clock: Clock, sleep: Sleep, *, fresh: bool = True
+    ) -> None:
         self.limits = limits
         self.pause = Pause(clock, sleep)
         # Buckets refill on the event loop's clock, so their entries expire on it too.
-        self.chats = ChatLimiters(limits, time.monotonic)
-        rate = limits.global_per_second if limits is not None else None
-        self._global: AsyncLimiter | None = None
-        if limits is not None and rate is not None:
-            burst = limits.global_burst or max(1, math.ceil(rate))
-            self._global = bucket(rate, burst, limits.headroom)
+        started = time.monotonic() + JITTER_ALLOWANCE if fresh else -math.inf
+        self.chats = ChatLimiters(limits, time.monotonic, empty_until=started)
+        self._global: Bucket | None = None
+        capacity = limits.global_capacity if limits is not None else None
+        if limits is not None and limits.global_per_second is not None and capacity:
+            self._global = global_bucket(
+                limits.global_per_second, capacity, limits.headroom, full=not fresh
+            )
 
-    async def ready(self) -> None:
-        """Wait out any flood pause, then take a global token; call right before sending."""
+    @property
+    def global_tokens(self) -> Bucket | None:
+        return self._global
+
+    async def ready(self, *, priority: bool = False) -> None:
+        """Wait out any flood pause, then take a global token; call right before sending.
+
+        `priority`: someone is waiting for this message (a reply): served before pushes.
+        """
         await self.pause.wait()
         if self._global is not None:
-            await self._global.acquire()
+            await self._global.acquire(priority=priority)
             await self.pause.wait()  # a pause may have begun while queueing for the token

@@ -59,13 +59,21 @@ MESSAGE_METHODS = frozenset({"sendmessage", "editmessagetext", "editmessagereply
 
 @dataclass(frozen=True)
 class Latency:
-    """Network delay variation: every request waits uniformly 0..`before` seconds before
-    the server looks at it (so evenly sent requests arrive bunched) and 0..`after`
-    seconds before its answer leaves. `seed` makes the sequence reproducible."""
+    """Network delay variation: every request waits 0..`before` seconds before the server
+    looks at it (so evenly sent requests arrive bunched) and 0..`after` seconds before
+    its answer leaves.
+
+    `drain=False`: each delay is drawn uniformly (`seed` makes the draws reproducible).
+    `drain=True`: the link holds requests and lets them all through every `before`
+    seconds, counted from the first request, as a congested queue drains; the same
+    variation, worst bunched: everything sent within `before` seconds (from the first
+    request on: a burst and what follows it) reaches the server at one instant.
+    """
 
     before: float = 0.25
     after: float = 0.0
     seed: int | None = None
+    drain: bool = False
 
     def __post_init__(self) -> None:
         if self.before < 0 or self.after < 0:
@@ -78,12 +86,20 @@ class Jitter:
     def __init__(self, latency: Latency) -> None:
         self.latency = latency
         self._rng = random.Random(latency.seed)
+        self._origin: float | None = None  # when the first request came (drain)
 
     def draw(self, most: float) -> float:
         return self._rng.uniform(0, most) if most > 0 else 0.0
 
     async def before(self) -> None:
-        await asyncio.sleep(self.draw(self.latency.before))
+        period = self.latency.before
+        if self.latency.drain and period > 0:
+            now = asyncio.get_running_loop().time()
+            if self._origin is None:
+                self._origin = now
+            await asyncio.sleep(period - (now - self._origin) % period)
+        else:
+            await asyncio.sleep(self.draw(period))
 
     async def after(self) -> None:
         await asyncio.sleep(self.draw(self.latency.after))
