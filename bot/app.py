@@ -22,6 +22,7 @@ import errno
 import logging
 import socket
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from bot.commands import Core, CoreDeps
 from bot.config import Settings, WebSettings
 from bot.delivery.drain import drain
 from bot.delivery.engine import DeliveryEngine, EngineTuning
+from bot.delivery.ratelimit import Gate, RateLimits
 from bot.delivery.report import DrainReport
 from bot.delivery.types import AlertSink, Sender
 from bot.platforms import telegram as telegram_platform
@@ -64,6 +66,7 @@ class Platforms:
 
     senders: dict[str, Sender]
     loops: list[Loop] = field(default_factory=list)
+    gates: dict[str, Gate] = field(default_factory=dict)  # shared by the engine and replies
     web: WebService | None = None
     description: list[str] = field(default_factory=list)
 
@@ -120,11 +123,15 @@ async def open_platforms(
     async with AsyncExitStack() as stack:
         telegram = None
         if telegram_platform.configured(settings):
-            telegram = await stack.enter_async_context(TelegramPlatform(runtime, core))
-            sender = TelegramSender(telegram.bot)  # shares the bot's connection pool
-            platforms.senders["telegram"] = sender
+            # One Gate for pushes, replies and alerts: they spend the same token's limits.
+            gate = Gate(RateLimits.from_settings(settings.delivery), time.monotonic, asyncio.sleep)
+            platforms.gates["telegram"] = gate
+            telegram = await stack.enter_async_context(TelegramPlatform(runtime, core, gate=gate))
+            # Both share the bot's connection pool; the engine takes the gate's tokens itself.
+            platforms.senders["telegram"] = TelegramSender(telegram.bot, gated=True)
+            alerts = TelegramSender(telegram.bot)  # through the bot's rate limiter
             admins = settings.telegram.admins
-            notifier.add(SenderNotifier(sender, admins, TelegramRenderer()))
+            notifier.add(SenderNotifier(alerts, admins, TelegramRenderer()))
             platforms.description.append(f"telegram @{telegram.bot.username}")
         elif not web_service_wanted(settings):  # no chat platform at all: the terminal is one
             notifier.add(StreamNotifier(sys.stdout))
@@ -177,7 +184,11 @@ async def serve(
     if platforms.web is not None:
         await platforms.web.prepare()  # robot subscribers exist before the first publication
     engine = DeliveryEngine(
-        runtime.sessions, platforms.senders, runtime.settings.delivery, notifier=notifier
+        runtime.sessions,
+        platforms.senders,
+        runtime.settings.delivery,
+        notifier=notifier,
+        gates=platforms.gates,
     )
     scheduler = build_scheduler(cycle)
     scheduler.start()  # the start-up job polls and catches up on missed publications

@@ -8,6 +8,10 @@ Long polling unless `telegram.webhook_url` is set; then the bot registers that U
 `telegram.webhook_secret`, or a random secret per start) and updates arrive through
 `feed_webhook`, mounted by the web app (see bot/platforms/telegram_webhook.py).
 
+With a `gate` (bot/app.py passes the one the delivery engine uses), every reply, button
+answer and apology goes through it (bot/platforms/telegram/limiter.py), so replies and
+pushes together keep Telegram's limits; pushes then use `TelegramSender(bot, gated=True)`.
+
 Only private and group messages and button presses are taken: a channel is a push
 target (publication adds the configured one as a subscriber), and answering a command
 posted in a channel would publish the answer to every reader.
@@ -29,6 +33,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     CallbackQueryHandler,
     ContextTypes,
     ExtBot,
@@ -39,8 +44,10 @@ from telegram.ext import (
 from bot import i18n
 from bot.commands import Core
 from bot.config import TelegramSettings
+from bot.delivery.ratelimit import Gate
+from bot.platforms.telegram.limiter import GateLimiter
 from bot.platforms.telegram.processor import ChatOrderedProcessor
-from bot.platforms.telegram.replies import ReplySender, with_retry
+from bot.platforms.telegram.replies import ReplySender, retrying
 from bot.platforms.telegram.transport import AiohttpRequest
 from bot.platforms.telegram.updates import Where, button_target, incoming, text_target
 from bot.runtime import Runtime
@@ -62,6 +69,7 @@ def build_application(
     *,
     polling: bool,
     concurrency: int,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
 ) -> TgApp:
     """The Application on the aiohttp transport: `requests` = (API calls, getUpdates)."""
     if settings.token is None:
@@ -78,6 +86,8 @@ def build_application(
     )
     if not polling:
         builder = builder.updater(None)  # updates come through feed_webhook
+    if rate_limiter is not None:
+        return builder.rate_limiter(rate_limiter).build()
     return builder.build()
 
 
@@ -91,6 +101,7 @@ class TelegramPlatform:
         *,
         poll_timeout: float = 30.0,
         concurrency: int = 16,
+        gate: Gate | None = None,
     ) -> None:
         self._settings = runtime.settings.telegram
         self._core = core
@@ -104,8 +115,16 @@ class TelegramPlatform:
             ),
             AiohttpRequest(connection_pool_size=1, read_timeout=READ_TIMEOUT),
         )
+        limiter = None
+        if gate is not None:
+            margin = runtime.settings.delivery.retry_margin_seconds
+            limiter = GateLimiter(gate, retry_margin=margin)
         self._app = build_application(
-            self._settings, self._requests, polling=not self._webhook_url, concurrency=concurrency
+            self._settings,
+            self._requests,
+            polling=not self._webhook_url,
+            concurrency=concurrency,
+            rate_limiter=limiter,
         )
         self._app.add_handler(
             MessageHandler(
@@ -247,7 +266,7 @@ class TelegramPlatform:
         if query is None:
             return
         try:  # at once: the client shows a spinner until the press is answered
-            await with_retry(query.answer)
+            await retrying(context.bot)(query.answer)
         except TelegramError as exc:  # too old (e.g. pressed while the bot was down)
             log.info("telegram: answerCallbackQuery failed: %s", exc)
         where = button_target(query)

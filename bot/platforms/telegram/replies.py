@@ -57,6 +57,17 @@ async def with_retry(call: Callable[[], Awaitable[T]]) -> T:
     raise AssertionError("unreachable")
 
 
+def retrying(bot: Bot) -> Callable[[Callable[[], Awaitable[T]]], Awaitable[T]]:
+    """`with_retry`, unless the bot's rate limiter already retries after flood control."""
+    if getattr(bot, "rate_limiter", None) is not None:
+        return _once
+    return with_retry
+
+
+async def _once(call: Callable[[], Awaitable[T]]) -> T:
+    return await call()
+
+
 class ReplySender:
     """Sends one update's replies in order; the first `edit` reply may replace the
     pressed message, everything else is a new message."""
@@ -65,6 +76,7 @@ class ReplySender:
         self._bot = bot
         self._where = where
         self._editable = where.pressed_message_id
+        self._retry = retrying(bot)
 
     async def send_all(self, replies: Sequence[Reply]) -> None:
         for reply in replies:
@@ -81,7 +93,7 @@ class ReplySender:
 
     async def _send(self, message: Message, markup: InlineKeyboardMarkup | None) -> None:
         where = self._where
-        await with_retry(
+        await self._retry(
             lambda: self._bot.send_message(
                 chat_id=where.chat_id,
                 message_thread_id=where.thread_id,
@@ -95,7 +107,7 @@ class ReplySender:
         if message_id is None:
             return False
         try:
-            await with_retry(
+            await self._retry(
                 lambda: self._bot.edit_message_text(
                     chat_id=self._where.chat_id, message_id=message_id, **_fields(message, markup)
                 )

@@ -24,6 +24,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.ext import ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import TelegramSettings
@@ -44,13 +45,21 @@ SEND_MESSAGE = "sendmessage"
 # LinkPreviewOptions, JSON-encoded once rather than on every send.
 PREVIEW_OFF = json.dumps(LinkPreviewOptions(is_disabled=True).to_dict())
 PREVIEW_ON = json.dumps(LinkPreviewOptions(is_disabled=False).to_dict())
+# rate_limit_args of the engine's sends: their tokens are taken (see limiter.py).
+GATED = "gated-by-the-delivery-engine"
 
 
 class TelegramSender:
     platform = "telegram"
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, *, gated: bool = False) -> None:
+        """`gated`: the caller (the delivery engine) takes each send's tokens from the Gate
+        that the bot's rate limiter uses too (bot/platforms/telegram/limiter.py), so the
+        send bypasses that limiter instead of paying twice. Everyone else (admin alerts)
+        leaves it False and goes through the limiter."""
         self._bot = bot
+        limited = isinstance(bot, ExtBot) and bot.rate_limiter is not None
+        self._extra: dict[str, Any] = {"rate_limit_args": GATED} if gated and limited else {}
 
     @classmethod
     @asynccontextmanager
@@ -85,9 +94,7 @@ class TelegramSender:
         )
 
     def chat_kind(self, chat_id: str) -> str:
-        if chat_id.startswith("@"):
-            return "channel"
-        return "group" if chat_id.startswith("-") else "private"
+        return chat_kind(chat_id)
 
     async def send(self, chat_id: str, message: Mapping[str, Any]) -> None:
         html = message.get("format", "html") == "html"
@@ -100,9 +107,15 @@ class TelegramSender:
         if html:
             parameters["parse_mode"] = ParseMode.HTML
         try:
-            await self._bot.do_api_request(SEND_MESSAGE, api_kwargs=parameters)
+            await self._bot.do_api_request(SEND_MESSAGE, api_kwargs=parameters, **self._extra)
         except TelegramError as exc:
             raise classify(exc) from exc
+
+
+def chat_kind(chat_id: str) -> str:
+    if chat_id.startswith("@"):
+        return "channel"
+    return "group" if chat_id.startswith("-") else "private"
 
 
 def classify(exc: TelegramError) -> types.SendError:
