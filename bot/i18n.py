@@ -24,8 +24,10 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "When a new issue comes out I send you the sections you subscribed to; "
         "you can also browse and search past issues at any time.",
     ),
-    "welcome_back": ("欢迎回来！", "Welcome back!"),
-    "subscribed_now": ("当前订阅：{names}", "Subscribed to: {names}"),
+    "start_again": (
+        "欢迎回来！发送 {help} 查看全部命令，发送 {sections} 修改订阅。",
+        "Welcome back! Send {help} for the commands, {sections} to change your subscription.",
+    ),
     "nothing_subscribed": (
         "当前没有订阅任何内容，发送 {sections} 选择栏目。",
         "Nothing subscribed yet; send {sections} to choose sections.",
@@ -166,7 +168,8 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "intro": ("导读", "Overview"),
     "search_end": ("没有更多结果了。", "No more results."),
     # --- subscriptions -------------------------------------------------------------------
-    "everything": ("全部栏目", "everything"),
+    "everything": ("全部栏目和标签", "everything (all sections and topics)"),
+    "everything_button": ("全部", "Everything"),
     "subscribe_usage": (
         "用法：{subscribe} 栏目或标签…，例如 {example}；{subscribe} 全部 订阅全部。",
         "Usage: {subscribe} section-or-topic…, e.g. {example}; {subscribe} all for everything.",
@@ -178,8 +181,21 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     ),
     "subscribed": ("已订阅：{names}", "Subscribed: {names}"),
     "already_subscribed": ("本来就已订阅：{names}", "Already subscribed: {names}"),
+    "included_in_everything": (
+        "已包含在内：{names}（你订阅的是全部栏目和标签）",
+        "Already included: {names} (you get everything)",
+    ),
     "unsubscribed": ("已退订：{names}", "Unsubscribed: {names}"),
+    "unsubscribed_all": (
+        "已退订全部栏目和标签。",
+        "Unsubscribed from everything: every section and topic.",
+    ),
+    "nothing_was": ("本来就没有订阅任何内容。", "You were not subscribed to anything."),
     "not_subscribed": ("本来就没有订阅：{names}", "Was not subscribed: {names}"),
+    "topic_still_in_sections": (
+        "注意：与{names}相关的条目仍会随你订阅的栏目一起推送。",
+        "Note: entries on {names} still come with the sections you get.",
+    ),
     "unknown_names": (
         "不认识：{names}。可用的有：",
         "Unknown: {names}. Valid names are:",
@@ -192,8 +208,8 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "Subscriptions: tap to toggle (✅ subscribed).\n"
         "A section sends the whole section; a topic sends matching entries from any section.",
     ),
-    "sections_state": ("当前订阅：{names}", "Currently subscribed: {names}"),
-    "sections_none": ("当前没有订阅任何内容。", "Nothing subscribed."),
+    "sections_state": ("当前订阅：{names}", "Currently subscribed to: {names}"),
+    "sections_none": ("当前没有订阅任何内容。", "Currently subscribed to nothing."),
     # --- settings ------------------------------------------------------------------------
     "settings_title": ("本聊天的设置：", "Settings of this chat:"),
     "settings_format": ("推送格式：{value}", "Push format: {value}"),

@@ -6,14 +6,16 @@ import re
 
 from bot import i18n
 from bot.commands.context import Ctx
+from bot.commands.subscription_model import Plan
 from bot.commands.subscription_names import resolve_names
+from bot.commands.subscriptions import plan_of, state_line
 from bot.commands.types import Invocation, Reply
 from storage.subscribers import (
     ALL,
     Subscriber,
     Subscription,
-    add_subscription,
     delete_subscriber,
+    set_subscriptions,
 )
 
 _PAYLOAD_SPLIT = re.compile(r"[-_+]")
@@ -21,21 +23,29 @@ _PAYLOAD_SPLIT = re.compile(r"[-_+]")
 
 async def start(ctx: Ctx, inv: Invocation) -> list[Reply]:
     notes: list[str] = []
+    taxonomy = ctx.deps.taxonomy
     async with ctx.deps.sessions.begin() as session:
         subscriber, created = await ctx.ensure_subscriber(session)
         chosen = _payload_subscriptions(ctx, inv.raw_args)
         if inv.raw_args and not chosen:
             notes.append(ctx.t("unknown_payload", payload=ctx.echo(inv.raw_args)))
-        if not chosen and not subscriber.subscriptions and _default_is_all(ctx):
+        before = plan = plan_of(ctx, subscriber)
+        if not chosen and plan.empty and _default_is_all(ctx):
             chosen = [ALL]
         for subscription in chosen:
-            await add_subscription(session, subscriber.id, subscription)
+            plan = plan.add(subscription, taxonomy)[0]
+        if plan != before:
+            await set_subscriptions(session, subscriber.id, plan.rows())
         subscriber, _ = await ctx.ensure_subscriber(session)
     ctx = ctx.with_subscriber(subscriber)
-    greeting = ctx.t("welcome", title=ctx.deps.series.title)
+    state = _state(ctx, subscriber, plan)
     if not created:
-        greeting = f"{ctx.t('welcome_back')} {greeting}"
-    return [ctx.say(greeting, *notes, _state(ctx, subscriber), _command_list(ctx))]
+        # The greeting and the command list were said once; a second /start is usually
+        # "is it still working?", answered by what the chat gets and where to go next.
+        again = ctx.t("start_again", help=ctx.cmd("help"), sections=ctx.cmd("sections"))
+        return [ctx.say(again, *notes, state)]
+    greeting = ctx.t("welcome", title=ctx.deps.series.title)
+    return [ctx.say(greeting, *notes, state, _command_list(ctx))]
 
 
 def _payload_subscriptions(ctx: Ctx, payload: str) -> list[Subscription]:
@@ -55,12 +65,11 @@ def _default_is_all(ctx: Ctx) -> bool:
     return ctx.deps.settings.telegram.default_subscription == "all"
 
 
-def _state(ctx: Ctx, subscriber: Subscriber) -> str:
-    if subscriber.subscriptions:
-        names = ctx.join(ctx.name_of(s) for s in subscriber.subscriptions)
-        lines = [ctx.t("subscribed_now", names=names)]
-    else:
+def _state(ctx: Ctx, subscriber: Subscriber, plan: Plan) -> str:
+    if plan.empty:
         lines = [ctx.t("nothing_subscribed", sections=ctx.cmd("sections"))]
+    else:
+        lines = [state_line(ctx, plan)]
     if subscriber.paused:
         lines.append(ctx.t("paused_note", resume=ctx.cmd("settings", "resume")))
     return "\n".join(lines)

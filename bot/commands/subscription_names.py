@@ -56,29 +56,3 @@ def resolve_names(taxonomy: Taxonomy, text: str) -> Resolved:
             unknown.append(tokens[i])
             i += 1
     return Resolved(tuple(found), tuple(dict.fromkeys(unknown)))
-
-
-def covers(subscriptions: tuple[Subscription, ...], wanted: Subscription) -> bool:
-    """Whether `wanted` is already delivered by `subscriptions` (everything covers all)."""
-    return ALL in subscriptions or wanted in subscriptions
-
-
-def without_section(
-    taxonomy: Taxonomy, subscriptions: tuple[Subscription, ...], key: str
-) -> list[Subscription]:
-    """The subscriptions minus section `key`; `all` is expanded to the other sections."""
-    kept = [s for s in subscriptions if s != ALL and s != Subscription("section", key)]
-    if ALL in subscriptions:
-        kept += [Subscription("section", s.key) for s in taxonomy.sections if s.key != key]
-    return sorted(set(kept))
-
-
-def with_section(
-    taxonomy: Taxonomy, subscriptions: tuple[Subscription, ...], key: str
-) -> list[Subscription]:
-    """The subscriptions plus section `key`; every known section collapses into `all`."""
-    result = set(subscriptions) | {Subscription("section", key)}
-    sections = {Subscription("section", s.key) for s in taxonomy.sections}
-    if sections <= result:
-        result = (result - sections) | {ALL}
-    return sorted(result)

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from collections.abc import Iterable
 
 from bot.commands.buttons import Toggle, ToggleKind, button
 from bot.commands.context import Ctx, grid
-from bot.commands.subscription_names import (
-    Resolved,
-    covers,
-    resolve_names,
-    with_section,
-    without_section,
-)
+from bot.commands.subscription_model import Outcome, Plan
+from bot.commands.subscription_names import Resolved, resolve_names
 from bot.commands.types import Button, Invocation, Reply
-from storage.subscribers import (
-    ALL,
-    Subscriber,
-    Subscription,
-    add_subscription,
-    get_subscriber,
-    remove_subscription,
-    set_subscriptions,
-)
+from storage.subscribers import ALL, Subscriber, Subscription, get_subscriber, set_subscriptions
 
 ON, OFF = "✅", "⬜"
 
@@ -46,7 +33,7 @@ def valid_names(ctx: Ctx) -> str:
     )
 
 
-def _names(ctx: Ctx, subscriptions: list[Subscription]) -> str:
+def _names(ctx: Ctx, subscriptions: Iterable[Subscription]) -> str:
     return ctx.join(ctx.name_of(s) for s in subscriptions)
 
 
@@ -57,6 +44,28 @@ def _unknown(ctx: Ctx, resolved: Resolved) -> list[str]:
     return [ctx.t("unknown_names", names=names) + "\n" + valid_names(ctx)]
 
 
+def plan_of(ctx: Ctx, subscriber: Subscriber | None) -> Plan:
+    if subscriber is None:
+        return Plan.nothing()
+    return Plan.of(subscriber.subscriptions, ctx.deps.taxonomy)
+
+
+def state_line(ctx: Ctx, plan: Plan) -> str:
+    """What the chat now receives, in the reader's language and the taxonomy's order."""
+    if plan.empty:
+        return ctx.t("sections_none")
+    if plan.everything:
+        return ctx.t("sections_state", names=ctx.t("everything"))
+    return ctx.t("sections_state", names=_names(ctx, plan.ordered(ctx.deps.taxonomy)))
+
+
+def _grouped(outcomes: list[tuple[Subscription, Outcome]]) -> dict[Outcome, list[Subscription]]:
+    grouped: dict[Outcome, list[Subscription]] = {}
+    for item, outcome in outcomes:
+        grouped.setdefault(outcome, []).append(item)
+    return grouped
+
+
 # --- /subscribe, /unsubscribe ---------------------------------------------------------
 
 
@@ -65,29 +74,30 @@ async def subscribe(ctx: Ctx, inv: Invocation) -> list[Reply]:
         example = ctx.cmd("subscribe", "论文" if ctx.lang == "zh" else "papers")
         usage = ctx.t("subscribe_usage", subscribe=ctx.cmd("subscribe"), example=example)
         return [ctx.say(usage, valid_names(ctx))]
-    resolved = resolve_names(ctx.deps.taxonomy, inv.raw_args)
-    added: list[Subscription] = []
-    already: list[Subscription] = []
-    if resolved.subscriptions:
-        async with ctx.deps.sessions.begin() as session:
-            subscriber, _ = await ctx.ensure_subscriber(session)
-            current = set(subscriber.subscriptions)
-            for wanted in resolved.subscriptions:
-                if covers(tuple(current), wanted):
-                    already.append(wanted)
-                    continue
-                await add_subscription(session, subscriber.id, wanted)
-                added.append(wanted)
-                current.add(wanted)
-            if ALL in added:  # everything now: explicit sections are redundant
-                kept = [s for s in current if s.kind == "topic"]
-                await set_subscriptions(session, subscriber.id, [ALL, *kept])
+    taxonomy = ctx.deps.taxonomy
+    resolved = resolve_names(taxonomy, inv.raw_args)
+    if not resolved.subscriptions:
+        return [ctx.say(state_line(ctx, plan_of(ctx, ctx.subscriber)), *_unknown(ctx, resolved))]
+    outcomes: list[tuple[Subscription, Outcome]] = []
+    async with ctx.deps.sessions.begin() as session:
+        subscriber, _ = await ctx.ensure_subscriber(session)
+        before = plan = plan_of(ctx, subscriber)
+        for wanted in resolved.subscriptions:
+            plan, outcome = plan.add(wanted, taxonomy)
+            outcomes.append((wanted, outcome))
+        if plan != before:
+            await set_subscriptions(session, subscriber.id, plan.rows())
+    grouped = _grouped(outcomes)
     parts = []
-    if added:
-        parts.append(ctx.t("subscribed", names=_names(ctx, added)))
-    if already:
-        parts.append(ctx.t("already_subscribed", names=_names(ctx, already)))
-    return [ctx.say(*parts, *_unknown(ctx, resolved))]
+    if Outcome.ADDED in grouped:
+        parts.append(ctx.t("subscribed", names=_names(ctx, grouped[Outcome.ADDED])))
+    if Outcome.ALREADY in grouped:
+        parts.append(ctx.t("already_subscribed", names=_names(ctx, grouped[Outcome.ALREADY])))
+    if Outcome.INCLUDED in grouped:
+        names = _names(ctx, grouped[Outcome.INCLUDED])
+        parts.append(ctx.t("included_in_everything", names=names))
+    parts.append(state_line(ctx, plan))
+    return [ctx.say("\n".join(parts), *_unknown(ctx, resolved))]
 
 
 async def unsubscribe(ctx: Ctx, inv: Invocation) -> list[Reply]:
@@ -95,56 +105,53 @@ async def unsubscribe(ctx: Ctx, inv: Invocation) -> list[Reply]:
         example = ctx.cmd("unsubscribe", "论文" if ctx.lang == "zh" else "papers")
         usage = ctx.t("unsubscribe_usage", unsubscribe=ctx.cmd("unsubscribe"), example=example)
         return [ctx.say(usage, valid_names(ctx))]
-    resolved = resolve_names(ctx.deps.taxonomy, inv.raw_args)
-    removed: list[Subscription] = []
-    missing: list[Subscription] = []
-    if resolved.subscriptions:
-        async with ctx.deps.sessions.begin() as session:
-            chat = ctx.chat
-            subscriber = await get_subscriber(session, chat.platform, chat.chat_id)
-            for unwanted in resolved.subscriptions:
-                done = subscriber is not None and await _remove(ctx, session, subscriber, unwanted)
-                (removed if done else missing).append(unwanted)
-                subscriber = await get_subscriber(session, chat.platform, chat.chat_id)
+    taxonomy = ctx.deps.taxonomy
+    resolved = resolve_names(taxonomy, inv.raw_args)
+    if not resolved.subscriptions:
+        return [ctx.say(state_line(ctx, plan_of(ctx, ctx.subscriber)), *_unknown(ctx, resolved))]
+    outcomes: list[tuple[Subscription, Outcome]] = []
+    async with ctx.deps.sessions.begin() as session:
+        chat = ctx.chat
+        # No subscriber is created here: unsubscribing must not leave data behind.
+        subscriber = await get_subscriber(session, chat.platform, chat.chat_id)
+        before = plan = plan_of(ctx, subscriber)
+        for unwanted in resolved.subscriptions:
+            plan, outcome = plan.remove(unwanted, taxonomy)
+            outcomes.append((unwanted, outcome))
+        if subscriber is not None and plan != before:
+            await set_subscriptions(session, subscriber.id, plan.rows())
     parts = []
-    if removed:
-        parts.append(ctx.t("unsubscribed", names=_names(ctx, removed)))
-    if missing:
-        parts.append(ctx.t("not_subscribed", names=_names(ctx, missing)))
-    return [ctx.say(*parts, *_unknown(ctx, resolved))]
-
-
-async def _remove(
-    ctx: Ctx, session: AsyncSession, subscriber: Subscriber, unwanted: Subscription
-) -> bool:
-    current = subscriber.subscriptions
-    if unwanted == ALL:
-        await set_subscriptions(session, subscriber.id, [])
-        return bool(current)
-    if unwanted.kind == "section" and ALL in current:
-        await set_subscriptions(
-            session, subscriber.id, without_section(ctx.deps.taxonomy, current, unwanted.key)
-        )
-        return True
-    return await remove_subscription(session, subscriber.id, unwanted)
+    for item, outcome in outcomes:
+        if item == ALL:
+            parts.append(ctx.t("unsubscribed_all" if outcome is Outcome.REMOVED else "nothing_was"))
+    grouped = _grouped([(i, o) for i, o in outcomes if i != ALL])
+    if Outcome.REMOVED in grouped:
+        parts.append(ctx.t("unsubscribed", names=_names(ctx, grouped[Outcome.REMOVED])))
+    if Outcome.ABSENT in grouped:
+        parts.append(ctx.t("not_subscribed", names=_names(ctx, grouped[Outcome.ABSENT])))
+    still = [i for i in grouped.get(Outcome.REMOVED, []) if plan.delivers_topic_anyway(i)]
+    parts.append(state_line(ctx, plan))
+    if still:
+        parts.append(ctx.t("topic_still_in_sections", names=_names(ctx, still)))
+    return [ctx.say("\n".join(parts), *_unknown(ctx, resolved))]
 
 
 # --- /sections ------------------------------------------------------------------------
 
 
-def sections_view(ctx: Ctx, subscriptions: tuple[Subscription, ...], *, edit: bool) -> Reply:
+def sections_view(ctx: Ctx, plan: Plan, *, edit: bool) -> Reply:
     taxonomy = ctx.deps.taxonomy
     section_buttons = [
-        _toggle(ctx, "section", s.key, i, covers(subscriptions, Subscription("section", s.key)))
+        _toggle(ctx, "section", s.key, i, plan.includes(Subscription("section", s.key)))
         for i, s in enumerate(taxonomy.sections)
     ]
     topic_buttons = [
-        _toggle(ctx, "topic", t.key, i, Subscription("topic", t.key) in subscriptions)
+        _toggle(ctx, "topic", t.key, i, plan.includes(Subscription("topic", t.key)))
         for i, t in enumerate(taxonomy.topics)
     ]
-    everything = ALL in subscriptions
-    all_button = button(f"{ON if everything else OFF} {ctx.t('everything')}", Toggle("all"))
-    lines = [ctx.t("sections_title"), _state_line(ctx, subscriptions)]
+    mark = ON if plan.everything else OFF
+    all_button = button(f"{mark} {ctx.t('everything_button')}", Toggle("all"))
+    lines = [ctx.t("sections_title"), state_line(ctx, plan)]
     lines.append(ctx.t("valid_sections", items=" ".join(b.text for b in section_buttons)))
     lines.append(ctx.t("valid_topics", items=" ".join(b.text for b in topic_buttons)))
     if not ctx.has_buttons:
@@ -154,20 +161,13 @@ def sections_view(ctx: Ctx, subscriptions: tuple[Subscription, ...], *, edit: bo
     return ctx.say("\n".join(lines), buttons=rows, edit=edit)
 
 
-def _state_line(ctx: Ctx, subscriptions: tuple[Subscription, ...]) -> str:
-    if not subscriptions:
-        return ctx.t("sections_none")
-    return ctx.t("sections_state", names=_names(ctx, list(subscriptions)))
-
-
 def _toggle(ctx: Ctx, kind: ToggleKind, key: str, index: int, on: bool) -> Button:
     name = ctx.deps.taxonomy.display_name(key, ctx.lang)
     return button(f"{ON if on else OFF} {name}", Toggle.of(kind, key, index))
 
 
 async def sections(ctx: Ctx, inv: Invocation) -> list[Reply]:
-    current = ctx.subscriber.subscriptions if ctx.subscriber else ()
-    return [sections_view(ctx, current, edit=False)]
+    return [sections_view(ctx, plan_of(ctx, ctx.subscriber), edit=False)]
 
 
 async def on_toggle(ctx: Ctx, toggle: Toggle) -> list[Reply]:
@@ -176,9 +176,10 @@ async def on_toggle(ctx: Ctx, toggle: Toggle) -> list[Reply]:
         return [ctx.say(ctx.t("expired_button"))]
     async with ctx.deps.sessions.begin() as session:
         subscriber, _ = await ctx.ensure_subscriber(session)
-        await set_subscriptions(session, subscriber.id, _toggled(ctx, subscriber, target))
+        plan = plan_of(ctx, subscriber).toggle(target, ctx.deps.taxonomy)
+        await set_subscriptions(session, subscriber.id, plan.rows())
         subscriber, _ = await ctx.ensure_subscriber(session)
-    return [sections_view(ctx.with_subscriber(subscriber), subscriber.subscriptions, edit=True)]
+    return [sections_view(ctx.with_subscriber(subscriber), plan, edit=True)]
 
 
 def _toggle_target(ctx: Ctx, toggle: Toggle) -> Subscription | None:
@@ -192,18 +193,3 @@ def _toggle_target(ctx: Ctx, toggle: Toggle) -> Subscription | None:
     else:
         key = toggle.key if any(x.key == toggle.key for x in pool) else None
     return None if key is None else Subscription(toggle.kind, key)
-
-
-def _toggled(ctx: Ctx, subscriber: Subscriber, target: Subscription) -> list[Subscription]:
-    current = subscriber.subscriptions
-    taxonomy = ctx.deps.taxonomy
-    if target == ALL:
-        topics = [s for s in current if s.kind == "topic"]
-        return topics if ALL in current else [ALL, *topics]
-    if target.kind == "section":
-        if covers(current, target):
-            return without_section(taxonomy, current, target.key)
-        return with_section(taxonomy, current, target.key)
-    if target in current:
-        return [s for s in current if s != target]
-    return [*current, target]

@@ -111,7 +111,7 @@ async def test_follower_session_end_to_end(
     all_tag = wechat_server.mp.tag_id(tag_name("all"))
     assert all_tag is not None and all_tag in wechat_server.mp.followers[OPENID].tags
 
-    assert "本来就已订阅：论文" in await say(web, wechat_server, "订阅 论文")
+    assert "已包含在内：论文" in await say(web, wechat_server, "订阅 论文")
 
     latest = await say(web, wechat_server, "最新")
     assert "嵌入式AI简报" in latest and "2026-11-16" in latest and "目录" in latest

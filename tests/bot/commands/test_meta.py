@@ -64,7 +64,7 @@ async def test_start_without_default_subscription(deps: CoreDeps) -> None:
 async def test_start_in_english_for_an_english_client(core: Core) -> None:
     text = text_of(await Client(core, language_code="en-US").send("/start"))
     assert "Welcome to the “嵌入式AI简报” bot!" in text
-    assert "Subscribed to: everything" in text
+    assert "Currently subscribed to: everything" in text
 
 
 async def test_help_lists_every_public_command_with_an_example(client: Client) -> None:

@@ -7,7 +7,7 @@ import pytest
 from bot.commands import Chat, Core
 from bot.commands.subscription_names import resolve_names
 from briefings.taxonomy import Taxonomy
-from storage.subscribers import ALL, Subscription, get_subscriber
+from storage.subscribers import ALL, Subscription, get_or_create, get_subscriber, set_subscriptions
 from tests.bot.commands.conftest import PRIVATE, Client, buttons, text_of
 
 PAPERS = Subscription("section", "papers")
@@ -42,11 +42,11 @@ async def test_multi_word_aliases(client: Client) -> None:
 
 
 @pytest.mark.parametrize("word", ["all", "全部", "ALL"])
-async def test_subscribe_all_replaces_sections_keeps_topics(client: Client, word: str) -> None:
+async def test_subscribe_all_is_a_state_of_its_own(client: Client, word: str) -> None:
     await client.send("/subscribe papers chips")
     text = text_of(await client.send(f"/subscribe {word}"))
-    assert "已订阅：全部栏目" in text
-    assert set(await subs(client.core)) == {ALL, CHIPS}
+    assert "已订阅：全部栏目和标签" in text and "当前订阅：全部栏目和标签" in text
+    assert await subs(client.core) == (ALL,)
 
 
 async def test_unknown_names_list_the_valid_ones(client: Client) -> None:
@@ -87,15 +87,68 @@ async def test_unsubscribe_a_section_while_subscribed_to_everything(client: Clie
     await client.send("/start")
     text = text_of(await client.send("/unsubscribe 论文"))
     assert "已退订：论文" in text
+    assert (
+        "当前订阅：业界新闻、开源项目、博文、应用、芯片、量化、模型压缩、推理框架、编译器、"
+        "网络结构搜索、目标检测、轻量网络、微控制器"
+    ) in text
     remaining = await subs(client.core)
     assert PAPERS not in remaining and ALL not in remaining
-    assert {s.key for s in remaining} == {"news", "projects", "blogs", "apps"}
+    assert {s.key for s in remaining if s.kind == "section"} == {
+        "news",
+        "projects",
+        "blogs",
+        "apps",
+    }
+    assert len([s for s in remaining if s.kind == "topic"]) == 9
+    # subscribing again to what was taken away makes it everything again
+    assert "当前订阅：全部栏目和标签" in text_of(await client.send("/subscribe papers"))
+    assert await subs(client.core) == (ALL,)
 
 
-async def test_unsubscribe_all(client: Client) -> None:
+async def test_unsubscribe_a_topic_while_on_everything_says_its_entries_still_come(
+    client: Client,
+) -> None:
+    await client.send("/start")
+    text = text_of(await client.send("/unsubscribe chips"))
+    assert "已退订：芯片" in text and "芯片" not in text.split("当前订阅：")[1].split("\n")[0]
+    assert "与芯片相关的条目仍会随你订阅的栏目一起推送" in text
+    assert CHIPS not in await subs(client.core)
+
+
+async def test_subscribe_an_item_on_everything_says_it_is_included(client: Client) -> None:
+    await client.send("/start")
+    text = text_of(await client.send("/subscribe chips"))
+    assert "已包含在内：芯片（你订阅的是全部栏目和标签）" in text
+    assert "当前订阅：全部栏目和标签" in text and "本来就已订阅" not in text
+    assert await subs(client.core) == (ALL,)
+    en = text_of(await Client(client.core, language_code="en").send("/subscribe chips"))
+    assert "Already included: Chips (you get everything)" in en
+
+
+async def test_unsubscribe_all_removes_sections_and_topics_and_says_so(client: Client) -> None:
     await client.send("/subscribe papers chips")
-    assert "已退订：全部栏目" in text_of(await client.send("/unsubscribe 全部"))
+    text = text_of(await client.send("/unsubscribe 全部"))
+    assert "已退订全部栏目和标签。" in text and "当前没有订阅任何内容。" in text
     assert await subs(client.core) == ()
+    assert "本来就没有订阅任何内容。" in text_of(await client.send("/unsubscribe all"))
+
+
+async def test_unsubscribe_all_in_english(core: Core) -> None:
+    english = Client(core, language_code="en")
+    await english.send("/start")
+    text = text_of(await english.send("/unsubscribe all"))
+    assert "Unsubscribed from everything: every section and topic." in text
+    assert "Currently subscribed to nothing." in text
+
+
+async def test_the_subscription_is_listed_sections_first_in_taxonomy_order(
+    client: Client,
+) -> None:
+    text = text_of(await client.send("/subscribe 微控制器 应用 chips 论文"))
+    assert "已订阅：微控制器、应用、芯片、论文" in text  # as typed
+    assert "当前订阅：论文、应用、芯片、微控制器" in text  # sections, then topics
+    en = text_of(await Client(client.core, language_code="en").send("/sections"))
+    assert "Currently subscribed to: Papers, Applications, Chips, TinyML & microcontrollers" in en
 
 
 async def test_unsubscribe_without_a_subscriber_creates_nothing(client: Client) -> None:
@@ -110,12 +163,13 @@ async def test_sections_shows_the_state_and_toggles_edit_the_message(client: Cli
     text = text_of(replies)
     assert "当前订阅：论文" in text and "✅ 论文" in text and "⬜ 业界新闻" in text
     labels = [b.text for b in buttons(replies)]
-    assert labels[0] == "⬜ 全部栏目"
+    assert labels[0] == "⬜ 全部"
     assert "✅ 论文" in labels and "⬜ 芯片" in labels and len(labels) == 1 + 5 + 9
 
     toggled = await client.press(client.button("⬜ 芯片"))
     assert toggled[0].edit
     assert "✅ 芯片" in [b.text for b in buttons(toggled)]
+    assert "当前订阅：论文、芯片" in text_of(toggled)
     assert set(await subs(client.core)) == {PAPERS, CHIPS}
 
     toggled = await client.press(client.button("✅ 论文"))
@@ -123,23 +177,49 @@ async def test_sections_shows_the_state_and_toggles_edit_the_message(client: Cli
     assert await subs(client.core) == (CHIPS,)
 
 
-async def test_toggling_every_section_on_collapses_into_all(client: Client) -> None:
-    await client.send("/sections")
-    for name in ("业界新闻", "论文", "开源项目", "博文", "应用"):
-        await client.press(client.button(f"⬜ {name}"))
+async def test_everything_ticks_every_section_and_topic(client: Client) -> None:
+    await client.send("/start")
+    replies = await client.send("/sections")
+    labels = [b.text for b in buttons(replies)]
+    assert labels[0] == "✅ 全部" and all(label.startswith("✅") for label in labels)
+    assert "⬜" not in text_of(replies)
+    toggled = await client.press(client.button("✅ 芯片"))
+    labels = [b.text for b in buttons(toggled)]
+    assert labels[0] == "⬜ 全部" and "⬜ 芯片" in labels
+    assert [label for label in labels if label.startswith("⬜")] == ["⬜ 全部", "⬜ 芯片"]
+    assert CHIPS not in await subs(client.core) and len(await subs(client.core)) == 13
+    again = await client.press(client.button("⬜ 芯片"))
+    assert buttons(again)[0].text == "✅ 全部"
     assert await subs(client.core) == (ALL,)
-    assert client.button("全部栏目").text == "✅ 全部栏目"
-    await client.press(client.button("✅ 应用"))
-    assert {s.key for s in await subs(client.core)} == {"news", "papers", "projects", "blogs"}
+
+
+async def test_toggling_every_item_on_collapses_into_all(client: Client) -> None:
+    await client.send("/sections")
+    taxonomy = client.core.deps.taxonomy
+    for item in (*taxonomy.sections, *taxonomy.topics):
+        await client.press(client.button(f"⬜ {item.zh}"))
+    assert await subs(client.core) == (ALL,)
+    assert client.button("全部").text == "✅ 全部"
 
 
 async def test_toggle_all_on_and_off(client: Client) -> None:
     await client.send("/subscribe papers chips")
     await client.send("/sections")
-    await client.press(client.button("⬜ 全部栏目"))
-    assert set(await subs(client.core)) == {ALL, CHIPS}
-    await client.press(client.button("✅ 全部栏目"))
-    assert await subs(client.core) == (CHIPS,)
+    await client.press(client.button("⬜ 全部"))
+    assert await subs(client.core) == (ALL,)
+    off = await client.press(client.button("✅ 全部"))
+    assert await subs(client.core) == ()
+    assert "当前没有订阅任何内容" in text_of(off)
+
+
+async def test_legacy_all_with_topics_reads_as_everything(client: Client) -> None:
+    async with client.core.deps.sessions.begin() as session:
+        subscriber, _ = await get_or_create(session, PRIVATE.platform, PRIVATE.chat_id)
+        await set_subscriptions(session, subscriber.id, [ALL, CHIPS])
+    text = text_of(await client.send("/sections"))
+    assert "当前订阅：全部栏目和标签" in text and "⬜" not in text
+    await client.send("/unsubscribe papers")
+    assert ALL not in await subs(client.core) and CHIPS in await subs(client.core)
 
 
 async def test_forged_toggles_are_refused(client: Client) -> None:

@@ -48,10 +48,10 @@ async def test_group_button_presses_edit_the_toggles(harness: Harness) -> None:
     assert subscriber is not None
     assert subscriber.subscriptions == (Subscription("section", "papers"),)
 
-    _, new = await harness.press(edited, text="⬜ 全部栏目", user_id=ADMIN_ID)
+    _, new = await harness.press(edited, text="⬜ 全部", user_id=ADMIN_ID)
     assert new == []
     edited = harness.current(view)
-    assert len(edited.edits) == 2 and "✅ 全部栏目" in button_texts(edited)
+    assert len(edited.edits) == 2 and "✅ 全部" in button_texts(edited)
     subscriber = await harness.subscriber(GROUP)
     assert subscriber is not None and ALL in subscriber.subscriptions
 
