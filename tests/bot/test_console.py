@@ -15,7 +15,7 @@ import bot.cli as cli
 from bot.cli import chat as chat_command
 from bot.commands import Core, CoreDeps
 from bot.config import Settings, StorageSettings
-from bot.platforms.console.adapter import CONSOLE_CHAT, ConsoleChat, run_console
+from bot.platforms.console.adapter import CONSOLE_CHAT, PROMPT, ConsoleChat, run_console
 from bot.runtime import open_runtime
 from storage.subscribers import get_subscriber
 
@@ -119,7 +119,7 @@ async def test_interactive_session_prompts_and_quits(tmp_path: Path) -> None:
     assert code == 0
     text = out.getvalue()
     assert text.startswith("briefbot chat")
-    assert text.count("> ") >= 2 and "命令与示例" in text
+    assert text.count(PROMPT) >= 2 and "命令与示例" in text
     assert "还没有任何一期简报" not in text  # /quit ended the session before /latest
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Final, TextIO
 
@@ -22,7 +23,9 @@ from bot.commands import Button, Chat, Core, Incoming, Reply
 from bot.commands.bounds import number_or_none
 
 CONSOLE_CHAT: Final = Chat("console", "console:local", "private")
-PROMPT: Final = "> "
+# Not "> ": the renderings quote the 导读 with "> ", which then looked like a prompt.
+PROMPT: Final = "briefbot› "
+CLEAR_LINE: Final = "\r\x1b[2K"  # carriage return, erase the line: the prompt's row
 QUIT: Final = frozenset({"/quit", "/exit", "quit", "exit"})
 
 
@@ -97,19 +100,89 @@ async def run_console(
     if interactive is None:
         interactive = stdin.isatty()
     chat = ConsoleChat(core, stdout, language_code=language_code)
-    if interactive:
-        stdout.write("briefbot chat — /help for commands, a number presses a button, /quit ends\n")
-    while True:
-        if interactive:
-            stdout.write(PROMPT)
-            stdout.flush()
-        line = await read_line(stdin)
-        if not line or line.strip() in QUIT:
-            break
-        await chat.feed(line)
-    if interactive:
-        stdout.write("\n")
+    if not interactive:
+        await _serve_lines(chat, stdin)
+        return 0
+    stdout.write("briefbot chat — /help for commands, a number presses a button, /quit ends\n")
+    prompt = PromptLine(stdout)
+    with logs_above(prompt):
+        await _serve_lines(chat, stdin, prompt)
+    stdout.write("\n")
     return 0
+
+
+async def _serve_lines(chat: ConsoleChat, stdin: TextIO, prompt: PromptLine | None = None) -> None:
+    while True:
+        if prompt is not None:
+            prompt.show()
+        line = await read_line(stdin)
+        if prompt is not None:
+            prompt.shown = False  # Enter moved the cursor to a fresh line
+        if not line or line.strip() in QUIT:
+            return
+        await chat.feed(line)
+
+
+class PromptLine:
+    """The prompt on the terminal's last line, and whether it is there now."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.shown = False
+
+    def show(self) -> None:
+        self.out.write(PROMPT)
+        self.out.flush()
+        self.shown = True
+
+
+class _AboveThePrompt(logging.Handler):
+    """Writes log lines above the prompt: erase the prompt's row, write the line, draw the
+    prompt again. Without it, a publication's log line landed after the prompt and the reader
+    typed after it (what they had typed so far is kept by the terminal's line buffer)."""
+
+    def __init__(self, inner: logging.StreamHandler[TextIO], prompt: PromptLine) -> None:
+        super().__init__(inner.level)
+        self.setFormatter(inner.formatter)
+        self._stream = inner.stream
+        self._prompt = prompt
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+            if self._prompt.shown:
+                self._stream.write(f"{CLEAR_LINE}{line}\n")
+                self._stream.flush()
+                self._prompt.show()
+            else:
+                self._stream.write(line + "\n")
+                self._stream.flush()
+        except Exception:  # logging must never break the chat
+            self.handleError(record)
+
+
+@contextlib.contextmanager
+def logs_above(prompt: PromptLine) -> Iterator[None]:
+    """While the chat runs, the root logger's terminal handlers write above the prompt."""
+    root = logging.getLogger()
+    swapped = []
+    for handler in list(root.handlers):
+        if type(handler) is logging.StreamHandler and _is_terminal(handler.stream):
+            replacement = _AboveThePrompt(handler, prompt)
+            root.removeHandler(handler)
+            root.addHandler(replacement)
+            swapped.append((handler, replacement))
+    try:
+        yield
+    finally:
+        for handler, replacement in swapped:
+            root.removeHandler(replacement)
+            root.addHandler(handler)
+
+
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 async def read_line(stream: TextIO) -> str:
