@@ -83,6 +83,15 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "抱歉，这个命令仅限管理员使用。",
         "Sorry, this command is for administrators only.",
     ),
+    "group_admins_only": (
+        "抱歉，只有本群的管理员可以修改群的订阅和设置。你可以私聊我，订阅到自己的聊天里。",
+        "Sorry, only this group's admins can change the group's subscription and settings. "
+        "You can message me privately to subscribe in your own chat.",
+    ),
+    "group_admin_unknown": (
+        "暂时无法确认你是不是本群的管理员，请稍后再试。",
+        "I could not check whether you are an admin of this group; please try again later.",
+    ),
     "and_more": ("及其他 {count} 项", "and {count} more"),
     "no_such_choice": (
         "没有编号 {number}，请输入 1 到 {count} 之间的数字。",

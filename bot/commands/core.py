@@ -12,6 +12,7 @@ from bot.commands.context import Ctx
 from bot.commands.deps import CoreDeps
 from bot.commands.filters import IGNORE, Refuse, Update, decide
 from bot.commands.flood import FloodGuard, Verdict
+from bot.commands.group_admins import AdminCache
 from bot.commands.parsing import parse_command
 from bot.commands.router import Route, Router, Run
 from bot.commands.spec import CommandTable
@@ -34,6 +35,7 @@ class Core:
         self._flood = FloodGuard(deps.flood)
         self._table = table
         self._router = Router(table)
+        self._admins = AdminCache()
 
     @property
     def deps(self) -> CoreDeps:
@@ -85,7 +87,31 @@ class Core:
                 return [ctx.say(ctx.t(refusal))]
 
             return await self._guarded(update.incoming, refuse)
+        if route.group_admins_only:
+            return await self._guarded(update.incoming, self._for_group_admins(route.run))
         return await self._guarded(update.incoming, route.run)
+
+    def _for_group_admins(self, run: Run) -> Run:
+        """`run` for a group's admins; a polite refusal in the reader's language for
+        other members. Checked inside the flood guard: every check may cost an API call."""
+
+        async def checked(ctx: Ctx) -> list[Reply]:
+            incoming = ctx.incoming
+            chat = incoming.chat
+            port = self._deps.chat_admins.get(chat.platform)
+            # Channels are exempt: only their admins can post in them at all. Operators
+            # (config) are trusted everywhere, as for the admin commands.
+            if port is None or chat.kind != "group" or incoming.is_admin:
+                return await run(ctx)
+            now = self._deps.clock().timestamp()
+            try:
+                allowed = await self._admins.is_admin(port, chat, incoming.user_id, now)
+            except Exception:
+                log.warning("could not check the admins of %s", chat, exc_info=True)
+                return [ctx.say(ctx.t("group_admin_unknown"))]
+            return await run(ctx) if allowed else [ctx.say(ctx.t("group_admins_only"))]
+
+        return checked
 
     async def _guarded(self, incoming: Incoming, run: Run) -> list[Reply]:
         verdict = self._check_flood(incoming)

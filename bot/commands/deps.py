@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.commands.flood import DEFAULT_FLOOD, FloodPolicy
+from bot.commands.group_admins import ChatAdmins
 from bot.config import Settings
 from briefings.model import Series
 from briefings.taxonomy import Taxonomy
@@ -37,10 +38,18 @@ class CoreDeps:
     bot_username: str = ""  # without "@"; "" accepts /cmd@anything
     publisher: Publisher | None = None
     flood: FloodPolicy = DEFAULT_FLOOD
+    # platform -> who administers a group there; a platform without an entry lets
+    # anyone in a group change the group's subscription (bot/commands/group_admins.py)
+    chat_admins: Mapping[str, ChatAdmins] = field(default_factory=dict)
 
     @classmethod
     def from_runtime(
-        cls, runtime: Runtime, *, bot_username: str = "", publisher: Publisher | None = None
+        cls,
+        runtime: Runtime,
+        *,
+        bot_username: str = "",
+        publisher: Publisher | None = None,
+        chat_admins: Mapping[str, ChatAdmins] | None = None,
     ) -> CoreDeps:
         return cls(
             sessions=runtime.sessions,
@@ -50,4 +59,5 @@ class CoreDeps:
             clock=utcnow,
             bot_username=bot_username,
             publisher=publisher,
+            chat_admins=dict(chat_admins or {}),
         )

@@ -36,6 +36,9 @@ _NOT_A_COMMAND_FILTERS: Final[tuple[Filter, ...]] = (NotForUs(), GroupIgnoresCha
 class Route:
     run: Run
     filters: tuple[Filter, ...] = ()
+    # In a group, only the group's admins may run it (checked by the core, which can
+    # ask the platform: filters are synchronous and know no platform).
+    group_admins_only: bool = False
 
 
 class Router:
@@ -48,13 +51,16 @@ class Router:
         command = self.table.by_name.get(invocation.name)
         if command is None:
             return Route(_unknown(invocation), _UNKNOWN_FILTERS)
-        return Route(_bind_command(command, invocation), command_filters(command))
+        changes = command.changes_chat == "always" or (
+            command.changes_chat == "with_args" and bool(invocation.args)
+        )
+        return Route(_bind_command(command, invocation), command_filters(command), changes)
 
     def for_button(self, payload: Payload | None) -> Route:
         button = None if payload is None else self.table.by_payload.get(type(payload))
         if button is None or payload is None:
             return Route(_expired)
-        return Route(_bind_button(button, payload), button_filters(button))
+        return Route(_bind_button(button, payload), button_filters(button), button.changes_chat)
 
 
 def command_filters(command: CommandSpec) -> tuple[Filter, ...]:

@@ -32,6 +32,11 @@ ButtonHandler = Callable[["Ctx", Any], Awaitable[list[Reply]]]
 # Where a command is answered in a group or channel: "always", or only when addressed
 # as /cmd@ourbot (other bots in the group receive the same text).
 GroupRule = Literal["always", "mentioned"]
+# Whether a command changes what the chat stores (its subscription, settings, its very
+# existence): in a group only the group's admins may, where the platform can tell who
+# they are (bot/commands/group_admins.py). "with_args": only when it has arguments
+# (`/settings` alone shows, `/settings pause` changes).
+ChangeRule = Literal["never", "always", "with_args"]
 
 # Telegram's setMyCommands rules (the strictest of our platforms).
 MENU_NAME: Final = re.compile(r"[a-z0-9_]{1,32}")
@@ -60,6 +65,7 @@ class CommandSpec:
     aliases: tuple[Word, ...] = ()
     admin: bool = False  # refused (AdminOnly) unless the adapter marked the user admin
     groups: GroupRule = "always"
+    changes_chat: ChangeRule = "never"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +75,7 @@ class ButtonSpec:
     payload: type[Payload]
     handler: ButtonHandler
     admin: bool = False
+    changes_chat: bool = False  # see ChangeRule
 
 
 class Alias(NamedTuple):

@@ -17,7 +17,7 @@ from bot.commands.spec import ButtonSpec, CommandSpec, CommandTable, Word
 
 COMMAND_TABLE: Final = CommandTable(
     (
-        CommandSpec("start", meta.start, words=(Word("开始"),)),
+        CommandSpec("start", meta.start, words=(Word("开始"),), changes_chat="with_args"),
         CommandSpec("help", meta.help_, words=(Word("帮助"), Word("?"), Word("？"))),
         CommandSpec("latest", browse.latest, words=(Word("最新", glued=True),)),
         CommandSpec("issue", browse.issue_),
@@ -39,12 +39,14 @@ COMMAND_TABLE: Final = CommandTable(
             subscriptions.subscribe,
             words=(Word("订阅", glued=True),),
             aliases=(Word("sub"),),
+            changes_chat="with_args",
         ),
         CommandSpec(
             "unsubscribe",
             subscriptions.unsubscribe,
             words=(Word("退订", glued=True), Word("取消订阅", glued=True)),
             aliases=(Word("unsub"),),
+            changes_chat="with_args",
         ),
         CommandSpec(
             "settings",
@@ -62,8 +64,9 @@ COMMAND_TABLE: Final = CommandTable(
                 Word("lang", ("lang",)),
                 Word("language", ("lang",)),
             ),
+            changes_chat="with_args",
         ),
-        CommandSpec("stop", meta.stop),
+        CommandSpec("stop", meta.stop, changes_chat="always"),
         CommandSpec("stats", admin.stats, words=(Word("统计"),), admin=True),
         CommandSpec("preview", admin.preview, admin=True),
         CommandSpec("publish", admin.publish, admin=True),
@@ -73,7 +76,7 @@ COMMAND_TABLE: Final = CommandTable(
         ButtonSpec(IssuePart, browse.on_section),
         ButtonSpec(IssueList, browse.on_list),
         ButtonSpec(SearchMore, search.on_more),
-        ButtonSpec(Toggle, subscriptions.on_toggle),
-        ButtonSpec(SettingChoice, settings.on_setting),
+        ButtonSpec(Toggle, subscriptions.on_toggle, changes_chat=True),
+        ButtonSpec(SettingChoice, settings.on_setting, changes_chat=True),
     ),
 )
