@@ -1,8 +1,9 @@
 """One claimed delivery, sent in order under the error policy.
 
-Per message: the chat's turn and token -> a sending slot -> flood pause -> global
-bucket -> send -> checkpoint acknowledged by the writer -> slot freed -> turn ends (the
-chat's next request, a reply included, waits for this one's answer; see ratelimit.py).
+Per message: the chat's bucket has a token -> a sending slot -> the chat's turn and
+token -> flood pause -> global bucket -> send -> turn ends -> checkpoint acknowledged by
+the writer -> slot freed. The turn keeps one request in flight per chat, replies
+included (bot/delivery/ratelimit.py); a reply waiting for it hurries the holder along.
 Outcomes: flood control pauses the platform and retries the same message; a gone chat
 deactivates the subscriber and drops the rest; a migrated chat is followed; transient
 errors back off exponentially (outside any slot, so other chats go on) up to
@@ -103,8 +104,8 @@ class Courier:
             if self.stopping or job.issue_id in self.paused:
                 await self.release(job)
                 return
-            async with chat.turn():
-                error = await self._send_one(job, lane)
+            await chat.ready()  # the chat's rate, waited out before holding a slot
+            error = await self._send_one(job, lane, chat)
             if error is None:
                 failures = 0
             elif isinstance(error, RetryAfter):  # the pause is set: retry the same message
@@ -127,14 +128,15 @@ class Courier:
                 return
         self.report.deliveries_sent += 1
 
-    async def _send_one(self, job: Job, lane: Lane) -> SendError | None:
+    async def _send_one(self, job: Job, lane: Lane, chat: Chat) -> SendError | None:
         """One attempt at the job's next message; holds a slot until it is recorded."""
         async with lane.slots:
-            await lane.gate.ready()
-            job.busy = True
             try:
                 try:
-                    await lane.sender.send(job.chat_id, job.messages[job.sent])
+                    async with chat.turn():
+                        await lane.gate.ready(urgent=chat.awaited)
+                        job.busy = True
+                        await lane.sender.send(job.chat_id, job.messages[job.sent])
                 except RetryAfter as exc:  # pause everyone before anyone else gets a turn
                     lane.gate.pause.extend(exc.seconds + self.policy.settings.retry_margin_seconds)
                     return exc

@@ -26,8 +26,9 @@ token and the server reading its own:
   Chat buckets start empty for chats first served within the server's refill time
   (S/R + J) of the start; the global one for its first C/r seconds.
 
-Replies to users (`Gate.ready(priority=True)`) are served before waiting pushes, so a
-push never holds a reply back for more than a token's worth of time plus other replies.
+Replies to users (`Gate.ready(priority=True)`) are served before waiting pushes, and a
+push holding the turn of a chat a reply waits for goes ahead of the other pushes, so a
+push holds a reply back by about a chat token's time (1 s), plus other replies' turns.
 """
 
 from __future__ import annotations
@@ -115,10 +116,13 @@ class RateLimits:
         )
 
 
+Urgent = Callable[[], bool]
+
+
 class Bucket:
     """A token bucket on the monotonic clock (the event loop's): `capacity` tokens,
-    refilled at `rate` per second. Waiters are served in arrival order, those asking
-    for `priority` before all others."""
+    refilled at `rate` per second. Waiters are served in arrival order, except that those
+    asking for `priority` go first, then those whose `urgent()` has become true."""
 
     def __init__(self, rate: float, capacity: float, *, full: bool = True) -> None:
         if rate <= 0 or capacity < 1:
@@ -127,7 +131,8 @@ class Bucket:
         self.capacity = capacity
         self._tokens = float(capacity) if full else 0.0
         self._stamp = time.monotonic()
-        self._waiting: tuple[deque[asyncio.Future[None]], ...] = (deque(), deque())
+        self._first: deque[asyncio.Future[None]] = deque()
+        self._others: deque[tuple[asyncio.Future[None], Urgent | None]] = deque()
         self._timer: asyncio.TimerHandle | None = None
 
     @property
@@ -140,44 +145,74 @@ class Bucket:
         self._refill()
         return self._tokens
 
-    async def acquire(self, *, priority: bool = False) -> None:
+    async def acquire(self, *, priority: bool = False, urgent: Urgent | None = None) -> None:
         """Take a token, waiting for it if none is free (or others wait before us)."""
         self._refill()
-        if not any(self._waiting) and self._tokens >= 1 - _EPSILON:
+        if not (self._first or self._others) and self._tokens >= 1 - _EPSILON:
             self._tokens -= 1
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting[0 if priority else 1].append(waiter)
+        if priority:
+            self._first.append(waiter)
+        else:
+            self._others.append((waiter, urgent))
         self._schedule()
         try:
             await waiter
         except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():  # granted, never used: give it back
-                self._tokens = min(self.capacity, self._tokens + 1)
-                self._schedule()
+            if waiter.done() and not waiter.cancelled():  # granted, never used
+                self.give_back()
             raise
+
+    async def wait_token(self) -> None:
+        """Until a token is free for us, taking none: a wait to do before holding
+        anything scarce, after which `acquire` is normally immediate."""
+        await self.acquire()
+        self.give_back()
+
+    def give_back(self) -> None:
+        """Return a token taken for a request that was never sent."""
+        self._refill()
+        self._tokens = min(float(self.capacity), self._tokens + 1)
+        if self._first or self._others:
+            self._serve()
 
     def _refill(self) -> None:
         now = time.monotonic()
         self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
 
+    def _next(self) -> asyncio.Future[None] | None:
+        while self._first:
+            waiter = self._first.popleft()
+            if not waiter.done():
+                return waiter
+        for index, (waiter, urgent) in enumerate(self._others):
+            if urgent is not None and not waiter.done() and urgent():
+                del self._others[index]
+                return waiter
+        while self._others:
+            waiter, _ = self._others.popleft()
+            if not waiter.done():
+                return waiter
+        return None
+
     def _serve(self) -> None:
-        self._timer = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._refill()
-        for queue in self._waiting:  # priority first; a pending one blocks the others
-            while queue and self._tokens >= 1 - _EPSILON:
-                waiter = queue.popleft()
-                if not waiter.done():
-                    self._tokens -= 1
-                    waiter.set_result(None)
+        while self._tokens >= 1 - _EPSILON and (waiter := self._next()) is not None:
+            self._tokens -= 1
+            waiter.set_result(None)
         self._schedule()
 
     def _schedule(self) -> None:
-        for queue in self._waiting:
-            while queue and queue[0].done():
-                queue.popleft()
-        if self._timer is not None or not any(self._waiting):
+        while self._first and self._first[0].done():
+            self._first.popleft()
+        while self._others and self._others[0][0].done():
+            self._others.popleft()
+        if self._timer is not None or not (self._first or self._others):
             return
         self._refill()
         wait = max(0.0, (1 - self._tokens) / self.rate)
@@ -242,16 +277,35 @@ class Chat:
     bucket: Bucket | None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one delivery at a time
     _turn: asyncio.Lock = field(default_factory=asyncio.Lock)  # one request in flight
+    _asking: int = 0  # replies waiting for the turn
     users: int = 0
 
+    def awaited(self) -> bool:
+        """A reply waits for the chat's turn: whoever holds it should hurry (`urgent`)."""
+        return self._asking > 0
+
+    async def ready(self) -> None:
+        """Until the chat's bucket has a token for us (taking none): the chat's rate is
+        waited out here, before holding a sending slot."""
+        if self.bucket is not None:
+            await self.bucket.wait_token()
+
     @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
+    async def turn(self, *, reply: bool = False) -> AsyncIterator[None]:
         """Send one request to the chat inside: waits for the previous one's answer, then
-        for the chat's token. Hold it until the answer is in (see `chat_bucket`)."""
-        async with self._turn:
+        takes the chat's token. Leave once the answer is in (see `chat_bucket`). A
+        `reply` waiting makes the holder's global wait urgent (see `awaited`)."""
+        self._asking += reply
+        try:
+            await self._turn.acquire()
+        finally:
+            self._asking -= reply
+        try:
             if self.bucket is not None:
                 await self.bucket.acquire()
             yield
+        finally:
+            self._turn.release()
 
 
 class ChatLimiters:
@@ -287,12 +341,13 @@ class ChatLimiters:
             self._checkin(key, entry)
 
     @asynccontextmanager
-    async def turn(self, key: object, kind: str) -> AsyncIterator[None]:
-        """One request to the chat, between (not inside) the messages of its deliveries."""
+    async def turn(self, key: object, kind: str) -> AsyncIterator[Chat]:
+        """One reply to the chat: between the messages of its deliveries, the one under
+        way hurried along for it."""
         entry = self._checkout(key, kind)
         try:
-            async with entry.turn():
-                yield
+            async with entry.turn(reply=True):
+                yield entry
         finally:
             self._checkin(key, entry)
 
@@ -359,12 +414,14 @@ class Gate:
     def global_tokens(self) -> Bucket | None:
         return self._global
 
-    async def ready(self, *, priority: bool = False) -> None:
+    async def ready(self, *, priority: bool = False, urgent: Urgent | None = None) -> None:
         """Wait out any flood pause, then take a global token; call right before sending.
 
-        `priority`: someone is waiting for this message (a reply): served before pushes.
+        `priority`: someone is waiting for this message (a reply): served before pushes;
+        `urgent()`: becomes true when someone waits behind it (a push holding the turn
+        of a chat a reply waits for): then served before other pushes.
         """
         await self.pause.wait()
         if self._global is not None:
-            await self._global.acquire(priority=priority)
+            await self._global.acquire(priority=priority, urgent=urgent)
             await self.pause.wait()  # a pause may have begun while queueing for the token

@@ -223,3 +223,20 @@ async def test_unlimited_platforms_get_no_buckets() -> None:
     off = ChatLimiters(RateLimits.off(), FakeClock())
     async with off.hold(1, "group") as chat:
         assert chat.bucket is None
+
+
+async def test_a_push_holding_a_chat_a_reply_waits_for_goes_before_other_pushes() -> None:
+    bucket = Bucket(200.0, 1, full=False)
+    order: list[str] = []
+    awaited = False
+
+    async def take(name: str) -> None:
+        await bucket.acquire(urgent=(lambda: awaited) if name == "holder" else None)
+        order.append(name)
+
+    names = ["push 0", "push 1", "holder", "push 2"]
+    tasks = [asyncio.create_task(take(name)) for name in names]
+    await asyncio.sleep(0)
+    awaited = True  # a reply now waits for the holder's chat
+    await asyncio.gather(*tasks)
+    assert order == ["holder", "push 0", "push 1", "push 2"]
