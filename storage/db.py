@@ -26,6 +26,10 @@ HEAD_REVISION = "0005"
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 SUPPORTED_FORMS = "sqlite+aiosqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DBNAME"
 MAINTENANCE_DATABASE = "postgres"  # every PostgreSQL server has it; CREATE DATABASE runs there
+# PostgreSQL advisory lock keys (one namespace per database). Instances started together
+# migrate one after the other: the first does the work, the rest find the schema at head.
+MIGRATION_LOCK_KEY = 0x6272_6965_666D_6967  # "briefmig"
+LEADER_LOCK_KEY = 0x6272_6965_666C_6561  # "brieflea": bot/cluster/leader.py
 
 
 class DatabaseUnavailable(Exception):
@@ -147,11 +151,18 @@ def _upgrade_on(connection: Connection, revision: str) -> None:
 
 
 async def upgrade_database(engine_or_url: AsyncEngine | str | URL, revision: str = "head") -> None:
-    """Run Alembic migrations up to `revision` (default head) in one transaction."""
+    """Run Alembic migrations up to `revision` (default head) in one transaction; on
+    PostgreSQL under an advisory lock, so processes starting together migrate once."""
     if isinstance(engine_or_url, AsyncEngine):
         if revision == "head" and await schema_revision(engine_or_url) == HEAD_REVISION:
             return
         async with engine_or_url.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Held until this transaction ends; whoever waited then sees the head
+                # revision committed and Alembic has nothing left to do.
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
             await connection.run_sync(_upgrade_on, revision)
         return
     engine = create_engine(engine_or_url)
