@@ -81,7 +81,7 @@ class Views:
         heading = text_block(self.labels.contents, kind="heading", gap_before=True)
         lines = [heading]
         for section in issue.sections:
-            count = self.labels.entry_count.format(count=len(section.entries))
+            count = self.labels.entries(len(section.entries))
             lines.append(
                 Block(
                     "para",
@@ -89,7 +89,7 @@ class Views:
                     prefix="• ",
                 )
             )
-        lines.append(text_block(self.labels.total.format(count=issue.entry_count), (MUTED,)))
+        lines.append(text_block(self.labels.total_entries(issue.entry_count), (MUTED,)))
         units.append(Unit(tuple(lines)))
         return units
 
@@ -180,6 +180,10 @@ class Views:
         if extra:
             blocks.append(extra)
         summary = self.md.blocks(entry.summary)
+        if number is not None:
+            # A list in the summary belongs to its numbered entry: indented under the
+            # title, its "1." no longer reads as the section's next entry.
+            summary = [_nested(block) for block in summary]
         if summary and with_label:
             first = summary[0]
             label = Run(f"{self.labels.summary}{self.labels.colon}", (BOLD,))
@@ -220,7 +224,7 @@ class Views:
         query = one_line(page.query)
         parts = []
         if page.total is not None:
-            parts.append(self.labels.results.format(total=page.total))
+            parts.append(self.labels.result_count(page.total))
         pages = self._pages(page)
         if pages:
             parts.append(self.labels.page_of.format(page=page.page, pages=pages))
@@ -308,3 +312,12 @@ def _marked(snippet: str) -> tuple[Run, ...]:
 def _flat(text: str) -> str:
     """Clean a snippet fragment, keeping the spaces around a match."""
     return clean(text).replace("\n", " ")
+
+
+ENTRY_INDENT = "   "  # the width of an entry number ("4. ")
+
+
+def _nested(block: Block) -> Block:
+    if not block.prefix.strip():
+        return block
+    return replace(block, prefix=ENTRY_INDENT + block.prefix)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from briefings.model import Entry, Issue, Section, Series
 from formatters.inline import InlineMarkdown
 from formatters.lists import normalize_lists
+from formatters.views import ENTRY_INDENT
 
 from .helpers import check_view, renderers, visible
 from .strategies import markdown
@@ -106,7 +107,8 @@ def test_every_platform_shows_list_lines_with_nesting(name: str) -> None:
     messages = renderer.issue(ISSUE)
     lines = [line.rstrip() for m in messages for line in visible(renderer, m.text).split("\n")]
     for expected in LIST_LINES:
-        assert expected in lines, (expected, lines)
+        # nested under the entry's number, so "1." is not read as the next entry
+        assert ENTRY_INDENT + expected in lines, (expected, lines)
     assert not [line for line in lines if re.match(r"\s*[-*+] ", line)]
 
 
