@@ -341,6 +341,21 @@ class Taxonomy:
                 return item.zh if lang.startswith("zh") else item.en
         return key
 
+    def localized(self, issue: Issue, lang: str) -> Issue:
+        """`issue` with its known sections headed in `lang` (English: "Papers").
+
+        Chinese keeps the headings as written: they are the briefing's own words, which
+        the taxonomy's names only approximate. A heading the taxonomy does not know is
+        kept in every language (it has no other name).
+        """
+        if lang.startswith("zh"):
+            return issue
+        names = {s.key: s.en for s in self.sections}
+        sections = tuple(
+            replace(s, heading=names[s.key]) if s.key in names else s for s in issue.sections
+        )
+        return issue.with_sections(sections)
+
     def topics_for(self, text: str) -> tuple[str, ...]:
         """Keys of all topics whose keywords occur in `text`, in taxonomy order."""
         folded = fold_text(text)

@@ -51,17 +51,29 @@ class Labels:
     quick_news: str
     contents: str
     entry_count: str
+    entry_count_one: str  # English says "1 entry", "3 entries"
     total: str
+    total_one: str
     topics: str
     image: str
     search: str
     results: str
+    results_one: str
     page: str
     page_of: str
     more: str
     no_results: str
     colon: str
     separator: str
+
+    def entries(self, count: int) -> str:
+        return (self.entry_count_one if count == 1 else self.entry_count).format(count=count)
+
+    def total_entries(self, count: int) -> str:
+        return (self.total_one if count == 1 else self.total).format(count=count)
+
+    def result_count(self, total: int) -> str:
+        return (self.results_one if total == 1 else self.results).format(total=total)
 
 
 ZH = Labels(
@@ -71,11 +83,14 @@ ZH = Labels(
     quick_news="快讯",
     contents="目录",
     entry_count="{count} 条",
+    entry_count_one="{count} 条",
     total="共 {count} 条",
+    total_one="共 {count} 条",
     topics="标签",
     image="图片",
     search="搜索“{query}”",
     results="共 {total} 条结果",
+    results_one="共 {total} 条结果",
     page="第 {page} 页",
     page_of="第 {page}/{pages} 页",
     more="还有更多结果",
@@ -91,11 +106,14 @@ EN = Labels(
     quick_news="Quick news",
     contents="Contents",
     entry_count="{count} entries",
+    entry_count_one="{count} entry",
     total="{count} entries in total",
+    total_one="{count} entry in total",
     topics="Topics",
     image="image",
     search="Search “{query}”",
     results="{total} results",
+    results_one="{total} result",
     page="page {page}",
     page_of="page {page} of {pages}",
     more="more results available",

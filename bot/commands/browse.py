@@ -76,7 +76,7 @@ def overview(ctx: Ctx, issue: Issue, *, is_latest: bool = False) -> Reply:
     ]
     rows = grid(buttons, 2)
     rows.append([button(ctx.t("whole_issue"), IssuePart(issue.key))])
-    messages = list(ctx.renderer.overview(issue))
+    messages = list(ctx.renderer.overview(ctx.deps.taxonomy.localized(issue, ctx.lang)))
     if not ctx.has_buttons and issue.sections:
         name = ctx.deps.taxonomy.display_name(issue.sections[0].key, ctx.lang)
         if is_latest:
@@ -97,6 +97,7 @@ def part_reply(ctx: Ctx, issue: Issue, part: Part) -> Reply:
 
 def _part_messages(ctx: Ctx, issue: Issue, part: Part) -> list[Message]:
     renderer = ctx.renderer
+    issue = ctx.deps.taxonomy.localized(issue, ctx.lang)
     if part.kind == "all":
         digest = ctx.subscriber is not None and ctx.subscriber.format == "digest"
         return renderer.digest(issue) if digest else renderer.issue(issue)
@@ -109,7 +110,9 @@ def named_part(ctx: Ctx, issue: Issue, name: str) -> Reply:
     part = find_part(ctx, issue, name)
     if part is not None:
         return part_reply(ctx, issue, part)
-    sections = ctx.join(f"{s.key}（{s.heading}）" for s in issue.sections)
+    sep = "{}（{}）" if ctx.lang == "zh" else "{} ({})"
+    shown = ctx.deps.taxonomy.localized(issue, ctx.lang)
+    sections = ctx.join(sep.format(s.key, s.heading) for s in shown.sections)
     return ctx.say(ctx.t("unknown_part", name=ctx.echo(name), sections=sections))
 
 

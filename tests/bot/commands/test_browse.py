@@ -188,3 +188,15 @@ async def test_stale_buttons_are_answered_politely(client: Client) -> None:
 )
 def test_parse_date(text: str, expected: date | None) -> None:
     assert parse_date(text) == expected
+
+
+async def test_latest_in_english_names_sections_in_english_with_plurals(core: Core) -> None:
+    english = Client(core, language_code="en")
+    text = text_of(await english.send("/latest"))
+    assert "• Applications — 1 entry" in text and "• Papers — 3 entries" in text
+    assert "11 entries in total" in text
+    assert "业界新闻" not in text and "— 1 entries" not in text
+    section = text_of(await english.press(english.button("Papers")))
+    assert "Papers" in section and "论文" not in section
+    chinese = text_of(await Client(core).send("/latest"))
+    assert "• 应用 — 1 条" in chinese and "共 11 条" in chinese
