@@ -67,11 +67,13 @@ def received(server: FakeTelegramServer) -> dict[int, list[str]]:
     return dict(by_chat)
 
 
-def achieved_rate(server: FakeTelegramServer) -> float:
-    """Messages per second the client sent, from the first accepted send to the last.
+def achieved_rate(server: FakeTelegramServer, *, skip: float = 0.0) -> float:
+    """Messages per second the client sent, from the first accepted send (or `skip`
+    seconds after it: past the opening burst) to the last.
 
     Times are when requests reached the server, before its jitter: the client's pace,
     not the jitter's noise at either end of a ten-second run.
     """
     times = sorted(c.time for c in server.calls_to("sendMessage") if c.status == 200)
+    times = [t for t in times if t >= times[0] + skip]
     return (len(times) - 1) / (times[-1] - times[0])

@@ -45,7 +45,9 @@ async def test_a_push_to_300_private_chats_draws_no_429_at_95_percent_of_the_lim
 
     assert server.answered_429 == 0 and report.rate_limited == 0
     assert received(server) == push.expected
-    rate = achieved_rate(server)
+    # Past the first 2 s: the burst saved up while chats waited out their first token
+    # (they start empty) must not make up for a slow steady pace.
+    rate = achieved_rate(server, skip=2.0)
     assert rate >= 0.95 * GLOBAL_LIMIT, f"{rate:.1f}/s"
 
 
