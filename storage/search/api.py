@@ -8,15 +8,15 @@ otherwise None). A query with nothing to search raises `QueryError`, whose messa
 can be shown to the user as is. The query language is in `storage.search.text`;
 `storage.search.index` keeps the index.
 
-Order: hits with every query word in their title first, then bm25 (SQLite) or
-weighted ts_rank (PostgreSQL) with the title weighted above source, summary, section
-and topics, then the newer issue. Only the newest RANK_CANDIDATES matches are ranked;
-a word in a fifth of a 100k-entry archive would otherwise be scored in full on every
-query. Older matches follow newest first, so paging is stable and complete.
+Order (storage.search.plan.rank_tiers), over every match: the query in the title
+with its words standing as words there, then its words standing anywhere, then the
+query in the title only inside longer words (量化 in 向量化), then the rest; newer
+issues first within each tier. Paging is stable and complete.
 
-`total` is exact when there are at most RANK_CANDIDATES matches, and beyond that on
-SQLite up to storage.search.sqlite.COUNT_LIMIT and on PostgreSQL for queries
-without phrases; otherwise None (counting would cost as much as the search).
+`total` is exact on SQLite up to storage.search.sqlite.COUNT_LIMIT matches, and on
+PostgreSQL for queries without phrases and for phrases with at most
+storage.search.pg.PHRASE_COUNT_LIMIT matches; otherwise None (counting would cost
+as much as the search).
 """
 
 from __future__ import annotations
@@ -32,13 +32,12 @@ from briefings.taxonomy import Taxonomy
 from storage.search import pg, sqlite
 from storage.search.index import is_postgres
 from storage.search.models import id_range
-from storage.search.plan import HitPage, SearchPlan, plan_terms
+from storage.search.plan import HitPage, SearchPlan, Tier, plan_terms, plan_words, rank_tiers
 from storage.search.results import SearchHit, SearchPage
 from storage.search.snippet import snippet, term_pattern
 from storage.search.text import Query, QueryError, parse_query, plain_text, tag_token
 
 SearchResult = SearchPage
-RANK_CANDIDATES = 200
 MAX_PER_PAGE = 50
 SNIPPET_CHARS = 160
 INTRO_KEY = "intro"  # section_key of hits on an issue's own title/intro
@@ -51,9 +50,13 @@ def default_taxonomy() -> Taxonomy:
 
 
 class _Backend(Protocol):
-    async def ranked(
-        self, conn: AsyncConnection, plan: SearchPlan, candidates: int, offset: int, limit: int
-    ) -> HitPage: ...
+    async def tier_ids(
+        self, conn: AsyncConnection, plan: SearchPlan, tier: Tier, limit: int
+    ) -> list[int]: ...
+
+    async def count(self, conn: AsyncConnection, plan: SearchPlan) -> int | None: ...
+
+    async def hits(self, conn: AsyncConnection, ids: Sequence[int]) -> list[Row[Any]]: ...
 
     async def newest(
         self, conn: AsyncConnection, plan: SearchPlan, offset: int, limit: int
@@ -101,7 +104,8 @@ def _plan(query: Query, series_slug: str, taxonomy: Taxonomy) -> SearchPlan:
     ]
     start, end = (query.dates.start, query.dates.end) if query.dates else (None, None)
     lo, hi = id_range(0, start, end)
-    return SearchPlan(plan_terms(query), tuple(g for g in groups if g), series_slug, lo, hi)
+    groups = [g for g in groups if g]
+    return SearchPlan(plan_terms(query), tuple(groups), series_slug, lo, hi, plan_words(query))
 
 
 def _filter_tags(kind: str, values: Sequence[str], taxonomy: Taxonomy) -> tuple[str, ...]:
@@ -117,15 +121,18 @@ def _filter_tags(kind: str, values: Sequence[str], taxonomy: Taxonomy) -> tuple[
 async def _page(
     backend: _Backend, conn: AsyncConnection, plan: SearchPlan, offset: int, limit: int
 ) -> HitPage:
-    """Ranked candidates first, then older matches newest first (a stable total order)."""
-    if not plan.terms or offset >= RANK_CANDIDATES:
+    """Tier by tier, each newest first, until the page and one more are known."""
+    if not plan.terms:
         return await backend.newest(conn, plan, offset, limit)
-    page = await backend.ranked(conn, plan, RANK_CANDIDATES, offset, limit)
-    beyond = page.total is None or page.total > RANK_CANDIDATES
-    if len(page.rows) == limit or not beyond:
-        return page
-    rest = await backend.newest(conn, plan, RANK_CANDIDATES, limit - len(page.rows))
-    return HitPage(page.rows + rest.rows, page.total, rest.more)
+    want = offset + limit + 1  # one more tells whether matches go on
+    ids: list[int] = []
+    for tier in rank_tiers(plan):
+        ids += await backend.tier_ids(conn, plan, tier, want - len(ids))
+        if len(ids) >= want:
+            break
+    rows = await backend.hits(conn, ids[offset : offset + limit])
+    total = await backend.count(conn, plan)
+    return HitPage(rows, total, len(ids) > offset + limit)
 
 
 def _hit(row: Row[Any], patterns: Sequence[Any]) -> SearchHit:

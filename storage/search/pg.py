@@ -1,8 +1,11 @@
-"""PostgreSQL side of the search index: tsvectors built in Python, GIN, ts_rank.
+"""PostgreSQL side of the search index: tsvectors built in Python, GIN.
 
 The tsvector and tsquery texts are written here token by token (no text search
 parser or configuration is involved), so PostgreSQL matches exactly what SQLite's
 FTS5 matches. Column weights: title A, source B, section/topics C, summary D.
+Title tokens are also written as `h_` lexemes: the rank tiers' title test
+(storage.search.plan.rank_tiers) is then a GIN lookup, where a weight-restricted
+query (`'量化':A`) would read and detoast every candidate's tsvector.
 """
 
 from __future__ import annotations
@@ -20,15 +23,17 @@ from storage.search.plan import (
     HIT_JOINS,
     HIT_TYPES,
     LO,
+    Cond,
     HitPage,
     IndexDoc,
     Phrase,
     SearchPlan,
+    Tier,
 )
 
 COLUMN_LETTERS = ("A", "B", "D", "C", "C")  # per storage.search.plan.COLUMNS
-RANK_WEIGHTS = "{0.1, 0.05, 0.3, 1.0}"  # ts_rank order: D, C, B, A
-RANK_NORMALIZATION = 1  # divide by 1 + log(document length), like bm25's length damping
+TITLE_TAG = "h_"  # title tokens again, for the rank tiers' title test
+PHRASE_COUNT_LIMIT = 200  # phrase totals up to this are exact (each match is detoasted)
 MAX_POSITION = 16383
 MAX_POSITIONS_PER_LEXEME = 256
 
@@ -41,7 +46,8 @@ def tsvector_literal(doc: IndexDoc) -> str:
     """`'华为':1A '为':2A ...`; a gap between columns keeps phrases inside one column."""
     positions: dict[str, list[str]] = {}
     pos = 1
-    columns = [*zip(doc.columns, COLUMN_LETTERS, strict=True), (doc.tags, "D")]
+    title = tuple(TITLE_TAG + token for token in doc.columns[0])
+    columns = [*zip(doc.columns, COLUMN_LETTERS, strict=True), (doc.tags, "D"), (title, "D")]
     for tokens, letter in columns:
         for token in tokens:
             found = positions.setdefault(token, [])
@@ -57,15 +63,6 @@ def _phrase(phrase: Phrase, weight: str = "") -> str:
         _quote(tok) + (":*" if prefix else ":" if weight else "") + weight for tok, prefix in phrase
     ]
     return "(" + " <-> ".join(parts) + ")"
-
-
-def words_query(plan: SearchPlan) -> str | None:
-    return " & ".join(_phrase(term) for term in plan.terms) or None
-
-
-def title_query(plan: SearchPlan) -> str:
-    """All words inside the title (weight A): such hits rank above the rest."""
-    return " & ".join(_phrase(term, "A") for term in plan.terms)
 
 
 def match_query(plan: SearchPlan) -> str | None:
@@ -111,15 +108,19 @@ def _needs_positions(plan: SearchPlan) -> bool:
 # `search_doc_ids` (migration 0002) reads the GIN index only, never a sequential scan:
 # the planner underrates `@@` on large (TOASTed) tsvectors. Phrases are then checked
 # newest first and only until enough are found; the rest are never detoasted.
-_VERIFIED = f"""
+_BAG = f"""
 {BOUNDS_CTE}, bag AS MATERIALIZED (
     SELECT f.id FROM bounds, search_doc_ids(CAST(:bag AS tsquery), bounds.lo, bounds.hi) f
-), verified AS MATERIALIZED (
+)"""
+_VERIFIED = (
+    _BAG
+    + """, verified AS MATERIALIZED (
     SELECT b.id, d.tsv FROM (SELECT id FROM bag ORDER BY id DESC) b
     CROSS JOIN LATERAL (SELECT s.tsv FROM search_docs s WHERE s.id = b.id OFFSET 0) d
-    {{check}}
+    {check}
     LIMIT :need
 )"""
+)
 _CHECK = "WHERE d.tsv @@ CAST(:match AS tsquery)"
 
 
@@ -134,19 +135,6 @@ ORDER BY h.ord
 
 
 _COUNTS = "(SELECT count(*) FROM bag) AS bag_total, (SELECT count(*) FROM verified) AS checked"
-# All words in the title first, then ts_rank, then newer first.
-_RANKED = _with_hits(
-    _VERIFIED
-    + """, ranked AS (
-    SELECT id, ts_rank('{weights}', tsv, CAST(:words AS tsquery), {norm}) AS score,
-        tsv @@ CAST(:title AS tsquery) AS in_title
-    FROM (SELECT id, tsv FROM verified ORDER BY id DESC LIMIT :candidates) newest
-), page AS (
-    SELECT id, row_number() OVER (ORDER BY in_title DESC, score DESC, id DESC) AS ord
-    FROM ranked ORDER BY ord LIMIT :limit OFFSET :offset
-)""",
-    _COUNTS,
-)
 _NEWEST = _with_hits(
     _VERIFIED
     + """, page AS (
@@ -177,29 +165,67 @@ async def _run(
     return [r for r in rows if r.id is not None], int(rows[0].bag_total), int(rows[0].checked)
 
 
-async def ranked(
-    conn: AsyncConnection, plan: SearchPlan, candidates: int, offset: int, limit: int
-) -> HitPage:
-    """A page of the newest `candidates` matches, ranked; the total when cheaply known."""
-    need = candidates + 1  # one more tells whether matches go on beyond the candidates
-    sql = _RANKED.format(
-        check=_CHECK if _needs_positions(plan) else "",
-        weights=RANK_WEIGHTS,
-        norm=RANK_NORMALIZATION,
-    )
+def cond_query(cond: Cond) -> str:
+    parts = [_quote(tag) for tag in cond.tags]
+    parts += [
+        _quote(TITLE_TAG + tok) + (":*" if prefix else "")
+        for term in cond.title
+        for tok, prefix in term
+    ]
+    return "(" + " & ".join(parts) + ")"
+
+
+def tier_bag_query(plan: SearchPlan, tier: Tier) -> str:
+    parts = [f"({bag_query(plan)})"]
+    if tier.require is not None:
+        parts.append(cond_query(tier.require))
+    parts += ["!" + cond_query(cond) for cond in tier.exclude]
+    return " & ".join(parts)
+
+
+# Without phrases the GIN lookup is exact: no row is read beyond the index and the heap.
+_TIER_IDS = {
+    False: f"WITH {_BAG} SELECT id FROM bag ORDER BY id DESC LIMIT :need",
+    True: f"WITH {_VERIFIED.format(check=_CHECK)} SELECT id FROM verified ORDER BY id DESC",
+}
+_COUNT = {
+    False: f"WITH {_BAG} SELECT count(*) AS bag_total, 0 AS checked FROM bag",
+    True: f"""WITH {_VERIFIED.format(check=_CHECK)}
+SELECT (SELECT count(*) FROM bag) AS bag_total, count(*) AS checked FROM verified""",
+}
+_HITS = f"""
+SELECT {HIT_COLUMNS}
+FROM unnest(CAST(:ids AS bigint[])) WITH ORDINALITY AS p(id, ord) {HIT_JOINS}
+ORDER BY p.ord
+"""
+
+
+async def tier_ids(conn: AsyncConnection, plan: SearchPlan, tier: Tier, limit: int) -> list[int]:
+    """Up to `limit` ids of the tier's matches, newest first: one GIN lookup, phrases checked."""
+    sql = _TIER_IDS[_needs_positions(plan)]
     params = plan.params() | {
-        "bag": bag_query(plan),
+        "bag": tier_bag_query(plan, tier),
         "match": match_query(plan),
-        "words": words_query(plan),
-        "title": title_query(plan),
-        "need": need,
-        "candidates": candidates,
-        "limit": limit,
-        "offset": offset,
+        "need": limit,
     }
-    rows, bag, checked = await _run(conn, sql, params)
-    total = _total(plan, bag, checked, need)
-    return HitPage(rows, total, offset + len(rows) < (total if total is not None else checked))
+    return list((await conn.execute(text(sql), params)).scalars())
+
+
+async def count(conn: AsyncConnection, plan: SearchPlan) -> int | None:
+    """The number of matches: exact without phrases, else up to PHRASE_COUNT_LIMIT."""
+    need = PHRASE_COUNT_LIMIT + 1
+    sql = _COUNT[_needs_positions(plan)]
+    params = plan.params() | {"bag": bag_query(plan), "match": match_query(plan), "need": need}
+    row = (await conn.execute(text(sql), params)).one()
+    return _total(plan, int(row.bag_total), int(row.checked), need)
+
+
+async def hits(conn: AsyncConnection, ids: Sequence[int]) -> list[Row[Any]]:
+    """Hit rows (HIT_COLUMNS) of documents, in the order given."""
+    if not ids:
+        return []
+    stmt = text(_HITS).columns(**HIT_TYPES)
+    return list((await conn.execute(stmt, {"ids": list(ids)})).all())
 
 
 async def newest(conn: AsyncConnection, plan: SearchPlan, offset: int, limit: int) -> HitPage:

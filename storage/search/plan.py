@@ -1,7 +1,8 @@
 """Pure data between the search API and the two database back ends.
 
 `IndexDoc` is one document's tokens per column; `SearchPlan` is a parsed query
-reduced to token phrases, filter tag groups and an id range.
+reduced to token phrases, its words, filter tag groups and an id range; `rank_tiers`
+is the order of its matches, the same on both databases.
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ from typing import Any
 from sqlalchemy import JSON, Date, Row
 
 from storage.search.models import SERIES_UNIT
-from storage.search.text import Query, index_tokens, plain_text, tag_token
+from storage.search.text import Query, fold, index_tokens, plain_text, segments, tag_token
+from storage.search.words import document_words, query_words
 
-# Index columns, in FTS5 column order, with their bm25 weights: title above summary.
+# Index columns, in FTS5 column order.
 COLUMNS = ("title", "source", "body", "section", "topics")
-COLUMN_WEIGHTS = (10.0, 3.0, 1.0, 0.5, 0.5)
 
 Phrase = tuple[tuple[str, bool], ...]  # (token, is_prefix) ...
+
+# Tags-column tokens for a document's words (storage.search.words): `w_量化` anywhere in
+# it, `wt_量化` in its title. `_` never occurs in text tokens, `s_`/`t_` are the filters.
+WORD_TAG = "w_"
+TITLE_WORD_TAG = "wt_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,7 @@ class SearchPlan:
     series_slug: str
     lo: int  # inclusive id range within the series (dates): see storage.search.models.id_range
     hi: int
+    words: tuple[str, ...] = ()  # the terms' words that rank a match higher: query_words
 
     def params(self) -> dict[str, object]:
         return {"slug": self.series_slug, "lo": self.lo, "hi": self.hi, "unit": SERIES_UNIT}
@@ -75,12 +82,65 @@ def plan_terms(query: Query) -> tuple[Phrase, ...]:
     return tuple(tuple((t.text, t.prefix) for t in term.tokens) for term in query.terms)
 
 
+def plan_words(query: Query) -> tuple[str, ...]:
+    cjk = (seg.text for term in query.terms for seg in segments(fold(term.raw)) if seg.cjk)
+    return tuple(dict.fromkeys(query_words(cjk)))
+
+
+@dataclass(frozen=True, slots=True)
+class Cond:
+    """All of: these tags-column tokens, and every token of these terms in the title."""
+
+    tags: tuple[str, ...] = ()
+    title: tuple[Phrase, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """The plan's matches that meet `require` (None: any) and none of `exclude`."""
+
+    require: Cond | None
+    exclude: tuple[Cond, ...] = ()
+
+
+def rank_tiers(plan: SearchPlan) -> tuple[Tier, ...]:
+    """The order of a plan's matches: tier by tier, newest first within a tier.
+
+    1. every term in the title, its words standing as words there
+    2. its words standing as words anywhere (a summary about 量化)
+    3. every term in the title, but inside longer words (a title about 向量化)
+    4. the rest
+    Without words to stand (Latin names, one character, long phrases) this is
+    title matches, then the rest. Each tier is one indexed lookup read newest first,
+    so every match is ranked without scoring them all (a fifth of a 100k archive for
+    the broadest words); the title test is on the bag of the terms' tokens, which
+    both databases answer from their index alone.
+    """
+    in_title = Cond(title=plan.terms)
+    if not plan.words:
+        return (Tier(in_title), Tier(None, (in_title,)))
+    title_words = Cond(tuple(TITLE_WORD_TAG + w for w in plan.words), plan.terms)
+    words = Cond(tuple(WORD_TAG + w for w in plan.words))
+    return (
+        Tier(title_words),
+        Tier(words, (title_words,)),
+        Tier(in_title, (title_words, words)),
+        Tier(None, (title_words, words, in_title)),
+    )
+
+
 def _tokens(*texts: str | None) -> tuple[str, ...]:
     return tuple(tok for text in texts if text for tok in index_tokens(text))
 
 
 def _tags(kind: str, values: Iterable[str]) -> list[str]:
     return [tag for value in values if (tag := tag_token(kind, value))]
+
+
+def _word_tags(title: Sequence[str | None], rest: Sequence[str | None]) -> list[str]:
+    in_title = document_words(*title)
+    anywhere = dict.fromkeys([*in_title, *document_words(*rest)])
+    return [TITLE_WORD_TAG + w for w in in_title] + [WORD_TAG + w for w in anywhere]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +155,16 @@ class EntryFields:
 
 
 def entry_doc(doc_id: int, issue_id: int, entry_id: int, e: EntryFields) -> IndexDoc:
+    title, summary = plain_text(e.title), plain_text(e.summary)
     columns = (
-        _tokens(plain_text(e.title)),
+        _tokens(title),
         _tokens(e.source, e.arxiv_id),
-        _tokens(plain_text(e.summary)),
+        _tokens(summary),
         _tokens(e.section_heading),
         _tokens(*e.topics),
     )
     tags = _tags("s", [e.section_key, e.section_heading]) + _tags("t", e.topics)
+    tags += _word_tags([title], [e.source, summary])
     return IndexDoc(doc_id, issue_id, entry_id, columns, tuple(dict.fromkeys(tags)))
 
 
@@ -111,4 +173,4 @@ def issue_doc(
 ) -> IndexDoc:
     body = [plain_text(intro), *(plain_text(item) for item in quick_news)]
     columns = (_tokens(title, subtitle), (), _tokens(*body), (), ())
-    return IndexDoc(doc_id, issue_id, None, columns)
+    return IndexDoc(doc_id, issue_id, None, columns, tuple(_word_tags([title, subtitle], body)))

@@ -1,7 +1,11 @@
-"""SQLite side of the search index: an FTS5 table keyed by search_docs.id, ranked by bm25."""
+"""SQLite side of the search index: an FTS5 table keyed by search_docs.id.
+
+Rank tiers (storage.search.plan.rank_tiers) are FTS5 expressions read newest first.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,20 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.search.plan import (
     BOUNDS_CTE,
-    COLUMN_WEIGHTS,
     HI,
     HIT_COLUMNS,
     HIT_JOINS,
     HIT_TYPES,
     LO,
+    Cond,
     HitPage,
     IndexDoc,
+    Phrase,
     SearchPlan,
+    Tier,
 )
 
 COUNT_LIMIT = 1000  # totals up to this are exact; beyond, SearchPage.total is None
-
-_BM25 = f"bm25(search_fts, {', '.join(str(w) for w in COLUMN_WEIGHTS)}, 0.0)"
 
 _INSERT = text(
     "INSERT INTO search_fts (rowid, title, source, body, section, topics, tags) "
@@ -35,11 +39,6 @@ def fts5_phrase(tokens: Sequence[tuple[str, bool]]) -> str:
     """`"骁龙 龙 855"`, or `"a 股" *` when the last token is a prefix; tokens need no escaping."""
     phrase = '"' + " ".join(t for t, _ in tokens) + '"'
     return phrase + " *" if tokens and tokens[-1][1] else phrase
-
-
-def title_expression(plan: SearchPlan) -> str:
-    """All words inside the title column: such hits rank above the rest."""
-    return "title : (" + " AND ".join(fts5_phrase(term) for term in plan.terms) + ")"
 
 
 def match_expression(plan: SearchPlan) -> str | None:
@@ -98,23 +97,52 @@ def _capped_count(source: str) -> str:
 
 
 _MATCHES, _ = _source("match")
-# Hits with every word in the title first, then bm25, then newer first. The title
-# check only reads the candidates' rowid range; counting beyond the candidates stops
-# at COUNT_LIMIT (a broad word's full count would cost as much as ranking it).
-_RANKED = _with_hits(
-    f"""candidates AS MATERIALIZED (
-    SELECT rowid AS id, {_BM25} AS score FROM {_MATCHES}
-    ORDER BY rowid DESC LIMIT :candidates
-), titled AS MATERIALIZED (
-    SELECT rowid AS id FROM search_fts
-    WHERE search_fts MATCH :title AND rowid BETWEEN (SELECT min(id) FROM candidates) AND {HI}
-), page AS (
-    SELECT id, row_number() OVER (ORDER BY id IN titled DESC, score, id DESC) AS ord
-    FROM candidates ORDER BY ord LIMIT :limit OFFSET :offset
-)""",
-    f"""CASE WHEN (SELECT count(*) FROM candidates) < :candidates
-    THEN (SELECT count(*) FROM candidates) ELSE {_capped_count(_MATCHES)} END""",
-)
+_TIER_IDS = f"""WITH {BOUNDS_CTE}
+SELECT rowid FROM {_MATCHES} ORDER BY rowid DESC LIMIT :limit"""
+_COUNT = f"WITH {BOUNDS_CTE} SELECT {_capped_count(_MATCHES)}"
+_HITS = f"""WITH page(id, ord) AS (SELECT value, key FROM json_each(:ids))
+SELECT {HIT_COLUMNS} FROM page p {HIT_JOINS} ORDER BY p.ord"""
+
+
+def _bag(term: Phrase) -> str:
+    return " AND ".join(f'"{tok}"' + (" *" if prefix else "") for tok, prefix in term)
+
+
+def cond_expression(cond: Cond) -> str:
+    parts = [f'tags : "{tag}"' for tag in cond.tags]
+    if cond.title:
+        parts.append("title : (" + " AND ".join(_bag(term) for term in cond.title) + ")")
+    return "(" + " AND ".join(parts) + ")"
+
+
+def tier_expression(plan: SearchPlan, tier: Tier) -> str:
+    expr = f"({match_expression(plan)})"
+    if tier.require is not None:
+        expr = f"({expr} AND {cond_expression(tier.require)})"
+    for cond in tier.exclude:
+        expr = f"({expr} NOT {cond_expression(cond)})"
+    return expr
+
+
+async def tier_ids(conn: AsyncConnection, plan: SearchPlan, tier: Tier, limit: int) -> list[int]:
+    """Up to `limit` ids of the tier's matches, newest first."""
+    params = plan.params() | {"match": tier_expression(plan, tier), "limit": limit}
+    return list((await conn.execute(text(_TIER_IDS), params)).scalars())
+
+
+async def count(conn: AsyncConnection, plan: SearchPlan) -> int | None:
+    """The number of matches, when below COUNT_LIMIT."""
+    params = plan.params() | {"match": match_expression(plan), "count_limit": COUNT_LIMIT}
+    total = int((await conn.execute(text(_COUNT), params)).scalar_one())
+    return None if total >= COUNT_LIMIT else total
+
+
+async def hits(conn: AsyncConnection, ids: Sequence[int]) -> list[Row[Any]]:
+    """Hit rows (HIT_COLUMNS) of documents, in the order given."""
+    if not ids:
+        return []
+    stmt = text(_HITS).columns(**HIT_TYPES)
+    return list((await conn.execute(stmt, {"ids": json.dumps(list(ids))})).all())
 
 
 def _newest_sql(match: str | None) -> str:
@@ -132,22 +160,6 @@ async def _run(
     rows = (await conn.execute(text(sql).columns(**HIT_TYPES), params)).all()
     total = int(rows[0].total)
     return [row for row in rows if row.id is not None], None if total >= COUNT_LIMIT else total
-
-
-async def ranked(
-    conn: AsyncConnection, plan: SearchPlan, candidates: int, offset: int, limit: int
-) -> HitPage:
-    """A page of the newest `candidates` matches, ranked; the total below COUNT_LIMIT."""
-    params = plan.params() | {
-        "match": match_expression(plan),
-        "title": title_expression(plan),
-        "candidates": candidates,
-        "limit": limit,
-        "offset": offset,
-        "count_limit": COUNT_LIMIT,
-    }
-    hits, total = await _run(conn, _RANKED, params)
-    return HitPage(hits, total, total is None or offset + len(hits) < total)
 
 
 async def newest(conn: AsyncConnection, plan: SearchPlan, offset: int, limit: int) -> HitPage:
