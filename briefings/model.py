@@ -29,11 +29,18 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class ParseWarning:
-    """A recoverable defect: the content was kept, but a human should look."""
+    """A recoverable defect: the content was kept, but a human should look.
+
+    `unfinished`: the defect is what a half-written issue looks like (an unclosed link or
+    bracket, a link with no target yet, an empty item or section), so the issue is held
+    for an admin. Otherwise the parser repaired it (stray text after a link, a title it
+    could not split, an unknown section) and the issue goes out; admins are told.
+    """
 
     path: str
     line: int
     message: str
+    unfinished: bool = False
 
     def __str__(self) -> str:
         return located(self.path, self.line, self.message)

@@ -132,8 +132,8 @@ class _Ctx:
     path: str
     warnings: list[ParseWarning] = field(default_factory=list)
 
-    def warn(self, line: int, message: str) -> None:
-        self.warnings.append(ParseWarning(self.path, line, message))
+    def warn(self, line: int, message: str, *, unfinished: bool = False) -> None:
+        self.warnings.append(ParseWarning(self.path, line, message, unfinished))
 
     def fail(self, line: int, message: str, *, unfinished: bool = False) -> NoReturn:
         raise BriefingParseError(self.path, line, message, unfinished=unfinished)
@@ -372,16 +372,16 @@ def _main_link(rest: str, line: int, ctx: _Ctx) -> tuple[str, str | None, str]:
         return rest, None, ""
     close = _close(rest, 0, "[", "]")
     if close is None:
-        ctx.warn(line, "unclosed '[' in item")
+        ctx.warn(line, "unclosed '[' in item", unfinished=True)
         text, url = _salvage(rest[1:], line, ctx)
         return text, url, ""
     end = _close(rest, close + 1, "(", ")")
     if end is None:
-        ctx.warn(line, "unclosed '(' after the item's link text")
+        ctx.warn(line, "unclosed '(' after the item's link text", unfinished=True)
         return rest[1:close], _clean_url(rest[close + 2 :]), ""
     url = _clean_url(rest[close + 2 : end])
     if url is None:
-        ctx.warn(line, "empty link target '()' in item")
+        ctx.warn(line, "empty link target '()' in item", unfinished=True)
     return rest[1:close], url, rest[end + 1 :]
 
 
@@ -398,7 +398,7 @@ def _trailing_links(rest: str, line: int, ctx: _Ctx) -> tuple[list[Link], str]:
         if url:
             links.append(Link(_unwrap_label(text) or "链接", url))
         else:
-            ctx.warn(line, f"empty link target for {text!r}")
+            ctx.warn(line, f"empty link target for {text!r}", unfinished=True)
         rest = rest[end:].strip()
     return links, ""
 
@@ -419,12 +419,12 @@ def _link_title(link_text: str) -> tuple[str | None, list[str], str]:
 
 def _parse_head(text: str, line: int, ctx: _Ctx) -> _Head:
     if not text.strip():
-        ctx.warn(line, "empty list item; kept with a placeholder title")
+        ctx.warn(line, "empty list item; kept with a placeholder title", unfinished=True)
         return _Head(_UNTITLED)
     tags, rest = _leading_tags(text.strip())
     arxiv, tags = _arxiv_tags(tags)
     if not rest and tags:
-        ctx.warn(line, "item text in brackets has no link target")
+        ctx.warn(line, "item text in brackets has no link target", unfinished=True)
         rest = tags.pop()
     prefix, rest = _unwrap_link(rest)
     link_text, url, rest = _main_link(rest, line, ctx)
@@ -437,7 +437,7 @@ def _parse_head(text: str, line: int, ctx: _Ctx) -> _Head:
     if url and not _WEB_URL.match(url):
         ctx.warn(line, f"item link target {url!r} is not an http(s) URL")
     if not title:
-        ctx.warn(line, "item has no title")
+        ctx.warn(line, "item has no title", unfinished=True)
         title = url or (f"[{arxiv}]" if arxiv else _UNTITLED)
     return _Head(title, source, url, links, arxiv, leftover)
 
@@ -657,7 +657,7 @@ def _build_sections(drafts: list[_SectionDraft], taxonomy: Taxonomy, ctx: _Ctx) 
         if not known:
             ctx.warn(draft.line, f"section {draft.heading!r} is not in the taxonomy; key {key!r}")
         if not draft.entries:
-            ctx.warn(draft.line, f"section {draft.heading!r} has no entries")
+            ctx.warn(draft.line, f"section {draft.heading!r} has no entries", unfinished=True)
         entries = tuple(_build_entry(e, i, ctx) for i, e in enumerate(draft.entries))
         notes = tuple(t for t in (_note_text(n) for n in draft.notes) if t)
         sections.append(Section(key, draft.heading, len(sections), entries, notes))

@@ -75,7 +75,9 @@ async def save_issue(
 
     `force` rewrites the rows even with an unchanged hash (e.g. after a parser or
     taxonomy upgrade) without touching `content_changed_at`. Publication fields
-    are never modified here.
+    are not modified here, with one exception: an unpublished issue held as unfinished
+    is released when its content changes, so the next check judges the new content (a
+    skeleton held on its date and filled days later goes out as a late issue).
     """
     content_hash = content_fingerprint(issue)
     series_id = await _ensure_series(session, issue.series)
@@ -126,6 +128,12 @@ async def _update_issue(
 ) -> None:
     times = {"updated_at": now, **({"content_changed_at": now} if content_changed else {})}
     await session.execute(update(IssueRow).where(IssueRow.id == issue_id).values(**times, **fields))
+    if content_changed:
+        await session.execute(
+            update(IssueRow)
+            .where(IssueRow.id == issue_id, IssueRow.published_at.is_(None))
+            .values(held_at=None, hold_reason=None)
+        )
     # ON DELETE CASCADE removes the old entries and their topics with the sections.
     await session.execute(delete(SectionRow).where(SectionRow.issue_id == issue_id))
 
@@ -152,7 +160,8 @@ def _issue_fields(issue: Issue, content_hash: str) -> dict[str, Any]:
         "source_path": issue.source_path,
         "content_hash": content_hash,
         "warnings": [
-            {"path": w.path, "line": w.line, "message": w.message} for w in issue.warnings
+            {"path": w.path, "line": w.line, "message": w.message, "unfinished": w.unfinished}
+            for w in issue.warnings
         ],
         "front_matter": issue.front_matter,
         "footer": issue.footer,
@@ -267,7 +276,11 @@ async def load_issue(session: AsyncSession, issue_id: int) -> Issue | None:
         sections=await _load_sections(session, issue_id),
         source_path=row.source_path,
         content_hash=row.content_hash,
-        warnings=tuple(ParseWarning(w["path"], w["line"], w["message"]) for w in row.warnings),
+        # rows written before the distinction count as unfinished: held, as they were
+        warnings=tuple(
+            ParseWarning(w["path"], w["line"], w["message"], w.get("unfinished", True))
+            for w in row.warnings
+        ),
         front_matter=row.front_matter,
         footer=row.footer,
     )

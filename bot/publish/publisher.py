@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.publish.alerts import Alert, LogNotifier, Notifier
 from bot.publish.rendering import PublicationRenderings, RendererSet
-from bot.publish.rule import unfinished_reasons
+from bot.publish.rule import repaired_defects, unfinished_reasons
 from bot.runtime import Runtime
 from briefings.model import Issue
 from storage.deliveries.writes import AlreadyPublished, DeliveryItem, create_deliveries
@@ -55,6 +55,7 @@ class Publication:
     deliveries: int
     renderings: int
     empty: int  # active subscribers whose subscriptions matched no entry
+    repaired: tuple[str, ...] = ()  # defects the parser repaired: published, admins told
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,8 @@ class IssuePublisher:
             log.warning("issue %s: %s", issue_id, exc)
             return Outcome("skipped", reasons=(str(exc),))
         log.info("published %s", describe(publication))
+        if publication.repaired and not manual:
+            await self._notifier.alert(Alert(repaired_text(publication)))
         return Outcome("published", publication)
 
     async def archive(self, summary: IssueSummary) -> bool:
@@ -188,7 +191,8 @@ class IssuePublisher:
             if items:
                 result = await create_deliveries(session, issue_id, items, now, skip_existing=False)
                 created += result.created
-        return Publication(issue.key, issue_id, content_hash, created, len(cache), empty)
+        repaired = tuple(repaired_defects(issue))
+        return Publication(issue.key, issue_id, content_hash, created, len(cache), empty, repaired)
 
     async def _ensure_channel(self, session: AsyncSession, now: datetime) -> None:
         """The configured channel is a subscriber that receives every push."""
@@ -294,6 +298,14 @@ def hold_text(issue: Issue, reasons: tuple[str, ...]) -> str:
         f"Held {issue.title} [{issue.key}]: it looks unfinished.\n{listed}\n"
         f"Publish it by hand when ready: /publish {issue.key} (/preview {issue.key} shows "
         f"who would get what), or briefbot publish {issue.key} [--dry-run]."
+    )
+
+
+def repaired_text(publication: Publication) -> str:
+    listed = "\n".join(f"- {defect}" for defect in publication.repaired)
+    return (
+        f"Published issue {publication.key} with defects the parser repaired "
+        f"(readers may notice them; fix them in the file):\n{listed}"
     )
 
 

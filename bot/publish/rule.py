@@ -7,8 +7,9 @@
   days) after its date — an archive imported long after the fact. A stale issue is
   archived instead of pushed. An issue the bot saw before that (usually as a draft) is
   never stale: after downtime, however long, its missed publication happens on start.
-- Unfinished: a content section with no entries or any parse warning; such an issue
-  is held for an admin instead of pushed.
+- Unfinished: no entries, a content section with no entries, or a half-written item
+  (`unfinished_reasons`); such an issue is held for an admin instead of pushed. A defect
+  the parser repaired is reported to admins and does not stop the publication.
 """
 
 from __future__ import annotations
@@ -79,11 +80,23 @@ def issue_state(
 
 
 def unfinished_reasons(issue: Issue) -> list[str]:
-    """Why the issue looks unfinished (parse warnings, empty content sections); [] if it doesn't."""
-    reasons = [f"line {w.line}: {w.message}" for w in issue.warnings]
+    """Why the issue looks unfinished; [] if it doesn't.
+
+    Unfinished: no entries at all, a content section with no entries, or a defect of a
+    half-written item (an unclosed link or bracket, a link with no target). Defects the
+    parser repaired (`repaired_defects`) never hold an issue: they are only reported.
+    """
+    reasons = [f"line {w.line}: {w.message}" for w in issue.warnings if w.unfinished]
     warned = {w.message for w in issue.warnings}
     for section in issue.sections:
         empty = f"section {section.heading!r} has no entries"
         if not section.entries and empty not in warned:  # the parser usually warns already
             reasons.append(empty)
+    if issue.entry_count == 0 and not issue.sections:
+        reasons.append("the issue has no entries")
     return reasons
+
+
+def repaired_defects(issue: Issue) -> list[str]:
+    """Defects the parser repaired with a warning: told to admins, never a reason to hold."""
+    return [f"line {w.line}: {w.message}" for w in issue.warnings if not w.unfinished]

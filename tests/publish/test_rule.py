@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from bot.config import PublishSettings, Settings
-from bot.publish.rule import decide, due_at, issue_state, unfinished_reasons
+from bot.publish.rule import decide, due_at, issue_state, repaired_defects, unfinished_reasons
 from briefings.model import Entry, Issue, ParseWarning, Section, Series
 from storage.issues import IssueSummary
 
@@ -116,11 +116,29 @@ def test_unfinished_reasons() -> None:
         full,
         empty,
         warnings=(
-            ParseWarning("x.md", 9, "section '博文' has no entries"),
-            ParseWarning("x.md", 4, "unclosed '[' in item"),
+            ParseWarning("x.md", 9, "section '博文' has no entries", unfinished=True),
+            ParseWarning("x.md", 4, "unclosed '[' in item", unfinished=True),
+            ParseWarning("x.md", 6, "text after the item's links kept in the summary: 'x'"),
         ),
     )
     assert unfinished_reasons(warned) == [
         "line 9: section '博文' has no entries",
         "line 4: unclosed '[' in item",
     ]
+    assert repaired_defects(warned) == [
+        "line 6: text after the item's links kept in the summary: 'x'"
+    ]
+    assert unfinished_reasons(_issue()) == ["the issue has no entries"]
+
+
+def test_a_repaired_defect_is_not_a_reason_to_hold() -> None:
+    full = Section("news", "业界新闻", 0, (Entry(0, "title"),))
+    repaired = _issue(
+        full,
+        warnings=(
+            ParseWarning("x.md", 3, "cannot split 'a | ' into 'title | source'; kept as title"),
+            ParseWarning("x.md", 5, "section 'Misc' is not in the taxonomy; key 'misc'"),
+        ),
+    )
+    assert unfinished_reasons(repaired) == []
+    assert len(repaired_defects(repaired)) == 2
