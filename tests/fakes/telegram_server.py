@@ -535,12 +535,18 @@ def _find_button(
 # ---- standalone ------------------------------------------------------------------------
 
 
+def _limits(args: argparse.Namespace) -> RateLimits | None:
+    if args.no_rate_limits:
+        return RateLimits.off()
+    return RateLimits.strict() if args.strict else None
+
+
 async def serve(args: argparse.Namespace) -> None:
     server = FakeTelegramServer(
         token=args.token,
         host=args.host,
         port=args.port,
-        rate_limits=RateLimits.off() if args.no_rate_limits else None,
+        rate_limits=_limits(args),
         strict_chats=args.strict_chats,
         latency=Latency(args.jitter, args.jitter, args.seed) if args.jitter else None,
     )
@@ -566,6 +572,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token", default=DEFAULT_TOKEN)
     parser.add_argument("--no-rate-limits", action="store_true", help="never answer 429")
     parser.add_argument("--strict-chats", action="store_true", help="unknown ids: not found")
+    parser.add_argument("--strict", action="store_true", help="RateLimits.strict(): edits too")
     parser.add_argument("--jitter", type=float, default=0.0, help="max latency (s) each way")
     parser.add_argument("--seed", type=int, default=None, help="seed of the latency jitter")
     asyncio.run(serve(parser.parse_args(argv)))

@@ -750,3 +750,20 @@ def test_latency_jitter_is_reproducible_with_a_seed():
     assert all(0 <= d <= 0.25 for d in draws(None))
     with pytest.raises(ValueError):
         Latency(-1)
+
+
+async def test_a_draining_link_lets_requests_through_together(telegram_server_factory):
+    latency = Latency(0.3, drain=True)
+    server = await telegram_server_factory(rate_limits=RateLimits.strict(), latency=latency)
+
+    async def later(chat: int, delay: float) -> Reply:
+        await asyncio.sleep(delay)
+        return await send(server, chat, "x")
+
+    # Sent over ~0.15 s from the first request on: all read at one tick, 0.3 s after it.
+    replies = await asyncio.gather(*(later(chat, chat * 0.03) for chat in range(1, 6)))
+    assert all(accepted(reply) for reply in replies)
+    answered = [c.answered for c in server.calls_to("sendMessage") if c.answered is not None]
+    first = min(c.time for c in server.calls_to("sendMessage"))
+    assert len(answered) == 5 and max(answered) - min(answered) < 0.05
+    assert min(answered) - first >= 0.3 - 0.02
