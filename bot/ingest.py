@@ -20,7 +20,7 @@ from bot.sources.files import DEFAULT_MAX_BYTES, Skipped, TooLarge, read_documen
 from briefings.errors import BriefingParseError
 from briefings.model import Issue, ParseWarning
 from briefings.parser import ParseLimits, decode_briefing, parse_issue
-from storage.issues import SaveOutcome, save_issue
+from storage.issues import SaveOutcome, note_placeholder, placeholder_seen, save_issue
 from storage.search import index_issue
 from storage.search.models import MAX_SECTION_ENTRIES
 
@@ -112,12 +112,18 @@ async def ingest_documents(
         except BriefingParseError as exc:
             if exc.unfinished:
                 report.skip(name, exc.line, exc.message)
+                if exc.key is not None:
+                    async with runtime.sessions.begin() as session:
+                        await note_placeholder(session, runtime.series.slug, exc.key, moment)
             else:
                 report.failures.append(exc)
             continue
         try:
             async with runtime.sessions.begin() as session:
-                result = await save_issue(session, issue, moment, on_saved=index_issue)
+                seen = await placeholder_seen(session, runtime.series.slug, issue.key)
+                result = await save_issue(
+                    session, issue, moment, on_saved=index_issue, first_seen=seen
+                )
         except ValueError as exc:  # beyond what the archive can hold (e.g. the search ids)
             report.failures.append(BriefingParseError(name, 0, f"cannot archive: {exc}"))
             continue

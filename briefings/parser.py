@@ -135,8 +135,13 @@ class _Ctx:
     def warn(self, line: int, message: str, *, unfinished: bool = False) -> None:
         self.warnings.append(ParseWarning(self.path, line, message, unfinished))
 
-    def fail(self, line: int, message: str, *, unfinished: bool = False) -> NoReturn:
-        raise BriefingParseError(self.path, line, message, unfinished=unfinished)
+    def fail(
+        self, line: int, message: str, *, unfinished: bool = False, key: date | None = None
+    ) -> NoReturn:
+        if unfinished and key is None:
+            named = _name_dates(self.path)
+            key = next(iter(named)) if len(named) == 1 else None
+        raise BriefingParseError(self.path, line, message, unfinished=unfinished, key=key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -844,7 +849,12 @@ def parse_issue(
     _check_name_date(title, ctx)
     preamble_lines, body_lines = _split_sections(after)
     if not body_lines:
-        ctx.fail(title.line, "no '## ' sections yet: an unfinished briefing?", unfinished=True)
+        ctx.fail(
+            title.line,
+            "no '## ' sections yet: an unfinished briefing?",
+            unfinished=True,
+            key=title.key,
+        )
     preamble = _parse_preamble(before + preamble_lines)
     body = _BodyParser(frozenset(normalize_name(h) for h in navigation_headings))
     for number, raw in body_lines:
@@ -854,7 +864,7 @@ def parse_issue(
     sections = _build_sections(body.sections, taxonomy, ctx)
     if not sections:
         message = "only navigation sections, no content yet: an unfinished briefing?"
-        ctx.fail(body_lines[0][0], message, unfinished=True)
+        ctx.fail(body_lines[0][0], message, unfinished=True, key=title.key)
     issue = Issue(
         series=series,
         key=title.key,

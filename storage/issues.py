@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from briefings.model import Entry, Issue, Link, ParseWarning, Section, Series
 from storage.models import EntryRow, EntryTopicRow, IssueRow, SectionRow, SeriesRow
+from storage.state import get_value, set_value
 
 SaveOutcome = Literal["added", "updated", "unchanged"]
 OnSaved = Callable[[AsyncSession, int], Awaitable[None]]
@@ -70,6 +71,7 @@ async def save_issue(
     *,
     on_saved: OnSaved | None = None,
     force: bool = False,
+    first_seen: datetime | None = None,
 ) -> SaveResult:
     """Insert or replace `issue` in the caller's transaction; a no-op when its hash is unchanged.
 
@@ -78,6 +80,8 @@ async def save_issue(
     are not modified here, with one exception: an unpublished issue held as unfinished
     is released when its content changes, so the next check judges the new content (a
     skeleton held on its date and filled days later goes out as a late issue).
+    `first_seen`: when the archive first saw the issue being written (as a placeholder
+    file, `placeholder_seen`), if before now; a new row records it as its first sighting.
     """
     content_hash = content_fingerprint(issue)
     series_id = await _ensure_series(session, issue.series)
@@ -93,7 +97,9 @@ async def save_issue(
     fields = _issue_fields(issue, content_hash)
     if row is None:
         outcome: SaveOutcome = "added"
-        issue_id, changed = await _insert_issue(session, series_id, issue.key, fields, now), True
+        seen = min(first_seen, now) if first_seen is not None else now
+        issue_id = await _insert_issue(session, series_id, issue.key, fields, now, seen)
+        changed = True
     else:
         outcome, issue_id, changed = "updated", row.id, row.content_hash != content_hash
         await _update_issue(session, issue_id, fields, now, content_changed=changed)
@@ -106,9 +112,14 @@ async def save_issue(
 
 
 async def _insert_issue(
-    session: AsyncSession, series_id: int, key: date, fields: dict[str, Any], now: datetime
+    session: AsyncSession,
+    series_id: int,
+    key: date,
+    fields: dict[str, Any],
+    now: datetime,
+    first_seen: datetime,
 ) -> int:
-    times = {"first_seen_at": now, "content_changed_at": now, "updated_at": now}
+    times = {"first_seen_at": first_seen, "content_changed_at": now, "updated_at": now}
     issue_id = await session.scalar(
         insert(IssueRow)
         .values(series_id=series_id, key=key, **times, **fields)
@@ -445,3 +456,28 @@ def _summary(row: IssueRow, series_slug: str, sections: tuple[SectionCount, ...]
         held_at=row.held_at,
         hold_reason=row.hold_reason,
     )
+
+
+# --- placeholders: issues seen being written before they parse -------------------------
+#
+# An author's placeholder (a title, no sections yet) is not an issue, so it has no row;
+# but the archive watched it being written, which makes a late issue a late author's,
+# not one discovered late (`backfill_days` archives only the latter).
+
+
+def _placeholder_key(series_slug: str, key: date) -> str:
+    return f"placeholder-seen:{series_slug}:{key.isoformat()}"
+
+
+async def note_placeholder(
+    session: AsyncSession, series_slug: str, key: date, now: datetime
+) -> None:
+    """Remember the first time a placeholder for the issue `key` was seen."""
+    if await placeholder_seen(session, series_slug, key) is None:
+        await set_value(session, _placeholder_key(series_slug, key), now.isoformat(), now)
+
+
+async def placeholder_seen(session: AsyncSession, series_slug: str, key: date) -> datetime | None:
+    """When a placeholder for the issue `key` was first seen, or None."""
+    value = await get_value(session, _placeholder_key(series_slug, key))
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
