@@ -45,8 +45,8 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "help_example": ("例：{example}", "e.g. {example}"),
     "help_names": (
         "栏目和标签可以用英文键、中文名或别名，例如 papers、论文、paper；全部 = all。",
-        "Sections and topics can be named by key, Chinese name or alias, "
-        "e.g. papers, 论文, paper; all = everything.",
+        "Sections and topics can be named by key, name or alias, in English or Chinese, "
+        "e.g. papers, Papers, paper; all = everything.",
     ),
     "help_admin": ("管理员命令：", "Admin commands:"),
     "stopped": (
@@ -66,6 +66,15 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "not_a_command": (
         "发送 {help} 查看我能做什么。",
         "Send {help} to see what I can do.",
+    ),
+    "number_no_button": (
+        "没有编号为 {number} 的按钮：请直接点按消息下方的按钮，或发送 {help} 查看全部命令。",
+        "No button is numbered {number}: tap the buttons under a message, "
+        "or send {help} for the list of commands.",
+    ),
+    "number_not_command": (
+        "{number} 不是命令：发送 {help} 查看全部命令。",
+        "{number} is not a command: send {help} for the list of commands.",
     ),
     "slow_down": (
         "操作太频繁了，请稍等片刻再试。",
@@ -144,7 +153,10 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     ),
     "search_bad": ("无法搜索：{reason}", "Cannot search: {reason}"),
     # why a query cannot be searched (storage.search QueryError codes)
-    "query_empty": ("请输入要搜索的词，例如 量化 或 MNN。", "Type some words, e.g. 量化 or MNN."),
+    "query_empty": (
+        "请输入要搜索的词，例如 量化 或 MNN。",
+        "Type some words, e.g. quantization or MNN.",
+    ),
     "query_too_long": (
         "搜索内容太长（最多 {limit} 个字符）。",
         "The query is too long (at most {limit} characters).",
@@ -211,7 +223,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     ),
     "valid_sections": ("栏目：{items}", "Sections: {items}"),
     "valid_topics": ("标签：{items}", "Topics: {items}"),
-    "valid_all": ("全部：all / 全部", "Everything: all / 全部"),
+    "valid_all": ("全部：all / 全部", "Everything: all"),
     "sections_title": (
         "订阅设置：点按钮切换（✅ 已订阅）。\n栏目按整栏推送，标签推送各栏目中相关的条目。",
         "Subscriptions: tap to toggle (✅ subscribed).\n"
@@ -259,6 +271,16 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "stats_push_line": ("{date} 于 {at}：{counts}", "{date} at {at}: {counts}"),
     "stats_no_pushes": ("还没有推送过。", "Nothing pushed yet."),
     "none": ("无", "none"),
+    # delivery statuses (storage.models.DELIVERY_STATUSES) and platforms in /stats
+    "status_pending": ("待发送", "pending"),
+    "status_sending": ("发送中", "sending"),
+    "status_sent": ("已发送", "sent"),
+    "status_failed": ("失败", "failed"),
+    "status_dropped": ("已放弃", "dropped"),
+    "platform_telegram": ("Telegram", "Telegram"),
+    "platform_wechat": ("微信公众号", "WeChat"),
+    "platform_wecom": ("企业微信", "WeCom"),
+    "platform_console": ("终端", "terminal"),
     "publish_usage": (
         "用法：{command} YYYY-MM-DD 或 {command} latest",
         "Usage: {command} YYYY-MM-DD or {command} latest",

@@ -24,21 +24,21 @@ async def stats(ctx: Ctx, inv: Invocation) -> list[Reply]:
         recent = await list_issues(session, ctx.deps.series.slug, limit=RECENT_ISSUES)
         pushed = [s for s in recent if s.published_at is not None][:LAST_PUSHES]
         deliveries = [(s, await status_counts(session, s.id)) for s in pushed]
-    name = ctx.deps.taxonomy.display_name
     lines = [
         ctx.t("stats_title"),
-        ctx.t("stats_platforms", items=_items(ctx, counts.by_platform)),
+        ctx.t("stats_platforms", items=_items(ctx, counts.by_platform, "platform")),
         ctx.t("stats_paused", paused=counts.paused, inactive=counts.inactive),
         ctx.t("stats_all", count=counts.all_sections),
-        ctx.t("stats_sections", items=_items(ctx, counts.by_section, name)),
-        ctx.t("stats_topics", items=_items(ctx, counts.by_topic, name)),
+        ctx.t("stats_sections", items=_items(ctx, counts.by_section)),
+        ctx.t("stats_topics", items=_items(ctx, counts.by_topic)),
         ctx.t("stats_pushes"),
     ]
     for summary, by_platform in deliveries:
         assert summary.published_at is not None
         at = summary.published_at.strftime("%Y-%m-%d %H:%M UTC")
         per_platform = [
-            f"{platform} " + " ".join(f"{st} {n}" for st, n in statuses.items() if n)
+            f"{_known(ctx, 'platform', platform)} "
+            + " ".join(f"{_known(ctx, 'status', st)} {n}" for st, n in statuses.items() if n)
             for platform, statuses in sorted(by_platform.items())
         ]
         text = "; ".join(per_platform) or ctx.t("none")
@@ -48,12 +48,22 @@ async def stats(ctx: Ctx, inv: Invocation) -> list[Reply]:
     return [ctx.say("\n".join(lines))]
 
 
-def _items(ctx: Ctx, counts: dict[str, int], name: object = None) -> str:
+def _items(ctx: Ctx, counts: dict[str, int], kind: str = "") -> str:
+    """`name count` pairs, most first; `kind` names the keys: "platform", else a section
+    or topic of the taxonomy."""
     if not counts:
         return ctx.t("none")
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    label = (lambda key: name(key, ctx.lang)) if callable(name) else (lambda key: key)
-    return ctx.join(f"{label(key)} {count}" for key, count in ordered)
+    if kind:
+        return ctx.join(f"{_known(ctx, kind, key)} {count}" for key, count in ordered)
+    name = ctx.deps.taxonomy.display_name
+    return ctx.join(f"{name(key, ctx.lang)} {count}" for key, count in ordered)
+
+
+def _known(ctx: Ctx, kind: str, key: str) -> str:
+    """A platform or delivery status in the reader's language (as stored when unknown)."""
+    text_key = f"{kind}_{key}"
+    return ctx.t(text_key) if text_key in i18n.TEXTS else key
 
 
 async def _issue_key(ctx: Ctx, text: str) -> date | None:

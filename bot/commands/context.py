@@ -56,8 +56,11 @@ class Ctx:
         return i18n.t(self.lang, key, **fields)
 
     def cmd(self, name: str, *args: str) -> str:
-        """How the user types `name` here: `/latest 论文`, or `最新 论文` on WeChat."""
-        text_only = self.chat.platform in ("wechat", "wecom")
+        """How the user types `name` here: `/latest 论文`, or `最新 论文` on WeChat.
+
+        The Chinese words are for Chinese replies: an English reply on WeChat spells the
+        slash command, which every platform accepts."""
+        text_only = self.chat.platform in ("wechat", "wecom") and self.lang == "zh"
         word = self.commands.text_forms.get(name) if text_only else None
         return " ".join((word or f"/{name}", *args))
 

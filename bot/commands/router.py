@@ -8,6 +8,7 @@ GroupNeedsMention; handler modules never check these themselves.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
@@ -99,7 +100,21 @@ def _unknown(invocation: Invocation) -> Run:
 
 
 async def _not_a_command(ctx: Ctx) -> list[Reply]:
+    number = _choice_number(ctx.incoming.text)
+    if number is not None:
+        # A reader answering a menu by its number (as on the terminal, where numbers
+        # press buttons) must learn that no button has it, not get a generic hint.
+        key = "number_no_button" if ctx.has_buttons else "number_not_command"
+        return [ctx.say(ctx.t(key, number=number, help=ctx.cmd("help")))]
     return [ctx.say(ctx.t("not_a_command", help=ctx.cmd("help")))]
+
+
+def _choice_number(text: str) -> str | None:
+    """`9`, `９`, `#3`, `3.`: a number typed alone; None for anything else."""
+    folded = unicodedata.normalize("NFKC", text).strip().lstrip("#").rstrip(".、)")
+    if 0 < len(folded) <= 6 and folded.isascii() and folded.isdigit():
+        return folded
+    return None
 
 
 async def _expired(ctx: Ctx) -> list[Reply]:

@@ -43,12 +43,12 @@ async def test_stats_counts_subscribers_and_last_pushes(core: Core) -> None:
         await create_deliveries(session, issue_id, [item], T0)
         assert await claim_publication(session, issue_id, T0)
     text = text_of(await Client(core, is_admin=True).send("/stats"))
-    assert "按平台：telegram 3、wechat 1" in text
+    assert "按平台：Telegram 3、微信公众号 1" in text
     assert "已暂停：1；已失效：0" in text
     assert "订阅全部：1" in text
     assert "按栏目：论文 2" in text
     assert "按标签：芯片 1" in text
-    assert "2026-11-16 于 2026-11-20 08:00 UTC：telegram pending 1" in text
+    assert "2026-11-16 于 2026-11-20 08:00 UTC：Telegram 待发送 1" in text
 
 
 async def test_stats_without_pushes(core: Core) -> None:

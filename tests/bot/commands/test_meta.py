@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from bot.commands import Chat, Core, CoreDeps
 from bot.config import Settings, TelegramSettings
 from storage.subscribers import ALL, Subscription, get_subscriber
@@ -109,3 +111,44 @@ async def test_command_menu_in_both_languages(core: Core) -> None:
     assert "stats" not in zh and "publish" not in zh
     assert zh["search"] == "搜索往期内容" and en["search"] == "Search the archive"
     assert all(1 <= len(desc) <= 256 for desc in (*zh.values(), *en.values()))
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "again"),
+    [
+        ("zh-hans", "欢迎使用「嵌入式AI简报」机器人", "欢迎回来！发送 /help 查看全部命令"),
+        ("en", "Welcome to the “嵌入式AI简报” bot!", "Welcome back! Send /help for the commands"),
+    ],
+)
+async def test_start_greets_once_then_reminds(
+    core: Core, language: str, first: str, again: str
+) -> None:
+    client = Client(core, language_code=language)
+    greeting = text_of(await client.send("/start"))
+    assert first in greeting and "/unsubscribe" in greeting
+    reminder = text_of(await client.send("/start"))
+    assert again in reminder and first not in reminder
+    assert "/unsubscribe" not in reminder  # no second command list
+    assert ("当前订阅" if language == "zh-hans" else "Currently subscribed to") in reminder
+
+
+@pytest.mark.parametrize(
+    ("chat", "language", "expected"),
+    [
+        (PRIVATE, "zh-hans", "没有编号为 9 的按钮：请直接点按消息下方的按钮，或发送 /help"),
+        (PRIVATE, "en", "No button is numbered 9: tap the buttons under a message"),
+        (Chat("wechat", "openid-n", "user"), "zh-hans", "9 不是命令：发送 帮助 查看全部命令。"),
+        (Chat("wechat", "openid-n", "user"), "en", "9 is not a command: send /help"),
+    ],
+)
+async def test_a_number_that_matches_no_button_says_so(
+    core: Core, chat: Chat, language: str, expected: str
+) -> None:
+    client = Client(core, chat=chat, language_code=language)
+    await client.send("/latest")
+    for typed in ("9", "９", " 9 "):
+        assert expected in text_of(await client.send(typed)).replace("９", "9"), typed
+
+
+async def test_a_number_in_a_group_is_chatter(core: Core) -> None:
+    assert await Client(core, chat=Chat("telegram", "-77", "group")).send("9") == []

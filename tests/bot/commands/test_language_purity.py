@@ -1,0 +1,212 @@
+"""Every reply in one language: a walk through every command and button, zh and en.
+
+An English reply may hold Chinese only where the briefing itself speaks (titles,
+summaries, sources, the 导读) or where it quotes the reader; a Chinese reply may hold no
+English interface phrase (those of bot.i18n, the renderer's labels and the taxonomy's
+English names). Briefing text is excepted by construction: a run of Chinese characters
+in an English reply must occur in the sample briefings' own text (headings left out,
+since the interface renames them) or in what the reader typed.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+import pytest
+
+from bot import i18n
+from bot.commands import Chat, Core, CoreDeps, Reply
+from bot.commands.table import COMMAND_TABLE
+from briefings.model import Issue
+from briefings.parser import decode_briefing, parse_issue
+from briefings.taxonomy import Taxonomy
+from formatters import EN
+from tests.bot.commands.conftest import SERIES, Client, buttons, text_of
+
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# Language names are written in their own language on both sides of /settings.
+ENDONYMS = ("中文", "English")
+PUBLISHER_SAYS = re.compile(r"(would send|sent) \d{4}-\d{2}-\d{2} to 3 chats")
+
+# Typical and bad arguments of every command, in the order a reader might try them.
+# A new command must be added here (the first test checks it), so it is walked too.
+WALK: dict[str, tuple[str, ...]] = {
+    "start": ("", "papers-chips", "nonsense"),
+    "help": ("",),
+    "latest": ("", "papers", "chips", "weather", "2026-11-02"),
+    "issue": ("", "2026-11-16", "2026-11-16 papers", "2026-11-16 x", "2020-01-01", "soon"),
+    "issues": ("",),
+    "search": ("", "量化", "MNN", "zzzqqq", "section:", "date:2020-13", "x" * 600, "年"),
+    "sections": ("",),
+    "subscribe": ("", "papers chips", "chips", "all", "chips", "weather"),
+    "unsubscribe": ("", "chips", "papers", "all", "all", "weather"),
+    "settings": ("", "format digest", "pause", "resume", "bogus", "format full"),
+    "stats": ("",),
+    "preview": ("", "latest", "2026-11-16", "bad"),
+    "publish": ("", "latest", "bad"),
+    "stop": ("", ""),
+}
+EXTRA_TEXTS = ("/frobnicate", "hello there", "9", "２")
+FORGED_BUTTONS = ("t:s:nosuch", "o:20200101", "q:0123456789ab:2", "zz")
+
+
+def _sample_issues(samples: Path) -> list[Issue]:
+    taxonomy = Taxonomy.default()
+    return [
+        parse_issue(decode_briefing(p.read_bytes(), p.name), p.name, SERIES, taxonomy)
+        for p in sorted(samples.glob("*.md"))
+    ]
+
+
+def _briefing_text(issues: list[Issue]) -> str:
+    """What the briefings say themselves; section headings are left out (the interface
+    renames them, so a Chinese heading in an English reply is a leak)."""
+    parts: list[str] = [SERIES.title]
+    for issue in issues:
+        parts += [issue.title, issue.subtitle, issue.tagline, issue.intro, issue.footer]
+        parts += [*issue.quick_news, *issue.notes]
+        for section in issue.sections:
+            parts += section.notes
+            for entry in section.entries:
+                parts += [entry.title, entry.summary, entry.source or "", entry.url or ""]
+                parts += [link.label for link in entry.links]
+    return "\n".join(parts)
+
+
+def _phrases(text: str) -> Iterator[str]:
+    """The fixed parts of a text with `{fields}`, one line at a time."""
+    for literal, *_ in string.Formatter().parse(text):
+        for line in literal.split("\n"):
+            yield line.strip(" :;,.!?()“”\"'—-")
+
+
+def english_denylist(taxonomy: Taxonomy) -> set[str]:
+    """English interface phrases of two or more words (single words also occur in the
+    briefings' English titles), minus any that Chinese texts use too (syntax such as
+    `format full|digest`)."""
+    english: list[str] = []
+    for _, en in i18n.TEXTS.values():
+        english += _phrases(en)
+    for _, en_command in i18n.COMMAND_TEXTS.values():
+        english += _phrases(en_command.description)
+    for label in fields(EN):
+        english += _phrases(getattr(EN, label.name))
+    english += [item.en for item in (*taxonomy.sections, *taxonomy.topics)]
+    chinese = "\n".join(zh for zh, _ in i18n.TEXTS.values())
+    return {
+        p
+        for p in english
+        if len(p.split()) >= 2 and re.search("[A-Za-z]{2}", p) and p not in chinese
+    }
+
+
+@dataclass
+class Walk:
+    """Every reply text of a walk, with what the reader typed to get it."""
+
+    seen: list[tuple[str, str]] = field(default_factory=list)  # (typed, reply text)
+
+    def add(self, typed: str, replies: list[Reply]) -> None:
+        text = text_of(replies)
+        labels = "\n".join(b.text for b in buttons(replies))
+        self.seen.append((typed, f"{text}\n{labels}"))
+
+
+async def walk(core: Core, chat: Chat, language: str) -> Walk:
+    result = Walk()
+    client = Client(core, chat=chat, language_code=language, is_admin=True)
+    member = Client(core, chat=chat, user_id="99", language_code=language)
+
+    async def press_all(typed: str, replies: list[Reply]) -> None:
+        for button in buttons(replies):
+            if any(endonym in button.text for endonym in ENDONYMS):
+                continue  # switches the language: the walk stays in one
+            result.add(f"{typed} -> {button.text}", await client.press(button))
+
+    for name, variants in WALK.items():
+        for args in variants:
+            typed = f"/{name} {args}".strip()
+            replies = await client.send(typed)
+            result.add(typed, replies)
+            if name not in ("stop", "publish"):
+                await press_all(typed, replies)
+        if COMMAND_TABLE.by_name[name].admin:
+            result.add(f"/{name} (not admin)", await member.send(f"/{name}"))
+        if name == "stop":
+            await client.send("/start")
+    for typed in EXTRA_TEXTS:
+        result.add(typed, await client.send(typed))
+    for data in FORGED_BUTTONS:
+        result.add(f"button {data}", await client.press(data))
+    return result
+
+
+def test_every_command_is_walked() -> None:
+    assert set(WALK) == set(COMMAND_TABLE.by_name)
+
+
+@pytest.mark.parametrize("key", sorted(i18n.TEXTS))
+def test_english_texts_have_no_chinese(key: str) -> None:
+    _, en = i18n.TEXTS[key]
+    for endonym in ENDONYMS:
+        en = en.replace(endonym, "")
+    assert not HAN.search(en), en
+
+
+def test_english_command_texts_have_no_chinese() -> None:
+    for name, (_, en) in i18n.COMMAND_TEXTS.items():
+        assert not HAN.search(" ".join(en)), name
+
+
+CHATS = {
+    "telegram": Chat("telegram", "3003", "private"),
+    "wechat": Chat("wechat", "openid-walk", "user"),
+}
+
+
+@pytest.mark.parametrize("platform", sorted(CHATS))
+async def test_english_replies_hold_chinese_only_where_the_briefing_speaks(
+    deps: CoreDeps, samples_dir: Path, platform: str
+) -> None:
+    core = Core(replace(deps))
+    briefing = _briefing_text(_sample_issues(samples_dir))
+    leaks = []
+    for typed, text in (await walk(core, CHATS[platform], "en")).seen:
+        for endonym in ENDONYMS:
+            text = text.replace(endonym, "")
+        for run in HAN.findall(text):
+            if run not in briefing and run not in typed:
+                leaks.append((typed, run, text[:300]))
+    assert not leaks, "\n".join(f"{t!r}: {r!r}" for t, r, _ in leaks[:40]) + leaks[0][2]
+
+
+@pytest.mark.parametrize("platform", sorted(CHATS))
+async def test_chinese_replies_hold_no_english_interface_words(
+    deps: CoreDeps, samples_dir: Path, platform: str
+) -> None:
+    core = Core(replace(deps))
+    briefing = _briefing_text(_sample_issues(samples_dir))
+    denied = english_denylist(deps.taxonomy)
+    assert {"Currently subscribed to", "Industry news", "entries in total"} <= denied
+    leaks = []
+    for typed, text in (await walk(core, CHATS[platform], "zh-hans")).seen:
+        text = PUBLISHER_SAYS.sub("", text)  # the publisher's own report (see admin.py)
+        for endonym in ENDONYMS:
+            text = text.replace(endonym, "")
+        for phrase in denied:
+            if phrase in text and phrase not in briefing:
+                leaks.append((typed, phrase, text[:300]))
+    assert not leaks, "\n".join(f"{t!r}: {p!r}" for t, p, _ in leaks[:40]) + leaks[0][2]
+
+
+def test_the_checks_catch_a_leak() -> None:
+    """The detectors themselves: a Chinese heading in English, an English phrase in
+    Chinese."""
+    assert HAN.findall("• 业界新闻 — 3 entries") == ["业界新闻"]
+    denied = english_denylist(Taxonomy.default())
+    assert any(p in "当前订阅：Currently subscribed to: 论文" for p in denied)
+    assert not any(p in "当前订阅：论文、芯片" for p in denied)
