@@ -9,9 +9,11 @@ can be shown to the user as is. The query language is in `storage.search.text`;
 `storage.search.index` keeps the index.
 
 Order (storage.search.plan.rank_tiers), over every match: the query in the title
-with its words standing as words there, then its words standing anywhere, then the
-query in the title only inside longer words (量化 in 向量化), then the rest; newer
-issues first within each tier. Paging is stable and complete.
+with its words standing as words there, then its words repeated in the summary, then
+standing anywhere, then the query in the title only inside longer words (量化 in
+向量化), then the rest. Within a tier of at most SCORE_WITHIN matches, relevance
+(storage.search.score, the same on both databases) then the newer issue; a larger
+tier newest first. Paging is stable and complete.
 
 `total` is exact on SQLite up to storage.search.sqlite.COUNT_LIMIT matches, and on
 PostgreSQL for queries without phrases and for phrases with at most
@@ -21,6 +23,7 @@ as much as the search).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cache
 from typing import Any, Protocol
@@ -34,10 +37,12 @@ from storage.search.index import is_postgres
 from storage.search.models import id_range
 from storage.search.plan import HitPage, SearchPlan, Tier, plan_terms, plan_words, rank_tiers
 from storage.search.results import SearchHit, SearchPage
+from storage.search.score import order
 from storage.search.snippet import snippet, term_pattern
 from storage.search.text import Query, QueryError, parse_query, plain_text, tag_token
 
 SearchResult = SearchPage
+SCORE_WITHIN = 200  # a rank tier with at most this many matches is ordered by relevance
 MAX_PER_PAGE = 50
 SNIPPET_CHARS = 160
 INTRO_KEY = "intro"  # section_key of hits on an issue's own title/intro
@@ -85,8 +90,8 @@ async def search(
     plan = _plan(parsed, series_slug, taxonomy or default_taxonomy())
     backend: _Backend = pg if is_postgres(session) else sqlite  # type: ignore[assignment]
     conn = await session.connection()  # Core statements: no ORM work on the hot path
-    found = await _page(backend, conn, plan, (page - 1) * per_page, per_page)
     patterns = [p for t in parsed.terms if (p := term_pattern(t.raw, t.exact))]
+    found = await _page(backend, conn, plan, (page - 1) * per_page, per_page, patterns)
     return SearchPage(
         query=query,
         hits=tuple(_hit(row, patterns) for row in found.rows),
@@ -119,20 +124,38 @@ def _filter_tags(kind: str, values: Sequence[str], taxonomy: Taxonomy) -> tuple[
 
 
 async def _page(
-    backend: _Backend, conn: AsyncConnection, plan: SearchPlan, offset: int, limit: int
+    backend: _Backend,
+    conn: AsyncConnection,
+    plan: SearchPlan,
+    offset: int,
+    limit: int,
+    patterns: Sequence[re.Pattern[str]],
 ) -> HitPage:
-    """Tier by tier, each newest first, until the page and one more are known."""
+    """Tier by tier until the page and one more are known.
+
+    A tier of at most SCORE_WITHIN matches is read whole and ordered by relevance
+    (storage.search.score); a larger one newest first, as scoring thousands of hits
+    would cost more than the whole search may (a broad word on a 100k archive).
+    """
     if not plan.terms:
         return await backend.newest(conn, plan, offset, limit)
     want = offset + limit + 1  # one more tells whether matches go on
     ids: list[int] = []
+    rows: dict[int, Row[Any]] = {}
     for tier in rank_tiers(plan):
-        ids += await backend.tier_ids(conn, plan, tier, want - len(ids))
+        found = await backend.tier_ids(conn, plan, tier, max(want - len(ids), SCORE_WITHIN + 1))
+        if 1 < len(found) <= SCORE_WITHIN:
+            scored = order(await backend.hits(conn, found), patterns)
+            rows.update((row.id, row) for row in scored)
+            found = [row.id for row in scored]
+        ids += found[: want - len(ids)]
         if len(ids) >= want:
             break
-    rows = await backend.hits(conn, ids[offset : offset + limit])
+    page = ids[offset : offset + limit]
+    missing = [i for i in page if i not in rows]
+    rows.update((row.id, row) for row in await backend.hits(conn, missing))
     total = await backend.count(conn, plan)
-    return HitPage(rows, total, len(ids) > offset + limit)
+    return HitPage([rows[i] for i in page], total, len(ids) > offset + limit)
 
 
 def _hit(row: Row[Any], patterns: Sequence[Any]) -> SearchHit:

@@ -23,9 +23,11 @@ COLUMNS = ("title", "source", "body", "section", "topics")
 Phrase = tuple[tuple[str, bool], ...]  # (token, is_prefix) ...
 
 # Tags-column tokens for a document's words (storage.search.words): `w_量化` anywhere in
-# it, `wt_量化` in its title. `_` never occurs in text tokens, `s_`/`t_` are the filters.
+# it, `wt_量化` in its title, `wm_量化` more than once outside it (what an entry is about,
+# not a passing mention). `_` never occurs in text tokens; `s_`/`t_` are the filters.
 WORD_TAG = "w_"
 TITLE_WORD_TAG = "wt_"
+REPEATED_WORD_TAG = "wm_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +109,10 @@ def rank_tiers(plan: SearchPlan) -> tuple[Tier, ...]:
     """The order of a plan's matches: tier by tier, newest first within a tier.
 
     1. every term in the title, its words standing as words there
-    2. its words standing as words anywhere (a summary about 量化)
-    3. every term in the title, but inside longer words (a title about 向量化)
-    4. the rest
+    2. its words standing as words more than once elsewhere (a summary about 量化)
+    3. its words standing as words anywhere (a passing mention)
+    4. every term in the title, but inside longer words (a title about 向量化)
+    5. the rest
     Without words to stand (Latin names, one character, long phrases) this is
     title matches, then the rest. Each tier is one indexed lookup read newest first,
     so every match is ranked without scoring them all (a fifth of a 100k archive for
@@ -120,10 +123,12 @@ def rank_tiers(plan: SearchPlan) -> tuple[Tier, ...]:
     if not plan.words:
         return (Tier(in_title), Tier(None, (in_title,)))
     title_words = Cond(tuple(TITLE_WORD_TAG + w for w in plan.words), plan.terms)
+    repeated = Cond(tuple(REPEATED_WORD_TAG + w for w in plan.words))
     words = Cond(tuple(WORD_TAG + w for w in plan.words))
     return (
         Tier(title_words),
-        Tier(words, (title_words,)),
+        Tier(repeated, (title_words,)),
+        Tier(words, (title_words, repeated)),
         Tier(in_title, (title_words, words)),
         Tier(None, (title_words, words, in_title)),
     )
@@ -139,8 +144,13 @@ def _tags(kind: str, values: Iterable[str]) -> list[str]:
 
 def _word_tags(title: Sequence[str | None], rest: Sequence[str | None]) -> list[str]:
     in_title = document_words(*title)
-    anywhere = dict.fromkeys([*in_title, *document_words(*rest)])
-    return [TITLE_WORD_TAG + w for w in in_title] + [WORD_TAG + w for w in anywhere]
+    elsewhere = document_words(*rest)
+    anywhere = dict.fromkeys([*in_title, *elsewhere])
+    return (
+        [TITLE_WORD_TAG + w for w in in_title]
+        + [REPEATED_WORD_TAG + w for w, n in elsewhere.items() if n > 1]
+        + [WORD_TAG + w for w in anywhere]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,4 +183,7 @@ def issue_doc(
 ) -> IndexDoc:
     body = [plain_text(intro), *(plain_text(item) for item in quick_news)]
     columns = (_tokens(title, subtitle), (), _tokens(*body), (), ())
-    return IndexDoc(doc_id, issue_id, None, columns, tuple(_word_tags([title, subtitle], body)))
+    # The 导读 and short news name a dozen subjects in passing: only the issue's title
+    # and subtitle rank it by words; a match in its body ranks with the rest.
+    tags = _word_tags([title, subtitle], [])
+    return IndexDoc(doc_id, issue_id, None, columns, tuple(tags))

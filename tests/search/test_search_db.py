@@ -23,6 +23,7 @@ from storage.search import (
     rebuild_index,
     search,
 )
+from storage.search import api as search_api
 from storage.search.models import SearchDocRow
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -224,9 +225,11 @@ async def test_other_series_are_not_searched(session_factory: Sessions) -> None:
 
 
 @pytest.mark.parametrize("query", ["剪枝", "网络剪枝"])  # a word, or a phrase of three tokens
+@pytest.mark.parametrize("score_within", [200, 5])  # the tier scored, or read newest first
 async def test_pages_cover_every_match_once_in_a_stable_order(
-    session_factory: Sessions, query: str
+    session_factory: Sessions, monkeypatch: pytest.MonkeyPatch, query: str, score_within: int
 ) -> None:
+    monkeypatch.setattr(search_api, "SCORE_WITHIN", score_within)
     rng = random.Random(7)
     issues = [
         issue(
@@ -248,8 +251,13 @@ async def test_pages_cover_every_match_once_in_a_stable_order(
         assert page.has_more == (page_no * 3 < 28)
         seen += titles(page)
     assert len(seen) == len(set(seen)) == 28
-    # one tier (the word in every title): newer issues first, then reading order
-    assert seen == sorted(seen, key=lambda t: (-int(t[1]), int(t.split("条目")[1][0])))
+    assert seen == titles(await find(session_factory, query, per_page=30))
+    if score_within == 5:  # one tier (the word in every title) of 28: newest first
+        assert seen == sorted(seen, key=lambda t: (-int(t[1]), int(t.split("条目")[1][0])))
+    elif query == "剪枝":  # relevance: the word three times in a title before once
+        assert seen[0].count("剪枝") == 3 and seen[-1].count("剪枝") == 1
+    else:  # the phrase once in each title: the shorter title is more about it
+        assert seen[0].count("剪枝") == 1 and seen[-1].count("剪枝") == 3
 
 
 async def test_rebuild_matches_incremental_indexing(session_factory: Sessions) -> None:
