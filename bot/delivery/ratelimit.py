@@ -26,6 +26,10 @@ token and the server reading its own:
   Chat buckets start empty for chats first served within the server's refill time
   (S/R + J) of the start; the global one for its first C/r seconds.
 
+These count one process's requests. Processes sharing a bot token must share the
+global envelope (split C and r among them), and a chat that two processes may send to
+at once has two requests in flight: its C must be S - 2.
+
 Replies to users (`Gate.ready(priority=True)`) are served before waiting pushes, and a
 push holding the turn of a chat a reply waits for goes ahead of the other pushes, so a
 push holds a reply back by about a chat token's time (1 s), plus other replies' turns.
