@@ -69,9 +69,39 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True)
+class IssueKey:
+    """What identifies an issue in its series: a number (`第 300 期`), a date, or both.
+
+    Ordered by number when there is one (numbered series), else by date.
+    """
+
+    number: int | None = None
+    day: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.number is None and self.day is None:
+            raise ValueError("an issue key needs a number or a date")
+
+    def sort_key(self) -> tuple[int, date]:
+        # None sorts first rather than failing: a series keeps one kind of key anyway
+        return (-1 if self.number is None else self.number, self.day or date.min)
+
+    def __lt__(self, other: IssueKey) -> bool:
+        return self.sort_key() < other.sort_key()
+
+    def __str__(self) -> str:
+        if self.number is None:
+            return str(self.day)
+        return f"#{self.number}" + (f" ({self.day})" if self.day else "")
+
+
+@dataclass(frozen=True, slots=True)
 class Issue:
     series: Series
-    key: date  # the issue date, unique within a series
+    # The issue date. Date-keyed series (the Embedded AI layout) always have one and it is
+    # unique within the series: storage's `key` column. A numbered series (`number` set)
+    # has one only when its layout finds one, so `key` may be None there: see `issue_key`.
+    key: date | None
     title: str  # the H1 as written
     subtitle: str = ""
     tagline: str = ""
@@ -84,6 +114,12 @@ class Issue:
     warnings: tuple[ParseWarning, ...] = field(default=())
     front_matter: str = ""  # raw text between the leading '---' fences, if any
     footer: str = ""  # markdown after the closing '----' rule (editor, licence), verbatim
+    number: int | None = None  # the issue number of a numbered series (`第 300 期`, `#300`)
+
+    @property
+    def issue_key(self) -> IssueKey:
+        """The key the series orders and names issues by: the number if any, else the date."""
+        return IssueKey(self.number, self.key)
 
     @property
     def entry_count(self) -> int:

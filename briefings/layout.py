@@ -1,0 +1,131 @@
+"""How a briefing series writes its issues: a `Layout` value the parser is driven by.
+
+A layout is plain frozen data (strings, tuples, booleans), so a configuration can build
+one, a series can hold one and two series can share one. It says:
+
+- the issue key: `key = "date"` (an ISO date in the H1 `(2020-11-30)` or in the file
+  name, as `date_from` orders) or `key = "number"` (`第 300 期`, `#300`, `issue-300.md`,
+  found by the `title_number` / `name_number` patterns, each with a group named `n`); a
+  numbered issue takes a date too when `date_from` finds one, and goes without otherwise.
+- sections: `sections = "named"` (`##` headings resolved through the taxonomy plus
+  `section_names`; an unknown heading is kept under a generated key and warned about),
+  `"free"` (every `##` heading is a section, no warning) or `"flat"` (no sections: every
+  entry goes into one section keyed `flat_section`); `navigation_headings` are skipped,
+  `cover_headings` (a cover image, a banner) are kept as issue notes, not sections.
+- entries: which lines start one (`entries`: `"bullet"` for `- [title](url)`,
+  `"numbered"` for `1、[title](url)` and `**1、Title**`, `"heading"` for `### [title](url)`),
+  and the summary (`summary = "line"`: indented or `摘要：`/`Summary:` lines after the item;
+  `"paragraphs"`: every paragraph up to the next entry; `"none"`: only link lines belong to
+  the entry, other text is a note). `images = "links"` lifts an image line (`![](url)`,
+  `[![](img)](url)`) into the entry's links; `"inline"` keeps it in the summary markdown.
+- front matter: `intro = "labelled"` (a `导读：` paragraph, per `intro_labels`) or
+  `"paragraphs"` (every paragraph before the first section), `boilerplate` (regular
+  expressions: matching lines are left out everywhere and reported, never silently), and
+  `footer_after_rule` (a `----` rule ends the content; what follows is the footer).
+
+The presets are in `briefings.presets`; `briefings.layout_config` reads one from TOML data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final, Literal, get_args
+
+KeyKind = Literal["date", "number"]
+DateSource = Literal["title", "name", "text"]
+SectionMode = Literal["named", "free", "flat"]
+EntryStyle = Literal["bullet", "numbered", "heading"]
+SummaryMode = Literal["line", "paragraphs", "none"]
+ImageMode = Literal["inline", "links"]
+IntroMode = Literal["labelled", "paragraphs"]
+
+KEY_KINDS: Final = frozenset(get_args(KeyKind))
+DATE_SOURCES: Final = frozenset(get_args(DateSource))
+SECTION_MODES: Final = frozenset(get_args(SectionMode))
+ENTRY_STYLES: Final = frozenset(get_args(EntryStyle))
+SUMMARY_MODES: Final = frozenset(get_args(SummaryMode))
+IMAGE_MODES: Final = frozenset(get_args(ImageMode))
+INTRO_MODES: Final = frozenset(get_args(IntroMode))
+SECTION_KEY: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class LayoutError(ValueError):
+    """A layout value that cannot work; the message names the field (`layout.boilerplate`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    name: str = "embedded-ai"
+    key: KeyKind = "date"
+    date_from: tuple[DateSource, ...] = ("title",)
+    title_number: tuple[str, ...] = ()
+    name_number: tuple[str, ...] = ()
+    sections: SectionMode = "named"
+    # heading as written -> section key, on top of the taxonomy's names (pairs: hashable)
+    section_names: tuple[tuple[str, str], ...] = ()
+    navigation_headings: tuple[str, ...] = ("往期回顾",)
+    cover_headings: tuple[str, ...] = ()
+    flat_section: str = "items"
+    entries: tuple[EntryStyle, ...] = ("bullet",)
+    summary: SummaryMode = "line"
+    summary_labels: tuple[str, ...] = ("摘要",)
+    images: ImageMode = "inline"
+    intro: IntroMode = "labelled"
+    intro_labels: tuple[str, ...] = ("导读",)
+    boilerplate: tuple[str, ...] = ()
+    footer_after_rule: bool = True
+
+    def __post_init__(self) -> None:
+        check_layout(self)
+
+
+def _enum(field: str, value: object, allowed: frozenset[str]) -> None:
+    if value not in allowed:
+        choices = ", ".join(sorted(allowed))
+        raise LayoutError(f"layout.{field}: {value!r} is not one of {choices}")
+
+
+def _patterns(field: str, patterns: tuple[str, ...], *, group: str | None = None) -> None:
+    for pattern in patterns:
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise LayoutError(
+                f"layout.{field}: bad regular expression {pattern!r}: {exc}"
+            ) from None
+        if group and group not in compiled.groupindex:
+            raise LayoutError(f"layout.{field}: {pattern!r} has no group (?P<{group}>...)")
+        if compiled.match(""):  # would match every line or every title
+            raise LayoutError(f"layout.{field}: {pattern!r} matches an empty line")
+
+
+def check_layout(layout: Layout) -> None:
+    """Raise LayoutError naming the first field that cannot work."""
+    _enum("key", layout.key, KEY_KINDS)
+    for source in layout.date_from:
+        _enum("date_from", source, DATE_SOURCES)
+    if layout.key == "date" and not layout.date_from:
+        raise LayoutError("layout.date_from: a series keyed by date needs somewhere to read it")
+    if layout.key == "number" and not (layout.title_number or layout.name_number):
+        raise LayoutError("layout.title_number: a numbered series needs a number pattern")
+    _patterns("title_number", layout.title_number, group="n")
+    _patterns("name_number", layout.name_number, group="n")
+    _patterns("boilerplate", layout.boilerplate)
+    _enum("sections", layout.sections, SECTION_MODES)
+    for heading, key in layout.section_names:
+        if not SECTION_KEY.match(key):
+            message = f"section key {key!r} for {heading!r} is not lower-case a-z, 0-9, '-'"
+            raise LayoutError(f"layout.section_names: {message}")
+    if not SECTION_KEY.match(layout.flat_section):
+        raise LayoutError(f"layout.flat_section: {layout.flat_section!r} is not a section key")
+    if not layout.entries:
+        raise LayoutError("layout.entries: at least one entry style")
+    for style in layout.entries:
+        _enum("entries", style, ENTRY_STYLES)
+    _enum("summary", layout.summary, SUMMARY_MODES)
+    _enum("images", layout.images, IMAGE_MODES)
+    _enum("intro", layout.intro, INTRO_MODES)
+    for field in ("summary_labels", "intro_labels"):
+        if any(not label.strip() for label in getattr(layout, field)):
+            raise LayoutError(f"layout.{field}: an empty label would match every line")
