@@ -26,11 +26,14 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.routing import Route
+from telegram.ext import ExtBot
 
 from bot.clock import Clock
+from bot.cluster import Leadership, Membership
 from bot.commands import Core, CoreDeps
 from bot.config import Settings, WebSettings
 from bot.delivery.drain import drain
@@ -42,7 +45,9 @@ from bot.platforms import telegram as telegram_platform
 from bot.platforms.console.adapter import CONSOLE_CHAT, run_console
 from bot.platforms.console.sender import ConsoleSender
 from bot.platforms.telegram.adapter import TelegramPlatform
+from bot.platforms.telegram.limiter import GateLimiter
 from bot.platforms.telegram.sender import TelegramSender
+from bot.platforms.telegram.transport import AiohttpRequest
 from bot.platforms.telegram.webhook import WEBHOOK_PATH, webhook_route
 from bot.publish.alerts import FanoutNotifier, LogNotifier, SenderNotifier, StreamNotifier
 from bot.publish.cycle import Cycle, build_cycle
@@ -66,6 +71,8 @@ class Platforms:
 
     senders: dict[str, Sender]
     loops: list[Loop] = field(default_factory=list)
+    # Run by the leading instance only, until its term ends (Telegram long polling).
+    leader_loops: list[Loop] = field(default_factory=list)
     gates: dict[str, Gate] = field(default_factory=dict)  # shared by the engine and replies
     web: WebService | None = None
     description: list[str] = field(default_factory=list)
@@ -126,13 +133,25 @@ async def open_platforms(
             # One Gate for pushes, replies and alerts: they spend the same token's limits.
             gate = Gate(RateLimits.from_settings(settings.delivery), time.monotonic, asyncio.sleep)
             platforms.gates["telegram"] = gate
-            telegram = await stack.enter_async_context(TelegramPlatform(runtime, core, gate=gate))
+            if settings.telegram.webhook_url:  # every instance serves the webhook
+                telegram = await stack.enter_async_context(
+                    TelegramPlatform(runtime, core, gate=gate)
+                )
+                bot = telegram.bot
+            else:  # long polling is the leader's (a second poller gets 409 Conflict)
+                bot = await stack.enter_async_context(gated_bot(settings, gate))
+                platforms.leader_loops.append(
+                    lambda term: poll_telegram(
+                        lambda: TelegramPlatform(runtime, core, gate=gate), term
+                    )
+                )
             # Both share the bot's connection pool; the engine takes the gate's tokens itself.
-            platforms.senders["telegram"] = TelegramSender(telegram.bot, gated=True)
-            alerts = TelegramSender(telegram.bot)  # through the bot's rate limiter
+            platforms.senders["telegram"] = TelegramSender(bot, gated=True)
+            alerts = TelegramSender(bot)  # through the bot's rate limiter
             admins = settings.telegram.admins
             notifier.add(SenderNotifier(alerts, admins, TelegramRenderer()))
-            platforms.description.append(f"telegram @{telegram.bot.username}")
+            polling = "" if telegram else " (long polling while leading)"
+            platforms.description.append(f"telegram @{bot.username}{polling}")
         elif not web_service_wanted(settings):  # no chat platform at all: the terminal is one
             notifier.add(StreamNotifier(sys.stdout))
             await ensure_console_subscriber(runtime)
@@ -151,6 +170,35 @@ async def open_platforms(
             if web.serve_http:
                 platforms.description.append(f"web {settings.web.host}:{settings.web.port}")
         yield platforms
+
+
+@asynccontextmanager
+async def gated_bot(settings: Settings, gate: Gate) -> AsyncIterator[ExtBot[Any]]:
+    """A bot of its own for pushes and alerts, through `gate`, while the polling platform
+    comes and goes with leadership; started with getMe (a refused token stops `run`)."""
+    telegram = settings.telegram
+    assert telegram.token is not None  # configured(settings)
+    request = AiohttpRequest(connection_pool_size=telegram.connection_pool)
+    limiter = GateLimiter(gate, retry_margin=settings.delivery.retry_margin_seconds)
+    bot: ExtBot[Any] = ExtBot(
+        telegram.token.get_secret_value(),
+        base_url=telegram.base_url,
+        request=request,
+        rate_limiter=limiter,
+    )
+    try:
+        await bot.initialize()
+        yield bot
+    finally:
+        await bot.shutdown()
+        await request.shutdown()
+
+
+async def poll_telegram(make: Callable[[], TelegramPlatform], term: asyncio.Event) -> None:
+    """Telegram by long polling for one term of leadership; polling stops before the
+    lock is let go, so two instances never poll at once."""
+    async with make():
+        await term.wait()
 
 
 def telegram_route(telegram: TelegramPlatform, settings: Settings) -> Route:
@@ -180,30 +228,71 @@ async def serve(
     notifier: FanoutNotifier,
     stop: asyncio.Event,
 ) -> int:
-    """Scheduler, delivery engine and platform loops until `stop`; 1 if any loop failed."""
+    """Delivery engine and platform loops until `stop`, and while this instance leads
+    (bot/cluster) the scheduler and the leader loops; 1 if any loop failed. A failure of
+    the leader's work (e.g. Telegram refusing the token) is raised."""
     if platforms.web is not None:
         await platforms.web.prepare()  # robot subscribers exist before the first publication
+    member = Membership(runtime.sessions, runtime.settings.cluster)
+    await member.join()
     engine = DeliveryEngine(
         runtime.sessions,
         platforms.senders,
         runtime.settings.delivery,
         notifier=notifier,
         gates=platforms.gates,
+        claimant=member.id,
     )
-    scheduler = build_scheduler(cycle)
-    scheduler.start()  # the start-up job polls and catches up on missed publications
+    leadership = Leadership(runtime.engine, member, runtime.settings.cluster)
+    leading = asyncio.create_task(
+        leadership.run(stop, lambda term: lead(cycle, platforms.leader_loops, term))
+    )
+    leading.add_done_callback(lambda _: stop.set())
+    heartbeat = asyncio.create_task(member.run(), name="instance-heartbeat")
     loops: list[Loop] = [engine.run_forever, *platforms.loops]
     tasks = [asyncio.create_task(_until_stop(loop, stop)) for loop in loops]
     try:
         await stop.wait()
     finally:
+        results = await asyncio.gather(leading, *tasks, return_exceptions=True)
+        heartbeat.cancel()  # only now: the engine's claims are alive until it is done
+        await asyncio.gather(heartbeat, return_exceptions=True)
+        await member.leave()
+    if isinstance(results[0], Exception):
+        raise results[0]
+    failed = [r for r in results if isinstance(r, BaseException)]
+    return 1 if failed else 0
+
+
+async def lead(cycle: Cycle, loops: list[Loop], term: asyncio.Event) -> None:
+    """The leader's work for one term: the scheduler's jobs and the leader loops."""
+    scheduler = build_scheduler(cycle)
+    scheduler.start()  # the start-up job polls and catches up on missed publications
+    end = asyncio.Event()  # the term's end, or a leader loop's
+    tasks = [asyncio.create_task(_until_stop(loop, end)) for loop in loops]
+    try:
+        await _first(term.wait(), end.wait())
+    finally:
+        end.set()
         scheduler.pause()  # no new jobs; the running ones finish (shutdown would cancel them)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(cycle.wait_idle(), JOB_GRACE_SECONDS)
         scheduler.shutdown(wait=False)
         results = await asyncio.gather(*tasks, return_exceptions=True)
-    failed = [r for r in results if isinstance(r, BaseException)]
-    return 1 if failed else 0
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+
+
+async def _first(*waits: Awaitable[object]) -> None:
+    """Until the first of `waits` is done."""
+    pending = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 async def _until_stop(loop: Loop, stop: asyncio.Event) -> None:

@@ -237,6 +237,23 @@ class WebSettings(_Section):
     port: int = Field(default=8080, ge=0, le=65535)
 
 
+class ClusterSettings(_Section):
+    """Several `run` instances on one PostgreSQL database (bot/cluster/)."""
+
+    heartbeat_seconds: float = Field(default=2.0, gt=0, le=60)
+    # An instance silent this long (on the database's clock) is dead: its claimed
+    # deliveries go back to pending. Failover takes about this plus heartbeat_seconds.
+    stale_seconds: float = Field(default=10.0, gt=0, le=600)
+    leader_retry_seconds: float = Field(default=3.0, gt=0, le=60)  # standbys try this often
+
+    @model_validator(mode="after")
+    def _stale_spans_heartbeats(self) -> ClusterSettings:
+        if self.stale_seconds < 3 * self.heartbeat_seconds:
+            # One late heartbeat (a busy event loop, a slow commit) must not look like death.
+            raise ValueError("cluster.stale_seconds must be at least 3 x heartbeat_seconds")
+        return self
+
+
 class WechatSettings(_Section):
     app_id: str = ""
     secret: SecretStr | None = None
@@ -326,6 +343,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     wechat: WechatSettings = Field(default_factory=WechatSettings)
     wecom: WecomSettings = Field(default_factory=WecomSettings)
     # Where the settings came from, for the start-up line (set by load_settings).

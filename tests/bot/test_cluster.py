@@ -1,0 +1,130 @@
+"""Leadership and membership of `run` instances (bot/cluster), in one process: each
+"instance" has its own Membership and Leadership, as separate processes would."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import psycopg
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.cluster import Leadership, Membership
+from bot.config import ClusterSettings
+from storage import instances
+
+FAST = ClusterSettings(heartbeat_seconds=0.2, stale_seconds=1.0, leader_retry_seconds=0.2)
+Sessions = async_sessionmaker[AsyncSession]
+
+
+class Ledger:
+    """Who does the leader's work when; fails the test if two ever overlap."""
+
+    def __init__(self) -> None:
+        self.working: set[str] = set()
+        self.terms: list[str] = []
+        self.overlaps = 0
+
+    def work(self, name: str) -> Callable[[asyncio.Event], Awaitable[None]]:
+        async def run(term: asyncio.Event) -> None:
+            if self.working:
+                self.overlaps += 1
+            self.working.add(name)
+            self.terms.append(name)
+            try:
+                await term.wait()
+            finally:
+                self.working.discard(name)
+
+        return run
+
+
+async def wait_for(check: Callable[[], bool], timeout: float, what: str) -> float:
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+    return time.monotonic() - started
+
+
+class Instance:
+    def __init__(self, name: str, engine: AsyncEngine, sessions: Sessions, ledger: Ledger) -> None:
+        self.name = name
+        self.member = Membership(sessions, FAST)
+        self.leadership = Leadership(engine, self.member, FAST)
+        self.stop = asyncio.Event()
+        self._ledger = ledger
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.member.join()
+        self.task = asyncio.create_task(
+            self.leadership.run(self.stop, self._ledger.work(self.name))
+        )
+
+    async def halt(self) -> None:
+        self.stop.set()
+        assert self.task is not None
+        await asyncio.wait_for(self.task, 10)
+
+
+async def test_one_leader_at_a_time_and_a_standby_takes_over(
+    engine: AsyncEngine, session_factory: Sessions
+) -> None:
+    ledger = Ledger()
+    if engine.url.get_backend_name() == "sqlite":  # one instance there: it always leads
+        solo = Instance("solo", engine, session_factory, ledger)
+        await solo.start()
+        await wait_for(lambda: ledger.working == {"solo"}, 5, "the only instance to lead")
+        async with session_factory() as session:
+            [row] = await instances.list_instances(session, FAST.stale_seconds)
+        assert row.leader and row.id == solo.member.id
+        await solo.halt()
+        assert ledger.working == set() and solo.member.leader is False
+        return
+
+    first, second = (Instance(n, engine, session_factory, ledger) for n in ("a", "b"))
+    await first.start()
+    await wait_for(lambda: ledger.working == {"a"}, 5, "a to lead")
+    await second.start()
+    await asyncio.sleep(4 * FAST.leader_retry_seconds)  # b tries, and fails, a few times
+    assert ledger.terms == ["a"] and second.member.leader is False
+
+    await first.halt()  # a clean stop lets go at once
+    took = await wait_for(lambda: ledger.working == {"b"}, 5, "b to take over")
+    assert took < second.leadership.takeover_grace + FAST.leader_retry_seconds + 1.0
+    async with session_factory() as session:
+        listed = await instances.list_instances(session, FAST.stale_seconds)
+    assert [i.id for i in listed if i.leader] == [second.member.id]
+    await second.halt()
+    assert ledger.terms == ["a", "b"] and ledger.overlaps == 0
+
+
+async def test_a_leader_that_loses_its_connection_steps_down_first(
+    engine: AsyncEngine, session_factory: Sessions
+) -> None:
+    if engine.url.get_backend_name() != "postgresql":
+        return  # the SQLite instance leads without a lock connection to lose
+    ledger = Ledger()
+    first, second = (Instance(n, engine, session_factory, ledger) for n in ("a", "b"))
+    await first.start()
+    await wait_for(lambda: ledger.working == {"a"}, 5, "a to lead")
+    await second.start()
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as admin:  # the lock holder's session dies
+        killed = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks "
+            "WHERE locktype = 'advisory' AND granted AND database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())"
+        ).fetchall()
+    assert killed == [(True,)]
+    await wait_for(lambda: ledger.terms[-1:] == ["b"], 10, "b to take over")
+    assert ledger.overlaps == 0
+    # a is a standby now, and takes the lead again once b lets go
+    await second.halt()
+    await wait_for(lambda: ledger.terms[-1:] == ["a"], 5, "a to lead again")
+    await first.halt()
+    assert ledger.terms == ["a", "b", "a"] and ledger.overlaps == 0
+    assert first.leadership.terms == 2
