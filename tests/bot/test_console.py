@@ -81,7 +81,7 @@ def test_chat_starts_and_stores_the_console_subscriber(
     )  # fmt: skip
     assert code == 0
     assert "Welcome to the “嵌入式AI简报” bot!" in out
-    assert "By platform: console 1" in out  # the operator's terminal is an admin
+    assert "By platform: terminal 1" in out  # the operator's terminal is an admin
     assert "Publishing is not configured" in out
     assert "There are no issues yet." in out  # chat ingests nothing itself
 
