@@ -140,6 +140,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "nearest_issues": ("相近的几期：{dates}", "Nearby issues: {dates}"),
     "issues_title": ("往期简报（最新在前）：", "Past issues (newest first):"),
     "issues_line": ("{date} · {count} 条", "{date} · {count} entries"),
+    "issues_line_one": ("{date} · {count} 条", "{date} · {count} entry"),
     "older": ("更早 »", "Older »"),
     "issues_end": ("没有更早的了。", "No older issues."),
     # --- search --------------------------------------------------------------------------
@@ -399,6 +400,10 @@ def pick_language(stored: str | None, language_code: str | None, chosen: bool = 
 
 
 def t(lang: str, key: str, **fields: object) -> str:
+    """The text `key` in `lang`; with `count=1`, its `key_one` variant when there is one
+    (English says "1 entry", "3 entries")."""
+    if fields.get("count") == 1 and f"{key}_one" in TEXTS:
+        key = f"{key}_one"
     zh, en = TEXTS[key]
     text = en if lang == "en" else zh
     return text.format(**fields) if fields else text

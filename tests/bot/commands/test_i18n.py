@@ -44,3 +44,10 @@ def test_every_command_has_texts_and_no_text_is_orphaned() -> None:
 )
 def test_pick_language(stored: str | None, code: str | None, chosen: bool, expected: str) -> None:
     assert i18n.pick_language(stored, code, chosen) == expected
+
+
+def test_counts_of_one_take_the_singular() -> None:
+    assert i18n.t("en", "issues_line", date="2026-11-16", count=1) == "2026-11-16 · 1 entry"
+    assert i18n.t("en", "issues_line", date="2026-11-16", count=11) == "2026-11-16 · 11 entries"
+    assert i18n.t("zh", "issues_line", date="2026-11-16", count=1) == "2026-11-16 · 1 条"
+    assert all(key[: -len("_one")] in i18n.TEXTS for key in i18n.TEXTS if key.endswith("_one"))
