@@ -48,9 +48,8 @@ def register(commands: Subparsers) -> None:
 
 
 async def _run(args: argparse.Namespace, runtime: Runtime) -> int:
-    from telegram.error import TelegramError  # heavy: past argument parsing only
-
-    from bot import app
+    from bot import app  # heavy: past argument parsing only
+    from bot.cluster.single import AlreadyRunning, single_instance
 
     try:
         clock = start_clock(args.start, runtime.settings.publish.timezone)
@@ -58,6 +57,18 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> int:
         return fail(f"--start: {exc}", 2)
     if problem := app.start_problem(runtime.settings):
         return fail(problem, 2)
+    try:
+        with single_instance(runtime.settings.storage.url):  # SQLite: one `run` per file
+            return await _serve(args, runtime, clock)
+    except AlreadyRunning as exc:
+        return fail(str(exc))
+
+
+async def _serve(args: argparse.Namespace, runtime: Runtime, clock: Clock) -> int:
+    from telegram.error import TelegramError
+
+    from bot import app
+
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
