@@ -65,16 +65,20 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Final, NoReturn
 
 from briefings.errors import BriefingParseError
+from briefings.layout import Layout
 from briefings.model import Entry, Issue, Link, ParseWarning, Section, Series
+from briefings.presets import EMBEDDED_AI
+from briefings.rules import Rules, compile_rules, first_text_date
 from briefings.taxonomy import Taxonomy, generated_section_key, normalize_name, tag_issue
 
-DEFAULT_NAVIGATION_HEADINGS: Final[frozenset[str]] = frozenset({"往期回顾"})
+DEFAULT_NAVIGATION_HEADINGS: Final[frozenset[str]] = frozenset(EMBEDDED_AI.navigation_headings)
 _UNTITLED: Final = "(untitled)"  # placeholder title of an item with no text at all
+_IMAGE: Final = "image"  # label of an image kept as a link when it has no alt text
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BINARY = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
@@ -90,8 +94,6 @@ _H1_DATE = re.compile(
 )
 _NAME_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _TAGLINE = re.compile(r"^(\*\*|__)(?P<text>.+)\1$")
-_INTRO = re.compile(r"^导读\s*[：:]\s*")
-_SUMMARY = re.compile(r"^摘要\s*[：:]\s*")
 # `(?<!\s)`: a match starts at the first space of a run only, so a long run of spaces is
 # scanned once, not once per position (quadratic on a megabyte of spaces)
 _PIPE = re.compile(r"(?<!\s)\s*[|｜]\s*")
@@ -130,7 +132,9 @@ Lines = list[tuple[int, str]]  # (1-based line number, text without newline)
 @dataclass
 class _Ctx:
     path: str
+    rules: Rules = field(default_factory=lambda: compile_rules(EMBEDDED_AI))
     warnings: list[ParseWarning] = field(default_factory=list)
+    unmatched: list[tuple[int, str]] = field(default_factory=list)  # lines kept only as notes
 
     def warn(self, line: int, message: str, *, unfinished: bool = False) -> None:
         self.warnings.append(ParseWarning(self.path, line, message, unfinished))
@@ -461,8 +465,19 @@ def _labelled_url(text: str) -> tuple[str, str] | None:
     return head.group("label").strip(), tail.group("url")
 
 
-def _lift_links(raw: str) -> list[Link] | None:
-    """The links of a continuation line made only of links, else None."""
+def _image(text: str) -> tuple[str, str] | None:
+    """(alt text, URL) of a whole `![alt](url)`, else None."""
+    found = _link_at(text, 1) if text.startswith("![") else None
+    url = _clean_url(found[1]) if found and found[2] == len(text) else None
+    return (found[0].strip(), url) if found and url else None
+
+
+def _lift_links(raw: str, *, images: bool = False) -> list[Link] | None:
+    """The links of a continuation line made only of links, else None.
+
+    With `images`, `![alt](url)` is a link too, and a linked image `[![alt](img)](url)`
+    gives both: the layout keeps images as links rather than as summary markdown.
+    """
     text = _LIST_ITEM.sub("", raw.strip(), count=1)
     labelled = _labelled_url(text)
     if labelled:
@@ -470,11 +485,23 @@ def _lift_links(raw: str) -> list[Link] | None:
     links: list[Link] = []
     rest = text
     while rest:
+        if images and rest.startswith("!"):
+            found = _link_at(rest, 1)
+            image = _image(rest[: found[2]]) if found else None
+            if found is None or image is None:
+                return None
+            links.append(Link(image[0] or _IMAGE, image[1]))
+            rest = rest[found[2] :].strip()
+            continue
         found = _link_at(rest)
         url = _clean_url(found[1]) if found else None
         if found is None or url is None:
             return None
-        links.append(Link(_unwrap_label(found[0]) or url, url))
+        inner = _image(found[0].strip()) if images else None
+        if inner:
+            links.extend([Link(inner[0] or _IMAGE, url), Link(_IMAGE, inner[1])])
+        else:
+            links.append(Link(_unwrap_label(found[0]) or url, url))
         rest = rest[found[2] :].strip()
     return links or None
 
@@ -488,7 +515,7 @@ def _summary_line(raw: str) -> str:
     return content
 
 
-def _split_body(body: Lines) -> tuple[list[str], list[Link]]:
+def _split_body(body: Lines, rules: Rules) -> tuple[list[str], list[Link]]:
     lines: list[str] = []
     links: list[Link] = []
     fenced = False
@@ -498,7 +525,7 @@ def _split_body(body: Lines) -> tuple[list[str], list[Link]]:
         if fenced or _FENCE.match(raw):
             lines.append(raw[2:] if raw.startswith("  ") else raw.rstrip())
             continue
-        lifted = _lift_links(raw) if raw.strip() else None
+        lifted = _lift_links(raw, images=rules.layout.images == "links") if raw.strip() else None
         if lifted:
             links.extend(lifted)
         else:
@@ -506,9 +533,9 @@ def _split_body(body: Lines) -> tuple[list[str], list[Link]]:
     return lines, links
 
 
-def _join_summary(lines: list[str]) -> str:
+def _join_summary(lines: list[str], rules: Rules) -> str:
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
-    return _SUMMARY.sub("", text.lstrip(), count=1)
+    return rules.summary_label.sub("", text.lstrip(), count=1)
 
 
 def _arxiv_from_links(url: str | None, links: list[Link]) -> str | None:
@@ -529,7 +556,7 @@ class _EntryDraft:
 
 def _build_entry(draft: _EntryDraft, position: int, ctx: _Ctx) -> Entry:
     head = _parse_head(draft.head, draft.line, ctx)
-    lines, lifted = _split_body(draft.body)
+    lines, lifted = _split_body(draft.body, ctx.rules)
     if head.leftover:
         lines.insert(0, head.leftover)
     links = [*head.links, *lifted]
@@ -538,7 +565,7 @@ def _build_entry(draft: _EntryDraft, position: int, ctx: _Ctx) -> Entry:
         title=head.title,
         source=head.source,
         url=head.url,
-        summary=_join_summary(lines),
+        summary=_join_summary(lines, ctx.rules),
         links=tuple(links),
         arxiv_id=head.arxiv_id or _arxiv_from_links(head.url, links),
         line=draft.line,
@@ -553,17 +580,24 @@ class _SectionDraft:
     line: int
     heading: str
     navigation: bool
+    cover: bool = False  # a cover image or banner: kept with the issue's notes
     entries: list[_EntryDraft] = field(default_factory=list)
     notes: list[list[str]] = field(default_factory=list)
+
+    @property
+    def content(self) -> bool:
+        return not (self.navigation or self.cover)
 
 
 class _BodyParser:
     """Feeds the lines after the preamble into section/entry/note drafts."""
 
-    def __init__(self, navigation: frozenset[str]) -> None:
-        self.navigation = navigation
+    def __init__(self, ctx: _Ctx) -> None:
+        self.ctx = ctx
+        self.rules = ctx.rules
         self.sections: list[_SectionDraft] = []
         self.footer: list[str] = []
+        self.cover: list[str] = []
         self.entry: _EntryDraft | None = None
         self.note: list[str] | None = None  # open note block (paragraph/blockquote)
         self.in_footer = False
@@ -573,7 +607,7 @@ class _BodyParser:
         line = raw.rstrip()
         heading = _heading(line)
         if (
-            heading and heading[0] == 2
+            heading and heading[0] == 2 and not self.rules.flat
         ):  # even inside a fence: an unclosed fence must not eat sections
             self._start_section(number, heading[1])
         elif self.entry and self.entry.fenced:
@@ -581,32 +615,50 @@ class _BodyParser:
         elif self.in_footer:
             self.footer.append(line)
         elif _RULE.match(line):
-            self._close()
-            self.in_footer = True
+            if self.rules.layout.footer_after_rule:
+                self._close()
+                self.in_footer = True
+            else:  # a separator between sections or entries, nothing more
+                self.blank, self.note = True, None
+        elif self.sections[-1].cover:
+            self.cover.append(line)
         elif not self.sections[-1].navigation:
             self._feed_content(number, raw, heading)
 
     def _feed_content(self, number: int, raw: str, heading: tuple[int, str] | None) -> None:
         line = raw.rstrip()
-        bullet = _BULLET.match(line)
+        head = self.rules.entry_head(line, heading) if line.strip() else None
         if not line.strip():
             self.blank, self.note = True, None
-        elif bullet:
+        elif head is not None:
             self._close()
-            self.entry = _EntryDraft(number, bullet.group(1) or "")
+            self.entry = _EntryDraft(number, head)
             self.sections[-1].entries.append(self.entry)
-        elif heading or line.startswith(">"):
-            self._add_note(line, new_block=bool(heading) or not self._in_quote())
+        elif heading or (line.startswith(">") and not self._quote_continues()):
+            self._add_note(number, line, new_block=bool(heading) or not self._in_quote())
         elif self.entry and self._continues_entry(raw):
             self._continue_entry(number, raw)
         else:
-            self._add_note(line.strip(), new_block=self.note is None)
+            self._add_note(number, line.strip(), new_block=self.note is None)
+
+    def _quote_continues(self) -> bool:
+        return self.entry is not None and self.rules.layout.summary == "paragraphs"
 
     def _continues_entry(self, raw: str) -> bool:
+        summary = self.rules.layout.summary
+        images = self.rules.layout.images == "links"
+        if summary == "paragraphs":
+            return True
+        if summary == "none":
+            return bool(_lift_links(raw, images=images))
         if not self.blank:
             return True
         stripped = raw.strip()
-        return raw.startswith("  ") or bool(_SUMMARY.match(stripped)) or bool(_lift_links(raw))
+        return (
+            raw.startswith("  ")
+            or bool(self.rules.summary_label.match(stripped))
+            or bool(_lift_links(raw, images=images))
+        )
 
     def _continue_entry(self, number: int, raw: str) -> None:
         assert self.entry is not None
@@ -620,22 +672,28 @@ class _BodyParser:
     def _in_quote(self) -> bool:
         return bool(self.note and self.note[0].startswith(">"))
 
-    def _add_note(self, line: str, *, new_block: bool) -> None:
+    def _add_note(self, number: int, line: str, *, new_block: bool) -> None:
         self.entry = None
         self.blank = False
         if new_block or self.note is None:
             self.note = []
             self.sections[-1].notes.append(self.note)
         self.note.append(line)
+        self.ctx.unmatched.append((number, line))
 
     def _close(self) -> None:
         self.entry, self.note, self.blank = None, None, False
 
+    def start_flat(self, number: int) -> None:
+        self.sections.append(_SectionDraft(number, "", navigation=False))
+
     def _start_section(self, number: int, heading: str) -> None:
         self._close()
         self.in_footer = False
-        navigation = normalize_name(heading) in self.navigation
-        self.sections.append(_SectionDraft(number, heading, navigation))
+        name = normalize_name(heading)
+        navigation = name in self.rules.navigation
+        cover = name in self.rules.cover
+        self.sections.append(_SectionDraft(number, heading, navigation, cover))
 
 
 def _note_text(lines: list[str]) -> str:
@@ -657,9 +715,13 @@ def _section_key(heading: str, taxonomy: Taxonomy, used: set[str]) -> tuple[str,
 def _build_sections(drafts: list[_SectionDraft], taxonomy: Taxonomy, ctx: _Ctx) -> list[Section]:
     sections: list[Section] = []
     used: set[str] = set()
-    for draft in (d for d in drafts if not d.navigation):
-        key, known = _section_key(draft.heading, taxonomy, used)
-        if not known:
+    layout = ctx.rules.layout
+    for draft in (d for d in drafts if d.content):
+        if layout.sections == "flat":
+            key, known = layout.flat_section, True
+        else:
+            key, known = _section_key(draft.heading, taxonomy, used)
+        if not known and layout.sections == "named":
             ctx.warn(draft.line, f"section {draft.heading!r} is not in the taxonomy; key {key!r}")
         if not draft.entries:
             ctx.warn(draft.line, f"section {draft.heading!r} has no entries", unfinished=True)
@@ -674,27 +736,33 @@ def _build_sections(drafts: list[_SectionDraft], taxonomy: Taxonomy, ctx: _Ctx) 
 
 @dataclass
 class _Preamble:
+    rules: Rules
+    unmatched: list[tuple[int, str]]
     tagline: str = ""
     intro: list[str] = field(default_factory=list)
     quick_news: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def add_block(self, kind: str, lines: list[str]) -> None:
-        text = "\n".join(lines).strip()
+    def add_block(self, kind: str, lines: Lines) -> None:
+        text = "\n".join(line for _, line in lines).strip()
         if not text:
             return
-        if kind != "bullet" and _INTRO.match(text):
-            self.intro.append(_INTRO.sub("", text, count=1))
+        label = self.rules.intro_label
+        if kind != "bullet" and label.match(text):
+            self.intro.append(label.sub("", text, count=1))
         elif kind == "bullet":
             self.quick_news.append(text)
+        elif self.rules.layout.intro == "paragraphs" and not _image(text):
+            self.intro.append(text)
         else:
             self.notes.append(text)
+            self.unmatched.extend((number, line) for number, line in lines if line.strip())
 
 
-def _parse_preamble(lines: Lines) -> _Preamble:
-    result = _Preamble()
+def _parse_preamble(lines: Lines, ctx: _Ctx) -> _Preamble:
+    result = _Preamble(ctx.rules, ctx.unmatched)
     kind, block = "", []
-    for _, raw in lines:
+    for number, raw in lines:
         line = raw.rstrip()
         stripped = line.strip()
         bullet = _BULLET.match(line)
@@ -708,13 +776,13 @@ def _parse_preamble(lines: Lines) -> _Preamble:
             if kind != "quote":
                 result.add_block(kind, block)
                 kind, block = "quote", []
-            block.append(re.sub(r"^>[ \t]?", "", stripped))
+            block.append((number, re.sub(r"^>[ \t]?", "", stripped)))
         elif bullet:
             result.add_block(kind, block)
-            kind, block = "bullet", [(bullet.group(1) or "").strip()]
+            kind, block = "bullet", [(number, (bullet.group(1) or "").strip())]
         else:
             kind = kind or "para"
-            block.append(stripped)
+            block.append((number, stripped))
     result.add_block(kind, block)
     return result
 
@@ -736,51 +804,122 @@ def _front_matter(lines: Lines, ctx: _Ctx) -> tuple[str, Lines]:
         if raw.rstrip() in ("---", "..."):
             return "\n".join(r for _, r in lines[start:index]), lines[index + 1 :]
         heading = _heading(raw.rstrip())
-        if heading and heading[0] == 1 and _H1_DATE.match(heading[1]):
+        if heading and heading[0] == 1 and _looks_like_title(heading[1], ctx.rules):
             ctx.fail(number, f"front matter opened at line {lines[first][0]} is not closed")
         if not _FRONT_MATTER_LINE.match(raw):
             ctx.fail(number, f"front matter opened at line {lines[first][0]} is broken here")
     ctx.fail(lines[first][0], "front matter '---' is never closed")
 
 
+def _looks_like_title(text: str, rules: Rules) -> bool:
+    return bool(_H1_DATE.match(text) or any(p.search(text) for p in rules.title_number))
+
+
 @dataclass
 class _Title:
     line: int
     text: str
-    key: date
+    key: date | None
     subtitle: str
+    number: int | None = None
 
 
-def _find_title(lines: Lines, ctx: _Ctx) -> tuple[_Title, Lines, Lines]:
-    """The H1, the lines before it, and the lines after it."""
+def _find_title(lines: Lines, ctx: _Ctx) -> tuple[tuple[int, str], Lines, Lines]:
+    """(line, text) of the H1, the lines before it, and the lines after it."""
+    shape = "# title (YYYY-MM-DD)" if ctx.rules.layout.key == "date" else "# title"
     for index, (number, raw) in enumerate(lines):
         heading = _heading(raw.rstrip())
         if heading is None:
             continue
         if heading[0] != 1:
-            ctx.fail(number, "no '# title (YYYY-MM-DD)' line before the first section")
-        return _parse_title(number, heading[1], ctx), lines[:index], lines[index + 1 :]
-    ctx.fail(lines[0][0] if lines else 1, "no '# title (YYYY-MM-DD)' line: not a briefing")
+            ctx.fail(number, f"no '{shape}' line before the first section")
+        return (number, heading[1]), lines[:index], lines[index + 1 :]
+    ctx.fail(lines[0][0] if lines else 1, f"no '{shape}' line: not a briefing")
 
 
-def _parse_title(number: int, text: str, ctx: _Ctx) -> _Title:
+def _title_date(number: int, text: str, ctx: _Ctx) -> tuple[date | None, str]:
+    """The H1's `(YYYY-MM-DD)` and the subtitle after it."""
     match = _H1_DATE.match(text)
     if not match:
-        ctx.fail(number, f"H1 {text!r} has no issue date '(YYYY-MM-DD)'")
+        return None, ""
     try:
         key = date(int(match["y"]), int(match["m"]), int(match["d"]))
     except ValueError as exc:
         ctx.fail(number, f"H1 date is not a calendar date: {exc}")
-    return _Title(number, text, key, match["subtitle"].strip())
+    return key, match["subtitle"].strip()
+
+
+def _text_date(lines: Lines) -> date | None:
+    found = first_text_date([raw for _, raw in lines])
+    try:
+        return date(*found) if found else None
+    except ValueError:
+        return None
+
+
+def _issue_date(number: int, text: str, preamble: Lines, ctx: _Ctx) -> tuple[date | None, str]:
+    """The issue date from the places the layout names, in its order, and the H1 subtitle."""
+    sources = ctx.rules.layout.date_from
+    in_title, subtitle = _title_date(number, text, ctx) if "title" in sources else (None, "")
+    for source in sources:
+        if source == "title":
+            found = in_title
+        elif source == "name":
+            named = _name_dates(ctx.path)
+            found = next(iter(named)) if len(named) == 1 else None
+        else:
+            found = _text_date(preamble)
+        if found:
+            return found, subtitle
+    return None, subtitle
+
+
+def _numbers(patterns: tuple[re.Pattern[str], ...], text: str) -> int | None:
+    for pattern in patterns:
+        found = pattern.search(text)
+        if found:
+            return int(found["n"])
+    return None
+
+
+def _issue_number(number: int, text: str, ctx: _Ctx) -> int | None:
+    """The issue number of the H1 or the file name; they must agree when both tell."""
+    in_title = _numbers(ctx.rules.title_number, text)
+    in_name = _numbers(ctx.rules.name_number, _file_name(ctx.path))
+    if in_title is not None and in_name is not None and in_title != in_name:
+        ctx.fail(
+            number,
+            f"the file name says #{in_name} but the H1 says #{in_title}: "
+            "fix the H1 or rename the file (not archived, so no issue is overwritten)",
+        )
+    return in_title if in_title is not None else in_name
+
+
+def _parse_title(number: int, text: str, preamble: Lines, ctx: _Ctx) -> _Title:
+    layout = ctx.rules.layout
+    key, subtitle = _issue_date(number, text, preamble, ctx)
+    issue_number = _issue_number(number, text, ctx) if layout.key == "number" else None
+    if layout.key == "number" and issue_number is None:
+        ctx.fail(number, f"no issue number in the H1 {text!r} or the file name")
+    if layout.key == "date" and key is None:
+        if layout.date_from == ("title",):
+            ctx.fail(number, f"H1 {text!r} has no issue date '(YYYY-MM-DD)'")
+        places = ", ".join(layout.date_from)
+        ctx.fail(number, f"no issue date (YYYY-MM-DD) in the {places}")
+    return _Title(number, text, key, subtitle, issue_number)
+
+
+def _file_name(path: str) -> str:
+    """The last segment of a path or URL, without a URL's query and fragment."""
+    if "://" in path:
+        path = path.split("?", 1)[0].split("#", 1)[0]
+    return re.split(r"[/\\]", path)[-1]
 
 
 def _name_dates(path: str) -> set[date]:
     """Calendar dates written in the last segment of a path or URL (`2020-11-30.md`)."""
-    if "://" in path:  # a URL: its query and fragment are not the name
-        path = path.split("?", 1)[0].split("#", 1)[0]
-    name = re.split(r"[/\\]", path)[-1]
     found = set()
-    for match in _NAME_DATE.finditer(name):
+    for match in _NAME_DATE.finditer(_file_name(path)):
         try:
             found.add(date(int(match[1]), int(match[2]), int(match[3])))
         except ValueError:
@@ -791,7 +930,7 @@ def _name_dates(path: str) -> set[date]:
 def _check_name_date(title: _Title, ctx: _Ctx) -> None:
     """A file named for one date must not be archived as (and overwrite) another issue."""
     named = _name_dates(ctx.path)
-    if named and title.key not in named:
+    if named and title.key is not None and title.key not in named:
         said = ", ".join(sorted(map(str, named)))
         ctx.fail(
             title.line,
@@ -801,7 +940,7 @@ def _check_name_date(title: _Title, ctx: _Ctx) -> None:
 
 
 def _check_limits(sections: list[_SectionDraft], limits: ParseLimits, ctx: _Ctx) -> None:
-    content = [s for s in sections if not s.navigation]
+    content = [s for s in sections if s.content]
     if len(content) > limits.max_sections:
         cap = f"{limits.sections_setting} = {limits.max_sections}"
         ctx.fail(0, f"{len(content)} sections, more than {cap}")
@@ -817,12 +956,41 @@ def _check_limits(sections: list[_SectionDraft], limits: ParseLimits, ctx: _Ctx)
             )
 
 
-def _split_sections(lines: Lines) -> tuple[Lines, Lines]:
+def _split_sections(lines: Lines, rules: Rules) -> tuple[Lines, Lines]:
+    """The preamble and the body: the body starts at the first `## `, or in a flat layout at
+    the first line that starts an entry."""
     for index, (_, raw) in enumerate(lines):
-        heading = _heading(raw.rstrip())
-        if heading and heading[0] == 2:
+        line = raw.rstrip()
+        heading = _heading(line)
+        if rules.flat:
+            if line and rules.entry_head(line, heading) is not None:
+                return lines[:index], lines[index:]
+        elif heading and heading[0] == 2:
             return lines[:index], lines[index:]
     return lines, []
+
+
+def _drop_boilerplate(lines: Lines, rules: Rules) -> tuple[Lines, Lines]:
+    """(kept lines, left-out lines): the layout's boilerplate is gone before parsing."""
+    if not rules.boilerplate:
+        return lines, []
+    kept: Lines = []
+    dropped: Lines = []
+    for number, raw in lines:
+        (dropped if raw.strip() and rules.is_boilerplate(raw.strip()) else kept).append(
+            (number, raw)
+        )
+    return kept, dropped
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """An issue and what a curator tuning its layout wants to see: the lines that matched
+    no entry, intro or section rule (kept as notes) and the boilerplate left out."""
+
+    issue: Issue
+    unmatched: tuple[tuple[int, str], ...] = ()
+    left_out: tuple[tuple[int, str], ...] = ()
 
 
 def parse_issue(
@@ -833,47 +1001,74 @@ def parse_issue(
     *,
     navigation_headings: Collection[str] = DEFAULT_NAVIGATION_HEADINGS,
     limits: ParseLimits | None = None,
+    layout: Layout = EMBEDDED_AI,
 ) -> Issue:
     """Parse one briefing; raise BriefingParseError if `text` is not a briefing.
 
     Entries come back tagged with topics (see `taxonomy.tag_issue`); recoverable
     defects are listed in `Issue.warnings`. A date in the file name (last path
     segment) must be the H1's date. `limits` refuses issues beyond those caps.
+    `navigation_headings` replaces the layout's (the series setting of that name).
     """
-    ctx = _Ctx(path)
+    if frozenset(navigation_headings) != frozenset(layout.navigation_headings):
+        layout = replace(layout, navigation_headings=tuple(navigation_headings))
+    return parse_with_layout(text, path, series, taxonomy, layout, limits=limits).issue
+
+
+def parse_with_layout(
+    text: str,
+    path: str,
+    series: Series,
+    taxonomy: Taxonomy,
+    layout: Layout,
+    *,
+    limits: ParseLimits | None = None,
+) -> Parsed:
+    """Parse one briefing written the way `layout` says (see `briefings.layout`)."""
+    rules = compile_rules(layout)
+    ctx = _Ctx(path, rules)
     _check_text(text, ctx)
     front_matter, lines = _front_matter(_split_lines(text), ctx)
+    lines, left_out = _drop_boilerplate(lines, rules)
     if not any(raw.strip() for _, raw in lines):
         ctx.fail(0, "only front matter, no title yet: an unfinished briefing?", unfinished=True)
-    title, before, after = _find_title(lines, ctx)
+    (title_line, title_text), before, after = _find_title(lines, ctx)
+    preamble_lines, body_lines = _split_sections(after, rules)
+    title = _parse_title(title_line, title_text, before + preamble_lines, ctx)
     _check_name_date(title, ctx)
-    preamble_lines, body_lines = _split_sections(after)
     if not body_lines:
+        what = "entries" if rules.flat else "'## ' sections"
         ctx.fail(
             title.line,
-            "no '## ' sections yet: an unfinished briefing?",
+            f"no {what} yet: an unfinished briefing?",
             unfinished=True,
             key=title.key,
         )
-    preamble = _parse_preamble(before + preamble_lines)
-    body = _BodyParser(frozenset(normalize_name(h) for h in navigation_headings))
+    preamble = _parse_preamble(before + preamble_lines, ctx)
+    body = _BodyParser(ctx)
+    if rules.flat:
+        body.start_flat(body_lines[0][0])
     for number, raw in body_lines:
         body.feed(number, raw)
     if limits is not None:
         _check_limits(body.sections, limits, ctx)
+    if layout.section_names:
+        taxonomy = taxonomy.with_section_headings(dict(layout.section_names))
     sections = _build_sections(body.sections, taxonomy, ctx)
     if not sections:
         message = "only navigation sections, no content yet: an unfinished briefing?"
         ctx.fail(body_lines[0][0], message, unfinished=True, key=title.key)
+    cover = "\n".join(body.cover).strip()
     issue = Issue(
         series=series,
         key=title.key,
+        number=title.number,
         title=title.text,
         subtitle=title.subtitle,
         tagline=preamble.tagline,
         intro="\n\n".join(preamble.intro),
         quick_news=tuple(preamble.quick_news),
-        notes=tuple(preamble.notes),
+        notes=(*preamble.notes, cover) if cover else tuple(preamble.notes),
         sections=tuple(sections),
         source_path=path,
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
@@ -881,4 +1076,4 @@ def parse_issue(
         front_matter=front_matter,
         footer="\n".join(body.footer).strip("\n"),
     )
-    return tag_issue(issue, taxonomy)
+    return Parsed(tag_issue(issue, taxonomy), tuple(ctx.unmatched), tuple(left_out))

@@ -1,0 +1,97 @@
+"""A `Layout` compiled for the parser: its regular expressions built once per layout."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final
+
+from briefings.layout import Layout
+from briefings.taxonomy import normalize_name
+
+# Boilerplate patterns are the curator's, not the author's: a line is matched on its
+# first characters only, so a pattern that backtracks cannot be fed a megabyte line.
+BOILERPLATE_SPAN: Final = 1000
+
+_BULLET = re.compile(r"^[-*+](?:[ \t]+(.*))?$")  # a bare marker is an (empty) item too
+# `1、[title](url)`, `1. title`, `**1、Title**`: the `.` needs a space after it, so a date
+# (`2026.01.09`) or a version (`1.2`) at the start of a line does not start an entry.
+_NUMBERED = re.compile(
+    r"^(?P<open>\*\*|__)?[ \t]*\d{1,4}[ \t]*(?:[、．)）]|\.(?=[ \t]))[ \t]*(?P<rest>.*)$"
+)
+_TEXT_DATE = re.compile(r"(?<!\d)(\d{4})(?:[-./]|年\s*)(\d{1,2})(?:[-./]|月\s*)(\d{1,2})(?!\d)")
+
+
+def _labels(labels: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(label) for label in labels)
+    return re.compile(rf"^(?:{alternatives})\s*[：:]\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    layout: Layout
+    summary_label: re.Pattern[str]
+    intro_label: re.Pattern[str]
+    title_number: tuple[re.Pattern[str], ...]
+    name_number: tuple[re.Pattern[str], ...]
+    boilerplate: tuple[re.Pattern[str], ...]
+    navigation: frozenset[str]
+    cover: frozenset[str]
+
+    @property
+    def flat(self) -> bool:
+        return self.layout.sections == "flat"
+
+    def is_boilerplate(self, line: str) -> bool:
+        head = line[:BOILERPLATE_SPAN]
+        return any(pattern.search(head) for pattern in self.boilerplate)
+
+    def entry_head(self, line: str, heading: tuple[int, str] | None) -> str | None:
+        """The item text when `line` starts an entry in this layout, else None."""
+        styles = self.layout.entries
+        if heading is not None:
+            return heading[1] if heading[0] == 3 and "heading" in styles else None
+        if "bullet" in styles:
+            bullet = _BULLET.match(line)
+            if bullet:
+                return bullet.group(1) or ""
+        if "numbered" in styles:
+            numbered = _NUMBERED.match(line)
+            if numbered:
+                return _unbold(numbered.group("open"), numbered.group("rest"))
+        return None
+
+
+def _unbold(opener: str | None, rest: str) -> str:
+    """`**1、Title** tail` -> `Title tail`: the bold marks the number, not the title."""
+    rest = rest.strip()
+    if not opener:
+        return rest
+    close = rest.find(opener)
+    if close < 0:
+        return rest
+    return f"{rest[:close].strip()} {rest[close + len(opener) :].strip()}".strip()
+
+
+def first_text_date(lines: list[str]) -> tuple[int, int, int] | None:
+    """(year, month, day) of the first `2026-01-09` / `2026年1月9日` written in `lines`."""
+    for line in lines:
+        found = _TEXT_DATE.search(line)
+        if found:
+            return int(found[1]), int(found[2]), int(found[3])
+    return None
+
+
+@lru_cache(maxsize=64)
+def compile_rules(layout: Layout) -> Rules:
+    return Rules(
+        layout=layout,
+        summary_label=_labels(layout.summary_labels or ("摘要",)),
+        intro_label=_labels(layout.intro_labels or ("导读",)),
+        title_number=tuple(re.compile(p) for p in layout.title_number),
+        name_number=tuple(re.compile(p) for p in layout.name_number),
+        boilerplate=tuple(re.compile(p) for p in layout.boilerplate),
+        navigation=frozenset(normalize_name(h) for h in layout.navigation_headings),
+        cover=frozenset(normalize_name(h) for h in layout.cover_headings),
+    )
