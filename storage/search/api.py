@@ -23,7 +23,6 @@ as much as the search).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import cache
 from typing import Any, Protocol
@@ -39,7 +38,7 @@ from storage.search.plan import HitPage, SearchPlan, Tier, plan_terms, plan_word
 from storage.search.results import SearchHit, SearchPage
 from storage.search.score import order
 from storage.search.snippet import snippet, term_pattern
-from storage.search.text import Query, QueryError, parse_query, plain_text, tag_token
+from storage.search.text import Query, QueryError, Term, parse_query, plain_text, tag_token
 
 SearchResult = SearchPage
 SCORE_WITHIN = 200  # a rank tier with at most this many matches is ordered by relevance
@@ -62,6 +61,8 @@ class _Backend(Protocol):
     async def count(self, conn: AsyncConnection, plan: SearchPlan) -> int | None: ...
 
     async def hits(self, conn: AsyncConnection, ids: Sequence[int]) -> list[Row[Any]]: ...
+
+    async def texts(self, conn: AsyncConnection, ids: Sequence[int]) -> list[Row[Any]]: ...
 
     async def newest(
         self, conn: AsyncConnection, plan: SearchPlan, offset: int, limit: int
@@ -90,8 +91,8 @@ async def search(
     plan = _plan(parsed, series_slug, taxonomy or default_taxonomy())
     backend: _Backend = pg if is_postgres(session) else sqlite  # type: ignore[assignment]
     conn = await session.connection()  # Core statements: no ORM work on the hot path
+    found = await _page(backend, conn, plan, (page - 1) * per_page, per_page, parsed.terms)
     patterns = [p for t in parsed.terms if (p := term_pattern(t.raw, t.exact))]
-    found = await _page(backend, conn, plan, (page - 1) * per_page, per_page, patterns)
     return SearchPage(
         query=query,
         hits=tuple(_hit(row, patterns) for row in found.rows),
@@ -129,7 +130,7 @@ async def _page(
     plan: SearchPlan,
     offset: int,
     limit: int,
-    patterns: Sequence[re.Pattern[str]],
+    terms: Sequence[Term],
 ) -> HitPage:
     """Tier by tier until the page and one more are known.
 
@@ -141,21 +142,17 @@ async def _page(
         return await backend.newest(conn, plan, offset, limit)
     want = offset + limit + 1  # one more tells whether matches go on
     ids: list[int] = []
-    rows: dict[int, Row[Any]] = {}
     for tier in rank_tiers(plan):
         found = await backend.tier_ids(conn, plan, tier, max(want - len(ids), SCORE_WITHIN + 1))
         if 1 < len(found) <= SCORE_WITHIN:
-            scored = order(await backend.hits(conn, found), patterns)
-            rows.update((row.id, row) for row in scored)
+            scored = order(await backend.texts(conn, found), terms)
             found = [row.id for row in scored]
         ids += found[: want - len(ids)]
         if len(ids) >= want:
             break
-    page = ids[offset : offset + limit]
-    missing = [i for i in page if i not in rows]
-    rows.update((row.id, row) for row in await backend.hits(conn, missing))
+    rows = await backend.hits(conn, ids[offset : offset + limit])
     total = await backend.count(conn, plan)
-    return HitPage([rows[i] for i in page], total, len(ids) > offset + limit)
+    return HitPage(rows, total, len(ids) > offset + limit)
 
 
 def _hit(row: Row[Any], patterns: Sequence[Any]) -> SearchHit:

@@ -23,6 +23,8 @@ from storage.search.plan import (
     HIT_JOINS,
     HIT_TYPES,
     LO,
+    SCORE_COLUMNS,
+    SCORE_TYPES,
     Cond,
     HitPage,
     IndexDoc,
@@ -198,6 +200,11 @@ SELECT {HIT_COLUMNS}
 FROM unnest(CAST(:ids AS bigint[])) WITH ORDINALITY AS p(id, ord) {HIT_JOINS}
 ORDER BY p.ord
 """
+_TEXTS = f"""
+SELECT {SCORE_COLUMNS}
+FROM unnest(CAST(:ids AS bigint[])) WITH ORDINALITY AS p(id, ord) {HIT_JOINS}
+ORDER BY p.ord
+"""
 
 
 async def tier_ids(conn: AsyncConnection, plan: SearchPlan, tier: Tier, limit: int) -> list[int]:
@@ -225,6 +232,14 @@ async def hits(conn: AsyncConnection, ids: Sequence[int]) -> list[Row[Any]]:
     if not ids:
         return []
     stmt = text(_HITS).columns(**HIT_TYPES)
+    return list((await conn.execute(stmt, {"ids": list(ids)})).all())
+
+
+async def texts(conn: AsyncConnection, ids: Sequence[int]) -> list[Row[Any]]:
+    """What storage.search.score reads of documents (SCORE_COLUMNS), in the order given."""
+    if not ids:
+        return []
+    stmt = text(_TEXTS).columns(**SCORE_TYPES)
     return list((await conn.execute(stmt, {"ids": list(ids)})).all())
 
 

@@ -73,11 +73,18 @@ HIT_COLUMNS = (
     "p.ord, d.id, i.key AS issue_key, i.title AS issue_title, i.intro, i.quick_news,"
     " s.key AS section_key, s.heading, e.title, e.source, e.url, e.summary"
 )
+# What storage.search.score reads: an issue's 导读 and short news only for its own document.
+SCORE_COLUMNS = (
+    "p.ord, d.id, i.title AS issue_title, e.title, e.source, e.summary,"
+    " CASE WHEN e.id IS NULL THEN i.intro END AS intro,"
+    " CASE WHEN e.id IS NULL THEN i.quick_news END AS quick_news"
+)
 HIT_JOINS = (
     "JOIN search_docs d ON d.id = p.id JOIN issues i ON i.id = d.issue_id"
     " LEFT JOIN entries e ON e.id = d.entry_id LEFT JOIN sections s ON s.id = e.section_id"
 )
 HIT_TYPES = {"issue_key": Date(), "quick_news": JSON()}
+SCORE_TYPES = {"quick_news": JSON()}
 
 
 def plan_terms(query: Query) -> tuple[Phrase, ...]:

@@ -19,6 +19,8 @@ from storage.search.plan import (
     HIT_JOINS,
     HIT_TYPES,
     LO,
+    SCORE_COLUMNS,
+    SCORE_TYPES,
     Cond,
     HitPage,
     IndexDoc,
@@ -102,6 +104,8 @@ SELECT rowid FROM {_MATCHES} ORDER BY rowid DESC LIMIT :limit"""
 _COUNT = f"WITH {BOUNDS_CTE} SELECT {_capped_count(_MATCHES)}"
 _HITS = f"""WITH page(id, ord) AS (SELECT value, key FROM json_each(:ids))
 SELECT {HIT_COLUMNS} FROM page p {HIT_JOINS} ORDER BY p.ord"""
+_TEXTS = f"""WITH page(id, ord) AS (SELECT value, key FROM json_each(:ids))
+SELECT {SCORE_COLUMNS} FROM page p {HIT_JOINS} ORDER BY p.ord"""
 
 
 def _bag(term: Phrase) -> str:
@@ -142,6 +146,14 @@ async def hits(conn: AsyncConnection, ids: Sequence[int]) -> list[Row[Any]]:
     if not ids:
         return []
     stmt = text(_HITS).columns(**HIT_TYPES)
+    return list((await conn.execute(stmt, {"ids": json.dumps(list(ids))})).all())
+
+
+async def texts(conn: AsyncConnection, ids: Sequence[int]) -> list[Row[Any]]:
+    """What storage.search.score reads of documents (SCORE_COLUMNS), in the order given."""
+    if not ids:
+        return []
+    stmt = text(_TEXTS).columns(**SCORE_TYPES)
     return list((await conn.execute(stmt, {"ids": json.dumps(list(ids))})).all())
 
 
