@@ -13,7 +13,9 @@ one, a series can hold one and two series can share one. It says:
   entry goes into one section keyed `flat_section`); `navigation_headings` are skipped,
   `cover_headings` (a cover image, a banner) are kept as issue notes, not sections.
 - entries: which lines start one (`entries`: `"bullet"` for `- [title](url)`,
-  `"numbered"` for `1、[title](url)` and `**1、Title**`, `"heading"` for `### [title](url)`),
+  `"numbered"` for `1、[title](url)` and `**1、Title**`, `"heading"` for
+  `### [title](url)`; when bullets are entries too, only a `###` holding a link is one:
+  a plain `### Official` groups the bullets under it),
   and the summary (`summary = "line"`: indented or `摘要：`/`Summary:` lines after the item;
   `"paragraphs"`: every paragraph up to the next entry; `"none"`: only link lines belong to
   the entry, other text is a note). `images = "links"` lifts an image line (`![](url)`,

@@ -724,7 +724,9 @@ def _build_sections(drafts: list[_SectionDraft], taxonomy: Taxonomy, ctx: _Ctx) 
         if not known and layout.sections == "named":
             ctx.warn(draft.line, f"section {draft.heading!r} is not in the taxonomy; key {key!r}")
         if not draft.entries:
-            ctx.warn(draft.line, f"section {draft.heading!r} has no entries", unfinished=True)
+            # a free section of prose (`## 本周话题`) is content; an empty one is a skeleton
+            unfinished = layout.sections == "named" or not draft.notes
+            ctx.warn(draft.line, f"section {draft.heading!r} has no entries", unfinished=unfinished)
         entries = tuple(_build_entry(e, i, ctx) for i, e in enumerate(draft.entries))
         notes = tuple(t for t in (_note_text(n) for n in draft.notes) if t)
         sections.append(Section(key, draft.heading, len(sections), entries, notes))

@@ -51,7 +51,11 @@ class Rules:
         """The item text when `line` starts an entry in this layout, else None."""
         styles = self.layout.entries
         if heading is not None:
-            return heading[1] if heading[0] == 3 and "heading" in styles else None
+            if heading[0] != 3 or "heading" not in styles:
+                return None
+            # with bullets as entries too, a plain `### Official` groups the bullets under it
+            linked = "](" in heading[1] or "bullet" not in styles
+            return heading[1] if linked else None
         if "bullet" in styles:
             bullet = _BULLET.match(line)
             if bullet:
