@@ -19,14 +19,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli import archive, chat, delivery, publishing, reading, run, subscribers
+from bot.cli import archive, chat, check_layout, delivery, publishing, reading, run, subscribers
 
 if TYPE_CHECKING:
     from bot.cli.base import Handler
     from bot.config import Settings
 
 # Each module adds its sub-commands; a sub-command sets `handler` (and maybe `migrate`).
-COMMAND_MODULES = (run, archive, reading, chat, publishing, subscribers, delivery)
+COMMAND_MODULES = (run, archive, reading, chat, publishing, subscribers, delivery, check_layout)
 ANNOUNCED = frozenset({"run", "ingest", "tick"})  # commands that say where they write
 
 
