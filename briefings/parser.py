@@ -12,6 +12,12 @@ fields (bold, `<font>`, images, links) is passed through unchanged; where
 `markdown` fits is downstream: the corpus tests render every summary with it to
 prove the line normalisation keeps inline links intact.
 
+Other series write issues differently: `parse_with_layout` reads them as a `Layout` says
+(briefings/layout.py: a number as key, free or no sections, numbered or `###` entries,
+paragraph summaries, images as links, boilerplate left out). What follows is the
+`embedded-ai` layout, the default of `parse_issue`; the other layouts change only the
+rules they name, the machinery (links, titles, sources, arXiv ids, bounds) is shared.
+
 Structure (decisions taken from the real corpus):
 - Optional front matter between `---` fences; an unclosed fence is an error.
 - H1 `# <name> (YYYY-MM-DD) <subtitle>` gives key and subtitle; the lines up to the
@@ -1001,7 +1007,7 @@ def parse_issue(
     series: Series,
     taxonomy: Taxonomy,
     *,
-    navigation_headings: Collection[str] = DEFAULT_NAVIGATION_HEADINGS,
+    navigation_headings: Collection[str] | None = None,
     limits: ParseLimits | None = None,
     layout: Layout = EMBEDDED_AI,
 ) -> Issue:
@@ -1010,9 +1016,11 @@ def parse_issue(
     Entries come back tagged with topics (see `taxonomy.tag_issue`); recoverable
     defects are listed in `Issue.warnings`. A date in the file name (last path
     segment) must be the H1's date. `limits` refuses issues beyond those caps.
-    `navigation_headings` replaces the layout's (the series setting of that name).
+    `navigation_headings`, when given, replaces the layout's (the series setting).
     """
-    if frozenset(navigation_headings) != frozenset(layout.navigation_headings):
+    if navigation_headings is not None and (
+        frozenset(navigation_headings) != frozenset(layout.navigation_headings)
+    ):
         layout = replace(layout, navigation_headings=tuple(navigation_headings))
     return parse_with_layout(text, path, series, taxonomy, layout, limits=limits).issue
 

@@ -11,7 +11,7 @@ import pytest
 from briefings.errors import BriefingParseError
 from briefings.layout import Layout
 from briefings.model import Entry, IssueKey, Link
-from briefings.parser import Parsed, parse_with_layout
+from briefings.parser import Parsed, parse_issue, parse_with_layout
 from briefings.presets import EMBEDDED_AI, NUMBERED_WEEKLY, THIS_WEEK_IN
 from tests.briefings._helpers import SERIES, TAXONOMY
 
@@ -328,3 +328,13 @@ def test_a_prose_section_of_a_free_layout_does_not_hold_the_issue() -> None:
         ("section 'Editorial' has no entries", False),
         ("section 'Empty' has no entries", True),
     ]
+
+
+def test_parse_issue_takes_a_layout_and_keeps_its_navigation_unless_told() -> None:
+    text = "# W 第 1 期\n\n## A\n\n1、[a](https://e.com)\n\n## 往期推荐\n\n- [x](https://e.com)\n"
+    issue = parse_issue(text, "t.md", SERIES, TAXONOMY, layout=NUMBERED_WEEKLY)
+    assert [s.heading for s in issue.sections] == ["A"]
+    told = parse_issue(
+        text, "t.md", SERIES, TAXONOMY, layout=NUMBERED_WEEKLY, navigation_headings=[]
+    )
+    assert [s.heading for s in told.sections] == ["A", "往期推荐"]
