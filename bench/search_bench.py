@@ -9,7 +9,9 @@ again with every issue date shifted back by the corpus' span, like an archive a
 century deep. The archive rows are written once per database and reused by later
 runs (same entry count). The index is then built and timed: by `rebuild_index`, or
 (`--build hook`) issue by issue in separate transactions as ingestion does. Each query
-of QUERIES runs `search()` end to end (one SQL statement, snippets) `--rounds` times.
+of QUERIES runs `search()` end to end (the rank tiers it needs, a small tier's texts for
+scoring, the page's rows and the count, snippets) `--rounds` times. Precision is measured
+by bench/search_precision.py.
 """
 
 from __future__ import annotations
