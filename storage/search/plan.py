@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, Row
 
 from storage.search.models import SERIES_UNIT
+from storage.search.score import MAX_CHARS
 from storage.search.text import Query, fold, index_tokens, plain_text, segments, tag_token
 from storage.search.words import document_words, query_words
 
@@ -73,10 +74,12 @@ HIT_COLUMNS = (
     "p.ord, d.id, i.key AS issue_key, i.title AS issue_title, i.intro, i.quick_news,"
     " s.key AS section_key, s.heading, e.title, e.source, e.url, e.summary"
 )
-# What storage.search.score reads: an issue's 导读 and short news only for its own document.
+# What storage.search.score reads: the start of a summary, and an issue's 导读 and short
+# news only for its own document.
 SCORE_COLUMNS = (
-    "p.ord, d.id, i.title AS issue_title, e.title, e.source, e.summary,"
-    " CASE WHEN e.id IS NULL THEN i.intro END AS intro,"
+    f"p.ord, d.id, i.title AS issue_title, e.title, e.source,"
+    f" substr(e.summary, 1, {MAX_CHARS}) AS summary,"
+    f" CASE WHEN e.id IS NULL THEN substr(i.intro, 1, {MAX_CHARS}) END AS intro,"
     " CASE WHEN e.id IS NULL THEN i.quick_news END AS quick_news"
 )
 HIT_JOINS = (
