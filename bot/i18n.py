@@ -218,6 +218,11 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "注意：与{names}相关的条目仍会随你订阅的栏目一起推送。",
         "Note: entries on {names} still come with the sections you get.",
     ),
+    "section_still_by_topics": (
+        "注意：{names}中与你订阅的标签相关的条目仍会推送；想完全不收，请同时退订这些标签。",
+        "Note: entries of {names} on the topics you follow still come; "
+        "unsubscribe from those topics too to stop them all.",
+    ),
     "unknown_names": (
         "不认识：{names}。可用的有：",
         "Unknown: {names}. Valid names are:",

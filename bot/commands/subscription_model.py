@@ -108,12 +108,14 @@ class Plan:
             return self.remove(item, taxonomy)[0]
         return self.add(item, taxonomy)[0]
 
-    def delivers_topic_anyway(self, topic: Subscription) -> bool:
-        """Whether entries of `topic` still arrive inside subscribed sections (a topic
-        only adds entries from sections the chat does not get whole)."""
-        return topic.kind == "topic" and (
-            self.everything or any(i.kind == "section" for i in self.items)
-        )
+    def still_delivers(self, item: Subscription) -> bool:
+        """Whether some entries of `item` still arrive without it: a topic's entries come
+        inside the sections the chat gets whole, a section's entries on the topics the
+        chat follows."""
+        if self.everything:
+            return True
+        other = {"topic": "section", "section": "topic"}.get(item.kind)
+        return any(i.kind == other for i in self.items)
 
 
 def universe_ordered(taxonomy: Taxonomy) -> list[Subscription]:

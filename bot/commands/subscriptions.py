@@ -129,10 +129,16 @@ async def unsubscribe(ctx: Ctx, inv: Invocation) -> list[Reply]:
         parts.append(ctx.t("unsubscribed", names=_names(ctx, grouped[Outcome.REMOVED])))
     if Outcome.ABSENT in grouped:
         parts.append(ctx.t("not_subscribed", names=_names(ctx, grouped[Outcome.ABSENT])))
-    still = [i for i in grouped.get(Outcome.REMOVED, []) if plan.delivers_topic_anyway(i)]
+    still = [i for i in grouped.get(Outcome.REMOVED, []) if plan.still_delivers(i)]
     parts.append(state_line(ctx, plan))
-    if still:
-        parts.append(ctx.t("topic_still_in_sections", names=_names(ctx, still)))
+    # Said, not hidden: a section and a topic overlap, so taking one away may not stop
+    # all of its entries.
+    topics = [i for i in still if i.kind == "topic"]
+    if topics:
+        parts.append(ctx.t("topic_still_in_sections", names=_names(ctx, topics)))
+    sections = [i for i in still if i.kind == "section"]
+    if sections:
+        parts.append(ctx.t("section_still_by_topics", names=_names(ctx, sections)))
     return [ctx.say("\n".join(parts), *_unknown(ctx, resolved))]
 
 

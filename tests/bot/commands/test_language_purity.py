@@ -27,6 +27,7 @@ from briefings.taxonomy import Taxonomy
 from formatters import EN
 from tests.bot.commands.conftest import SERIES, Client, buttons, text_of
 
+LATIN = re.compile(r"[A-Za-z]{2,}")
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Language names are written in their own language on both sides of /settings.
 ENDONYMS = ("中文", "English")
@@ -109,11 +110,12 @@ class Walk:
     """Every reply text of a walk, with what the reader typed to get it."""
 
     seen: list[tuple[str, str]] = field(default_factory=list)  # (typed, reply text)
+    labels: list[tuple[str, str]] = field(default_factory=list)  # (typed, button label)
 
     def add(self, typed: str, replies: list[Reply]) -> None:
-        text = text_of(replies)
-        labels = "\n".join(b.text for b in buttons(replies))
-        self.seen.append((typed, f"{text}\n{labels}"))
+        labels = [b.text for b in buttons(replies)]
+        self.seen.append((typed, "\n".join([text_of(replies), *labels])))
+        self.labels += [(typed, label) for label in labels]
 
 
 async def walk(core: Core, chat: Chat, language: str) -> Walk:
@@ -193,7 +195,8 @@ async def test_chinese_replies_hold_no_english_interface_words(
     denied = english_denylist(deps.taxonomy)
     assert {"Currently subscribed to", "Industry news", "entries in total"} <= denied
     leaks = []
-    for typed, text in (await walk(core, CHATS[platform], "zh-hans")).seen:
+    walked = await walk(core, CHATS[platform], "zh-hans")
+    for typed, text in walked.seen:
         text = PUBLISHER_SAYS.sub("", text)  # the publisher's own report (see admin.py)
         for endonym in ENDONYMS:
             text = text.replace(endonym, "")
@@ -201,6 +204,9 @@ async def test_chinese_replies_hold_no_english_interface_words(
             if phrase in text and phrase not in briefing:
                 leaks.append((typed, phrase, text[:300]))
     assert not leaks, "\n".join(f"{t!r}: {p!r}" for t, p, _ in leaks[:40]) + leaks[0][2]
+    # Button labels are short interface words: not one English word on a Chinese button.
+    english = [(t, label) for t, label in walked.labels if LATIN.search(label)]
+    assert english == [(t, "English") for t, label in english if label.endswith("English")]
 
 
 def test_the_checks_catch_a_leak() -> None:

@@ -64,3 +64,10 @@ def test_toggling_twice_restores_the_plan(presses: list[Subscription]) -> None:
             assert plan.toggle(item, TAXONOMY) == before
         assert Plan.of(plan.rows(), TAXONOMY) == plan  # storage round trip
         assert plan.everything == (plan.expanded(TAXONOMY) == universe(TAXONOMY))
+
+
+def test_what_still_arrives_after_an_item_goes() -> None:
+    assert Plan.of([PAPERS], TAXONOMY).still_delivers(CHIPS)  # chips entries in papers
+    assert Plan.of([CHIPS], TAXONOMY).still_delivers(PAPERS)  # papers entries on chips
+    assert not Plan.of([PAPERS], TAXONOMY).still_delivers(Subscription("section", "news"))
+    assert not Plan.nothing().still_delivers(CHIPS)

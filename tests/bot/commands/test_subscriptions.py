@@ -91,6 +91,7 @@ async def test_unsubscribe_a_section_while_subscribed_to_everything(client: Clie
         "当前订阅：业界新闻、开源项目、博文、应用、芯片、量化、模型压缩、推理框架、编译器、"
         "网络结构搜索、目标检测、轻量网络、微控制器"
     ) in text
+    assert "注意：论文中与你订阅的标签相关的条目仍会推送" in text
     remaining = await subs(client.core)
     assert PAPERS not in remaining and ALL not in remaining
     assert {s.key for s in remaining if s.kind == "section"} == {
@@ -256,3 +257,16 @@ def test_resolve_names_is_greedy_and_deduplicates() -> None:
     resolved = resolve_names(Taxonomy.default(), "papers 论文 open source x chips、芯片")
     assert resolved.subscriptions == (PAPERS, Subscription("section", "projects"), CHIPS)
     assert resolved.unknown == ("x",)
+
+
+async def test_notes_only_when_an_overlap_keeps_delivering(client: Client) -> None:
+    await client.send("/subscribe papers")
+    alone = text_of(await client.send("/unsubscribe papers"))
+    assert "注意" not in alone and "当前没有订阅任何内容" in alone
+    await client.send("/subscribe papers chips")
+    both = text_of(await client.send("/unsubscribe papers"))
+    assert "注意：论文中与你订阅的标签相关的条目仍会推送" in both
+    english = Client(client.core, language_code="en")
+    await english.send("/subscribe papers")
+    text = text_of(await english.send("/unsubscribe chips"))
+    assert "Note: entries on Chips still come with the sections you get." in text
