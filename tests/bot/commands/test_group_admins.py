@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 
 import pytest
+from telegram import Bot
 from telegram.constants import ChatID
+from telegram.request import BaseRequest, RequestData
 
 from bot.commands import Chat, Core, CoreDeps
 from bot.commands.group_admins import AdminCache
@@ -165,3 +168,60 @@ async def test_telegram_port_reads_get_chat_member() -> None:
     assert not await admins.is_admin(chat, "11") and not await admins.is_admin(chat, "")
     assert await admins.is_admin(chat, str(int(ChatID.ANONYMOUS_ADMIN)))
     assert bot.asked == [(-2002, 7), (-2002, 8), (-2002, 9), (-2002, 10), (-2002, 11)]
+
+
+class _BotApi(BaseRequest):
+    """Telegram's getChatMember answers, for a real PTB Bot (statuses as the API spells
+    them: "creator" for the owner)."""
+
+    def __init__(self, statuses: dict[int, str]) -> None:
+        self.statuses = statuses
+        self.methods: list[str] = []
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def do_request(  # type: ignore[override]
+        self, url: str, method: str, request_data: RequestData | None = None, **_: object
+    ) -> tuple[int, bytes]:
+        name = url.rsplit("/", 1)[1]
+        self.methods.append(name)
+        params = request_data.parameters if request_data is not None else {}
+        if name == "getMe":
+            me = {"id": 1, "is_bot": True, "first_name": "b", "username": "briefbot"}
+            return 200, json.dumps({"ok": True, "result": me}).encode()
+        user_id = int(params["user_id"])
+        status = self.statuses.get(user_id, "left")
+        member: dict[str, object] = {
+            "status": status,
+            "user": {"id": user_id, "is_bot": False, "first_name": "u"},
+        }
+        if status == "administrator":
+            member.update(dict.fromkeys(ADMIN_RIGHTS, False), can_be_edited=False)
+        if status in ("creator", "administrator"):
+            member["is_anonymous"] = False
+        return 200, json.dumps({"ok": True, "result": member}).encode()
+
+
+ADMIN_RIGHTS = (
+    "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
+    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
+    "can_edit_stories", "can_delete_stories",
+)  # fmt: skip
+
+
+async def test_telegram_port_through_a_real_ptb_bot() -> None:
+    api = _BotApi({7: "creator", 8: "administrator", 9: "member"})
+    bot = Bot("123:abc", request=api, get_updates_request=api)
+    chat = Chat("telegram", "-2002", "group")
+    admins = TelegramChatAdmins(bot)
+    assert await admins.is_admin(chat, "7") and await admins.is_admin(chat, "8")
+    assert not await admins.is_admin(chat, "9") and not await admins.is_admin(chat, "10")
+    assert api.methods.count("getChatMember") == 4
