@@ -11,7 +11,7 @@ from bot.commands.browse import parse_date
 from bot.commands.context import Ctx
 from bot.commands.types import Invocation, Reply
 from storage.deliveries.status import status_counts
-from storage.issues import list_issues
+from storage.issues import find_issue_id, list_issues
 from storage.subscribers import stats as subscriber_stats
 
 RECENT_ISSUES = 20  # scanned for the last pushes
@@ -82,6 +82,10 @@ async def _push(ctx: Ctx, inv: Invocation, *, dry_run: bool) -> list[Reply]:
     key = await _issue_key(ctx, inv.args[0]) if len(inv.args) == 1 else None
     if key is None:
         return [ctx.say(ctx.t("publish_usage", command=command))]
+    async with ctx.deps.sessions() as session:
+        known = await find_issue_id(session, ctx.deps.series.slug, key) is not None
+    if not known:  # answered here, in the reader's language (the publisher speaks English)
+        return [ctx.say(ctx.t("no_issue", date=key.isoformat()))]
     try:
         summary = await publisher.publish(key, dry_run)
     except Exception as exc:  # the operator wants to know why, not a generic error

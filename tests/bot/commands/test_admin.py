@@ -65,6 +65,19 @@ async def test_preview_and_publish_go_through_the_publisher(
     assert publisher.calls == [(date(2026, 11, 16), True), (date(2026, 11, 2), False)]
 
 
+async def test_an_issue_not_in_the_archive_is_answered_in_the_readers_language(
+    core: Core, publisher: FakePublisher
+) -> None:
+    assert "没有 2020-01-01 这一期。" in text_of(
+        await Client(core, is_admin=True).send("/preview 2020-01-01")
+    )
+    english = Client(core, is_admin=True, language_code="en")
+    assert "There is no issue dated 2020-01-01." in text_of(
+        await english.send("/publish 2020-01-01")
+    )
+    assert publisher.calls == []
+
+
 async def test_publish_usage_and_errors(core: Core, publisher: FakePublisher) -> None:
     admin = Client(core, is_admin=True)
     assert "用法：/publish YYYY-MM-DD" in text_of(await admin.send("/publish"))

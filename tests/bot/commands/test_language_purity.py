@@ -47,7 +47,7 @@ WALK: dict[str, tuple[str, ...]] = {
     "unsubscribe": ("", "chips", "papers", "all", "all", "weather"),
     "settings": ("", "format digest", "pause", "resume", "bogus", "format full"),
     "stats": ("",),
-    "preview": ("", "latest", "2026-11-16", "bad"),
+    "preview": ("", "latest", "2026-11-16", "2020-01-01", "bad"),
     "publish": ("", "latest", "bad"),
     "stop": ("", ""),
 }
