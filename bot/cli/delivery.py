@@ -1,4 +1,8 @@
-"""Delivery sub-commands: `status [KEY] [--watch] [--json]`, `resume KEY`."""
+"""Delivery sub-commands: `status [KEY] [--watch] [--json]`, `resume KEY`.
+
+`status` also lists the running instances (several on PostgreSQL), their heartbeats and
+the leader; `--json` is then {"issues": [...], "leader": ..., "instances": [...]}.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from bot.cli.base import Subparsers, fail, issue_key, print_json
 if TYPE_CHECKING:  # handlers import what they run: `briefbot --help` stays instant
     from bot.delivery.status import IssueStatus
     from bot.runtime import Runtime
+    from storage.instances import InstanceStatus
 
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
 
@@ -22,9 +27,10 @@ CLEAR_SCREEN = "\x1b[H\x1b[2J"
 def register(commands: Subparsers) -> None:
     status = commands.add_parser(
         "status",
-        help="delivery progress per issue and platform",
+        help="delivery progress per issue and platform; running instances and the leader",
         description="Sent / pending / failed / dropped deliveries, rate and ETA. Without KEY: "
-        "every issue still delivering, and the newest one.",
+        "every issue still delivering, and the newest one. Then the `run` instances, the age "
+        "of their heartbeats and which one leads.",
     )
     status.add_argument("key", nargs="?", type=issue_key, default=None, metavar="KEY|latest")
     status.add_argument(
@@ -45,33 +51,47 @@ def register(commands: Subparsers) -> None:
 
 async def _status(args: argparse.Namespace, runtime: Runtime) -> int:
     from bot.delivery.status import RateMeter, issue_statuses
+    from storage.instances import list_instances
 
     meter = RateMeter() if args.watch else None
+    stale = runtime.settings.cluster.stale_seconds
     while True:
         async with runtime.sessions() as session:
             statuses = await issue_statuses(
                 session, runtime.series.slug, args.key, datetime.now(UTC), meter, time.monotonic()
             )
+            instances = await list_instances(session, stale)
         if statuses is None:
             return fail(f"no issue {args.key} in the archive")
-        show(statuses, as_json=args.json, watch=args.watch)
+        show(statuses, instances, as_json=args.json, watch=args.watch)
         if not args.watch or all(s.done for s in statuses):
             return 0
         await asyncio.sleep(args.interval)
 
 
-def show(statuses: list[IssueStatus], *, as_json: bool, watch: bool) -> None:
+def show(
+    statuses: list[IssueStatus],
+    instances: list[InstanceStatus],
+    *,
+    as_json: bool,
+    watch: bool,
+) -> None:
+    from bot.cluster import status as cluster
     from bot.delivery.status import render, to_json
 
-    if as_json and watch:
-        print(json.dumps(to_json(statuses), ensure_ascii=False), flush=True)
-    elif as_json:
-        print_json(to_json(statuses))
-    elif watch and sys.stdout.isatty():
-        sys.stdout.write(CLEAR_SCREEN + render(statuses) + "\n")
+    if as_json:
+        data = {"issues": to_json(statuses), **cluster.to_json(instances)}
+        if watch:
+            print(json.dumps(data, ensure_ascii=False), flush=True)
+        else:
+            print_json(data)
+        return
+    text = render(statuses) + "\n" + cluster.render(instances)
+    if watch and sys.stdout.isatty():
+        sys.stdout.write(CLEAR_SCREEN + text + "\n")
         sys.stdout.flush()
     else:
-        print(render(statuses) + ("\n" if watch else ""), flush=True)
+        print(text + ("\n" if watch else ""), flush=True)
 
 
 async def _resume(args: argparse.Namespace, runtime: Runtime) -> int:

@@ -6,9 +6,10 @@ import argparse
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from bot.app import drain_configured
 from bot.cli import delivery as delivery_cli
@@ -17,6 +18,9 @@ from bot.delivery import DeliveryEngine, pauses
 from bot.delivery.status import RateMeter, bar, duration, issue_statuses, render
 from bot.delivery.types import ChatGone, Permanent
 from bot.runtime import Runtime, open_runtime
+from storage import instances
+from storage.instances import Identity
+from storage.models import InstanceRow
 from tests.delivery.fakes import ScriptedSender
 from tests.delivery.helpers import FAST, TUNING, Sessions, seed
 from tests.storage.factories import at
@@ -86,9 +90,12 @@ async def test_status_command_text_json_and_unknown_issue(
 ) -> None:
     await first_issue_delivered(sqlite_sessions)
     assert await cli(runtime, "status") == 0
-    assert "2025-03-01  done" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "2025-03-01  done" in out and "instances: none running" in out
     assert await cli(runtime, "status", "2025-03-01", "--json") == 0
-    [issue] = json.loads(capsys.readouterr().out)
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["leader"], shown["instances"]) == (None, [])
+    [issue] = shown["issues"]
     assert issue["key"] == "2025-03-01" and issue["done"] is True
     [platform] = issue["platforms"]
     assert (platform["sent"], platform["failed"], platform["dropped"]) == (4, 1, 1)
@@ -105,7 +112,7 @@ async def test_watch_redraws_until_delivery_is_done(
     delivering = asyncio.create_task(slow.run_until_idle())
     code = await cli(runtime, "status", "latest", "--watch", "--json", "--interval", "0.1")
     await delivering
-    frames = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    frames = [json.loads(line)["issues"] for line in capsys.readouterr().out.splitlines()]
     assert code == 0 and len(frames) >= 2
     assert frames[0][0]["done"] is False and frames[-1][0]["done"] is True
     assert frames[-1][0]["platforms"][0]["sent"] == 12
@@ -138,3 +145,35 @@ async def test_drain_sends_with_the_configured_senders(
     async with sqlite_sessions() as session:
         [status] = await issue_statuses(session, "embedded-ai", SECOND, datetime.now(UTC)) or []
     assert status.platforms[0].pending == 2 and telegram.issue_id == status.issue_id
+
+
+async def test_status_lists_instances_their_heartbeats_and_the_leader(
+    runtime: Runtime, sqlite_sessions: Sessions, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await first_issue_delivered(sqlite_sessions)
+    leader, standby, dead = (
+        Identity(c * 32, f"host-{c}", n) for n, c in enumerate("abc", start=100)
+    )
+    async with sqlite_sessions.begin() as session:
+        for who in (leader, standby, dead):
+            await instances.heartbeat(session, who, leader=who is dead)  # a dead one's flag
+        await instances.heartbeat(session, leader, leader=True)
+        await session.execute(
+            update(InstanceRow)
+            .where(InstanceRow.id == dead.id)
+            .values(heartbeat_at=datetime.now(UTC) - timedelta(seconds=42))
+        )
+    assert await cli(runtime, "status") == 0
+    text = capsys.readouterr().out
+    assert "instances: 2 alive, leader aaaaaaaa" in text
+    assert "aaaaaaaa  leader  host-a pid 100" in text
+    assert "bbbbbbbb  standby host-b pid 101" in text
+    assert "cccccccc  DEAD    host-c pid 102  heartbeat 42." in text
+    assert await cli(runtime, "status", "--json") == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["leader"] == leader.id
+    listed = {i["id"]: i for i in shown["instances"]}
+    assert [listed[w.id]["leader"] for w in (leader, standby, dead)] == [True, False, False]
+    assert [listed[w.id]["alive"] for w in (leader, standby, dead)] == [True, True, False]
+    assert 42 <= listed[dead.id]["heartbeat_age_seconds"] < 50
+    assert listed[standby.id]["heartbeat_age_seconds"] < 5
