@@ -134,6 +134,12 @@ async def open_platforms(
             gate = Gate(RateLimits.from_settings(settings.delivery), time.monotonic, asyncio.sleep)
             platforms.gates["telegram"] = gate
             if settings.telegram.webhook_url:  # every instance serves the webhook
+                if settings.telegram.webhook_secret is None and shared_database(settings):
+                    log.warning(
+                        "telegram.webhook_secret is not set: each instance on this database "
+                        "registers a random secret of its own and refuses updates sent "
+                        "with another's; set the same secret on every instance"
+                    )
                 telegram = await stack.enter_async_context(
                     TelegramPlatform(runtime, core, gate=gate)
                 )
@@ -170,6 +176,11 @@ async def open_platforms(
             if web.serve_http:
                 platforms.description.append(f"web {settings.web.host}:{settings.web.port}")
         yield platforms
+
+
+def shared_database(settings: Settings) -> bool:
+    """Whether other instances may share this one's database (PostgreSQL)."""
+    return settings.storage.url.startswith("postgresql")  # config.py checked the URL
 
 
 @asynccontextmanager
