@@ -5,11 +5,14 @@
 The package, in the order a query travels:
   text     the query language and the folding/tokenising shared by index and queries
   plan     a parsed query as index terms and filters; an issue as index documents
-  api      `search()`: plan, rank on the database's backend, cut marked snippets
-  sqlite   the FTS5 backend (bm25)      pg   the GIN tsvector backend (ts_rank)
+  words    jieba + the field's vocabulary: which words a document's text stands for
+  api      `search()`: plan, rank tier by tier on the database's backend, marked snippets
+  score    relevance within a small rank tier, the same on both databases
+  sqlite   the FTS5 backend             pg   the GIN tsvector backend
   snippet  marked snippets from the stored text (marks: briefings.marks)
   results  SearchHit / SearchPage, what `search()` returns
   index    keeping the index in step: `index_issue` (save hook), rebuild, optimize
+           (which rebuilds an index written by older code)
   models   the `search_docs` row model and its sortable document ids
 """
 
@@ -20,7 +23,7 @@ from storage.search.api import (
     SearchResult,
     search,
 )
-from storage.search.index import index_issue, optimize_index, rebuild_index
+from storage.search.index import index_is_current, index_issue, optimize_index, rebuild_index
 from storage.search.results import SearchHit, SearchPage
 from storage.search.text import QueryError
 
@@ -32,6 +35,7 @@ __all__ = [
     "SearchHit",
     "SearchPage",
     "SearchResult",
+    "index_is_current",
     "index_issue",
     "optimize_index",
     "rebuild_index",

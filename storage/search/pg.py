@@ -92,6 +92,14 @@ async def analyze(session: AsyncSession) -> None:
     await session.execute(text("ANALYZE search_docs"))
 
 
+async def has_tag(session: AsyncSession, doc_id: int, tag: str) -> bool:
+    found = await session.scalar(
+        text("SELECT tsv @@ CAST(:tag AS tsquery) FROM search_docs WHERE id = :id"),
+        {"id": doc_id, "tag": _quote(tag)},
+    )
+    return bool(found)
+
+
 async def clear_all(session: AsyncSession) -> None:
     await session.execute(text("DELETE FROM search_docs"))
 

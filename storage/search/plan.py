@@ -29,6 +29,9 @@ Phrase = tuple[tuple[str, bool], ...]  # (token, is_prefix) ...
 WORD_TAG = "w_"
 TITLE_WORD_TAG = "wt_"
 REPEATED_WORD_TAG = "wm_"
+# Every document carries the format it was indexed in: an archive indexed by older code
+# (no word tokens) is found and rebuilt by storage.search.index.optimize_index.
+INDEX_FORMAT = "f_words1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +187,7 @@ def entry_doc(doc_id: int, issue_id: int, entry_id: int, e: EntryFields) -> Inde
         _tokens(*e.topics),
     )
     tags = _tags("s", [e.section_key, e.section_heading]) + _tags("t", e.topics)
-    tags += _word_tags([title], [e.source, summary])
+    tags += [*_word_tags([title], [e.source, summary]), INDEX_FORMAT]
     return IndexDoc(doc_id, issue_id, entry_id, columns, tuple(dict.fromkeys(tags)))
 
 
@@ -195,5 +198,5 @@ def issue_doc(
     columns = (_tokens(title, subtitle), (), _tokens(*body), (), ())
     # The 导读 and short news name a dozen subjects in passing: only the issue's title
     # and subtitle rank it by words; a match in its body ranks with the rest.
-    tags = _word_tags([title, subtitle], [])
+    tags = [*_word_tags([title, subtitle], []), INDEX_FORMAT]
     return IndexDoc(doc_id, issue_id, None, columns, tuple(tags))

@@ -73,6 +73,13 @@ async def optimize(session: AsyncSession) -> None:
     await session.execute(text("INSERT INTO search_fts (search_fts) VALUES ('optimize')"))
 
 
+async def has_tag(session: AsyncSession, doc_id: int, tag: str) -> bool:
+    tags = await session.scalar(
+        text("SELECT tags FROM search_fts WHERE rowid = :id"), {"id": doc_id}
+    )
+    return tag in (tags or "").split()
+
+
 async def clear_all(session: AsyncSession) -> None:
     await session.execute(text("DELETE FROM search_fts"))
 

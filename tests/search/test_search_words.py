@@ -17,6 +17,8 @@ import pytest
 
 from storage.db import create_engine, session_factory, upgrade_database
 from storage.search import api as search_api
+from storage.search import index_is_current, optimize_index
+from storage.search import plan as search_plan
 from storage.search.words import document_words
 from tests.search.test_search_db import Sessions, entry, find, issue, news, papers, store, titles
 
@@ -191,3 +193,27 @@ print(json.dumps([asyncio.run(main()), "jieba" in sys.modules]))
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.splitlines()[-1]) == [["量化"], False]
+
+
+async def test_maintenance_rebuilds_an_index_written_before_word_ranking(
+    session_factory: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An archive indexed by older code (no word tokens, no format tag) still answers, by
+    title and date; the nightly optimize_index finds it and rebuilds it."""
+    with monkeypatch.context() as old_code:
+        old_code.setattr(search_plan, "INDEX_FORMAT", "f_old")
+        old_code.setattr(search_plan, "document_words", lambda *texts: {})
+        await store(
+            session_factory,
+            issue(date(2019, 1, 1), news(entry(0, "端侧推理", "手机上的量化模型。"))),
+            issue(date(2020, 1, 1), news(entry(0, "向量化加速", "SIMD 向量化。"))),
+        )
+    assert titles(await find(session_factory, "量化")) == ["向量化加速", "端侧推理"]
+    async with session_factory() as session, session.begin():
+        assert not await index_is_current(session)
+        await optimize_index(session)
+    async with session_factory() as session:
+        assert await index_is_current(session)
+    assert titles(await find(session_factory, "量化")) == ["端侧推理", "向量化加速"]
+    async with session_factory() as session, session.begin():
+        await optimize_index(session)  # current: compacted, not rebuilt
