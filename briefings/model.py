@@ -99,8 +99,9 @@ class IssueKey:
 class Issue:
     series: Series
     # The issue date. Date-keyed series (the Embedded AI layout) always have one and it is
-    # unique within the series: storage's `key` column. A numbered series (`number` set)
-    # has one only when its layout finds one, so `key` may be None there: see `issue_key`.
+    # unique within the series: storage's `key` column. An issue of a numbered series has
+    # one only when its layout finds one, so `key` may be None there; its number is in the
+    # parse result's `IssueKey` until storage can keep it (briefings.parser.Parsed).
     key: date | None
     title: str  # the H1 as written
     subtitle: str = ""
@@ -114,12 +115,6 @@ class Issue:
     warnings: tuple[ParseWarning, ...] = field(default=())
     front_matter: str = ""  # raw text between the leading '---' fences, if any
     footer: str = ""  # markdown after the closing '----' rule (editor, licence), verbatim
-    number: int | None = None  # the issue number of a numbered series (`第 300 期`, `#300`)
-
-    @property
-    def issue_key(self) -> IssueKey:
-        """The key the series orders and names issues by: the number if any, else the date."""
-        return IssueKey(self.number, self.key)
 
     @property
     def entry_count(self) -> int:

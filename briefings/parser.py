@@ -77,7 +77,7 @@ from typing import Final, NoReturn
 
 from briefings.errors import BriefingParseError
 from briefings.layout import Layout
-from briefings.model import Entry, Issue, Link, ParseWarning, Section, Series
+from briefings.model import Entry, Issue, IssueKey, Link, ParseWarning, Section, Series
 from briefings.presets import EMBEDDED_AI
 from briefings.rules import Rules, compile_rules, first_text_date
 from briefings.taxonomy import Taxonomy, generated_section_key, normalize_name, tag_issue
@@ -997,6 +997,7 @@ class Parsed:
     no entry, intro or section rule (kept as notes) and the boilerplate left out."""
 
     issue: Issue
+    key: IssueKey  # the number of a numbered series, and the date when there is one
     unmatched: tuple[tuple[int, str], ...] = ()
     left_out: tuple[tuple[int, str], ...] = ()
 
@@ -1072,7 +1073,6 @@ def parse_with_layout(
     issue = Issue(
         series=series,
         key=title.key,
-        number=title.number,
         title=title.text,
         subtitle=title.subtitle,
         tagline=preamble.tagline,
@@ -1086,4 +1086,5 @@ def parse_with_layout(
         front_matter=front_matter,
         footer="\n".join(body.footer).strip("\n"),
     )
-    return Parsed(tag_issue(issue, taxonomy), tuple(ctx.unmatched), tuple(left_out))
+    key = IssueKey(title.number, title.key)
+    return Parsed(tag_issue(issue, taxonomy), key, tuple(ctx.unmatched), tuple(left_out))

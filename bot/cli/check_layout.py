@@ -97,8 +97,8 @@ def _report(parsed: Parsed) -> dict[str, Any]:
     issue = parsed.issue
     return {
         "ok": True,
-        "number": issue.number,
-        "date": issue.key.isoformat() if issue.key else None,
+        "number": parsed.key.number,
+        "date": parsed.key.day.isoformat() if parsed.key.day else None,
         "title": issue.title,
         "entries": issue.entry_count,
         "sections": [

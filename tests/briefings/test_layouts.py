@@ -47,10 +47,9 @@ TWIN_BODY = "\n## News\n\n- [a](https://e.com/a)\n"
     ],
 )
 def test_numbered_key_from_the_h1_or_the_file_name(h1: str, path: str, number: int) -> None:
-    issue = run(h1 + "\n" + WEEKLY_BODY, NUMBERED_WEEKLY, path).issue
-    assert (issue.number, issue.key) == (number, None)
-    assert issue.issue_key == IssueKey(number)
-    assert str(issue.issue_key) == f"#{number}"
+    parsed = run(h1 + "\n" + WEEKLY_BODY, NUMBERED_WEEKLY, path)
+    assert (parsed.key, parsed.issue.key) == (IssueKey(number), None)
+    assert str(parsed.key) == f"#{number}"
 
 
 @pytest.mark.parametrize(
@@ -62,9 +61,9 @@ def test_numbered_key_from_the_h1_or_the_file_name(h1: str, path: str, number: i
     ],
 )
 def test_a_numbered_issue_keeps_a_date_written_anywhere(text: str, path: str, day: date) -> None:
-    issue = run(text + WEEKLY_BODY, NUMBERED_WEEKLY, path).issue
-    assert (issue.number, issue.key) == (7, day)
-    assert str(issue.issue_key) == f"#7 ({day})"
+    parsed = run(text + WEEKLY_BODY, NUMBERED_WEEKLY, path)
+    assert (parsed.key, parsed.issue.key) == (IssueKey(7, day), day)
+    assert str(parsed.key) == f"#7 ({day})"
 
 
 def test_h1_and_file_name_numbers_must_agree() -> None:

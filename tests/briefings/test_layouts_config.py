@@ -106,7 +106,7 @@ def test_every_preset_has_a_documented_example(samples_dir: Path) -> None:
 def test_embedded_ai_example(samples_dir: Path) -> None:
     parsed = _example(samples_dir, "embedded-ai")
     issue = parsed.issue
-    assert str(issue.issue_key) == "2026-11-30"
+    assert str(parsed.key) == "2026-11-30"
     assert [(s.key, len(s.entries)) for s in issue.sections] == [
         ("news", 1), ("papers", 1), ("projects", 1), ("blogs", 1)
     ]  # fmt: skip
@@ -117,7 +117,7 @@ def test_embedded_ai_example(samples_dir: Path) -> None:
 def test_numbered_weekly_example(samples_dir: Path) -> None:
     parsed = _example(samples_dir, "numbered-weekly")
     issue = parsed.issue
-    assert str(issue.issue_key) == "#128 (2026-11-20)"
+    assert str(parsed.key) == "#128 (2026-11-20)"
     assert [(s.heading, len(s.entries)) for s in issue.sections] == [
         ("本周话题：为什么小模型越来越多", 0), ("科技动态", 3), ("文章", 2), ("工具", 1)
     ]  # fmt: skip
@@ -136,7 +136,7 @@ def test_numbered_weekly_example(samples_dir: Path) -> None:
 def test_this_week_in_example(samples_dir: Path) -> None:
     parsed = _example(samples_dir, "this-week-in")
     issue = parsed.issue
-    assert str(issue.issue_key) == "#42 (2026-11-20)"
+    assert str(parsed.key) == "#42 (2026-11-20)"
     assert [(s.key, len(s.entries)) for s in issue.sections] == [
         ("updates-from-the-community", 3), ("blogs", 2), ("tool-of-the-week", 1)
     ]  # fmt: skip
