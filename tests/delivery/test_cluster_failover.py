@@ -144,9 +144,9 @@ class Cluster:
         )
 
 
-async def seed_subscribers(url: str) -> list[int]:
+async def seed_subscribers(url: str, count: int = CHATS) -> list[int]:
     engine = create_engine(url)
-    chats = [20_000 + n for n in range(CHATS)]
+    chats = [20_000 + n for n in range(count)]
     try:
         async with session_factory(engine).begin() as session:
             for chat in chats:
@@ -277,3 +277,52 @@ async def expected_counts(cluster: Cluster) -> dict[int, int]:
             )
         )
         return {int(chat): total for chat, total in rows}
+
+
+async def test_a_clean_stop_hands_its_claims_back_at_once(
+    postgres_database: str, tmp_path: Path
+) -> None:
+    url = postgres_database
+    _reset_public_schema(url)
+    await upgrade_database(url)
+    chats = await seed_subscribers(url, 60)
+    async with FakeTelegramServer(rate_limits=SERVER) as server:
+        write_long_issue(tmp_path / "issues")
+        cluster = Cluster(url, server, tmp_path / "logs", tmp_path / "issues")
+        cluster.env["BRIEFBOT_DELIVERY_GLOBAL_PER_SECOND"] = "20"  # 240 messages: 6 s or more
+        cluster.logs.mkdir()
+        try:
+            for _ in range(2):
+                await cluster.start(f"{ISSUE_KEY}T08:59:57")
+            leader = await cluster.wait_leader(30)
+            await server.wait_until(lambda: len(server.messages) >= 20, 30, "the push")
+            proc = cluster.processes[leader.pid]
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proc.wait(), 30) == 0, cluster.log_tails()
+            stopped_at = time.monotonic()
+            left = len(server.messages)
+            async with cluster.sessions() as session:  # nothing waits for a heartbeat to lapse
+                assert leader.id not in {i.id for i in await list_instances(session, 10.0)}
+            assert await cluster.claimed_by(leader.id) == 0
+            assert left < 3 * len(chats), "the push ended before the stop"
+            successor = await cluster.wait_leader(FAILOVER, not_pid=leader.pid)
+            print(f"clean stop: the other led after {time.monotonic() - stopped_at:.1f} s")
+            per_chat = await expected_counts(cluster)
+            await server.wait_until(
+                lambda: len(server.messages) >= sum(per_chat.values()), 60, "the whole push"
+            )
+            last = cluster.processes[successor.pid]
+            last.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(last.wait(), 30) == 0, cluster.log_tails()
+        finally:
+            for proc in cluster.processes.values():
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+            await cluster.engine.dispose()
+    received: dict[int, list[str]] = defaultdict(list)
+    for message in server.messages:
+        received[message.chat_id].append(message.text)
+    # A clean stop repeats nothing: sends under way finished and were recorded.
+    assert all(len(received[chat]) == per_chat[chat] for chat in chats)
+    assert sum(per_chat.values()) == len(server.messages)
