@@ -55,7 +55,11 @@ THIS_WEEK_IN: Final = Layout(
     name="this-week-in",
     key="number",
     date_from=("title", "name", "text"),
-    title_number=(r"#\s*(?P<n>\d{1,6})(?!\d)", r"(?i)\bissue\s*(?:no\.?\s*)?(?P<n>\d{1,6})"),
+    title_number=(
+        r"#\s*(?P<n>\d{1,6})(?!\d)",
+        r"(?i)\bissue\s*(?:no\.?\s*)?(?P<n>\d{1,6})",
+        r"(?i)^this week in\b.*\s(?P<n>\d{1,6})$",  # `This Week in Rust 300`
+    ),
     name_number=(r"(?i)(?:issue|edition|week)[-_ ]?(?P<n>\d{1,6})\D*$",),
     sections="free",
     navigation_headings=("Previous issues", "Archive"),
@@ -71,13 +75,15 @@ THIS_WEEK_IN: Final = Layout(
     ),
     footer_after_rule=False,
 )
-"""An English "This Week in X" newsletter: `# This Week in X #300` or `issue-300.md`.
+"""An English "This Week in X" newsletter: `# This Week in X #300` (or `... X 300`,
+`Issue 300`) or `issue-300.md`.
 
-The number is the key; a date (`Published 2026-01-09`, or in the file name) is kept when
-there is one. Every `##` heading is a section (`## News`, `## Crates of the week`);
-entries are `- [title](url)` items or `### [title](url)` headings, with a `Summary:` line
-or the paragraphs that follow as summary. Images become links of their entry; the
-paragraphs before the first section are the intro; `---` separators between sections
+The number is the key; a date (`Published 2026-01-09`, or in the file name, as in
+`2026-01-09-this-week-in-x.md`) is kept when there is one. Every `##` heading is a
+section (`## News`, `## Crates of the week`); entries are `- [title](url)` items or
+`### [title](url)` headings, with a `Summary:` line or the paragraphs that follow as
+summary. Images become links of their entry; the paragraphs before the first section
+are the intro; `---` separators between sections
 are ignored; sponsor and subscribe lines are left out.
 """
 

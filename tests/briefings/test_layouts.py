@@ -337,3 +337,16 @@ def test_parse_issue_takes_a_layout_and_keeps_its_navigation_unless_told() -> No
         text, "t.md", SERIES, TAXONOMY, layout=NUMBERED_WEEKLY, navigation_headings=[]
     )
     assert [s.heading for s in told.sections] == ["A", "往期推荐"]
+
+
+@pytest.mark.parametrize(
+    ("h1", "path", "key"),
+    [
+        ("# This Week in Widgets 300", "2026-01-09-this-week-in-widgets.md", "#300 (2026-01-09)"),
+        ("# This Week in Widgets #300", "t.md", "#300"),
+        ("# Widget Weekly, Issue 300", "t.md", "#300"),
+        ("# Widget Weekly", "week-300.md", "#300"),
+    ],
+)
+def test_this_week_in_numbers(h1: str, path: str, key: str) -> None:
+    assert str(run(h1 + "\n" + TWIN_BODY, THIS_WEEK_IN, path).key) == key
