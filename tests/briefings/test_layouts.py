@@ -350,3 +350,13 @@ def test_parse_issue_takes_a_layout_and_keeps_its_navigation_unless_told() -> No
 )
 def test_this_week_in_numbers(h1: str, path: str, key: str) -> None:
     assert str(run(h1 + "\n" + TWIN_BODY, THIS_WEEK_IN, path).key) == key
+
+
+def test_an_image_before_the_first_section_is_a_reported_note_not_intro() -> None:
+    text = "# W #9\n\n![Cover](https://e.com/c.png)\n\nHello.\n" + TWIN_BODY
+    parsed = run(text, THIS_WEEK_IN)
+    assert (parsed.issue.intro, parsed.issue.notes) == (
+        "Hello.",
+        ("![Cover](https://e.com/c.png)",),
+    )
+    assert parsed.unmatched == ((3, "![Cover](https://e.com/c.png)"),)
