@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -41,6 +41,9 @@ class ChatInfo:
     status: ChatStatus = ChatStatus.ACTIVE
     migrate_to_chat_id: int | None = None
     last_message_id: int = 0
+    # getChatMember: user id -> "creator" | "administrator" | "member" | "left" | "kicked";
+    # a user not listed is an ordinary member (they wrote in the chat).
+    members: dict[int, str] = field(default_factory=dict)
 
     def next_message_id(self) -> int:
         self.last_message_id += 1

@@ -148,3 +148,39 @@ async def answer_callback_query(state: BotApiState, params: Params) -> bool:
     }
     state.notify()
     return True
+
+
+ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
+
+
+async def get_chat_member(state: BotApiState, params: Params) -> dict[str, Any]:
+    """Telegram's ChatMember shapes: creator and administrator carry their rights (the
+    client refuses an administrator without them), others only the user."""
+    chat = state.chats.lookup(params.chat_id())
+    user_id = params.integer("user_id")
+    if user_id is None:
+        raise bad_request("user_id is empty")
+    if user_id <= 0:
+        raise bad_request("PARTICIPANT_ID_INVALID")
+    user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+    status = chat.members.get(user_id, "member")
+    member: dict[str, Any] = {"status": status, "user": user}
+    if status == "creator":
+        member["is_anonymous"] = False
+    elif status == "administrator":
+        member.update(can_be_edited=False, is_anonymous=False)
+        member.update(dict.fromkeys(ADMIN_RIGHTS, True))
+    elif status == "kicked":
+        member["until_date"] = 0
+    return member

@@ -78,6 +78,7 @@ METHODS: dict[str, Handler] = {
     "deleteMessage": message_methods.delete_message,
     "sendChatAction": message_methods.send_chat_action,
     "getChat": message_methods.get_chat,
+    "getChatMember": message_methods.get_chat_member,
     "answerCallbackQuery": message_methods.answer_callback_query,
 }
 # Telegram matches method names case-insensitively.
@@ -323,6 +324,10 @@ class FakeTelegramServer:
             first_name=first_name,
             language_code=language_code,
         )
+
+    def set_member(self, chat_id: int, user_id: int, status: str) -> None:
+        """The user's standing in the group, as getChatMember answers it."""
+        self.state.chats.ensure(chat_id).members[user_id] = status
 
     def set_chat_status(self, chat_id: int, status: ChatStatus | str) -> ChatInfo:
         chat = self.state.chats.ensure(chat_id)

@@ -45,6 +45,7 @@ from bot import i18n
 from bot.commands import Core
 from bot.config import TelegramSettings
 from bot.delivery.ratelimit import Gate
+from bot.platforms.telegram.chat_admins import TelegramChatAdmins
 from bot.platforms.telegram.limiter import GateLimiter
 from bot.platforms.telegram.processor import ChatOrderedProcessor
 from bot.platforms.telegram.replies import ReplySender, retrying
@@ -227,10 +228,12 @@ class TelegramPlatform:
     # -- start-up ----------------------------------------------------------------------
 
     def _bind_core(self, username: str) -> None:
+        """The core with what only the running bot knows: its username (after getMe) and
+        how to ask who administers a group (for changes to a group's subscription)."""
         deps = self._core.deps
-        if deps.bot_username.casefold() != username.casefold():
-            # CoreDeps is frozen and the username is only known after getMe.
-            self._core = Core(dataclasses.replace(deps, bot_username=username))
+        admins = {**deps.chat_admins, "telegram": TelegramChatAdmins(self._app.bot)}
+        # CoreDeps is frozen.
+        self._core = Core(dataclasses.replace(deps, bot_username=username, chat_admins=admins))
 
     async def _set_commands(self) -> None:
         for language_code, language in MENU_LANGUAGES:

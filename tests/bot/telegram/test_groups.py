@@ -11,6 +11,8 @@ GROUP = -4001
 SUPERGROUP = -1004002
 CHANNEL = -1009003
 MEMBER = 5150
+GROUP_ADMIN = 5151
+OWNER = 5152
 BOT = "briefbot_test_bot"
 
 
@@ -35,7 +37,32 @@ async def test_other_bots_commands_and_chatter_are_ignored(harness: Harness) -> 
     assert await harness.subscriber(GROUP) is None
 
 
+async def test_only_a_groups_admins_change_its_subscription(harness: Harness) -> None:
+    """Asked of Telegram (getChatMember) through the real client, answered per chat."""
+    harness.server.set_member(GROUP, GROUP_ADMIN, "administrator")
+    harness.server.set_member(GROUP, OWNER, "creator")
+    [refusal] = await harness.say(GROUP, f"/subscribe@{BOT} papers", user_id=MEMBER)
+    assert "只有本群的管理员" in refusal.visible_text
+    assert await harness.subscriber(GROUP) is None  # nothing changed
+
+    [view] = await harness.say(GROUP, f"/sections@{BOT}", user_id=MEMBER)  # reading is free
+    _, new = await harness.press(view, text="⬜ 论文", user_id=MEMBER)
+    assert "只有本群的管理员" in visible(new)
+    assert len(harness.current(view).edits) == 0
+
+    [done] = await harness.say(GROUP, f"/subscribe@{BOT} papers", user_id=GROUP_ADMIN)
+    assert "只有本群的管理员" not in done.visible_text
+    subscriber = await harness.subscriber(GROUP)
+    assert subscriber is not None
+    assert subscriber.subscriptions == (Subscription("section", "papers"),)
+    [done] = await harness.say(GROUP, f"/unsubscribe@{BOT} papers", user_id=OWNER)
+    assert "只有本群的管理员" not in done.visible_text
+    asked = [c for c in harness.server.calls if c.method == "getChatMember"]
+    assert {int(c.params["user_id"]) for c in asked} >= {MEMBER, GROUP_ADMIN, OWNER}
+
+
 async def test_group_button_presses_edit_the_toggles(harness: Harness) -> None:
+    harness.server.set_member(GROUP, MEMBER, "administrator")
     [view] = await harness.say(GROUP, f"/sections@{BOT}", user_id=MEMBER)
     assert "⬜ 论文" in button_texts(view)
 
