@@ -235,6 +235,25 @@ class DeliverySettings(_Section):
 class WebSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    # Where readers reach the public pages (behind a proxy: the outside address); when set,
+    # `run` serves HTTP for the pages even without a webhook platform (docs/web.md).
+    public_url: str = ""
+    pages: bool = True  # the public archive pages and feeds, whenever HTTP is served
+    # The operator page accepts this as a Bearer token or as the basic-auth password; unset,
+    # the page does not exist (never open by default).
+    admin_token: SecretStr | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        return _check_base_url(value).rstrip("/") if value else value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and 0 < len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (it guards the operator page)")
+        return value
 
 
 class ClusterSettings(_Section):
