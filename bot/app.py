@@ -26,6 +26,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,6 +41,7 @@ from bot.delivery.drain import drain
 from bot.delivery.engine import DeliveryEngine, EngineTuning
 from bot.delivery.ratelimit import Gate, RateLimits
 from bot.delivery.report import DrainReport
+from bot.delivery.share import GlobalShare
 from bot.delivery.types import AlertSink, Sender
 from bot.platforms import telegram as telegram_platform
 from bot.platforms.console.adapter import CONSOLE_CHAT, run_console
@@ -244,7 +246,9 @@ async def serve(
     the leader's work (e.g. Telegram refusing the token) is raised."""
     if platforms.web is not None:
         await platforms.web.prepare()  # robot subscribers exist before the first publication
-    member = Membership(runtime.sessions, runtime.settings.cluster)
+    cluster = runtime.settings.cluster
+    member = Membership(runtime.sessions, cluster)
+    member.on_live = GlobalShare(platforms.gates).apply  # 1/N of each token's global rate
     await member.join()
     engine = DeliveryEngine(
         runtime.sessions,
@@ -254,13 +258,15 @@ async def serve(
         gates=platforms.gates,
         claimant=member.id,
     )
-    leadership = Leadership(runtime.engine, member, runtime.settings.cluster)
+    leadership = Leadership(runtime.engine, member, cluster)
     leading = asyncio.create_task(
         leadership.run(stop, lambda term: lead(cycle, platforms.leader_loops, term))
     )
     leading.add_done_callback(lambda _: stop.set())
     heartbeat = asyncio.create_task(member.run(), name="instance-heartbeat")
-    loops: list[Loop] = [engine.run_forever, *platforms.loops]
+    # Joining others: push once they can have seen this instance and lowered their shares.
+    hold = cluster.heartbeat_seconds + 1.0 if member.live > 1 else 0.0
+    loops: list[Loop] = [partial(_after, hold, engine.run_forever), *platforms.loops]
     tasks = [asyncio.create_task(_until_stop(loop, stop)) for loop in loops]
     try:
         await stop.wait()
@@ -273,6 +279,13 @@ async def serve(
         raise results[0]
     failed = [r for r in results if isinstance(r, BaseException)]
     return 1 if failed else 0
+
+
+async def _after(delay: float, loop: Loop, stop: asyncio.Event) -> object:
+    """`loop` after `delay` seconds, unless stopped first."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), delay)
+    return None if stop.is_set() else await loop(stop)
 
 
 async def lead(cycle: Cycle, loops: list[Loop], term: asyncio.Event) -> None:

@@ -16,6 +16,7 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -44,6 +45,7 @@ class Membership:
         self.identity = identity or new_identity()
         self.leader = False  # set by Leadership; written with every heartbeat
         self.live = 1  # instances alive at the last heartbeat, this one included
+        self.on_live: Callable[[int], None] | None = None  # told `live` after each beat
         self.requeued = 0  # deliveries of dead instances this one handed back to pending
         self._joined = False
 
@@ -62,6 +64,8 @@ class Membership:
             requeued = await instances.requeue_orphaned(session, settings.stale_seconds)
             await instances.forget_dead(session, max(FORGET_AFTER, 6 * settings.stale_seconds))
             self.live = max(1, await instances.live_count(session, settings.stale_seconds))
+        if self.on_live is not None:
+            self.on_live(self.live)
         if not known and self._joined:  # others took this instance for dead meanwhile
             log.warning("instance %s was silent too long; its deliveries were handed over", self.id)
         self._joined = True

@@ -1,0 +1,51 @@
+"""Each instance's share of a token's global rate (bot/delivery/share.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from bot.delivery.ratelimit import Gate, RateLimits, global_bucket
+from bot.delivery.share import GlobalShare
+
+TELEGRAM = RateLimits()  # 30/s, burst 30
+
+
+def gate(limits: RateLimits | None = TELEGRAM) -> Gate:
+    return Gate(limits, time.monotonic, asyncio.sleep, fresh=False)
+
+
+def test_n_shares_add_up_to_no_more_than_the_whole() -> None:
+    whole = global_bucket(30.0, 30, TELEGRAM.headroom)
+    for n in (2, 3, 7):
+        shared = gate()
+        GlobalShare({"telegram": shared}).apply(n)
+        bucket = shared.global_tokens
+        assert bucket is not None
+        assert n * bucket.rate <= whole.rate + 1e-9 and n * bucket.rate >= 0.8 * whole.rate
+        assert n * bucket.capacity <= whole.capacity
+
+
+def test_the_share_follows_the_count_both_ways_and_skips_unlimited_gates() -> None:
+    shared, unlimited = gate(), gate(RateLimits.off())
+    share = GlobalShare({"telegram": shared, "console": unlimited})
+    bucket = shared.global_tokens
+    assert bucket is not None and unlimited.global_tokens is None
+    full = (bucket.rate, bucket.capacity)
+    share.apply(3)
+    assert bucket.rate == pytest.approx(full[0] / 3) and share.instances == 3
+    share.apply(0)  # never below one instance: this one is alive
+    assert (bucket.rate, bucket.capacity) == full and share.instances == 1
+
+
+async def test_a_third_share_sends_a_third_as_fast() -> None:
+    limits = RateLimits(global_per_second=60.0, global_burst=60, headroom=0.0)
+    shared = gate(limits)  # alone: 30 tokens at hand, then 60/s
+    GlobalShare({"telegram": shared}).apply(3)  # a third: 10 tokens at hand, then 20/s
+    started = time.monotonic()
+    for _ in range(30):
+        await shared.ready()
+    elapsed = time.monotonic() - started
+    assert 0.9 <= elapsed < 2.0  # alone, these 30 would all go at once
