@@ -15,10 +15,10 @@ standing anywhere, then the query in the title only inside longer words (量化 
 (storage.search.score, the same on both databases) then the newer issue; a larger
 tier newest first. Paging is stable and complete.
 
-`total` is exact on SQLite up to storage.search.sqlite.COUNT_LIMIT matches, and on
-PostgreSQL for queries without phrases and for phrases with at most
-storage.search.pg.PHRASE_COUNT_LIMIT matches; otherwise None (counting would cost
-as much as the search).
+`total` is exact on SQLite up to storage.search.sqlite.COUNT_LIMIT matches; on
+PostgreSQL when no rank tier has more than SCORE_WITHIN matches (and a phrase has at
+most storage.search.pg.PHRASE_COUNT_LIMIT), as counting there reads every match (20 ms
+for a broad word at 100k entries); otherwise None, and `has_more` tells.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ def default_taxonomy() -> Taxonomy:
 
 
 class _Backend(Protocol):
+    CHEAP_COUNT: bool  # counting stops at a limit (SQLite) or reads every match (PostgreSQL)
+
     async def tier_ids(
         self, conn: AsyncConnection, plan: SearchPlan, tier: Tier, limit: int
     ) -> list[int]: ...
@@ -142,16 +144,26 @@ async def _page(
         return await backend.newest(conn, plan, offset, limit)
     want = offset + limit + 1  # one more tells whether matches go on
     ids: list[int] = []
+    seen_all, beyond_scoring = True, False
     for tier in rank_tiers(plan):
-        found = await backend.tier_ids(conn, plan, tier, max(want - len(ids), SCORE_WITHIN + 1))
+        asked = max(want - len(ids), SCORE_WITHIN + 1)
+        found = await backend.tier_ids(conn, plan, tier, asked)
+        seen_all &= len(found) < asked
+        beyond_scoring |= len(found) > SCORE_WITHIN
         if 1 < len(found) <= SCORE_WITHIN:
             scored = order(await backend.texts(conn, found), terms)
             found = [row.id for row in scored]
         ids += found[: want - len(ids)]
         if len(ids) >= want:
+            seen_all = False
             break
     rows = await backend.hits(conn, ids[offset : offset + limit])
-    total = await backend.count(conn, plan)
+    if seen_all:
+        total: int | None = len(ids)
+    elif beyond_scoring and not backend.CHEAP_COUNT:
+        total = None  # more than SCORE_WITHIN: counting a broad word reads every match
+    else:
+        total = await backend.count(conn, plan)
     return HitPage(rows, total, len(ids) > offset + limit)
 
 

@@ -36,6 +36,7 @@ from storage.search.plan import (
 COLUMN_LETTERS = ("A", "B", "D", "C", "C")  # per storage.search.plan.COLUMNS
 TITLE_TAG = "h_"  # title tokens again, for the rank tiers' title test
 PHRASE_COUNT_LIMIT = 200  # phrase totals up to this are exact (each match is detoasted)
+CHEAP_COUNT = False  # a count visits every matching row
 MAX_POSITION = 16383
 MAX_POSITIONS_PER_LEXEME = 256
 

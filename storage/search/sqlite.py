@@ -30,6 +30,7 @@ from storage.search.plan import (
 )
 
 COUNT_LIMIT = 1000  # totals up to this are exact; beyond, SearchPage.total is None
+CHEAP_COUNT = True  # the count stops at COUNT_LIMIT
 
 _INSERT = text(
     "INSERT INTO search_fts (rowid, title, source, body, section, topics, tags) "

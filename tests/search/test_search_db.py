@@ -68,6 +68,10 @@ async def find(sessions: Sessions, query: str, **kwargs: object) -> SearchPage:
         return await search(session, query, series_slug=SERIES.slug, **kwargs)  # type: ignore[arg-type]
 
 
+def on_postgres(sessions: Sessions) -> bool:
+    return sessions.kw["bind"].dialect.name == "postgresql"
+
+
 def titles(page: SearchPage) -> list[str]:
     return [hit.title for hit in page.hits]
 
@@ -244,10 +248,13 @@ async def test_pages_cover_every_match_once_in_a_stable_order(
         for day in range(1, 8)
     ]
     await store(session_factory, *issues)
+    # PostgreSQL does not count a tier bigger than SCORE_WITHIN (it would read every match)
+    # until a page reaches the end
+    uncounted = score_within == 5 and on_postgres(session_factory)
     seen: list[str] = []
     for page_no in range(1, 11):
         page = await find(session_factory, query, page=page_no, per_page=3)
-        assert page.total == 28
+        assert page.total == (None if uncounted and page_no * 3 + 1 <= 28 else 28)
         assert page.has_more == (page_no * 3 < 28)
         seen += titles(page)
     assert len(seen) == len(set(seen)) == 28

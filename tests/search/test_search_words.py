@@ -20,7 +20,17 @@ from storage.search import api as search_api
 from storage.search import index_is_current, optimize_index
 from storage.search import plan as search_plan
 from storage.search.words import document_words
-from tests.search.test_search_db import Sessions, entry, find, issue, news, papers, store, titles
+from tests.search.test_search_db import (
+    Sessions,
+    entry,
+    find,
+    issue,
+    news,
+    on_postgres,
+    papers,
+    store,
+    titles,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -140,7 +150,7 @@ async def test_every_match_is_ranked_not_only_the_newest(
     await store(session_factory, old, *newer)
     page = await find(session_factory, "量化")
     assert page.hits[0].title == "模型量化方法综述" and page.hits[0].issue_key.year == 2015
-    assert page.total == 251
+    assert page.total == (None if on_postgres(session_factory) else 251) and page.has_more
     # the 250 passing mentions follow, newest first, and paging reaches them all
     rest = [
         hit.title
