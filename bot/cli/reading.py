@@ -90,7 +90,7 @@ async def _render(args: argparse.Namespace, runtime: Runtime) -> int:
         return fail(f"no issue {args.key or 'at all'} in the archive")
     subscriber = _virtual_subscriber(args, subscriptions or [ALL])
     renderer = RendererSet(runtime.settings).get(profile_of(subscriber), subscriber.language)
-    messages = render_for(renderer, issue, subscriber)
+    messages = render_for(renderer, issue, subscriber, runtime.taxonomy)
     if args.json:
         print_json([_message_dict(m) for m in messages])
     else:

@@ -183,7 +183,7 @@ class IssuePublisher:
         if reasons:
             raise _Rollback(Outcome("held", reasons=reasons))
         await self._ensure_channel(session, now)
-        cache = PublicationRenderings(issue, self._renderers)
+        cache = PublicationRenderings(issue, self._renderers, self._runtime.taxonomy)
         created = empty = 0
         async for batch in iter_active(_within(session), batch=self._batch):
             items = _items(cache, batch)
@@ -220,7 +220,7 @@ class IssuePublisher:
         async with self._runtime.sessions() as session:
             issue = await load_issue(session, summary.id)
         assert issue is not None
-        cache = PublicationRenderings(issue, self._renderers)
+        cache = PublicationRenderings(issue, self._renderers, self._runtime.taxonomy)
         plan = _Plan()
         channel = await self._missing_channel(summary.first_seen_at)
         if channel is not None:

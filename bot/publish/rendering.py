@@ -2,6 +2,9 @@
 
 Subscribers sharing platform profile, selection, format and language share one
 rendering key; `PublicationRenderings` computes each key's messages once per publication.
+An issue is rendered as the command core shows it (`Taxonomy.localized`): an English
+reader's push has the taxonomy's English section names, a Chinese one the headings as
+written.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from bot.config import Settings
 from bot.delivery.types import StoredMessage
 from bot.rendering import platform_of, renderer_for
 from briefings.model import Issue
+from briefings.taxonomy import Taxonomy
 from formatters import Message, Renderer, select_entries
 from storage.subscribers import Subscriber
 
@@ -66,11 +70,15 @@ class RendererSet:
         return renderer_for(platform_of(profile), profile, language, self._settings)
 
 
-def render_for(renderer: Renderer, issue: Issue, subscriber: Subscriber) -> list[Message]:
-    """The subscriber's share of the issue in its format; [] when nothing matches."""
+def render_for(
+    renderer: Renderer, issue: Issue, subscriber: Subscriber, taxonomy: Taxonomy
+) -> list[Message]:
+    """The subscriber's share of the issue in its format and language; [] when nothing
+    matches. `renderer` speaks the subscriber's language (`RendererSet.get`)."""
     selection = selection_of(subscriber)
     if selection is None:
         return []
+    issue = taxonomy.localized(issue, subscriber.language)
     sections, topics = selection
     everything = not sections and not topics
     if subscriber.format == "digest":
@@ -89,9 +97,10 @@ def stored(messages: list[Message]) -> list[StoredMessage]:
 class PublicationRenderings:
     """Messages per rendering key, computed once within one publication."""
 
-    def __init__(self, issue: Issue, renderers: RendererSet) -> None:
+    def __init__(self, issue: Issue, renderers: RendererSet, taxonomy: Taxonomy) -> None:
         self.issue = issue
         self._renderers = renderers
+        self._taxonomy = taxonomy
         self._messages: dict[tuple[str, str], list[StoredMessage]] = {}
 
     def __len__(self) -> int:
@@ -105,6 +114,6 @@ class PublicationRenderings:
         cached = self._messages.get((subscriber.platform, key))
         if cached is None:
             renderer = self._renderers.get(profile_of(subscriber), subscriber.language)
-            cached = stored(render_for(renderer, self.issue, subscriber))
+            cached = stored(render_for(renderer, self.issue, subscriber, self._taxonomy))
             self._messages[subscriber.platform, key] = cached
         return (key, cached) if cached else None

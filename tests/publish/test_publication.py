@@ -234,3 +234,28 @@ async def test_content_changed_since_the_check_is_not_published(
     (publication,) = (await cycle.check()).published
     assert publication.content_hash != stale.content_hash
     assert "v2" in (await deliveries(runtime))["telegram:1001"][0].text
+
+
+async def test_english_readers_get_english_section_names_chinese_readers_the_headings(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    runtime, folder, clock, _, cycle = _setup(engine, tmp_path)
+    await add_subscriber(runtime, "telegram:2001", language="en")
+    await add_subscriber(runtime, "telegram:2002", language="en", format="digest")
+    await add_subscriber(runtime, "wecom:u1", language="en", sections=["papers"])
+    await add_subscriber(runtime, "telegram:2003")
+    _write(folder, briefing())
+    await cycle.run_once()
+    clock.set(utc(11, 2, 2))
+    await cycle.run_once()
+    sent = {chat: found.text for chat, (found,) in (await deliveries(runtime)).items()}
+    written = ("业界新闻", "论文", "开源项目", "博文")
+    english = ("Industry news", "Papers", "Open-source projects", "Blog posts")
+    for chat in ("telegram:2001", "telegram:2002"):
+        assert all(f"<b>{name}</b>" in sent[chat] for name in english), sent[chat]
+        assert not any(f"<b>{name}</b>" in sent[chat] for name in written), sent[chat]
+        assert "一种新的剪枝方法" in sent[chat]  # the briefing's own words stay as written
+    assert "Papers" in sent["wecom:u1"] and "论文" not in sent["wecom:u1"]
+    # Chinese readers keep the headings as the curators wrote them.
+    assert all(f"<b>{name}</b>" in sent["telegram:2003"] for name in written)
+    assert not any(name in sent["telegram:2003"] for name in english)

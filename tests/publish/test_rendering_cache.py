@@ -42,12 +42,12 @@ def test_identical_renderings_are_computed_once(monkeypatch: pytest.MonkeyPatch)
     calls: list[str] = []
     real = rendering.render_for
 
-    def counting(renderer, issue, subscriber):  # type: ignore[no-untyped-def]
+    def counting(renderer, issue, subscriber, taxonomy):  # type: ignore[no-untyped-def]
         calls.append(f"{subscriber.platform}:{subscriber.chat_id}")
-        return real(renderer, issue, subscriber)
+        return real(renderer, issue, subscriber, taxonomy)
 
     monkeypatch.setattr(rendering, "render_for", counting)
-    cache = PublicationRenderings(issue, RendererSet(Settings()))
+    cache = PublicationRenderings(issue, RendererSet(Settings()), Taxonomy.default())
     same = [cache.messages(_subscriber(n)) for n in range(1, 6)]
     papers = (Subscription("section", "papers"),)
     other = [
