@@ -119,7 +119,8 @@ class Tier:
 
 
 def rank_tiers(plan: SearchPlan) -> tuple[Tier, ...]:
-    """The order of a plan's matches: tier by tier, newest first within a tier.
+    """The order of a plan's matches: tier by tier; within a tier by relevance when it is
+    small (storage.search.api.SCORE_WITHIN), else newest first.
 
     1. every term in the title, its words standing as words there
     2. its words standing as words more than once elsewhere (a summary about 量化)
