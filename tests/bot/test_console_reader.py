@@ -67,4 +67,7 @@ def test_latest_in_english(briefbot: list[str], samples_dir: Path) -> None:
     assert "• Applications — 1 entry\n" in contents and "• Papers — 3 entries" in contents
     assert "11 entries in total" in contents
     assert "业界新闻" not in out and "应用" not in contents
-    assert "【Industry news】" in out  # the button's section, headed in English
+    # English headings are not bracketed the Chinese way: 【】 would be the only Chinese
+    # on screen that the briefing itself did not write.
+    assert "== Contents ==" in out and "== Industry news ==" in out
+    assert "【Contents】" not in out and "【Industry news】" not in out

@@ -3,8 +3,9 @@
 Comparison rule ("same content"): take each message's visible text, drop the first
 line of every message after the first when it is a continuation heading (ends with
 the continued label), join, delete all whitespace and the platform's decoration
-characters (e.g. WeChat's 【】 around headings and matches); the result must equal
-the same reduction of the unsplit rendering (the same renderer without size limits).
+characters (e.g. WeChat's 【】 around headings and matches, the English console's ==);
+the result must equal the same reduction of the unsplit rendering (the same renderer
+without size limits).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from collections.abc import Callable
 
 from formatters import (
+    EN,
     ConsoleRenderer,
     Limits,
     Message,
@@ -51,7 +53,7 @@ DECORATION = {
     "TelegramRenderer": "",
     "WeChatRenderer": "【】",
     "WeComRenderer": "",
-    "ConsoleRenderer": "【】[]>",
+    "ConsoleRenderer": "【】[]>=",
 }
 
 
@@ -65,6 +67,7 @@ def renderers() -> dict[str, BlockRenderer]:
         "wecom-app": WeComRenderer(),
         "wecom-robot": WeComRenderer(limits=WECOM_ROBOT_LIMITS),
         "console-tight": ConsoleRenderer(limits=Limits(500, "chars")),
+        "console-en-tight": ConsoleRenderer(EN, Limits(500, "chars")),
     }
 
 
@@ -115,7 +118,7 @@ def split_content(renderer: BlockRenderer, messages: list[Message]) -> str:
         text = visible(renderer, message.text)
         if i:
             first, _, rest = text.partition("\n")
-            if first.strip().strip("【】").endswith(CONTINUED):
+            if first.strip().strip("【】= ").endswith(CONTINUED):
                 text = rest
         parts.append(text)
     return comparable(renderer, "\n".join(parts))
@@ -157,7 +160,7 @@ def message_bound(renderer: BlockRenderer, whole: Message, messages: list[Messag
 
 def continuation_size(renderer: BlockRenderer, message: Message) -> int:
     first, _, _ = message.text.partition("\n")
-    if not visible(renderer, first).strip().strip("【】").endswith(CONTINUED):
+    if not visible(renderer, first).strip().strip("【】= ").endswith(CONTINUED):
         return 0
     return measure(renderer, first) + 1
 

@@ -177,6 +177,17 @@ def test_console_shows_urls() -> None:
     assert "【论文】" in message.text
 
 
+def test_console_marks_headings_in_the_readers_convention() -> None:
+    english = ConsoleRenderer(EN).overview(ISSUE)[0].text
+    assert "== Contents ==" in english and "【Contents】" not in english
+    chinese = ConsoleRenderer().overview(ISSUE)[0].text
+    assert "【目录】" in chinese and "==" not in chinese
+    # a continued section repeats its heading in the same form
+    tight = ConsoleRenderer(EN, Limits(120, "chars")).issue(ISSUE)
+    continued = [m.text.partition("\n")[0] for m in tight[1:]]
+    assert any(line.startswith("== ") and line.endswith(" (continued) ==") for line in continued)
+
+
 def test_link_previews_are_off_for_pushes_only() -> None:
     renderer = TelegramRenderer()
     assert all(m.disable_preview for m in renderer.issue(ISSUE))
