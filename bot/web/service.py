@@ -64,6 +64,7 @@ def needs_web(settings: Settings) -> bool:
         telegram_platform.webhook_configured(settings)
         or wechat_platform.callbacks_configured(settings)
         or wecom_platform.callbacks_configured(settings)
+        or bool(settings.web.pages and settings.web.public_url)  # readers are sent there
     )
 
 
@@ -165,7 +166,7 @@ async def open_web_service(
             create_app(
                 wechat=wechat.endpoint if wechat else None,
                 wecom=wecom.endpoint if wecom else None,
-                extra_routes=extra_routes,
+                extra_routes=[*extra_routes, *_public_routes(runtime)],
                 health={"database": lambda: _ping_database(runtime)},
             ),
             settings,
@@ -243,6 +244,17 @@ def _campaign(
     return WechatCampaign(
         api, tags, runtime.sessions, settings.wechat, runtime.taxonomy, renderer=renderer
     )
+
+
+def _public_routes(runtime: Runtime) -> list[BaseRoute]:
+    """The archive pages and feeds (`[web] pages`) and the operator page (`admin_token`),
+    after the callbacks and the webhook: `/{series}` would match their paths too."""
+    from bot.web.operator import operator_routes  # Jinja and the charts: only when served
+    from bot.web.pages import site_routes
+
+    web = runtime.settings.web
+    routes = operator_routes(runtime.sessions, web)
+    return routes + site_routes(runtime.sessions, runtime.series, runtime.taxonomy, web)
 
 
 async def _ping_database(runtime: Runtime) -> None:

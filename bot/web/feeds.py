@@ -1,0 +1,205 @@
+"""Atom 1.0 and RSS 2.0 feeds of a series, a section and a topic, with conditional GET.
+
+Ids never depend on the host a reader used: an issue is
+`urn:uuid:<uuid5("briefbot:<series>/<key>")>`, an entry of a section or topic feed adds
+`#<section>/<position>`, a feed its own path. Links are absolute on `[web] public_url`
+(else on the address of the request). Content is the issue (or entry) rendered by the
+same escaping templates as the pages, then escaped once more as XML text.
+
+The validators come from the archive, not from the rendered bytes, so a repeated request
+is answered 304 before any issue is loaded: the ETag hashes the series' issue count and
+newest save time with the feed's address and language, and Last-Modified is that time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime, time
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from briefings.model import Series
+from formatters.plain import plain_inline
+from formatters.weblinks import issue_path
+from storage.issues import list_issues, load_issue
+from storage.web_queries import ArchiveVersion, archive_version, section_entries, topic_entries
+
+if TYPE_CHECKING:
+    from bot.web.pages import Lang, Site
+
+SERIES_ITEMS = 20  # issues in a series feed
+LISTING_ITEMS = 50  # entries in a section or topic feed
+FORMATS = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
+
+
+def stable_id(name: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'briefbot:' + name)}"
+
+
+def day_start(key: Any) -> datetime:
+    return datetime.combine(key, time(0), tzinfo=UTC)
+
+
+def validators(version: ArchiveVersion, path: str, lang: str) -> tuple[str, datetime | None]:
+    stamp = version.updated_at.isoformat() if version.updated_at else "-"
+    digest = hashlib.sha256(f"{path}|{lang}|{version.issues}|{stamp}".encode()).hexdigest()
+    return f'"{digest[:32]}"', version.updated_at
+
+
+def not_modified(request: Request, etag: str, modified: datetime | None) -> bool:
+    """RFC 9110: If-None-Match decides when present; else If-Modified-Since."""
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        tags = {t.strip().removeprefix("W/") for t in match.split(",")}
+        return "*" in tags or etag in tags
+    since = request.headers.get("if-modified-since")
+    if since is None or modified is None:
+        return False
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return modified.replace(microsecond=0) <= when
+
+
+def _headers(etag: str, modified: datetime | None) -> dict[str, str]:
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=300"}
+    if modified is not None:
+        headers["Last-Modified"] = format_datetime(modified.astimezone(UTC), usegmt=True)
+    return headers
+
+
+def _format(request: Request) -> str | None:
+    fmt = request.path_params.get("fmt")
+    return fmt if fmt in FORMATS else None
+
+
+def _respond(
+    site: Site, request: Request, fmt: str, feed: dict[str, Any], headers: dict[str, str]
+) -> Response:
+    template = site.env.get_template(f"{fmt}.xml")
+    body = template.render(feed=feed)
+    return Response(body, media_type=f"{FORMATS[fmt]}; charset=utf-8", headers=headers)
+
+
+async def series_feed(site: Site, request: Request, lang: Lang) -> Response:
+    slug, fmt = request.path_params["series"], _format(request)
+    if fmt is None:
+        return site.not_found(request, lang)
+    async with site.sessions() as session:
+        series = await site._series(session, slug)
+        if series is None:
+            return site.not_found(request, lang)
+        etag, modified = validators(
+            await archive_version(session, slug), request.url.path, lang.code
+        )
+        headers = _headers(etag, modified)
+        if not_modified(request, etag, modified):
+            return Response(status_code=304, headers=headers)
+        summaries = await list_issues(session, slug, limit=SERIES_ITEMS)
+        issues = [(s, await load_issue(session, s.id)) for s in summaries]
+    base = site.base_url(request)
+    content = site.env.get_template("_issue_content.html")
+    items = []
+    for summary, issue in issues:
+        if issue is None:
+            continue
+        view = site.issue_view(issue, lang)
+        items.append(
+            {
+                "id": stable_id(f"{slug}/{issue.key.isoformat()}"),
+                "title": view["title"],
+                "link": base + issue_path(slug, issue.key),
+                "updated": summary.content_changed_at,
+                "published": summary.published_at or day_start(issue.key),
+                "summary": view["tagline"] or view["subtitle"],
+                "content": content.render(issue=view, t=_labels(lang)),
+            }
+        )
+    feed = _feed(site, request, lang, series, series.title, f"/{slug}", items, modified, base)
+    return _respond(site, request, fmt, feed, headers)
+
+
+async def listing_feed(site: Site, request: Request, lang: Lang) -> Response:
+    slug, kind, key = (request.path_params[k] for k in ("series", "kind", "key"))
+    fmt = _format(request)
+    if fmt is None or kind not in ("section", "topic") or not site._known(kind, key):
+        return site.not_found(request, lang)
+    query = section_entries if kind == "section" else topic_entries
+    async with site.sessions() as session:
+        series = await site._series(session, slug)
+        if series is None:
+            return site.not_found(request, lang)
+        etag, modified = validators(
+            await archive_version(session, slug), request.url.path, lang.code
+        )
+        headers = _headers(etag, modified)
+        if not_modified(request, etag, modified):
+            return Response(status_code=304, headers=headers)
+        lines = await query(session, slug, key, limit=LISTING_ITEMS)
+    base = site.base_url(request)
+    content = site.env.get_template("_entry_content.html")
+    items = []
+    for line in lines:
+        view = site.line_view(slug, lang, line)
+        link = view["href"] or base + issue_path(slug, line.issue_key) + f"#s-{line.section_key}"
+        items.append(
+            {
+                "id": stable_id(
+                    f"{slug}/{line.issue_key.isoformat()}#{line.section_key}/{line.position}"
+                ),
+                "title": view["title"],
+                "link": link,
+                "updated": line.issue_updated_at,
+                "published": day_start(line.issue_key),
+                "summary": " ".join(view["summary"])[:300],
+                "content": content.render(
+                    entry=view, issue_link=base + issue_path(slug, line.issue_key), t=_labels(lang)
+                ),
+            }
+        )
+    name = site._name(key, lang)
+    path = f"/{slug}/{kind}/{key}"
+    feed = _feed(
+        site, request, lang, series, f"{name} · {series.title}", path, items, modified, base
+    )
+    return _respond(site, request, fmt, feed, headers)
+
+
+def _labels(lang: Lang) -> Any:
+    from bot.web.labels import LABELS
+
+    return LABELS[lang.code]
+
+
+def _feed(
+    site: Site,
+    request: Request,
+    lang: Lang,
+    series: Series,
+    title: str,
+    path: str,
+    items: list[dict[str, Any]],
+    modified: datetime | None,
+    base: str,
+) -> dict[str, Any]:
+    updated = max(
+        (i["updated"] for i in items), default=modified or datetime(2000, 1, 1, tzinfo=UTC)
+    )
+    suffix = "?lang=en" if lang.code == "en" else ""
+    return {
+        "id": stable_id(f"feed:{path}:{lang.code}"),
+        "title": plain_inline(title),
+        "lang": "zh-CN" if lang.code == "zh" else "en",
+        "home": base + path + suffix,
+        "self": base + request.url.path + suffix,
+        "updated": updated,
+        "items": items,
+        "author": plain_inline(series.title),
+    }
