@@ -43,11 +43,12 @@ def web_settings(tmp_path: Path, **web: object) -> Settings:
     return Settings(storage={"url": f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"}, web=web)
 
 
-async def fill(runtime: Runtime) -> None:
+async def fill(runtime: Runtime, *, hostile: bool = True) -> None:
     docs: list[tuple[str, bytes | OSError]] = [
         (p.name, p.read_bytes()) for p in sorted(SAMPLES_DIR.glob("*.md"))
     ]
-    docs.append(("2026-10-05.md", HOSTILE.encode()))
+    if hostile:
+        docs.append(("2026-10-05.md", HOSTILE.encode()))
     report = await ingest_documents(runtime, docs)
     assert not report.failed, report
 

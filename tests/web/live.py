@@ -34,11 +34,12 @@ def free_port() -> int:
 
 
 class LiveSite:
-    def __init__(self, folder: Path, *, charts_data: bool = True) -> None:
+    def __init__(self, folder: Path, *, charts_data: bool = True, hostile: bool = True) -> None:
         self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.charts_data = charts_data
+        self.hostile = hostile
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._server: uvicorn.Server | None = None
@@ -67,7 +68,7 @@ class LiveSite:
     async def _serve(self) -> None:
         settings = web_settings(self.folder, admin_token=TOKEN)
         async with open_runtime(settings) as runtime:
-            await fill(runtime)
+            await fill(runtime, hostile=self.hostile)
             if self.charts_data:
                 from tests.web.test_operator import seed_deliveries
 
