@@ -14,9 +14,12 @@ Pipeline, bounded at every stage so memory is flat in the number of subscribers:
 Crash bound: a delivery's `messages_sent` advances only after the platform accepted the
 message, and a slot is freed (and the chat's next message sent) only after that
 checkpoint is committed. So at any instant at most one accepted-but-unrecorded
-message exists per slot; after a kill, restart (`requeue_stale` once the heartbeat
-has lapsed) resends from the checkpoint: nothing is lost, and at most one message per
-slot (`workers` per platform) is repeated — exactly those in flight at the crash.
+message exists per slot; after a kill, the rows go back to pending and any engine
+resends from the checkpoint: nothing is lost, and at most one message per slot
+(`workers` per platform) is repeated — exactly those in flight at the crash. Rows go
+back once the claiming instance's heartbeat lapses (`claimant`: storage.instances, on
+the database's clock, `stale_seconds` after its death), or, for claims made without an
+instance (one-shot drains), once the rows' own heartbeat is `stale_after` old.
 """
 
 from __future__ import annotations
