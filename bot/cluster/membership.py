@@ -61,6 +61,9 @@ class Membership:
         settings = self._settings
         async with self._sessions.begin() as session:
             known = await instances.heartbeat(session, self.identity, leader=self.leader)
+        # Committed apart: waiting on a row another instance is requeuing too must not
+        # delay this instance's own proof of life.
+        async with self._sessions.begin() as session:
             requeued = await instances.requeue_orphaned(session, settings.stale_seconds)
             await instances.forget_dead(session, max(FORGET_AFTER, 6 * settings.stale_seconds))
             self.live = max(1, await instances.live_count(session, settings.stale_seconds))
