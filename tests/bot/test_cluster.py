@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.cluster import Leadership, Membership
 from bot.config import ClusterSettings
-from storage import instances
+from storage import deliveries, instances
+from tests.delivery.helpers import seed
 
 FAST = ClusterSettings(heartbeat_seconds=0.2, stale_seconds=1.0, leader_retry_seconds=0.2)
 Sessions = async_sessionmaker[AsyncSession]
@@ -128,3 +129,39 @@ async def test_a_leader_that_loses_its_connection_steps_down_first(
     await first.halt()
     assert ledger.terms == ["a", "b", "a"] and ledger.overlaps == 0
     assert first.leadership.terms == 2
+
+
+async def test_a_heartbeat_hands_a_dead_instances_claims_back_and_counts_the_living(
+    session_factory: Sessions,
+) -> None:
+    await seed(session_factory, 6)
+    alive, dead = Membership(session_factory, FAST), Membership(session_factory, FAST)
+    told: list[int] = []
+    alive.on_live = told.append
+    await dead.join()
+    await alive.join()
+    async with session_factory.begin() as session:
+        await deliveries.claim_for_sending(session, 4, claimed_by=dead.id)
+    await alive.beat()
+    assert (alive.requeued, told[-1]) == (0, 2)  # both alive: nothing to take
+    await asyncio.sleep(FAST.stale_seconds + 0.2)  # `dead` stops beating
+    await alive.beat()
+    assert (alive.requeued, told[-1]) == (4, 1)
+    async with session_factory() as session:
+        pending = await deliveries.claim_for_sending(session, 10, claimed_by=alive.id)
+        await session.rollback()
+    assert len(pending) == 6
+
+
+async def test_leaving_hands_back_what_the_engine_left_claimed(session_factory: Sessions) -> None:
+    await seed(session_factory, 3)
+    member = Membership(session_factory, FAST)
+    await member.join()
+    async with session_factory.begin() as session:
+        await deliveries.claim_for_sending(session, 3, claimed_by=member.id)
+    await member.leave()
+    async with session_factory() as session:
+        assert await instances.list_instances(session, FAST.stale_seconds) == []
+        again = await deliveries.claim_for_sending(session, 10)
+        await session.rollback()
+    assert len(again) == 3
