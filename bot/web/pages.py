@@ -151,6 +151,7 @@ class Site:
         self.env.filters["rfc3339"] = lambda when: when.astimezone(UTC).isoformat()
         self.env.filters["rfc822"] = lambda when: format_datetime(when.astimezone(UTC), usegmt=True)
         self.templates = Jinja2Templates(env=self.env)
+        self.feed_cache = feeds.FeedCache()
         css = (HERE / "static" / "site.css").read_bytes()
         self.css_url = "/static/site.css?v=" + hashlib.sha256(css).hexdigest()[:10]
 
