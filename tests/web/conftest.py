@@ -18,6 +18,7 @@ from bot.runtime import Runtime, open_runtime
 from bot.web.pages import Site
 from bot.web.server import create_app
 from tests.conftest import SAMPLES_DIR
+from tests.dbfixtures import db_url, postgres_database  # noqa: F401  (fixtures)
 
 SCRIPT_TITLE = "<script>alert('t')</script> 标题攻击"
 ATTR_TITLE = '"onmouseover=alert(1) x="'
