@@ -55,7 +55,13 @@ from bot.publish.alerts import FanoutNotifier, LogNotifier, SenderNotifier, Stre
 from bot.publish.cycle import Cycle, build_cycle
 from bot.publish.scheduler import build_scheduler
 from bot.runtime import Runtime
-from bot.web.service import WebService, needs_web, open_web_service, web_service_wanted
+from bot.web.service import (
+    WebService,
+    carries_chat,
+    needs_web,
+    open_web_service,
+    web_service_wanted,
+)
 from formatters import TelegramRenderer
 from storage.subscribers import ALL, add_subscription, get_or_create
 
@@ -160,7 +166,7 @@ async def open_platforms(
             notifier.add(SenderNotifier(alerts, admins, TelegramRenderer()))
             polling = "" if telegram else " (long polling while leading)"
             platforms.description.append(f"telegram @{bot.username}{polling}")
-        elif not web_service_wanted(settings):  # no chat platform at all: the terminal is one
+        elif not carries_chat(settings):  # no chat platform at all: the terminal is one
             notifier.add(StreamNotifier(sys.stdout))
             await ensure_console_subscriber(runtime)
             if chat:

@@ -74,8 +74,18 @@ def pushes_wanted(settings: Settings) -> bool:
 
 
 def web_service_wanted(settings: Settings) -> bool:
-    """HTTP callbacks to serve, or pushes to run."""
+    """HTTP callbacks or public pages to serve, or pushes to run."""
     return needs_web(settings) or pushes_wanted(settings)
+
+
+def carries_chat(settings: Settings) -> bool:
+    """Whether the web service brings a chat platform (WeChat, WeCom): without one and
+    without Telegram, `run` keeps the terminal, even when it serves the public pages."""
+    return (
+        wechat_platform.callbacks_configured(settings)
+        or wecom_platform.callbacks_configured(settings)
+        or pushes_wanted(settings)
+    )
 
 
 def official_api(runtime: Runtime) -> WechatApi[OfficialAccountClient] | None:

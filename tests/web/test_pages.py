@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from bot.web.pages import CSP, Site, marked, paragraphs, safe_href
 from bot.web.server import create_app
-from bot.web.service import needs_web
+from bot.web.service import carries_chat, needs_web, web_service_wanted
 from formatters.weblinks import issue_path, issue_url
 from tests.web.conftest import ATTR_TITLE, web_settings
 
@@ -229,7 +229,10 @@ async def test_the_web_service_mounts_the_pages_after_the_callbacks(runtime: Run
 
 def test_public_url_makes_run_serve_the_pages() -> None:
     assert not needs_web(Settings())
-    assert needs_web(Settings(web={"public_url": "https://brief.example.org/"}))
+    pages_only = Settings(web={"public_url": "https://brief.example.org/"})
+    assert needs_web(pages_only) and web_service_wanted(pages_only)
+    assert not carries_chat(pages_only)  # so `run` keeps the terminal beside the pages
+    assert carries_chat(Settings(wecom={"robots": [{"key": "k"}]}))
     assert not needs_web(Settings(web={"public_url": "https://b.example.org", "pages": False}))
     assert Settings(web={"public_url": "https://b.example.org/"}).web.public_url == (
         "https://b.example.org"
