@@ -296,6 +296,67 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "Publishing is not configured, so {command} is unavailable.",
     ),
     "publish_failed": ("{command} 失败：{error}", "{command} failed: {error}"),
+    # /preview and /publish answers (bot.publish.results), also the CLI's in English
+    "n_chats": ("{count} 个聊天", "{count} chats"),
+    "n_chats_one": ("{count} 个聊天", "{count} chat"),
+    "n_renderings": ("{count} 种版本", "{count} renderings"),
+    "n_renderings_one": ("{count} 种版本", "{count} rendering"),
+    "n_messages": ("{count} 条消息", "{count} messages"),
+    "n_messages_one": ("{count} 条消息", "{count} message"),
+    "n_deliveries": ("{count} 份推送", "{count} deliveries"),
+    "n_deliveries_one": ("{count} 份推送", "{count} delivery"),
+    "preview_title": (
+        "预演（不发送）：{title} [{date}]，内容 {hash}",
+        "Dry run (nothing sent): {title} [{date}], content {hash}",
+    ),
+    "preview_counts": (
+        "将推送给 {chats}，共 {renderings}；{empty}没有匹配的条目，不会收到。",
+        "{chats} would get it in {renderings}; {empty} would get nothing (no matching entries).",
+    ),
+    "preview_held": (
+        "自动推送自 {at} 起暂扣了这一期：它看起来没写完。手动推送不受影响。",
+        "Held by the automatic publication since {at}: it looks unfinished. "
+        "A push by hand is not held.",
+    ),
+    "preview_unfinished": (
+        "看起来没写完（自动推送会暂扣）：",
+        "Looks unfinished (the automatic publication would hold it):",
+    ),
+    "preview_line": (
+        "{chat}（{kind}）← {rendering}：{messages}",
+        "{chat} ({kind}) <- {rendering}: {messages}",
+    ),
+    "preview_more": ("……还有 {count} 个聊天", "... and {count} more"),
+    "published_issue": (
+        "已推送 {date} 这一期（内容 {hash}）：{deliveries}，共 {renderings}；"
+        "{empty}没有匹配的条目。",
+        "Published issue {date} (content {hash}): {deliveries} in {renderings}; "
+        "{empty} matched nothing.",
+    ),
+    "already_published_at": (
+        "{date} 这一期已于 {at} 推送（内容 {hash}）；之后的修改只更新存档。",
+        "Issue {date} was already published at {at} (content {hash}); "
+        "later edits only update the archive.",
+    ),
+    "already_published": ("{date} 这一期已经推送过了。", "Issue {date} was already published."),
+    "defect_at_line": ("第 {line} 行：{defect}", "line {line}: {defect}"),
+    "defect_empty_section": ("栏目“{heading}”没有条目", "section “{heading}” has no entries"),
+    "defect_no_entries": ("这一期没有任何条目", "the issue has no entries"),
+    # alerts to admins (bot.publish.alerts: a notifier speaks its renderer's language)
+    "alert_held": (
+        "已暂扣 {title} [{date}]：它看起来没写完。\n{defects}\n"
+        "写完后可手动推送：/publish {date}（/preview {date} 预演谁会收到什么），"
+        "或 briefbot publish {date} [--dry-run]。",
+        "Held {title} [{date}]: it looks unfinished.\n{defects}\n"
+        "Publish it by hand when ready: /publish {date} (/preview {date} shows who would "
+        "get what), or briefbot publish {date} [--dry-run].",
+    ),
+    "alert_repaired": (
+        "已推送 {date} 这一期，其中有解析器修复过的问题（读者可能会注意到，请在文件里改正）：\n"
+        "{defects}",
+        "Published issue {date} with defects the parser repaired "
+        "(readers may notice them; fix them in the file):\n{defects}",
+    ),
 }
 
 

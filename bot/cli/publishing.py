@@ -13,6 +13,7 @@ from bot.cli.base import Subparsers, fail, issue_key, parse_moment
 
 if TYPE_CHECKING:
     from bot.clock import Clock
+    from bot.publish.alerts import StreamNotifier
     from bot.publish.cycle import CycleReport
     from bot.runtime import Runtime
 
@@ -55,7 +56,6 @@ def parse_now(text: str | None, timezone: str) -> Clock:
 
 async def _tick(args: argparse.Namespace, runtime: Runtime) -> int:
     from bot.platforms.wecom.robots import sync_robots
-    from bot.publish.alerts import StreamNotifier
     from bot.publish.cycle import build_cycle
 
     try:
@@ -64,7 +64,7 @@ async def _tick(args: argparse.Namespace, runtime: Runtime) -> int:
         return fail(f"--now: {exc}", 2)
     if runtime.settings.wecom.robots:  # robot subscribers must exist before the publication
         await sync_robots(runtime.sessions, runtime.settings.wecom, runtime.taxonomy)
-    cycle = build_cycle(runtime, clock, StreamNotifier(sys.stderr))
+    cycle = build_cycle(runtime, clock, _alerts())
     report = await cycle.run_once()
     print_cycle(report)
     failed = [poll for poll in report.polls if not poll.ok or (poll.report and poll.report.failed)]
@@ -92,10 +92,9 @@ async def _deliver(runtime: Runtime) -> int:
     """Send what the cycle queued (Telegram with a token, the console always, WeChat and
     WeCom when configured), then return."""
     from bot.app import drain_configured
-    from bot.publish.alerts import StreamNotifier
     from bot.web.service import push_once
 
-    report = await drain_configured(runtime, notifier=StreamNotifier(sys.stderr))
+    report = await drain_configured(runtime, notifier=_alerts())
     print(report)
     for summary in await push_once(runtime):
         print(summary)
@@ -103,9 +102,12 @@ async def _deliver(runtime: Runtime) -> int:
 
 
 async def _publish(args: argparse.Namespace, runtime: Runtime) -> int:
+    from zoneinfo import ZoneInfo
+
     from bot.clock import SystemClock
-    from bot.publish.alerts import StreamNotifier
+    from bot.commands.admin import answer_text
     from bot.publish.publisher import IssuePublisher
+    from bot.publish.results import Refusal
     from storage.issues import latest_issue
 
     key = args.key
@@ -115,14 +117,25 @@ async def _publish(args: argparse.Namespace, runtime: Runtime) -> int:
         if latest is None:
             return fail("the archive is empty")
         key = latest.key
-    publisher = IssuePublisher(runtime, SystemClock(), StreamNotifier(sys.stderr))
-    reply = await publisher.request(key, dry_run=args.dry_run)
-    if not reply.ok:
-        return fail(reply.message)
-    print(reply.message)
+    publisher = IssuePublisher(runtime, SystemClock(), _alerts())
+    result = await publisher.publish(key, dry_run=args.dry_run)
+    # the chat's answer, in English like the rest of the CLI
+    zone = ZoneInfo(runtime.settings.publish.timezone)
+    text = answer_text("en", result, zone, runtime.taxonomy)
+    if isinstance(result, Refusal):
+        return fail(text)
+    print(text)
     if args.dry_run:
         return 0
     if args.deliver:
         return await _deliver(runtime)
     print("queued: a running `briefbot run` sends them (or pass --deliver)")
     return 0
+
+
+def _alerts() -> StreamNotifier:
+    """Admin alerts on stderr, in English like the rest of the CLI."""
+    from bot.publish.alerts import StreamNotifier
+    from formatters import EN, ConsoleRenderer
+
+    return StreamNotifier(sys.stderr, ConsoleRenderer(EN))

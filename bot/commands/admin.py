@@ -1,15 +1,22 @@
 """Admin-only commands: /stats, /preview, /publish (AdminOnly, from the table, refuses
-everyone else)."""
+everyone else).
+
+The publisher answers /preview and /publish with data (`bot.publish.results`);
+`answer_text` says it in the admin's language. The CLI prints the same in English.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from bot import i18n, redaction
 from bot.commands.bounds import LOG_CHARS
 from bot.commands.browse import parse_date
 from bot.commands.context import Ctx
 from bot.commands.types import Invocation, Reply
+from bot.publish.results import Preview, Publication, PublishResult, Refusal
+from briefings.taxonomy import Taxonomy
 from storage.deliveries.status import status_counts
 from storage.issues import find_issue_id, list_issues
 from storage.subscribers import stats as subscriber_stats
@@ -84,15 +91,83 @@ async def _push(ctx: Ctx, inv: Invocation, *, dry_run: bool) -> list[Reply]:
         return [ctx.say(ctx.t("publish_usage", command=command))]
     async with ctx.deps.sessions() as session:
         known = await find_issue_id(session, ctx.deps.series.slug, key) is not None
-    if not known:  # answered here, in the reader's language (the publisher speaks English)
+    if not known:  # before asking the publisher, which would refuse it too
         return [ctx.say(ctx.t("no_issue", date=key.isoformat()))]
     try:
-        summary = await publisher.publish(key, dry_run)
+        result = await publisher.publish(key, dry_run)
     except Exception as exc:  # the operator wants to know why, not a generic error
         # One redacted line: a failed push can carry an API URL with its token in it.
         error = i18n.clip(redaction.describe(exc), LOG_CHARS)
         return [ctx.say(ctx.t("publish_failed", command=command, error=error))]
-    return [ctx.say(summary)]
+    zone = ZoneInfo(ctx.deps.settings.publish.timezone)
+    return [ctx.say(answer_text(ctx.lang, result, zone, ctx.deps.taxonomy))]
+
+
+def answer_text(lang: str, result: PublishResult, zone: tzinfo, taxonomy: Taxonomy) -> str:
+    """What a publish request came to, in `lang`; times in the publication's `zone`,
+    sections named by `taxonomy` as the reader's issues name them."""
+    day = result.key.isoformat()
+    if isinstance(result, Refusal):
+        if result.reason == "unknown":
+            return i18n.t(lang, "no_issue", date=day)
+        if result.published_at is None:
+            return i18n.t(lang, "already_published", date=day)
+        at = _at(result.published_at, zone)
+        return i18n.t(lang, "already_published_at", date=day, at=at, hash=result.published_hash)
+    if isinstance(result, Publication):
+        return i18n.t(
+            lang,
+            "published_issue",
+            date=day,
+            hash=result.content_hash,
+            deliveries=i18n.t(lang, "n_deliveries", count=result.deliveries),
+            renderings=i18n.t(lang, "n_renderings", count=result.renderings),
+            empty=i18n.t(lang, "n_chats", count=result.empty),
+        )
+    return _preview_text(lang, result, zone, taxonomy)
+
+
+def _preview_text(lang: str, preview: Preview, zone: tzinfo, taxonomy: Taxonomy) -> str:
+    lines = [
+        i18n.t(
+            lang,
+            "preview_title",
+            title=preview.title,
+            date=preview.key.isoformat(),
+            hash=preview.content_hash,
+        ),
+        i18n.t(
+            lang,
+            "preview_counts",
+            chats=i18n.t(lang, "n_chats", count=preview.recipients),
+            renderings=i18n.t(lang, "n_renderings", count=preview.renderings),
+            empty=i18n.t(lang, "n_chats", count=preview.empty),
+        ),
+    ]
+    if preview.held_at is not None:
+        lines.append(i18n.t(lang, "preview_held", at=_at(preview.held_at, zone)))
+    if preview.unfinished:
+        lines.append(i18n.t(lang, "preview_unfinished"))
+        lines += [f"- {defect.said(lang, taxonomy)}" for defect in preview.unfinished]
+    for r in preview.listed:
+        chat = f"{r.platform}:{r.chat_id}"
+        messages = i18n.t(lang, "n_messages", count=r.messages)
+        line = i18n.t(
+            lang,
+            "preview_line",
+            chat=chat,
+            kind=r.kind,
+            rendering=r.rendering_key,
+            messages=messages,
+        )
+        lines.append(f"  {line}")
+    if preview.unlisted:
+        lines.append("  " + i18n.t(lang, "preview_more", count=preview.unlisted))
+    return "\n".join(lines)
+
+
+def _at(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).isoformat(timespec="minutes")
 
 
 async def preview(ctx: Ctx, inv: Invocation) -> list[Reply]:

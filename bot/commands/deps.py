@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.commands.flood import DEFAULT_FLOOD, FloodPolicy
 from bot.commands.group_admins import ChatAdmins
 from bot.config import Settings
+from bot.publish.results import PublishResult
 from briefings.model import Series
 from briefings.taxonomy import Taxonomy
 from storage.clock import utcnow
@@ -23,8 +24,9 @@ if TYPE_CHECKING:
 class Publisher(Protocol):
     """Pushes an issue to subscribers (used by /preview and /publish)."""
 
-    async def publish(self, key: date, dry_run: bool) -> str:
-        """Publish (or with `dry_run` only plan) the issue `key`; a one-paragraph summary."""
+    async def publish(self, key: date, dry_run: bool) -> PublishResult:
+        """Publish (or with `dry_run` only plan) the issue `key`: what came of it, as data
+        for the command core to say in the admin's language."""
         ...
 
 

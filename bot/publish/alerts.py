@@ -2,6 +2,12 @@
 
 Alerts do not use delivery rows: a delivery is unique per (issue, subscriber), so an
 alert row for an admin who is also a subscriber would block that admin's real push.
+
+Language: admins are configured by chat id, with no language of their own, so a
+notifier speaks its renderer's language: the bot's notifiers (Telegram admins, the
+terminal chat) are built with Chinese labels, the series' language; the CLI's with
+English, as the rest of its output. An `Alert` carries both texts and the taxonomy that
+names the preview's sections; other alerts (the delivery engine's) are one text.
 """
 
 from __future__ import annotations
@@ -15,15 +21,27 @@ from bot.delivery.types import Sender
 from bot.publish.rendering import stored
 from bot.redaction import redact
 from briefings.model import Issue
-from formatters import ConsoleRenderer, Message, Renderer
+from briefings.taxonomy import Taxonomy
+from formatters import EN, ConsoleRenderer, Message, Renderer
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    text: str  # plain text: what happened and what an admin can do
+    text: str  # plain text in Chinese: what happened and what an admin can do
     issue: Issue | None = None  # previewed after the text when given
+    english: str = ""  # the same in English; "": `text` serves every language
+    taxonomy: Taxonomy | None = None  # names the preview's sections in English
+
+    def in_language(self, lang: str) -> tuple[str, Issue | None]:
+        """(text, issue to preview) for a notifier speaking `lang`."""
+        if lang != "en":
+            return self.text, self.issue
+        issue = self.issue
+        if issue is not None and self.taxonomy is not None:
+            issue = self.taxonomy.localized(issue, lang)
+        return self.english or self.text, issue
 
 
 class AlertLike(Protocol):
@@ -42,17 +60,26 @@ class Notifier(Protocol):
         ...
 
 
+def language_of(renderer: Renderer) -> str:
+    return "en" if renderer.labels == EN else "zh"
+
+
 def alert_messages(renderer: Renderer, alert: AlertLike) -> list[Message]:
-    """The alert text, then a preview of the issue (header, 导读, sections with counts)."""
-    messages = renderer.service(redact(alert.text))  # admins get no token in an error
-    if alert.issue is not None:
-        messages += renderer.overview(alert.issue)
+    """The alert text, then a preview of the issue (header, 导读, sections with counts),
+    in the renderer's language."""
+    text, issue = alert.text, alert.issue
+    if isinstance(alert, Alert):
+        text, issue = alert.in_language(language_of(renderer))
+    messages = renderer.service(redact(text))  # admins get no token in an error
+    if issue is not None:
+        messages += renderer.overview(issue)
     return messages
 
 
 class LogNotifier:
     async def alert(self, alert: AlertLike) -> None:
-        log.warning("admin alert: %s", redact(alert.text))
+        text = alert.in_language("en")[0] if isinstance(alert, Alert) else alert.text
+        log.warning("admin alert: %s", redact(text))  # logs are English
 
 
 class RecordingNotifier:

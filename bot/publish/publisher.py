@@ -5,25 +5,38 @@ published_at/published_hash and locks the row), load its content, read active
 subscribers in keyed batches and create their deliveries with each distinct
 rendering stored once. If anything fails, nothing is published; the unique
 (issue, subscriber) constraint and the claim make a second publication impossible.
+
+An admin's request (`publish`, also `/preview` and `/publish`) comes back as data
+(`bot.publish.results`): the command core says it in the admin's language, the CLI in
+English. Alerts carry both languages; each notifier picks its own (`bot.publish.alerts`).
 """
 
 from __future__ import annotations
 
 import logging
 from contextlib import AbstractAsyncContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, cast
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import i18n
 from bot.clock import Clock
 from bot.publish.alerts import Alert, LogNotifier, Notifier
 from bot.publish.rendering import PublicationRenderings, RendererSet
-from bot.publish.rule import repaired_defects, unfinished_reasons
+from bot.publish.results import (
+    Defect,
+    Preview,
+    Publication,
+    PublishResult,
+    Recipient,
+    Refusal,
+)
+from bot.publish.rule import repaired, unfinished_defects
 from bot.runtime import Runtime
 from briefings.model import Issue
+from briefings.taxonomy import Taxonomy
 from storage.deliveries.writes import AlreadyPublished, DeliveryItem, create_deliveries
 from storage.issues import IssueSummary, find_issue_id, get_summary, load_issue
 from storage.publication import (
@@ -48,29 +61,11 @@ DRY_RUN_LISTED = 50  # subscribers listed one by one in a dry run
 
 
 @dataclass(frozen=True, slots=True)
-class Publication:
-    key: date
-    issue_id: int
-    content_hash: str
-    deliveries: int
-    renderings: int
-    empty: int  # active subscribers whose subscriptions matched no entry
-    repaired: tuple[str, ...] = ()  # defects the parser repaired: published, admins told
-
-
-@dataclass(frozen=True, slots=True)
 class Outcome:
     status: Literal["published", "held", "skipped"]
     publication: Publication | None = None
-    reasons: tuple[str, ...] = ()  # why held / skipped
-
-
-@dataclass(frozen=True, slots=True)
-class PublishAnswer:
-    """What an admin's publish request came to: one line for the chat or the CLI."""
-
-    ok: bool  # published (or planned); False: unknown, already published, refused
-    message: str
+    reasons: tuple[str, ...] = ()  # why held / skipped (English: logs and the archive)
+    defects: tuple[Defect, ...] = ()  # held: the reasons, for admins in their language
 
 
 class _Rollback(Exception):
@@ -79,11 +74,7 @@ class _Rollback(Exception):
         self.outcome = outcome
 
 
-@dataclass(slots=True)
-class _Plan:
-    lines: list[str] = field(default_factory=list)
-    recipients: int = 0
-    empty: int = 0
+__all__ = ["IssuePublisher", "Outcome", "Publication", "PublishResult"]
 
 
 class IssuePublisher:
@@ -102,33 +93,26 @@ class IssuePublisher:
         self._notifier = notifier or LogNotifier()
         self._batch = batch_size or runtime.settings.delivery.batch_size
         self._renderers = RendererSet(runtime.settings)
-        self._zone = ZoneInfo(runtime.settings.publish.timezone)
 
     # -- the command core's Publisher -------------------------------------------------
 
-    async def publish(self, key: date, dry_run: bool = False) -> str:
-        """An admin's push of issue `key` now (or a report of who would get what)."""
-        return (await self.request(key, dry_run)).message
-
-    async def request(self, key: date, dry_run: bool = False) -> PublishAnswer:
+    async def publish(self, key: date, dry_run: bool = False) -> PublishResult:
+        """An admin's push of issue `key` now (or, `dry_run`, who would get what)."""
         async with self._runtime.sessions() as session:
             issue_id = await find_issue_id(session, self._runtime.series.slug, key)
             summary = None if issue_id is None else await get_summary(session, issue_id)
         if summary is None:
-            return PublishAnswer(False, f"no issue {key} in the archive")
+            return Refusal(key, "unknown")
         if summary.published_at is not None and not is_archived_hash(summary.published_hash):
-            return PublishAnswer(
-                False,
-                f"issue {key} was already published at {self._local(summary.published_at)} "
-                f"(content {summary.published_hash or ''}); later edits only update the archive",
+            return Refusal(
+                key, "already_published", summary.published_at, summary.published_hash or ""
             )
         if dry_run:
-            return PublishAnswer(True, await self.preview(summary))
+            return await self.preview(summary)
         outcome = await self.publish_issue(summary.id, manual=True)
-        if outcome.publication is None:
-            reasons = "; ".join(outcome.reasons)
-            return PublishAnswer(False, f"issue {key} was not published: {reasons}")
-        return PublishAnswer(True, "published " + describe(outcome.publication))
+        if outcome.publication is None:  # another process published it since we looked
+            return Refusal(key, "already_published")
+        return outcome.publication
 
     # -- scheduler actions ------------------------------------------------------------
 
@@ -146,14 +130,21 @@ class IssuePublisher:
                 publication = await self._publish_in(session, issue_id, now, expected_hash, manual)
         except _Rollback as stop:
             if stop.outcome.status == "held":
-                await self._hold(issue_id, stop.outcome.reasons, now)
+                await self._hold(issue_id, stop.outcome.defects, now)
             return stop.outcome
         except AlreadyPublished as exc:  # another process created deliveries first
             log.warning("issue %s: %s", issue_id, exc)
             return Outcome("skipped", reasons=(str(exc),))
-        log.info("published %s", describe(publication))
+        log.info(
+            "published %s (content %s): %d deliveries in %d renderings; %d matched nothing",
+            publication.key,
+            publication.content_hash,
+            publication.deliveries,
+            publication.renderings,
+            publication.empty,
+        )
         if publication.repaired and not manual:
-            await self._notifier.alert(Alert(repaired_text(publication)))
+            await self._notifier.alert(repaired_alert(publication))
         return Outcome("published", publication)
 
     async def archive(self, summary: IssueSummary) -> bool:
@@ -179,9 +170,10 @@ class IssuePublisher:
             raise _Rollback(Outcome("skipped", reasons=("content changed since the check",)))
         issue = await load_issue(session, issue_id)
         assert issue is not None  # the claim found the row and holds its lock
-        reasons = () if manual else tuple(unfinished_reasons(issue))
-        if reasons:
-            raise _Rollback(Outcome("held", reasons=reasons))
+        defects = () if manual else tuple(unfinished_defects(issue))
+        if defects:
+            reasons = tuple(d.stored for d in defects)
+            raise _Rollback(Outcome("held", reasons=reasons, defects=defects))
         await self._ensure_channel(session, now)
         cache = PublicationRenderings(issue, self._renderers, self._runtime.taxonomy)
         created = empty = 0
@@ -191,8 +183,8 @@ class IssuePublisher:
             if items:
                 result = await create_deliveries(session, issue_id, items, now, skip_existing=False)
                 created += result.created
-        repaired = tuple(repaired_defects(issue))
-        return Publication(issue.key, issue_id, content_hash, created, len(cache), empty, repaired)
+        fixed = tuple(repaired(issue))
+        return Publication(issue.key, issue_id, content_hash, created, len(cache), empty, fixed)
 
     async def _ensure_channel(self, session: AsyncSession, now: datetime) -> None:
         """The configured channel is a subscriber that receives every push."""
@@ -204,31 +196,55 @@ class IssuePublisher:
             await update_settings(session, subscriber.id, kind="channel")
         await add_subscription(session, subscriber.id, ALL)
 
-    async def _hold(self, issue_id: int, reasons: tuple[str, ...], now: datetime) -> None:
+    async def _hold(self, issue_id: int, defects: tuple[Defect, ...], now: datetime) -> None:
+        reasons = "; ".join(d.stored for d in defects)
         async with self._runtime.sessions.begin() as session:
-            held = await hold_unpublished(session, issue_id, "; ".join(reasons), now)
+            held = await hold_unpublished(session, issue_id, reasons, now)
             issue = await load_issue(session, issue_id) if held else None
         if issue is None:
             return
-        log.warning("held %s as unfinished: %s", issue.key, "; ".join(reasons))
-        await self._notifier.alert(Alert(hold_text(issue, reasons), issue))
+        log.warning("held %s as unfinished: %s", issue.key, reasons)
+        await self._notifier.alert(hold_alert(issue, defects, self._runtime.taxonomy))
 
     # -- dry run ----------------------------------------------------------------------
 
-    async def preview(self, summary: IssueSummary) -> str:
+    async def preview(self, summary: IssueSummary) -> Preview:
         """Who would get what if the issue were published now; writes nothing."""
         async with self._runtime.sessions() as session:
             issue = await load_issue(session, summary.id)
         assert issue is not None
         cache = PublicationRenderings(issue, self._renderers, self._runtime.taxonomy)
-        plan = _Plan()
+        listed: list[Recipient] = []
+        counts = {"recipients": 0, "empty": 0}
+
+        def plan(subscriber: Subscriber) -> None:
+            found = cache.messages(subscriber)
+            if found is None:
+                counts["empty"] += 1
+                return
+            counts["recipients"] += 1
+            if len(listed) < DRY_RUN_LISTED:
+                key, messages = found
+                s = subscriber
+                listed.append(Recipient(s.platform, s.chat_id, s.kind, key, len(messages)))
+
         channel = await self._missing_channel(summary.first_seen_at)
         if channel is not None:
-            _plan_line(plan, cache, channel)
+            plan(channel)
         async for batch in iter_active(self._runtime.sessions, batch=self._batch):
             for subscriber in batch:
-                _plan_line(plan, cache, subscriber)
-        return self._preview_text(issue, summary, cache, plan)
+                plan(subscriber)
+        return Preview(
+            key=summary.key,
+            title=issue.title,
+            content_hash=summary.content_hash,
+            recipients=counts["recipients"],
+            renderings=len(cache),
+            empty=counts["empty"],
+            listed=tuple(listed),
+            held_at=summary.held_at,
+            unfinished=tuple(unfinished_defects(issue)),
+        )
 
     async def _missing_channel(self, now: datetime) -> Subscriber | None:
         """The configured channel as it will be added on publication, if it is not yet."""
@@ -241,25 +257,6 @@ class IssuePublisher:
         return Subscriber(
             0, "telegram", channel, "channel", "zh", "full", False, True, now, subscriptions=(ALL,)
         )
-
-    def _preview_text(
-        self, issue: Issue, summary: IssueSummary, cache: PublicationRenderings, plan: _Plan
-    ) -> str:
-        head = [
-            f"dry run: {issue.title} [{issue.key}] content {summary.content_hash}",
-            f"{plan.recipients} subscriber(s) would get it in {len(cache)} rendering(s); "
-            f"{plan.empty} would get nothing (no matching entries)",
-        ]
-        if summary.held_at is not None:
-            head.append(f"held since {self._local(summary.held_at)}: {summary.hold_reason}")
-        head += [f"warning: {reason}" for reason in unfinished_reasons(issue)]
-        listed = plan.lines[:DRY_RUN_LISTED]
-        if len(plan.lines) > DRY_RUN_LISTED:
-            listed.append(f"  ... and {len(plan.lines) - DRY_RUN_LISTED} more")
-        return "\n".join(head + listed)
-
-    def _local(self, moment: datetime) -> str:
-        return moment.astimezone(self._zone).isoformat(timespec="minutes")
 
 
 def _within(session: AsyncSession) -> async_sessionmaker[AsyncSession]:
@@ -281,37 +278,29 @@ def _items(cache: PublicationRenderings, batch: list[Subscriber]) -> list[Delive
     return items
 
 
-def _plan_line(plan: _Plan, cache: PublicationRenderings, subscriber: Subscriber) -> None:
-    found = cache.messages(subscriber)
-    if found is None:
-        plan.empty += 1
-        return
-    key, messages = found
-    plan.recipients += 1
-    chat = f"{subscriber.platform}:{subscriber.chat_id} ({subscriber.kind})"
-    plan.lines.append(f"  {chat} <- {key}: {len(messages)} message(s)")
+def hold_alert(issue: Issue, defects: tuple[Defect, ...], taxonomy: Taxonomy) -> Alert:
+    """Held as unfinished: why, and how to publish it anyway (admins use Telegram's
+    slash commands; the CLI's form is named too)."""
+
+    def text(lang: str) -> str:
+        return i18n.t(
+            lang,
+            "alert_held",
+            title=issue.title,
+            date=f"{issue.key}",
+            defects=_listed(lang, defects, taxonomy),
+        )
+
+    return Alert(text("zh"), issue, english=text("en"), taxonomy=taxonomy)
 
 
-def hold_text(issue: Issue, reasons: tuple[str, ...]) -> str:
-    listed = "\n".join(f"- {reason}" for reason in reasons)
-    return (
-        f"Held {issue.title} [{issue.key}]: it looks unfinished.\n{listed}\n"
-        f"Publish it by hand when ready: /publish {issue.key} (/preview {issue.key} shows "
-        f"who would get what), or briefbot publish {issue.key} [--dry-run]."
-    )
+def repaired_alert(publication: Publication) -> Alert:
+    def text(lang: str) -> str:
+        listed = _listed(lang, publication.repaired)
+        return i18n.t(lang, "alert_repaired", date=publication.key.isoformat(), defects=listed)
+
+    return Alert(text("zh"), english=text("en"))
 
 
-def repaired_text(publication: Publication) -> str:
-    listed = "\n".join(f"- {defect}" for defect in publication.repaired)
-    return (
-        f"Published issue {publication.key} with defects the parser repaired "
-        f"(readers may notice them; fix them in the file):\n{listed}"
-    )
-
-
-def describe(publication: Publication) -> str:
-    return (
-        f"issue {publication.key} (content {publication.content_hash}): "
-        f"{publication.deliveries} deliveries in {publication.renderings} rendering(s); "
-        f"{publication.empty} subscriber(s) matched nothing"
-    )
+def _listed(lang: str, defects: tuple[Defect, ...], taxonomy: Taxonomy | None = None) -> str:
+    return "\n".join(f"- {d.said(lang, taxonomy)}" for d in defects)

@@ -19,7 +19,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.config import PublishSettings, Settings
-from briefings.model import Issue
+from bot.publish.results import Defect
+from briefings.model import Issue, Section
 from storage.issues import IssueSummary
 from storage.publication import is_archived_hash
 
@@ -79,24 +80,46 @@ def issue_state(
     return "draft" if now < due_at(summary.key, publish) else "due"
 
 
-def unfinished_reasons(issue: Issue) -> list[str]:
+def unfinished_defects(issue: Issue) -> list[Defect]:
     """Why the issue looks unfinished; [] if it doesn't.
 
     Unfinished: no entries at all, a content section with no entries, or a defect of a
     half-written item (an unclosed link or bracket, a link with no target). Defects the
     parser repaired (`repaired_defects`) never hold an issue: they are only reported.
     """
-    reasons = [f"line {w.line}: {w.message}" for w in issue.warnings if w.unfinished]
+    # The parser warns about an empty section itself, in English; kept as a kind of
+    # its own, the chat can say it in the admin's language.
+    empty = {_empty(s).stored: s for s in issue.sections}
+    found = [
+        Defect("empty_section", w.line, empty[w.message].heading, empty[w.message].key)
+        if w.message in empty
+        else Defect("warning", w.line, w.message)
+        for w in issue.warnings
+        if w.unfinished
+    ]
     warned = {w.message for w in issue.warnings}
     for section in issue.sections:
-        empty = f"section {section.heading!r} has no entries"
-        if not section.entries and empty not in warned:  # the parser usually warns already
-            reasons.append(empty)
+        missing = _empty(section)
+        if not section.entries and missing.stored not in warned:
+            found.append(missing)
     if issue.entry_count == 0 and not issue.sections:
-        reasons.append("the issue has no entries")
-    return reasons
+        found.append(Defect("no_entries"))
+    return found
+
+
+def _empty(section: Section) -> Defect:
+    return Defect("empty_section", text=section.heading, section=section.key)
+
+
+def unfinished_reasons(issue: Issue) -> list[str]:
+    """`unfinished_defects` as stored with a held issue (English, one line each)."""
+    return [d.stored for d in unfinished_defects(issue)]
+
+
+def repaired(issue: Issue) -> list[Defect]:
+    """Defects the parser repaired with a warning: told to admins, never a reason to hold."""
+    return [Defect("warning", w.line, w.message) for w in issue.warnings if not w.unfinished]
 
 
 def repaired_defects(issue: Issue) -> list[str]:
-    """Defects the parser repaired with a warning: told to admins, never a reason to hold."""
-    return [f"line {w.line}: {w.message}" for w in issue.warnings if not w.unfinished]
+    return [d.stored for d in repaired(issue)]

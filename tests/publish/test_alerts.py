@@ -8,17 +8,18 @@ from typing import Any
 
 from bot.delivery.types import ChatGone
 from bot.publish.alerts import Alert, FanoutNotifier, SenderNotifier, StreamNotifier
-from bot.publish.publisher import hold_text
+from bot.publish.publisher import hold_alert
+from bot.publish.rule import unfinished_defects
 from briefings.model import Series
 from briefings.parser import parse_issue
 from briefings.taxonomy import Taxonomy
-from formatters import TelegramRenderer
+from formatters import EN, ConsoleRenderer, TelegramRenderer
 from tests.publish.helpers import briefing
 
 ISSUE = parse_issue(
     briefing(unfinished=True), "x.md", Series("embedded-ai", "嵌入式AI简报"), Taxonomy.default()
 )
-ALERT = Alert(hold_text(ISSUE, ("section '应用' has no entries",)), ISSUE)
+ALERT = hold_alert(ISSUE, tuple(unfinished_defects(ISSUE)), Taxonomy.default())
 
 
 class FakeSender:
@@ -57,5 +58,21 @@ async def test_stream_and_fanout() -> None:
 
     await FanoutNotifier([Broken(), StreamNotifier(stream)]).alert(ALERT)
     text = stream.getvalue()
-    assert "Held 嵌入式AI简报 (2026-11-02) 测试 [2026-11-02]" in text
+    assert "已暂扣 嵌入式AI简报 (2026-11-02) 测试 [2026-11-02]" in text
     assert "【嵌入式AI简报 (2026-11-02) 测试】" in text
+
+
+async def test_a_notifier_speaks_its_renderers_language() -> None:
+    """Admins have no language of their own: a notifier built with English labels (the
+    CLI's) gets the English text and an English preview, Chinese ones the Chinese."""
+    english, chinese = io.StringIO(), io.StringIO()
+    await StreamNotifier(english, ConsoleRenderer(EN)).alert(ALERT)
+    await StreamNotifier(chinese).alert(ALERT)
+    en, zh = english.getvalue(), chinese.getvalue()
+    assert "Held 嵌入式AI简报 (2026-11-02) 测试 [2026-11-02]: it looks unfinished." in en
+    assert "- line" in en and "section “Applications” has no entries" in en
+    assert "• Papers — 2 entries" in en and "• Blog posts — 1 entry\n" in en
+    assert "• Applications — 0 entries" in en and "7 entries in total" in en
+    assert "论文" not in en and "已暂扣" not in en
+    assert "栏目“应用”没有条目" in zh and "• 论文 — 2 条" in zh and "• 应用 — 0 条" in zh
+    assert "Held" not in zh and "Papers" not in zh

@@ -91,15 +91,17 @@ async def test_publish_by_hand_with_dry_run(runtime: Runtime, run: Run) -> None:
     await add_subscriber(runtime, "telegram:1001")
     await run(runtime, "tick", "--now", "2026-10-30T12:00:00+00:00")
     code, out, _ = await run(runtime, "publish", "2026-11-02", "--dry-run")
-    assert code == 0 and "telegram:1001 (private) <- telegram;all;format=full;lang=zh" in out
+    assert code == 0 and out.startswith("Dry run (nothing sent): ")
+    assert "1 chat would get it in 1 rendering; 0 chats would get nothing" in out
+    assert "telegram:1001 (private) <- telegram;all;format=full;lang=zh: 1 message" in out
     assert await deliveries(runtime) == {}
     code, out, _ = await run(runtime, "publish", "latest")
-    assert code == 0 and out.startswith("published issue 2026-11-02")
+    assert code == 0 and out.startswith("Published issue 2026-11-02")
     assert "queued: a running `briefbot run` sends them" in out
     code, _, err = await run(runtime, "publish", "2026-11-02")
     assert code == 1 and "already published" in err
     code, _, err = await run(runtime, "publish", "2020-01-01")
-    assert code == 1 and "no issue 2020-01-01" in err
+    assert code == 1 and "There is no issue dated 2020-01-01." in err
 
 
 async def test_subscribers_add_list_remove(runtime: Runtime, run: Run) -> None:

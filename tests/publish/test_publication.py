@@ -13,6 +13,7 @@ from bot.config import PublishSettings, Settings, SourceSettings, TelegramSettin
 from bot.publish.alerts import RecordingNotifier
 from bot.publish.cycle import CheckReport, Cycle, build_cycle
 from bot.publish.publisher import IssuePublisher
+from bot.publish.results import Preview, Publication, Refusal
 from bot.publish.rule import issue_state
 from bot.runtime import Runtime
 from storage import subscribers as subs
@@ -69,13 +70,14 @@ async def test_unfinished_issue_is_held_with_one_alert_until_an_admin_publishes(
     assert await deliveries(runtime) == {} and len(notifier.alerts) == 1
 
     reply = await cycle.publisher.publish(KEY)
-    assert reply.startswith("published issue 2026-11-02")
+    assert isinstance(reply, Publication) and (reply.key, reply.deliveries) == (KEY, 1)
     assert list(await deliveries(runtime)) == ["telegram:1001"]
     summary = await summary_of(runtime)
     assert issue_state(summary, clock.now(), runtime.settings) == "published"
     assert summary.held_at is None and summary.hold_reason is None
     again = await cycle.publisher.publish(KEY)
-    assert "already published" in again
+    assert isinstance(again, Refusal) and again.reason == "already_published"
+    assert again.published_at == utc(11, 2, 5)
     assert len((await deliveries(runtime))["telegram:1001"]) == 1
 
 
@@ -108,9 +110,11 @@ async def test_issue_first_seen_after_the_backfill_window_is_archived_not_pushed
     clock.advance(days=1)
     assert (await cycle.run_once()).check == CheckReport()  # done once, stays done
     # An admin may still push an archived issue by hand, once.
-    assert (await cycle.publisher.publish(late)).startswith("published issue 2026-10-20")
+    pushed = await cycle.publisher.publish(late)
+    assert isinstance(pushed, Publication) and pushed.key == late
     assert list(await deliveries(runtime, late)) == ["telegram:1001"]
-    assert "already published" in await cycle.publisher.publish(late)
+    again = await cycle.publisher.publish(late)
+    assert isinstance(again, Refusal) and again.reason == "already_published"
 
 
 async def test_backfill_boundary_counts_local_calendar_days(
@@ -167,14 +171,42 @@ async def test_dry_run_lists_who_gets_what_and_writes_nothing(
     await add_subscriber(runtime, "telegram:1005", paused=True)
     _write(folder, briefing())
     await cycle.run_once()
-    text = await cycle.publisher.publish(KEY, dry_run=True)
-    assert "2 subscriber(s) would get it in 2 rendering(s); 1 would get nothing" in text
-    assert "telegram:-1001234 (channel) <- telegram;all;format=full;lang=zh" in text
-    assert "telegram:1002 (private) <- telegram;sections=papers;topics=chips" in text
-    assert "1005" not in text
+    preview = await cycle.publisher.publish(KEY, dry_run=True)
+    assert isinstance(preview, Preview)
+    assert (preview.recipients, preview.renderings, preview.empty) == (2, 2, 1)
+    assert {(r.platform, r.chat_id, r.kind, r.rendering_key) for r in preview.listed} == {
+        ("telegram", "-1001234", "channel", "telegram;all;format=full;lang=zh"),
+        (
+            "telegram",
+            "1002",
+            "private",
+            "telegram;sections=papers;topics=chips;format=full;lang=zh",
+        ),
+    }
+    assert all(r.messages >= 1 for r in preview.listed)
+    assert preview.held_at is None and preview.unfinished == ()
     assert await deliveries(runtime) == {}
     assert (await summary_of(runtime)).published_at is None
-    assert "no issue 2030-01-01" in await cycle.publisher.publish(date(2030, 1, 1), dry_run=True)
+    missing = await cycle.publisher.publish(date(2030, 1, 1), dry_run=True)
+    assert missing == Refusal(date(2030, 1, 1), "unknown")
+
+
+async def test_a_held_issue_previews_why_in_structured_defects(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    _, folder, clock, notifier, cycle = _setup(engine, tmp_path)
+    _write(folder, briefing(unfinished=True))
+    await cycle.run_once()
+    clock.set(utc(11, 2, 2))
+    await cycle.run_once()
+    preview = await cycle.publisher.publish(KEY, dry_run=True)
+    assert isinstance(preview, Preview) and preview.held_at == utc(11, 2, 2)
+    kinds = {(d.kind, d.text, d.section) for d in preview.unfinished}
+    # the parser's own empty-section warning becomes a defect admins read in their language
+    assert ("empty_section", "应用", "apps") in kinds
+    assert any(d.kind == "warning" and "unclosed" in d.text for d in preview.unfinished)
+    (alert,) = notifier.alerts
+    assert "已暂扣" in alert.text and "栏目“应用”没有条目" in alert.text
 
 
 async def test_configured_channel_is_ensured_and_gets_every_push(

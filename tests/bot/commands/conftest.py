@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.commands import Button, Chat, Core, CoreDeps, FloodPolicy, Incoming, Reply
 from bot.config import Settings
+from bot.publish.results import Defect, Preview, Publication, PublishResult, Recipient, Refusal
 from briefings.model import Series
 from briefings.parser import decode_briefing, parse_issue
 from briefings.taxonomy import Taxonomy
@@ -45,11 +46,49 @@ class FakeClock:
 
 @dataclass
 class FakePublisher:
-    calls: list[tuple[date, bool]] = field(default_factory=list)
+    """Answers with every part an answer can have, so each is said in both languages:
+    a dry run of a held issue with each kind of defect, a publication, then refusals."""
 
-    async def publish(self, key: date, dry_run: bool) -> str:
+    calls: list[tuple[date, bool]] = field(default_factory=list)
+    raced: set[date] = field(default_factory=set)  # published by the scheduler meanwhile
+    published: set[date] = field(default_factory=set)
+
+    async def publish(self, key: date, dry_run: bool) -> PublishResult:
         self.calls.append((key, dry_run))
-        return f"{'would send' if dry_run else 'sent'} {key.isoformat()} to 3 chats"
+        if dry_run:
+            return replace(FAKE_PREVIEW, key=key)
+        if key in self.raced:
+            return Refusal(key, "already_published")
+        if key in self.published:
+            return Refusal(key, "already_published", T0, "c0ffee")
+        self.published.add(key)
+        return replace(FAKE_PUBLICATION, key=key)
+
+
+FAKE_PREVIEW = Preview(
+    key=date(2026, 11, 16),
+    title="嵌入式AI简报 (2026-11-16)",
+    content_hash="c0ffee",
+    recipients=53,
+    renderings=1,
+    empty=1,
+    listed=(
+        *(
+            Recipient("telegram", f"{1000 + n}", "private", "telegram;all;format=full;lang=zh", 1)
+            for n in range(51)
+        ),
+        Recipient("wechat", "o-2", "user", "wechat;sections=papers;format=digest;lang=en", 2),
+    ),
+    held_at=T0,
+    unfinished=(
+        Defect("empty_section", 40, "论文", "papers"),
+        Defect("warning", 12, "unclosed '[' in an item"),
+        Defect("no_entries"),
+    ),
+)
+FAKE_PUBLICATION = Publication(
+    date(2026, 11, 2), 1, "c0ffee", deliveries=1, renderings=2, empty=0, repaired=()
+)
 
 
 async def ingest_samples(

@@ -60,9 +60,61 @@ async def test_preview_and_publish_go_through_the_publisher(
     core: Core, publisher: FakePublisher
 ) -> None:
     admin = Client(core, is_admin=True)
-    assert "would send 2026-11-16 to 3 chats" in text_of(await admin.send("/preview latest"))
-    assert "sent 2026-11-02 to 3 chats" in text_of(await admin.send("/publish 2026-11-02"))
+    assert "预演（不发送）" in text_of(await admin.send("/preview latest"))
+    assert "已推送 2026-11-02 这一期" in text_of(await admin.send("/publish 2026-11-02"))
     assert publisher.calls == [(date(2026, 11, 16), True), (date(2026, 11, 2), False)]
+
+
+async def test_a_dry_run_is_said_in_the_admins_language(core: Core) -> None:
+    zh = text_of(await Client(core, is_admin=True).send("/preview 2026-11-16"))
+    assert "预演（不发送）：嵌入式AI简报 (2026-11-16) [2026-11-16]，内容 c0ffee" in zh
+    assert "将推送给 53 个聊天，共 1 种版本；1 个聊天没有匹配的条目，不会收到。" in zh
+    # when the scheduler held it, in the publication's timezone (T0 is 08:00 UTC)
+    assert "自动推送自 2026-11-20T16:00+08:00 起暂扣了这一期" in zh
+    assert "- 第 40 行：栏目“论文”没有条目" in zh
+    assert "- 第 12 行：unclosed '[' in an item" in zh  # the parser's own words, quoted
+    assert "- 这一期没有任何条目" in zh
+    assert "  telegram:1000（private）← telegram;all;format=full;lang=zh：1 条消息\n" in zh
+    assert "  wechat:o-2（user）← wechat;sections=papers;format=digest;lang=en：2 条消息" in zh
+    assert zh.endswith("  ……还有 1 个聊天")
+
+    english = Client(core, is_admin=True, language_code="en")
+    en = text_of(await english.send("/preview 2026-11-16"))
+    assert "Dry run (nothing sent): 嵌入式AI简报 (2026-11-16) [2026-11-16], content c0ffee" in en
+    assert (
+        "53 chats would get it in 1 rendering; 1 chat would get nothing (no matching entries)."
+        in en
+    )
+    assert "Held by the automatic publication since 2026-11-20T16:00+08:00" in en
+    assert "- line 40: section “Papers” has no entries" in en  # named as English issues name it
+    assert "- the issue has no entries" in en
+    assert "  telegram:1000 (private) <- telegram;all;format=full;lang=zh: 1 message\n" in en
+    assert "  wechat:o-2 (user) <- wechat;sections=papers;format=digest;lang=en: 2 messages" in en
+    assert en.endswith("  ... and 1 more")
+
+
+async def test_publish_answers_in_the_admins_language(core: Core, publisher: FakePublisher) -> None:
+    zh, en = Client(core, is_admin=True), Client(core, is_admin=True, language_code="en")
+    assert text_of(await zh.send("/publish 2026-11-02")) == (
+        "已推送 2026-11-02 这一期（内容 c0ffee）：1 份推送，共 2 种版本；0 个聊天没有匹配的条目。"
+    )
+    assert text_of(await en.send("/publish 2026-11-02")) == (
+        "Issue 2026-11-02 was already published at 2026-11-20T16:00+08:00 (content c0ffee); "
+        "later edits only update the archive."
+    )
+    assert "2026-11-02 这一期已于 2026-11-20T16:00+08:00 推送" in text_of(
+        await zh.send("/publish 2026-11-02")
+    )
+    publisher.raced.add(date(2026, 11, 16))
+    assert text_of(await zh.send("/publish 2026-11-16")) == "2026-11-16 这一期已经推送过了。"
+    assert (
+        text_of(await en.send("/publish 2026-11-16")) == "Issue 2026-11-16 was already published."
+    )
+    publisher.raced.clear()
+    assert text_of(await en.send("/publish 2026-11-16")) == (
+        "Published issue 2026-11-16 (content c0ffee): 1 delivery in 2 renderings; "
+        "0 chats matched nothing."
+    )
 
 
 async def test_an_issue_not_in_the_archive_is_answered_in_the_readers_language(
