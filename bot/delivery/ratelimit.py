@@ -174,6 +174,20 @@ class Bucket:
         await self.acquire()
         self.give_back()
 
+    def retune(self, rate: float, capacity: float) -> None:
+        """Change rate and capacity from now on: tokens earned so far count at the old
+        rate, and no more than the new capacity is kept. Waiters are rescheduled, since a
+        timer set for the old rate would serve them too early or too late."""
+        if rate <= 0 or capacity < 1:
+            raise ValueError(f"invalid bucket: {rate}/s, capacity {capacity}")
+        self._refill()
+        self.rate, self.capacity = rate, capacity
+        self._tokens = min(float(capacity), self._tokens)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._schedule()
+
     def give_back(self) -> None:
         """Return a token taken for a request that was never sent."""
         self._refill()
@@ -408,6 +422,7 @@ class Gate:
         started = time.monotonic() + JITTER_ALLOWANCE if fresh else -math.inf
         self.chats = ChatLimiters(limits, time.monotonic, empty_until=started)
         self._global: Bucket | None = None
+        self.share = 1  # instances splitting this token's global rate (set_share)
         capacity = limits.global_capacity if limits is not None else None
         if limits is not None and limits.global_per_second is not None and capacity:
             self._global = global_bucket(
@@ -417,6 +432,20 @@ class Gate:
     @property
     def global_tokens(self) -> Bucket | None:
         return self._global
+
+    def set_share(self, instances: int) -> None:
+        """Keep 1/`instances` of the token's global rate and burst (bot/delivery/share.py):
+        N such shares add up to no more than the whole. No-op without a global limit."""
+        instances = max(1, instances)
+        self.share = instances
+        limits = self.limits
+        if self._global is None or limits is None or limits.global_per_second is None:
+            return
+        burst = limits.global_capacity or 1
+        target = global_bucket(
+            limits.global_per_second / instances, max(1, burst // instances), limits.headroom
+        )
+        self._global.retune(target.rate, target.capacity)
 
     async def ready(self, *, priority: bool = False, urgent: Urgent | None = None) -> None:
         """Wait out any flood pause, then take a global token; call right before sending.

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.delivery.ratelimit import Gate, global_bucket
+from bot.delivery.ratelimit import Gate
 
 
 class GlobalShare:
-    """Scales the global buckets of `gates` to this instance's share."""
+    """Sets the global share of every gate in `gates` to this instance's (Gate.set_share)."""
 
     def __init__(self, gates: Mapping[str, Gate]) -> None:
         self._gates = dict(gates)
@@ -37,13 +37,5 @@ class GlobalShare:
         if instances == self.instances:
             return
         for gate in self._gates.values():
-            bucket, limits = gate.global_tokens, gate.limits
-            if bucket is None or limits is None or limits.global_per_second is None:
-                continue
-            burst = limits.global_capacity or 1
-            share = global_bucket(
-                limits.global_per_second / instances, max(1, burst // instances), limits.headroom
-            )
-            _ = bucket.tokens  # refilled at the old rate up to now
-            bucket.rate, bucket.capacity = share.rate, share.capacity
+            gate.set_share(instances)
         self.instances = instances

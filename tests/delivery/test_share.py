@@ -49,3 +49,31 @@ async def test_a_third_share_sends_a_third_as_fast() -> None:
         await shared.ready()
     elapsed = time.monotonic() - started
     assert 0.9 <= elapsed < 2.0  # alone, these 30 would all go at once
+
+
+def test_the_gate_keeps_its_share_without_the_caller_touching_the_bucket() -> None:
+    shared = gate()
+    bucket = shared.global_tokens
+    assert bucket is not None
+    full = (bucket.rate, bucket.capacity)
+    shared.set_share(2)
+    assert shared.share == 2 and bucket.rate == pytest.approx(full[0] / 2)
+    assert bucket.tokens <= bucket.capacity  # the tokens at hand shrink with the burst
+    shared.set_share(1)
+    assert (bucket.rate, bucket.capacity) == full
+    gate(RateLimits.off()).set_share(4)  # nothing to split: no error
+
+
+async def test_a_waiter_queued_under_the_old_share_is_served_at_the_new_rate() -> None:
+    # A timer armed for the old rate would serve the waiter about a second late: the
+    # survivors of a dead instance must speed up as soon as they take up its share.
+    limits = RateLimits(global_per_second=20.0, global_burst=2, headroom=0.0)
+    shared = Gate(limits, time.monotonic, asyncio.sleep, fresh=True)  # starts empty
+    shared.set_share(20)  # 1/s
+    waiting = asyncio.ensure_future(shared.ready())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    started = time.monotonic()
+    shared.set_share(1)  # 20/s again
+    await asyncio.wait_for(waiting, 2.0)
+    assert time.monotonic() - started < 0.5
