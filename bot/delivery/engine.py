@@ -4,12 +4,23 @@ Pipeline, bounded at every stage so memory is flat in the number of subscribers:
 
 * the feeder claims pending rows in id-keyed batches (`batch_size`), only while fewer
   than `window` deliveries are held;
-* each held delivery is one task that sends its chat's messages in order:
-  chat bucket -> a sending slot (`workers` per platform) -> flood pause -> global
-  bucket -> send -> checkpoint acknowledged by the writer -> slot freed;
+* each held delivery is one task that sends its chat's messages in order; per message
+  (bot/delivery/courier.py):
+  1. wait until the chat's bucket has a token (taking none: the chat's rate is waited
+     out before anything scarce is held);
+  2. a sending slot (`workers` per platform);
+  3. the chat's turn (one request in flight per chat, replies included), taking the
+     chat's token;
+  4. the platform's flood pause, if one is on;
+  5. a global token (a pause begun meanwhile is waited out again);
+  6. send;
+  7. the turn ends once the answer is in;
+  8. the checkpoint is acknowledged by the writer;
+  9. the slot is freed;
 * the writer (writer.py) is the only task writing to the database and group-commits
   the checkpoints of all slots in one transaction;
-* a heartbeat renews the held rows so that no other process requeues them.
+* a heartbeat renews the held rows' `updated_at` (what `requeue_stale` judges claims
+  made without an instance by); an instance's claims live by its own heartbeat.
 
 Crash bound: a delivery's `messages_sent` advances only after the platform accepted the
 message, and a slot is freed (and the chat's next message sent) only after that
