@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date
@@ -99,10 +100,29 @@ def marked(snippet: str) -> Markup:
     return Markup(text.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
 
 
+_BARE_URL = re.compile(r"https?://[^\s<>\"'）)，。；]+")
+
+
+def linkify(text: str) -> Markup:
+    """`text` escaped, with its bare http(s) addresses (代码：https://…) as links."""
+    out, last = [], 0
+    for match in _BARE_URL.finditer(text):
+        url = match.group().rstrip(".,;:!?")
+        out += [str(escape(text[last : match.start()]))]
+        out += [f'<a href="{escape(url)}" rel="noopener nofollow">{escape(url)}</a>']
+        last = match.start() + len(url)
+    out.append(str(escape(text[last:])))
+    return Markup("".join(out))
+
+
 def paragraphs(markdown: str) -> list[str]:
-    """A markdown summary as plain paragraphs (links are listed beside it)."""
-    blocks = [b for b in markdown.replace("\r\n", "\n").split("\n\n") if b.strip()]
-    return [plain_inline(" ".join(line.strip() for line in b.splitlines())) for b in blocks]
+    """A markdown summary as plain paragraphs, one per line (links are listed beside it).
+
+    Authors end lines with two spaces (a hard break): each line is a thought of its own,
+    and joining them would run a list of points into one block.
+    """
+    lines = (line.strip() for line in markdown.replace("\r\n", "\n").split("\n"))
+    return [text for line in lines if line and (text := plain_inline(line))]
 
 
 class CachedStatic(StaticFiles):
@@ -148,6 +168,7 @@ class Site:
             lstrip_blocks=True,
         )
         self.env.filters["marked"] = marked
+        self.env.filters["linkify"] = linkify
         self.env.filters["rfc3339"] = lambda when: when.astimezone(UTC).isoformat()
         self.env.filters["rfc822"] = lambda when: format_datetime(when.astimezone(UTC), usegmt=True)
         self.templates = Jinja2Templates(env=self.env)

@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
-from bot.web.pages import CSP, Site, marked, paragraphs, safe_href
+from bot.web.pages import CSP, Site, linkify, marked, paragraphs, safe_href
 from bot.web.server import create_app
 from bot.web.service import carries_chat, needs_web, web_service_wanted
 from formatters.weblinks import issue_path, issue_url
@@ -263,8 +263,17 @@ def test_helpers_escape_and_filter() -> None:
     assert safe_href("//evil.example") is None
     assert safe_href("https://ok.example/a?b=1") == "https://ok.example/a?b=1"
     assert str(marked("<b>\x02量化\x03</b>")) == "&lt;b&gt;<mark>量化</mark>&lt;/b&gt;"
-    assert paragraphs("**粗体** 一行\n续行\n\n第二段 [链接](https://x.org)") == [
-        "粗体 一行 续行",
+    assert str(linkify("代码：https://g.com/a?b=1&c=<x>。 javascript:alert(1)")) == (
+        '代码：<a href="https://g.com/a?b=1&amp;c=" rel="noopener nofollow">'
+        "https://g.com/a?b=1&amp;c=</a>&lt;x&gt;。 javascript:alert(1)"
+    )
+    assert str(linkify('x "https://a.org/p". <b>')) == (
+        'x &#34;<a href="https://a.org/p" rel="noopener nofollow">https://a.org/p</a>'
+        "&#34;. &lt;b&gt;"
+    )
+    assert paragraphs("**粗体** 一行  \n1. 续行\n\n第二段 [链接](https://x.org)\n  \n") == [
+        "粗体 一行",
+        "1. 续行",
         "第二段 链接",
     ]
 
