@@ -548,7 +548,8 @@ class Site:
 
 def _switch(request: Request, other: str) -> str:
     url = request.url.include_query_params(lang=other)
-    return f"{url.path}?{url.query}"
+    # A 404 page echoes any path: `//evil.example` would be a link to another site.
+    return "/" + url.path.lstrip("/") + "?" + url.query
 
 
 def _page_number(request: Request) -> int | None:

@@ -204,6 +204,24 @@ async def test_static_files_are_cached_and_unknown_paths_are_404(
     assert (await client.get("/healthz")).json()["status"] == "ok"  # still the server's
 
 
+def test_the_language_link_stays_on_this_site() -> None:
+    from starlette.requests import Request
+
+    from bot.web.pages import _switch
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "//evil.example/x",
+        "raw_path": b"//evil.example/x",
+        "query_string": b"q=1",
+        "headers": [(b"host", b"t")],
+        "scheme": "http",
+        "server": ("t", 80),
+    }
+    assert _switch(Request(scope), "en") == "/evil.example/x?q=1&lang=en"
+
+
 async def test_pages_off_serves_none(tmp_path: Path) -> None:
     async with open_runtime(web_settings(tmp_path, pages=False)) as runtime:
         from bot.web.pages import site_routes
