@@ -18,8 +18,14 @@ trade-off: a crash (or a timeout: `MaybeSent`) can cost a robot the one message 
 in flight, which may or may not have arrived; it never shows a group a message twice.
 Definite refusals (an errcode, an HTTP error status, no connection) are retried as usual.
 
-Claimed rows are kept alive by a heartbeat, so `requeue_stale` (ours at start, or the
-delivery engine's) only returns rows of a dead process to pending.
+Liveness. Under `run` the pusher claims as its instance (`claimant`, bot/cluster): the
+claims live exactly as long as the instance's heartbeat, and when that lapses any live
+instance hands them back to pending (storage.instances.requeue_orphaned, on the
+database's clock) and the next idle poll of any pusher claims them: a dead instance's
+WeCom work is resent within `stale_seconds` + a heartbeat + `idle_poll`. Without a
+claimant (a caller outside the cluster) claimed rows are kept alive by a row heartbeat
+of our own, and `requeue_stale` (ours at start, or the delivery engine's) returns them
+once `stale_after` old.
 """
 
 from __future__ import annotations
@@ -81,7 +87,8 @@ class WecomPushTuning:
     claim_batch: int = 1000
     max_attempts: int = 5
     backoff_base: float = 1.0
-    stale_after: float = 60.0
+    stale_after: float = 60.0  # only for claims made without a claimant
+    idle_poll: float = 2.0  # run_forever: look for work this often while all goes well
 
 
 class WecomPusher:
@@ -93,8 +100,12 @@ class WecomPusher:
         tuning: WecomPushTuning | None = None,
         wall: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        claimant: str | None = None,
     ) -> None:
+        """`claimant`: the instance id stamped on claims (bot/cluster); its heartbeat is
+        then the claims' only liveness (module docstring)."""
         self._sessions = sessions
+        self.claimant = claimant
         self._sender = sender
         self._tuning = tuning or WecomPushTuning()
         self._wall = wall
@@ -104,38 +115,52 @@ class WecomPusher:
     # --- running ----------------------------------------------------------------------
 
     async def run_once(self) -> WecomReport:
-        """Requeue rows of dead processes, then send every claimable wecom delivery."""
+        """Send every claimable wecom delivery (first, without a claimant, requeue rows
+        whose own heartbeat stopped)."""
         report = WecomReport()
-        older_than = self._wall() - timedelta(seconds=self._tuning.stale_after)
-        async with self._sessions.begin() as session:
-            report.requeued = await requeue_stale(session, older_than)
-        heartbeat = asyncio.create_task(self._heartbeat())
+        heartbeat = None
+        if self.claimant is None:
+            older_than = self._wall() - timedelta(seconds=self._tuning.stale_after)
+            async with self._sessions.begin() as session:
+                report.requeued = await requeue_stale(session, older_than)
+            heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while claimed := await self._claim():
                 await self._send_claimed(claimed, report)
                 if report.released:
                     break  # WeCom keeps failing: try again on the next run, not in a loop
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            if heartbeat is not None:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
         return report
 
     async def run_forever(self, stop: asyncio.Event, interval: float = 30.0) -> None:
+        """Push until `stop`: every `idle_poll` seconds (how soon a dead instance's
+        requeued work is picked up), or `interval` after a failure or a release."""
         while not stop.is_set():
+            wait = self._tuning.idle_poll
             try:
                 report = await self.run_once()
                 if report.calls:
                     log.info("wecom push: %s", report)
+                if report.released:
+                    wait = interval
             except Exception:
                 log.exception("wecom push failed; retrying in %.0fs", interval)
+                wait = interval
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
+                await asyncio.wait_for(stop.wait(), wait)
 
     async def _claim(self) -> list[ClaimedDelivery]:
         async with self._sessions.begin() as session:
             claimed = await claim_for_sending(
-                session, self._tuning.claim_batch, self._wall(), platforms=["wecom"]
+                session,
+                self._tuning.claim_batch,
+                self._wall(),
+                platforms=["wecom"],
+                claimed_by=self.claimant,
             )
         self._held.update(c.id for c in claimed)
         return claimed
