@@ -226,6 +226,23 @@ class DeliveryRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(32))
 
 
+class SentMessageRow(Base):
+    """The platform's id of a delivery's message at `position`, once the platform took it.
+
+    Written in the same statement batch as the delivery's checkpoint (so an id is never
+    recorded without its progress, nor progress without its id); a resend after a crash
+    overwrites the position with the copy sent last. Corrections edit these messages.
+    """
+
+    __tablename__ = "sent_messages"
+
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(64))
+
+
 class InstanceRow(Base):
     """A running `briefbot run` process: its heartbeat, and whether it leads.
 

@@ -136,7 +136,7 @@ class Courier:
                     async with chat.turn():
                         await lane.gate.ready(urgent=chat.awaited)
                         job.busy = True
-                        await lane.sender.send(job.chat_id, job.messages[job.sent])
+                        message_id = await lane.sender.send(job.chat_id, job.messages[job.sent])
                 except RetryAfter as exc:  # pause everyone before anyone else gets a turn
                     lane.gate.pause.extend(exc.seconds + self.policy.settings.retry_margin_seconds)
                     return exc
@@ -148,7 +148,8 @@ class Courier:
                 job.sent += 1
                 self.report.messages_sent += 1
                 status = "sent" if job.done else "sending"
-                await self.writer.checkpoint(Progress(job.id, job.sent, status), job.attempts)
+                progress = Progress(job.id, job.sent, status, None, _id_or_none(message_id))
+                await self.writer.checkpoint(progress, job.attempts)
                 return None
             finally:
                 job.busy = False
@@ -242,6 +243,11 @@ class Courier:
             if self.notifier is not None:
                 alert = DeliveryAlert(text, job.issue_id, job.platform, count)
                 await _quietly(self.notifier.alert(alert))
+
+
+def _id_or_none(message_id: object) -> str | None:
+    # Senders predating the contract's return value (or test doubles) may return anything.
+    return message_id if isinstance(message_id, str) else None
 
 
 async def _quietly(awaitable: Awaitable[None]) -> None:

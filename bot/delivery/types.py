@@ -56,11 +56,13 @@ class Sender(Protocol):
         ('private' and 'user' get the private limit, the others the group limit)."""
         ...
 
-    async def send(self, chat_id: str, message: StoredMessage) -> None:
+    async def send(self, chat_id: str, message: StoredMessage) -> str | None:
         """Send one stored message ({text, format, size, unit, disable_preview}) or raise.
 
         Return only once the platform accepted the message: the engine records it as
-        sent right after, and never sends it again unless the process dies first.
+        sent right after, and never sends it again unless the process dies first. Return
+        the platform's id of the sent message when it has one (Telegram): the engine
+        stores it with the checkpoint so a later correction can edit the message.
         """
         ...
 

@@ -22,6 +22,7 @@ from storage.models import (
     DELIVERY_STATUSES,
     DeliveryRow,
     RenderingRow,
+    SentMessageRow,
     SubscriberRow,
 )
 
@@ -69,6 +70,8 @@ class Progress(NamedTuple):
     messages_sent: int
     status: str  # sending | sent | failed | dropped | pending (retry later)
     last_error: str | None = None
+    # The platform's id of the message just sent (position messages_sent - 1), if it has one.
+    message_id: str | None = None
 
 
 async def create_deliveries(
@@ -318,7 +321,8 @@ async def record_claimed_progress(
     """Write checkpoints in one executemany UPDATE, each only while its claim still holds.
 
     Returns the ids whose claim was lost (re-claimed by another process, or deleted);
-    those rows are left untouched.
+    those rows are left untouched. A checkpoint's `message_id` is stored in
+    `sent_messages` in the same transaction, only for claims that held.
     """
     if not checkpoints:
         return set()
@@ -351,9 +355,47 @@ async def record_claimed_progress(
         )
     )
     result = await session.execute(statement, rows)
-    if getattr(result, "rowcount", -1) == len(rows):
-        return set()
-    return await _lost_claims(session, {(c.progress.delivery_id, c.attempts) for c in checkpoints})
+    lost: set[int] = set()
+    if getattr(result, "rowcount", -1) != len(rows):
+        claims = {(c.progress.delivery_id, c.attempts) for c in checkpoints}
+        lost = await _lost_claims(session, claims)
+    await _record_message_ids(session, [c.progress for c in checkpoints], lost)
+    return lost
+
+
+async def _record_message_ids(
+    session: AsyncSession, progress: Sequence[Progress], lost: set[int]
+) -> None:
+    rows = {
+        (p.delivery_id, p.messages_sent - 1): p.message_id
+        for p in progress
+        if p.message_id is not None and p.delivery_id not in lost and p.messages_sent > 0
+    }
+    if not rows:
+        return
+    values = [
+        {"delivery_id": delivery_id, "position": position, "message_id": message_id}
+        for (delivery_id, position), message_id in sorted(rows.items())
+    ]
+    for start in range(0, len(values), INSERT_CHUNK):
+        statement = insert(session, SentMessageRow).values(values[start : start + INSERT_CHUNK])
+        # A resend after a crash: the copy sent last is the one a correction edits.
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["delivery_id", "position"],
+                set_={"message_id": statement.excluded.message_id},
+            )
+        )
+
+
+async def sent_message_ids(session: AsyncSession, delivery_id: int) -> dict[int, str]:
+    """The platform's message ids of a delivery, by position (what a correction edits)."""
+    result = await session.execute(
+        select(SentMessageRow.position, SentMessageRow.message_id).where(
+            SentMessageRow.delivery_id == delivery_id
+        )
+    )
+    return {position: message_id for position, message_id in result}
 
 
 async def _lost_claims(session: AsyncSession, claims: set[tuple[int, int]]) -> set[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage import deliveries, subscribers
-from storage.deliveries.writes import Checkpoint, Progress
+from storage.deliveries.writes import Checkpoint, Progress, sent_message_ids
 from storage.models import DeliveryRow
 from tests.delivery.helpers import Sessions, seed
 from tests.storage.factories import at
@@ -116,3 +116,32 @@ async def test_progress_and_issue_listing_for_status(sessions: Sessions) -> None
         (second.issue_id, 2),
         (first.issue_id, 3),
     ]
+
+
+async def test_message_ids_are_kept_with_their_checkpoint_and_only_under_the_claim(
+    sessions: Sessions,
+) -> None:
+    await seed(sessions, 2)
+    async with sessions.begin() as session:
+        a, b = await deliveries.claim_for_sending(session, 10, at(1))
+        await deliveries.record_claimed_progress(
+            session,
+            [
+                Checkpoint(Progress(a.id, 1, "sending", None, "501"), a.attempts),
+                Checkpoint(Progress(b.id, 1, "sending", None, "601"), b.attempts + 1),
+            ],
+            at(2),
+        )
+        # Resent after a crash: the copy sent last is the one that can still be edited.
+        await deliveries.record_claimed_progress(
+            session,
+            [
+                Checkpoint(Progress(a.id, 1, "sending", None, "502"), a.attempts),
+                Checkpoint(Progress(a.id, 2, "sent", None, "503"), a.attempts),
+            ],
+            at(3),
+        )
+    async with sessions() as session:
+        assert await sent_message_ids(session, a.id) == {0: "502", 1: "503"}
+        # A stale claim's checkpoint records neither its progress nor its message id.
+        assert await sent_message_ids(session, b.id) == {}

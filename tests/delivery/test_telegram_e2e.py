@@ -16,6 +16,7 @@ import pytest
 from bot.delivery import DeliveryEngine, DrainReport
 from bot.platforms.telegram.sender import TelegramSender
 from storage import subscribers
+from storage.deliveries.writes import sent_message_ids
 from tests.delivery.helpers import (
     CLIENT_LIMITS,
     FAST,
@@ -161,3 +162,21 @@ async def test_migrated_group_is_followed_and_updated(
         moved = await subscribers.get_subscriber(session, "telegram", str(supergroup))
     assert moved is not None and moved.id == seeded.subscriber_ids[-5003]
     assert report.migrated == 1 and report.deliveries_sent == 6
+
+
+async def test_the_ledger_keeps_the_id_telegram_gave_every_sent_message(
+    sessions: Sessions, telegram_server_factory: ServerFactory
+) -> None:
+    server = await telegram_server_factory(rate_limits=SERVER_LIMITS)
+    seeded = await seed(sessions, 6)
+    await deliver(sessions, server)
+
+    rows = await rows_by_chat(sessions, seeded.issue_id)
+    async with sessions() as session:
+        for chat, texts in seeded.expected.items():
+            ids = await sent_message_ids(session, rows[str(chat)].id)
+            assert sorted(ids) == list(range(len(texts)))
+            # Each stored id names, on the server, the message sent at that position.
+            for position, text in enumerate(texts):
+                stored = server.message(chat, int(ids[position]))
+                assert stored is not None and stored.text == text

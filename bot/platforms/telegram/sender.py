@@ -96,7 +96,7 @@ class TelegramSender:
     def chat_kind(self, chat_id: str) -> str:
         return chat_kind(chat_id)
 
-    async def send(self, chat_id: str, message: Mapping[str, Any]) -> None:
+    async def send(self, chat_id: str, message: Mapping[str, Any]) -> str | None:
         html = message.get("format", "html") == "html"
         preview = PREVIEW_OFF if message.get("disable_preview", False) else PREVIEW_ON
         parameters: dict[str, Any] = {
@@ -107,9 +107,19 @@ class TelegramSender:
         if html:
             parameters["parse_mode"] = ParseMode.HTML
         try:
-            await self._bot.do_api_request(SEND_MESSAGE, api_kwargs=parameters, **self._extra)
+            sent = await self._bot.do_api_request(
+                SEND_MESSAGE, api_kwargs=parameters, **self._extra
+            )
         except TelegramError as exc:
             raise classify(exc) from exc
+        return message_id_of(sent)
+
+
+def message_id_of(result: object) -> str | None:
+    """The `message_id` of a raw `Message` result, as the ledger stores it (a string)."""
+    if isinstance(result, Mapping) and result.get("message_id") is not None:
+        return str(result["message_id"])
+    return None
 
 
 def chat_kind(chat_id: str) -> str:
