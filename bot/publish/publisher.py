@@ -57,6 +57,10 @@ from storage.subscribers import (
 
 log = logging.getLogger(__name__)
 
+# Publication lives in bot.publish.results (the command core reads it) and is still
+# imported from here by the cycle.
+__all__ = ["IssuePublisher", "Outcome", "Publication", "PublishResult", "hold_alert"]
+
 DRY_RUN_LISTED = 50  # subscribers listed one by one in a dry run
 
 
@@ -72,9 +76,6 @@ class _Rollback(Exception):
     def __init__(self, outcome: Outcome) -> None:
         super().__init__(outcome.status)
         self.outcome = outcome
-
-
-__all__ = ["IssuePublisher", "Outcome", "Publication", "PublishResult"]
 
 
 class IssuePublisher:
