@@ -2,7 +2,8 @@
 
 Listings read only the columns a page shows (no full issue load); an issue page uses
 `storage.issues.get_issue`. `archive_version` is the cheap validator of the feeds'
-conditional GET: it changes whenever an issue of the series is saved or removed.
+conditional GET: it changes whenever an issue of the series is saved, removed, pushed or
+archived.
 """
 
 from __future__ import annotations
@@ -57,6 +58,13 @@ class EntryLine:
 class ArchiveVersion:
     issues: int
     updated_at: datetime | None  # the newest save of any issue of the series
+    published_at: datetime | None = None  # the newest push or archiving: feeds show it
+    published: int = 0  # issues pushed or archived (an older push moves no maximum)
+
+    @property
+    def changed_at(self) -> datetime | None:
+        times = [t for t in (self.updated_at, self.published_at) if t is not None]
+        return max(times, default=None)
 
 
 async def series_title(session: AsyncSession, series_slug: str) -> str | None:
@@ -66,13 +74,18 @@ async def series_title(session: AsyncSession, series_slug: str) -> str | None:
 async def archive_version(session: AsyncSession, series_slug: str) -> ArchiveVersion:
     row = (
         await session.execute(
-            select(func.count(IssueRow.id), func.max(IssueRow.updated_at))
+            select(
+                func.count(IssueRow.id),
+                func.max(IssueRow.updated_at),
+                func.max(IssueRow.published_at),
+                func.count(IssueRow.published_at),
+            )
             .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
             .where(SeriesRow.slug == series_slug)
         )
     ).one()
-    updated = row[1]  # max() keeps the column type: an aware UTC datetime
-    return ArchiveVersion(int(row[0]), updated)
+    # max() keeps the column type: aware UTC datetimes
+    return ArchiveVersion(int(row[0]), row[1], row[2], int(row[3]))
 
 
 async def issue_lines(session: AsyncSession, series_slug: str) -> list[IssueLine]:

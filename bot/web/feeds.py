@@ -7,8 +7,9 @@ Ids never depend on the host a reader used: an issue is
 same escaping templates as the pages, then escaped once more as XML text.
 
 The validators come from the archive, not from the rendered bytes, so a repeated request
-is answered 304 before any issue is loaded: the ETag hashes the series' issue count and
-newest save time with the feed's address and language, and Last-Modified is that time.
+is answered 304 before any issue is loaded: the ETag hashes the series' issue and pushed
+counts, newest save and newest push with the feed's address and language; Last-Modified
+is the later of the two times.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from starlette.responses import Response
 from briefings.model import Series
 from formatters.plain import plain_inline
 from formatters.weblinks import issue_path
-from storage.issues import list_issues, load_issue
+from storage.issues import IssueSummary, list_issues, load_issue
+from storage.publication import ARCHIVED_PREFIX
 from storage.web_queries import ArchiveVersion, archive_version, section_entries, topic_entries
 
 if TYPE_CHECKING:
@@ -63,10 +65,21 @@ def day_start(key: Any) -> datetime:
     return datetime.combine(key, time(0), tzinfo=UTC)
 
 
+def publication_time(summary: IssueSummary) -> datetime:
+    """When the issue went out; the issue date for one archived unpushed (a backfill's
+    archive time says nothing to a reader) or not pushed yet."""
+    pushed = summary.published_hash is not None and not summary.published_hash.startswith(
+        ARCHIVED_PREFIX
+    )
+    if pushed and summary.published_at is not None:
+        return summary.published_at
+    return day_start(summary.key)
+
+
 def validators(version: ArchiveVersion, path: str, lang: str) -> tuple[str, datetime | None]:
-    stamp = version.updated_at.isoformat() if version.updated_at else "-"
-    digest = hashlib.sha256(f"{path}|{lang}|{version.issues}|{stamp}".encode()).hexdigest()
-    return f'"{digest[:32]}"', version.updated_at
+    stamps = [t.isoformat() if t else "-" for t in (version.updated_at, version.published_at)]
+    state = f"{path}|{lang}|{version.issues}|{version.published}|{'|'.join(stamps)}"
+    return f'"{hashlib.sha256(state.encode()).hexdigest()[:32]}"', version.changed_at
 
 
 def not_modified(request: Request, etag: str, modified: datetime | None) -> bool:
@@ -144,13 +157,14 @@ async def series_feed(site: Site, request: Request, lang: Lang) -> Response:
         if issue is None:
             continue
         view = site.issue_view(issue, lang)
+        published = publication_time(summary)
         items.append(
             {
                 "id": stable_id(f"{slug}/{issue.key.isoformat()}"),
                 "title": view["title"],
                 "link": base + issue_path(slug, issue.key),
-                "updated": summary.content_changed_at,
-                "published": summary.published_at or day_start(issue.key),
+                "updated": max(summary.content_changed_at, published),
+                "published": published,
                 "summary": view["tagline"] or view["subtitle"],
                 "content": content.render(issue=view, t=_labels(lang)),
             }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import feedparser
@@ -185,3 +185,42 @@ async def test_feeds_validate_on_the_real_corpus(corpus_runtime: Runtime) -> Non
         assert len(keys) > 20
         pages = await asyncio.gather(*(client.get(f"/embedded-ai/{k}") for k in keys))
         assert all(p.status_code == 200 for p in pages)
+
+
+async def test_published_is_the_push_time_or_the_issue_date(runtime: Runtime) -> None:
+    from sqlalchemy import update
+
+    from storage.issues import find_issue_id
+    from storage.models import IssueRow
+    from storage.publication import ARCHIVED_PREFIX
+
+    pushed_at = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    async with runtime.sessions() as session, session.begin():
+        pushed = await find_issue_id(session, "embedded-ai", date(2026, 11, 2))
+        archived = await find_issue_id(session, "embedded-ai", date(2026, 10, 5))
+        await session.execute(
+            update(IssueRow)
+            .where(IssueRow.id == archived)
+            .values(published_at=datetime(2026, 12, 1, tzinfo=UTC), published_hash=ARCHIVED_PREFIX)
+        )
+    async with site_client(runtime) as client:
+        before = await client.get("/embedded-ai/feed.atom")
+        async with runtime.sessions() as session, session.begin():
+            await session.execute(
+                update(IssueRow)
+                .where(IssueRow.id == pushed)
+                .values(published_at=pushed_at, published_hash="h")
+            )
+        response = await client.get(
+            "/embedded-ai/feed.atom", headers={"if-none-match": before.headers["etag"]}
+        )
+        assert response.status_code == 200  # a push changes the feed: a new ETag
+        feed = parse(response)
+    published = {e.link.rsplit("/", 1)[1]: e.published_parsed[:5] for e in feed.entries}
+    assert published == {
+        "2026-11-16": (2026, 11, 16, 0, 0),  # not pushed yet: its date
+        "2026-11-02": (2026, 11, 2, 9, 30),  # pushed: when
+        "2026-10-05": (2026, 10, 5, 0, 0),  # archived unpushed: its date, not the archiving
+    }
+    for entry in feed.entries:
+        assert entry.updated_parsed >= entry.published_parsed
