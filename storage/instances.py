@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage._dialect import dialect_name
 from storage.clock import utcnow
-from storage.models import DeliveryRow, InstanceRow
+from storage.models import CorrectionRow, DeliveryRow, InstanceRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,17 @@ async def requeue_orphaned(session: AsyncSession, stale_after: float) -> int:
         .values(status="pending", claimed_by=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0))
+    fixes = await session.execute(  # corrections follow the deliveries' claim protocol
+        update(CorrectionRow)
+        .where(
+            CorrectionRow.status == "sending",
+            CorrectionRow.claimed_by.is_not(None),
+            CorrectionRow.claimed_by.not_in(live),
+        )
+        .values(status="pending", claimed_by=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0)) + int(getattr(fixes, "rowcount", 0))
 
 
 async def forget_dead(session: AsyncSession, dead_for: float) -> int:
@@ -130,6 +140,18 @@ async def deregister(session: AsyncSession, instance_id: str) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0))
+
+
+async def is_alive(session: AsyncSession, instance_id: str, stale_after: float) -> bool:
+    """Whether the instance has heartbeated within `stale_after` seconds."""
+    now = await database_now(session)
+    found = await session.scalar(
+        select(InstanceRow.id).where(
+            InstanceRow.id == instance_id,
+            InstanceRow.heartbeat_at >= now - timedelta(seconds=stale_after),
+        )
+    )
+    return found is not None
 
 
 async def live_count(session: AsyncSession, stale_after: float) -> int:

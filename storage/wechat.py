@@ -5,6 +5,13 @@ The mass-send ledger has one key per (issue, part): a part is claimed as `sendin
 with a reservation of that China day's mass-send quota, in one transaction, before the API
 call, and marked `sent` after it. A restart finds `sending` parts and resends them with the
 same `clientmsgid`, which WeChat answers with 45065 if the first call went through.
+
+Several instances (bot/cluster): an issue's campaign is run by one instance at a time,
+the holder of its lease (`take_campaign`); the lease passes on when its holder's
+heartbeat lapses (storage.instances, on the database's clock). `claim_part` is safe
+under concurrency besides: on PostgreSQL it serialises on the part (a transaction-level
+advisory lock) and on the day's quota row (created first, then locked), so two claims
+can neither both see a part unclaimed nor both count the same unit of quota.
 """
 
 from __future__ import annotations
@@ -14,12 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage._dialect import dialect_name, insert
 from storage.clock import utcnow
+from storage.instances import is_alive
 from storage.models import AppStateRow, DeliveryRow, SubscriberRow
-from storage.state import get_value, set_value
+from storage.state import delete_value, get_value, set_value
 
 PartStatus = Literal["sending", "sent", "failed", "deferred"]
 CHAT_CHUNK = 500  # chat ids per IN (...) list
@@ -117,13 +126,29 @@ async def mass_sends_on(session: AsyncSession, app_id: str, day: str) -> int:
     return int(await get_value(session, quota_key(app_id, day), 0) or 0)
 
 
+LEDGER_LOCKS = 0x57C5  # advisory lock class of the ledger's parts (two-int keyspace)
+
+
 async def _locked_value(session: AsyncSession, key: str, default: Any) -> Any:
-    """Read `key` for update (PostgreSQL row lock; SQLite serialises writers anyway)."""
+    """Read `key` for update. The row is created first when missing (PostgreSQL: a
+    concurrent creator waits on the unique key, then both lock the same row); SQLite
+    serialises writers anyway."""
+    await session.execute(
+        insert(session, AppStateRow)
+        .values(key=key, value=default, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
     row = await session.execute(
         select(AppStateRow.value).where(AppStateRow.key == key).with_for_update()
     )
     found = row.one_or_none()
-    return default if found is None else found[0]
+    return default if found is None or found[0] is None else found[0]
+
+
+async def _lock_part(session: AsyncSession, key: str) -> None:
+    """Hold the part's lock until the transaction ends (PostgreSQL; SQLite: one writer)."""
+    if dialect_name(session) == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(LEDGER_LOCKS, func.hashtext(key))))
 
 
 async def claim_part(
@@ -145,7 +170,8 @@ async def claim_part(
     quota reserved; no_quota: `day`'s quota is used up, nothing recorded.
     """
     now = now or utcnow()
-    record = await get_part(session, issue_id, part)
+    await _lock_part(session, part_key(issue_id, part))
+    record = await get_part(session, issue_id, part)  # read under the lock: the latest
     if record is not None and record.status in ("sent", "failed"):
         return "done"
     if record is not None and record.status == "sending" and record.day == day:
@@ -184,6 +210,38 @@ async def exhaust_quota(
 ) -> None:
     """WeChat said the quota is gone (45028): count `day` as used up."""
     await set_value(session, quota_key(app_id, day), max(quota, 1), now)
+
+
+# --- who runs an issue's campaign ----------------------------------------------------
+
+
+def lease_key(issue_id: int) -> str:
+    return f"wechat.campaign.{issue_id}"
+
+
+async def campaign_holder(session: AsyncSession, issue_id: int) -> str | None:
+    value = await get_value(session, lease_key(issue_id))
+    holder = value.get("holder") if isinstance(value, dict) else None
+    return str(holder) if holder else None
+
+
+async def take_campaign(
+    session: AsyncSession, issue_id: int, holder: str, stale_after: float
+) -> bool:
+    """Become the instance running the issue's campaign: when nobody holds it, we do, or
+    its holder's heartbeat is older than `stale_after` seconds (or its row is gone)."""
+    value = await _locked_value(session, lease_key(issue_id), {})
+    current = value.get("holder") if isinstance(value, dict) else None
+    if current and current != holder and await is_alive(session, current, stale_after):
+        return False
+    await set_value(session, lease_key(issue_id), {"holder": holder})
+    return True
+
+
+async def release_campaign(session: AsyncSession, issue_id: int, holder: str) -> None:
+    """Give the lease up, if it is still ours."""
+    if await campaign_holder(session, issue_id) == holder:
+        await delete_value(session, lease_key(issue_id))
 
 
 # --- deliveries settled by a campaign ------------------------------------------------

@@ -15,6 +15,13 @@ out by mass send with the `tag_id` filter. Per issue (a "tag campaign"):
 
 `WechatPusher` runs campaigns for issues with pending wechat deliveries; an older issue
 still pending when a newer one arrives is dropped (its parts would be stale news).
+
+Several instances: a pusher with a `claimant` (its instance id) runs an issue's campaign
+only while it holds the issue's lease (storage.wechat.take_campaign), so one instance at
+a time sends its parts. The lease passes on once its holder's heartbeat is `stale_after`
+old; pushers check for such an orphaned campaign every `poll` seconds (one query), so a
+dead instance's campaign resumes (same clientmsgids: 45065, not a second send) within
+`stale_after` + `poll`, not at the next `interval`.
 """
 
 from __future__ import annotations
@@ -40,16 +47,20 @@ from bot.platforms.wechat_common.clients import OfficialAccountClient, send_mass
 from bot.redaction import redact
 from briefings.taxonomy import Taxonomy
 from formatters import WeChatRenderer
+from storage.instances import is_alive
 from storage.issues import load_issue
 from storage.wechat import (
     PartRecord,
+    campaign_holder,
     campaign_parts,
     claim_part,
     exhaust_quota,
     finish_part,
     mass_sends_on,
     pending_issue_ids,
+    release_campaign,
     settle_pending,
+    take_campaign,
 )
 
 log = logging.getLogger(__name__)
@@ -263,25 +274,71 @@ class WechatPusher:
         sessions: async_sessionmaker[AsyncSession],
         *,
         interval: float = 300.0,
+        claimant: str | None = None,
+        stale_after: float = 10.0,  # the cluster's stale_seconds
+        poll: float = 2.0,
     ) -> None:
         self._campaign = campaign
         self._sessions = sessions
         self._interval = interval
+        self.claimant = claimant
+        self._stale_after = stale_after
+        self._poll = poll
 
     async def run_once(self) -> CampaignReport | None:
+        """The newest pending issue's campaign; None when there is none, or when another
+        live instance is running it."""
         async with self._sessions.begin() as session:
             pending = await pending_issue_ids(session, "wechat")
             for old in pending[:-1]:
                 await settle_pending(session, old, "wechat", "dropped", SUPERSEDED)
         if not pending:
             return None
-        return await self._campaign.run(pending[-1])
+        issue_id, holder = pending[-1], self.claimant
+        if holder is None:
+            return await self._campaign.run(issue_id)
+        async with self._sessions.begin() as session:
+            if not await take_campaign(session, issue_id, holder, self._stale_after):
+                return None
+        try:
+            report = await self._campaign.run(issue_id)
+        except Exception:
+            await self._release(issue_id, holder)
+            raise
+        # Not in a `finally`: a cancelled run keeps the lease, which then lapses with
+        # this instance's heartbeat (a clean stop deregisters: at once).
+        await self._release(issue_id, holder)
+        return report
+
+    async def _release(self, issue_id: int, holder: str) -> None:
+        async with self._sessions.begin() as session:
+            await release_campaign(session, issue_id, holder)
+
+    async def orphaned(self) -> bool:
+        """Whether the newest pending issue's campaign was left by a dead instance."""
+        async with self._sessions() as session:
+            pending = await pending_issue_ids(session, "wechat")
+            if not pending:
+                return False
+            holder = await campaign_holder(session, pending[-1])
+            if holder is None or holder == self.claimant:
+                return False
+            return not await is_alive(session, holder, self._stale_after)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
         while not stop.is_set():
             try:
                 await self.run_once()
             except Exception:
                 log.exception("wechat push failed; retrying in %.0fs", self._interval)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._interval)
+            due = loop.time() + self._interval
+            while not stop.is_set() and (left := due - loop.time()) > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), min(left, self._poll))
+                if self.claimant is not None and not stop.is_set():
+                    try:
+                        if await self.orphaned():
+                            break
+                    except Exception:
+                        log.exception("wechat push: cannot check for an orphaned campaign")
