@@ -25,6 +25,7 @@ from formatters import (
     wecom,
 )
 from formatters.text import one_line
+from storage.search.words import document_words
 from tests.bot.conftest import Cli
 from tests.conftest import SAMPLES_DIR
 
@@ -224,9 +225,11 @@ def test_unknown_issue_and_bad_platform(cli: Cli) -> None:
 def test_search_finds_every_entry_titled_with_the_word_first(cli: Cli, word: str) -> None:
     page = searched(cli, word, "--limit", "50")
     titles = [h["title"] for h in page["hits"]]
-    in_title = [word.casefold() in t.casefold() for t in titles]
+    # A Chinese word counts where it stands as a word: 量化 inside 向量化 ranks below
+    # entries about 量化 (storage/search/words.py), so it is not a title match here.
+    in_title = [_titled_with(word, t) for t in titles]
     assert in_title and in_title[0], titles
-    assert in_title == sorted(in_title, reverse=True), "title matches rank first"
+    assert in_title == sorted(in_title, reverse=True), ("title matches rank first", titles)
     expected = {e["title"] for k in SAMPLE_KEYS for e in entries(cli, k)}
     expected = {t for t in expected if word.casefold() in t.casefold()}
     assert expected and expected <= set(titles)
@@ -234,6 +237,12 @@ def test_search_finds_every_entry_titled_with_the_word_first(cli: Cli, word: str
         assert "\x02" not in hit["snippet"] and "\x03" not in hit["snippet"]
         assert all(h.casefold() == word.casefold() for h in hit["highlights"])
         assert hit["issue_key"] in SAMPLE_KEYS
+
+
+def _titled_with(word: str, title: str) -> bool:
+    if word.isascii():
+        return word.casefold() in title.casefold()
+    return word in document_words(title)
 
 
 def test_search_text_output_shows_date_section_link_and_marks(cli: Cli) -> None:
