@@ -151,13 +151,15 @@ async def test_a_fresh_gate_starts_with_empty_buckets() -> None:
 
 
 async def test_a_cancelled_waiter_does_not_hold_up_the_next() -> None:
-    bucket = Bucket(50.0, 1, full=False)
+    # A token a second: the first waiter is still waiting when cancelled, even if a
+    # loaded machine is slow to run it (at 50/s a 20 ms stall let it finish first).
+    bucket = Bucket(1.0, 1, full=False)
     waiter = asyncio.create_task(bucket.acquire())
     await asyncio.sleep(0)
     waiter.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiter
-    await asyncio.wait_for(bucket.acquire(), 1.0)
+    await asyncio.wait_for(bucket.acquire(), 3.0)  # the next one gets the first token
 
 
 async def test_pause_holds_every_sender_until_the_latest_deadline() -> None:
