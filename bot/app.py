@@ -35,6 +35,7 @@ from telegram.ext import ExtBot
 
 from bot.clock import Clock
 from bot.cluster import Leadership, Membership
+from bot.cluster.membership import short_lived
 from bot.commands import Core, CoreDeps
 from bot.config import Settings, WebSettings
 from bot.delivery.drain import drain
@@ -256,6 +257,8 @@ async def serve(
     member = Membership(runtime.sessions, cluster)
     member.on_live = GlobalShare(platforms.gates).apply  # 1/N of each token's global rate
     await member.join()
+    if platforms.web is not None:
+        platforms.web.claim_as(member.id)  # the WeChat/WeCom pushers claim as this instance
     engine = DeliveryEngine(
         runtime.sessions,
         platforms.senders,
@@ -358,6 +361,11 @@ async def delivery_senders(settings: Settings) -> AsyncIterator[dict[str, Sender
 async def drain_configured(
     runtime: Runtime, *, notifier: AlertSink | None = None, tuning: EngineTuning | None = None
 ) -> DrainReport:
-    """Send every pending delivery that this configuration has a sender for."""
-    async with delivery_senders(runtime.settings) as senders:
-        return await drain(runtime, senders, notifier=notifier, tuning=tuning)
+    """Send every pending delivery that this configuration has a sender for, as a
+    short-lived instance (its claims live by its heartbeat, like `run`'s)."""
+    cluster = runtime.settings.cluster
+    async with (
+        delivery_senders(runtime.settings) as senders,
+        short_lived(runtime.sessions, cluster) as member,
+    ):
+        return await drain(runtime, senders, notifier=notifier, tuning=tuning, claimant=member.id)

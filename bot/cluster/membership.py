@@ -6,6 +6,12 @@ heartbeat every `heartbeat_seconds`, and at each beat the requeue of deliveries 
 by instances silent for `stale_seconds`, by whichever instance beats first. So the work
 of a dead instance is pending again at most `stale_seconds + heartbeat_seconds` after
 its last heartbeat, and an engine's idle poll later it is being sent.
+
+One-shot drains (`tick --deliver`, `publish --deliver`) are instances too, for their
+short life (`short_lived`): their claims are judged by the same heartbeat, so a killed
+drain's work is resent within seconds by a running instance (or the next drain), not
+after a minute, and its rows can never be taken from it while it lives, however long
+one send takes.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -98,3 +104,20 @@ class Membership:
                 handed = await instances.deregister(session, self.id)
             if handed:
                 log.info("handed %d claimed delivery(ies) back at stop", handed)
+
+
+@contextlib.asynccontextmanager
+async def short_lived(
+    sessions: async_sessionmaker[AsyncSession], settings: ClusterSettings
+) -> AsyncIterator[Membership]:
+    """This process as an instance for the block: joined, heartbeating, and gone at the
+    end (claims still held handed back). Whoever claims inside stamps `member.id`."""
+    member = Membership(sessions, settings)
+    await member.join()
+    heartbeat = asyncio.create_task(member.run(), name="instance-heartbeat")
+    try:
+        yield member
+    finally:
+        heartbeat.cancel()
+        await asyncio.gather(heartbeat, return_exceptions=True)
+        await member.leave()

@@ -20,9 +20,16 @@ async def drain(
     *,
     notifier: AlertSink | None = None,
     tuning: EngineTuning | None = None,
+    claimant: str | None = None,
 ) -> DrainReport:
-    """Send every pending delivery of the platforms in `senders`; the others stay pending."""
+    """Send every pending delivery of the platforms in `senders`; the others stay pending.
+    `claimant`: the instance the claims are made as (bot.cluster.membership.short_lived)."""
     engine = DeliveryEngine(
-        runtime.sessions, senders, runtime.settings.delivery, notifier=notifier, tuning=tuning
+        runtime.sessions,
+        senders,
+        runtime.settings.delivery,
+        notifier=notifier,
+        tuning=tuning,
+        claimant=claimant,
     )
     return await engine.run_until_idle()

@@ -27,6 +27,7 @@ import aiohttp
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from bot.cluster.membership import short_lived
 from bot.config import Settings
 from bot.platforms import telegram as telegram_platform
 from bot.platforms import wechat as wechat_platform
@@ -113,6 +114,12 @@ class WebService:
     wechat: WechatAdapter | None = None
     wecom: WecomAdapter | None = None
     serve_http: bool = True
+    pushers: list[WechatPusher | WecomPusher] = field(default_factory=list)
+
+    def claim_as(self, instance_id: str) -> None:
+        """The pushers claim as this instance (bot/cluster): its heartbeat keeps their work."""
+        for pusher in self.pushers:
+            pusher.claimant = instance_id
 
     async def prepare(self) -> None:
         """Start-up steps (robot subscribers); call before the scheduler's first cycle."""
@@ -186,9 +193,11 @@ async def open_web_service(
         )
         if official is not None and tags is not None:
             campaign = _campaign(runtime, official, tags)
-            service.loops.append(WechatPusher(campaign, runtime.sessions).run_forever)
+            stale = settings.cluster.stale_seconds
+            service.pushers.append(WechatPusher(campaign, runtime.sessions, stale_after=stale))
         if sender is not None:
-            service.loops.append(WecomPusher(runtime.sessions, sender).run_forever)
+            service.pushers.append(WecomPusher(runtime.sessions, sender))
+        service.loops += [pusher.run_forever for pusher in service.pushers]
         if settings.wecom.robots:
 
             async def robots() -> int:
@@ -273,12 +282,20 @@ async def _ping_database(runtime: Runtime) -> None:
 
 
 async def push_once(runtime: Runtime) -> list[str]:
-    """One pass of the WeChat campaign and the WeCom push (`tick --deliver`); summaries."""
+    """One pass of the WeChat campaign and the WeCom push (`tick --deliver`), as a
+    short-lived instance (claims and campaign lease live by its heartbeat); summaries."""
+    async with short_lived(runtime.sessions, runtime.settings.cluster) as member:
+        return await _push_once(runtime, member.id)
+
+
+async def _push_once(runtime: Runtime, claimant: str) -> list[str]:
     done: list[str] = []
     api = official_api(runtime)
     if api is not None:
         campaign = _campaign(runtime, api, TagSync(api, runtime.sessions, runtime.taxonomy))
-        report = await WechatPusher(campaign, runtime.sessions).run_once()
+        stale = runtime.settings.cluster.stale_seconds
+        pusher = WechatPusher(campaign, runtime.sessions, claimant=claimant, stale_after=stale)
+        report = await pusher.run_once()
         if report is not None:
             done.append(f"wechat: {report}")
     w = runtime.settings.wecom
@@ -288,5 +305,6 @@ async def push_once(runtime: Runtime) -> list[str]:
             await sync_robots(runtime.sessions, w, runtime.taxonomy)
         async with aiohttp.ClientSession() as http:
             sender = WecomSender(wecom, w.agent_id, robot_keys(w), w.base_url, http)
-            done.append(f"wecom: {await WecomPusher(runtime.sessions, sender).run_once()}")
+            wecom_pusher = WecomPusher(runtime.sessions, sender, claimant=claimant)
+            done.append(f"wecom: {await wecom_pusher.run_once()}")
     return done

@@ -1,0 +1,103 @@
+"""One-shot drains (`tick --deliver`, `publish --deliver`) are short-lived instances: their
+claims carry their instance id and are judged by its heartbeat, not by the 60 s rule."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+import bot.app
+from bot.app import drain_configured
+from bot.cluster import Membership
+from bot.cluster.membership import short_lived
+from bot.config import ClusterSettings, Settings, StorageSettings
+from bot.delivery.types import StoredMessage
+from bot.runtime import Runtime, open_runtime
+from storage.deliveries import claim_for_sending
+from storage.models import DeliveryRow, InstanceRow
+from tests.delivery.helpers import Sessions, seed
+
+FAST_CLUSTER = ClusterSettings(heartbeat_seconds=0.2, stale_seconds=0.8)
+
+
+@pytest.fixture
+async def runtime(sqlite_sessions: Sessions) -> AsyncIterator[Runtime]:
+    url = str(sqlite_sessions.kw["bind"].url)
+    async with open_runtime(Settings(storage=StorageSettings(url=url))) as rt:
+        yield rt
+
+
+class Witness:
+    """A console sender that looks, at each send, at who holds the claim."""
+
+    platform = "console"
+
+    def __init__(self, sessions: Sessions) -> None:
+        self.sessions = sessions
+        self.claimants: set[str | None] = set()
+        self.instances: set[str] = set()
+
+    def chat_kind(self, chat_id: str) -> str:
+        return "user"
+
+    async def send(self, chat_id: str, message: StoredMessage) -> str | None:
+        async with self.sessions() as session:
+            held = await session.scalars(
+                select(DeliveryRow.claimed_by).where(DeliveryRow.status == "sending")
+            )
+            self.claimants.update(held)
+            self.instances.update(await session.scalars(select(InstanceRow.id)))
+        return None
+
+
+async def test_a_one_shot_drain_claims_as_an_instance_and_leaves_at_the_end(
+    runtime: Runtime, sqlite_sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded = await seed(sqlite_sessions, 3, platform="console")
+    witness = Witness(sqlite_sessions)
+
+    @contextlib.asynccontextmanager
+    async def senders(settings: Any) -> AsyncIterator[dict[str, Witness]]:
+        yield {"console": witness}
+
+    monkeypatch.setattr(bot.app, "delivery_senders", senders)
+    report = await drain_configured(runtime)
+    assert report.deliveries_sent == len(seeded.expected)
+    [claimant] = witness.claimants  # every claim named one instance, registered meanwhile
+    assert claimant is not None and claimant in witness.instances
+    async with sqlite_sessions() as session:
+        assert list(await session.scalars(select(InstanceRow.id))) == []  # it left
+
+
+async def test_a_stopped_drain_hands_back_at_once_and_a_killed_ones_claims_lapse_fast(
+    sqlite_sessions: Sessions,
+) -> None:
+    await seed(sqlite_sessions, 4, platform="console")
+    with contextlib.suppress(asyncio.CancelledError):
+        async with short_lived(sqlite_sessions, FAST_CLUSTER) as dead:
+            async with sqlite_sessions.begin() as session:
+                claimed = await claim_for_sending(session, 10, claimed_by=dead.id)
+            assert len(claimed) == 4
+            raise asyncio.CancelledError  # Ctrl-C: a stop, not a kill
+    # A stop (even a cancelled one) hands the claims back at once.
+    async with sqlite_sessions() as session:
+        statuses = set(await session.scalars(select(DeliveryRow.status)))
+    assert statuses == {"pending"}
+
+    # A kill leaves them claimed; the 60 s rule would keep them a minute, the heartbeat
+    # gives them back once the dead drain is `stale_seconds` silent.
+    dead = Membership(sqlite_sessions, FAST_CLUSTER)
+    await dead.join()
+    async with sqlite_sessions.begin() as session:
+        await claim_for_sending(session, 10, claimed_by=dead.id)  # then killed: no leave()
+    survivor = Membership(sqlite_sessions, FAST_CLUSTER)
+    await survivor.join()
+    assert survivor.requeued == 0  # the drain is alive yet
+    await asyncio.sleep(FAST_CLUSTER.stale_seconds + 0.1)
+    await survivor.beat()
+    assert survivor.requeued == 4
