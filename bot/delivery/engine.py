@@ -30,7 +30,8 @@ resends from the checkpoint: nothing is lost, and at most one message per slot
 (`workers` per platform) is repeated — exactly those in flight at the crash. Rows go
 back once the claiming instance's heartbeat lapses (`claimant`: storage.instances, on
 the database's clock, `stale_seconds` after its death), or, for claims made without an
-instance (one-shot drains), once the rows' own heartbeat is `stale_after` old.
+instance (no `claimant`: tests, benchmarks, a version predating instance ids; one-shot
+drains are short-lived instances), once the rows' own heartbeat is `stale_after` old.
 """
 
 from __future__ import annotations

@@ -228,7 +228,8 @@ async def _claim(
 async def requeue_stale(session: AsyncSession, older_than: datetime) -> int:
     """Return deliveries stuck in sending (e.g. a crashed worker) to pending.
 
-    Only claims made without an instance id (one-shot drains): an instance's claims live
+    Only claims made without an instance id (callers without a claimant, rows of a version
+    predating instance ids; one-shot drains are instances too): an instance's claims live
     as long as its heartbeat (storage.instances.requeue_orphaned), which is compared on
     the database's clock, so a caller's skewed clock cannot take a live instance's rows.
     """
