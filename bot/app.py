@@ -362,10 +362,21 @@ async def drain_configured(
     runtime: Runtime, *, notifier: AlertSink | None = None, tuning: EngineTuning | None = None
 ) -> DrainReport:
     """Send every pending delivery that this configuration has a sender for, as a
-    short-lived instance (its claims live by its heartbeat, like `run`'s)."""
-    cluster = runtime.settings.cluster
+    short-lived instance (its claims live by its heartbeat, like `run`'s). Beside running
+    instances it takes its share of the token's global rate, as they do (share.py)."""
+    settings = runtime.settings
     async with (
-        delivery_senders(runtime.settings) as senders,
-        short_lived(runtime.sessions, cluster) as member,
+        delivery_senders(settings) as senders,
+        short_lived(runtime.sessions, settings.cluster) as member,
     ):
-        return await drain(runtime, senders, notifier=notifier, tuning=tuning, claimant=member.id)
+        limits = RateLimits.from_settings(settings.delivery)
+        gates = {name: Gate(limits, time.monotonic, asyncio.sleep) for name in senders}
+        gates.pop("console", None)  # the terminal has no limits
+        share = GlobalShare(gates)
+        share.apply(member.live)
+        member.on_live = share.apply
+        if member.live > 1:  # let the others see this instance and lower their shares first
+            await asyncio.sleep(settings.cluster.heartbeat_seconds + 1.0)
+        return await drain(
+            runtime, senders, notifier=notifier, tuning=tuning, gates=gates, claimant=member.id
+        )

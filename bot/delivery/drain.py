@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.delivery.engine import DeliveryEngine, EngineTuning
+from bot.delivery.ratelimit import Gate
 from bot.delivery.report import DrainReport
 from bot.delivery.types import AlertSink, Sender
 from bot.runtime import Runtime
@@ -20,9 +21,11 @@ async def drain(
     *,
     notifier: AlertSink | None = None,
     tuning: EngineTuning | None = None,
+    gates: Mapping[str, Gate] | None = None,
     claimant: str | None = None,
 ) -> DrainReport:
     """Send every pending delivery of the platforms in `senders`; the others stay pending.
+    `gates`: platforms' gates built by the caller (e.g. kept at this instance's share);
     `claimant`: the instance the claims are made as (bot.cluster.membership.short_lived)."""
     engine = DeliveryEngine(
         runtime.sessions,
@@ -30,6 +33,7 @@ async def drain(
         runtime.settings.delivery,
         notifier=notifier,
         tuning=tuning,
+        gates=gates,
         claimant=claimant,
     )
     return await engine.run_until_idle()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,6 +17,7 @@ from bot.app import drain_configured
 from bot.cluster import Membership
 from bot.cluster.membership import short_lived
 from bot.config import ClusterSettings, Settings, StorageSettings
+from bot.delivery.ratelimit import Gate
 from bot.delivery.types import StoredMessage
 from bot.runtime import Runtime, open_runtime
 from storage.deliveries import claim_for_sending
@@ -101,3 +103,39 @@ async def test_a_stopped_drain_hands_back_at_once_and_a_killed_ones_claims_lapse
     await asyncio.sleep(FAST_CLUSTER.stale_seconds + 0.1)
     await survivor.beat()
     assert survivor.requeued == 4
+
+
+async def test_beside_a_running_instance_a_drain_keeps_its_share_of_the_global_rate(
+    sqlite_sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its own full-rate bucket beside instances each keeping 1/N would overrun the token's
+    # global limit for as long as the drain runs.
+    url = str(sqlite_sessions.kw["bind"].url)
+    cluster = ClusterSettings(heartbeat_seconds=0.2, stale_seconds=1.0)
+    seen: dict[str, Any] = {}
+
+    @contextlib.asynccontextmanager
+    async def senders(settings: Any) -> AsyncIterator[dict[str, Any]]:
+        yield {"telegram": object(), "console": object()}
+
+    async def drain(runtime: Runtime, senders: Any, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        return None
+
+    monkeypatch.setattr(bot.app, "delivery_senders", senders)
+    monkeypatch.setattr(bot.app, "drain", drain)
+    running = Membership(sqlite_sessions, cluster)
+    await running.join()
+    beating = asyncio.create_task(running.run())
+    settings = Settings(storage=StorageSettings(url=url), cluster=cluster)
+    try:
+        async with open_runtime(settings) as runtime:
+            await drain_configured(runtime)
+    finally:
+        beating.cancel()
+        await asyncio.gather(beating, return_exceptions=True)
+    [(name, gate)] = seen["gates"].items()
+    assert name == "telegram" and gate.share == 2
+    whole, mine = Gate(gate.limits, time.monotonic, asyncio.sleep).global_tokens, gate.global_tokens
+    assert whole is not None and mine is not None
+    assert mine.rate == pytest.approx(whole.rate / 2)

@@ -15,10 +15,13 @@ import pytest
 from sqlalchemy import select
 
 from bot.cluster import Membership
+from bot.commands import Core
 from bot.config import ClusterSettings
+from bot.platforms.wechat.campaign import WechatPusher
 from bot.platforms.wecom.push import WecomPusher, WecomPushTuning
 from bot.platforms.wecom.sender import BatchResult, WecomSender
 from bot.runtime import Runtime
+from bot.web.service import open_web_service
 from storage.deliveries import status_counts
 from storage.models import DeliveryRow
 from storage.subscribers import ALL
@@ -167,3 +170,14 @@ async def test_without_a_claimant_the_row_heartbeat_and_60_s_rule_still_apply(
     beat.cancel()
     await member.beat()
     assert member.requeued == 0
+
+
+async def test_under_run_the_pushers_claim_as_the_instance(runtime: Runtime, core: Core) -> None:
+    # `serve` stamps the instance id on the web service's pushers before they start: a
+    # pusher left without it would fall back to the 60 s rule for its claims.
+    async with open_web_service(runtime, core) as service:
+        kinds = {type(p) for p in service.pushers}
+        assert kinds == {WecomPusher, WechatPusher}
+        assert {p.run_forever for p in service.pushers} <= set(service.loops)
+        service.claim_as("instance-1")
+        assert {p.claimant for p in service.pushers} == {"instance-1"}
