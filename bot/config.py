@@ -167,6 +167,8 @@ class PublishSettings(_Section):
     settle_minutes: int = Field(default=30, ge=0)
     backfill_days: int = Field(default=3, ge=0)
     check_interval_seconds: int = Field(default=60, ge=1)
+    corrections: bool = True  # edits after publication reach readers (bot/publish/corrections.py)
+    corrections_window_hours: float = Field(default=48, ge=0)
 
     @field_validator("timezone")
     @classmethod

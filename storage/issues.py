@@ -86,7 +86,7 @@ async def save_issue(
     content_hash = content_fingerprint(issue)
     series_id = await _ensure_series(session, issue.series)
     found = await session.execute(
-        select(IssueRow.id, IssueRow.content_hash).where(
+        select(IssueRow.id, IssueRow.content_hash, IssueRow.published_hash).where(
             IssueRow.series_id == series_id, IssueRow.key == issue.key
         )
     )
@@ -102,6 +102,8 @@ async def save_issue(
         changed = True
     else:
         outcome, issue_id, changed = "updated", row.id, row.content_hash != content_hash
+        if changed and row.published_hash == row.content_hash:
+            await _keep_sent_entries(session, issue_id, now)
         await _update_issue(session, issue_id, fields, now, content_changed=changed)
     await _insert_sections(session, issue_id, issue.sections)
 
@@ -109,6 +111,19 @@ async def save_issue(
     if on_saved is not None:
         await on_saved(session, issue_id)
     return SaveResult(outcome, issue_id, content_changed=changed)
+
+
+async def _keep_sent_entries(session: AsyncSession, issue_id: int, now: datetime) -> None:
+    """Readers have this content: keep its entries before the rows are rewritten, so a
+    correction can say which entries changed (storage.corrections). The first change
+    after publication takes it; corrections move it on."""
+    from storage import corrections
+
+    if await corrections.sent_entries(session, issue_id) is None:
+        sections = await _load_sections(session, issue_id)
+        await corrections.set_sent_entries(
+            session, issue_id, corrections.entries_digest(sections), now
+        )
 
 
 async def _insert_issue(

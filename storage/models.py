@@ -243,6 +243,46 @@ class SentMessageRow(Base):
     message_id: Mapped[str] = mapped_column(String(64))
 
 
+class CorrectionRow(Base):
+    """What a delivered chat still needs of an issue's latest edit (storage/corrections.py).
+
+    One row per delivery, reused by every later edit: rewriting it bumps `attempts`, which
+    fences a claim under way (its checkpoints then change nothing), so the newest edit
+    supersedes a pending correction. Claimed, checkpointed and requeued like a delivery.
+    """
+
+    __tablename__ = "corrections"
+    __table_args__ = (
+        Index("ix_corrections_status_id", "status", "id"),
+        CheckConstraint(f"status IN {DELIVERY_STATUSES!r}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), unique=True
+    )
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    content_hash: Mapped[str] = mapped_column(String(128))  # the version it brings readers to
+    kind: Mapped[str] = mapped_column(String(16))  # edit | message
+    # Stored messages to send in order; an edit carries `edit_message_id`.
+    operations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # The chat's messages as readers have them before / after these operations.
+    basis: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    target: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    messages_total: Mapped[int] = mapped_column(Integer)
+    messages_sent: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    corrections_sent: Mapped[int] = mapped_column(Integer)  # completed, over all edits
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+
+
 class InstanceRow(Base):
     """A running `briefbot run` process: its heartbeat, and whether it leads.
 

@@ -149,49 +149,52 @@ class Courier:
                 self.report.messages_sent += 1
                 status = "sent" if job.done else "sending"
                 progress = Progress(job.id, job.sent, status, None, _id_or_none(message_id))
-                await self.writer.checkpoint(progress, job.attempts)
+                await self.writer.checkpoint(progress, job.attempts, job.kind)
                 return None
             finally:
                 job.busy = False
 
     async def _complete(self, job: Job) -> None:
         job.busy = True
-        await self.writer.checkpoint(Progress(job.id, job.sent, "sent"), job.attempts)
+        await self.writer.checkpoint(Progress(job.id, job.sent, "sent"), job.attempts, job.kind)
         self.report.deliveries_sent += 1
 
     async def release(self, job: Job, *, quiet: bool = False) -> None:
         """Back to pending at the exact checkpoint (paused issue, engine stopping)."""
         try:
-            await self.writer.checkpoint(Progress(job.id, job.sent, "pending"), job.attempts)
+            progress = Progress(job.id, job.sent, "pending")
+            await self.writer.checkpoint(progress, job.attempts, job.kind)
             self.report.deliveries_released += 1
         except Exception:
             if not quiet:
                 raise
-            log.warning("could not release delivery %d; it will be requeued", job.id)
+            log.warning("could not release %s %d; it will be requeued", job.kind, job.id)
 
     async def _finish(self, job: Job, status: str, error: str) -> None:
         job.busy = True
-        await self.writer.checkpoint(Progress(job.id, job.sent, status, error), job.attempts)
+        progress = Progress(job.id, job.sent, status, error)
+        await self.writer.checkpoint(progress, job.attempts, job.kind)
         self.report.deliveries_failed += 1
 
     async def _drop(self, job: Job, reason: str, *, deactivate: bool = True) -> None:
         """The chat is gone: deactivate the subscriber and drop all it still had pending."""
         job.busy = True
         now = self.wall()
-        progress = store.Checkpoint(Progress(job.id, job.sent, "dropped", reason), job.attempts)
+        dropped = Progress(job.id, job.sent, "dropped", reason)
+        progress = store.Checkpoint(dropped, job.attempts, job.kind)
 
-        async def op(session: AsyncSession) -> set[int]:
+        async def op(session: AsyncSession) -> set[tuple[str, int]]:
             if deactivate:
                 await subscribers.deactivate(session, job.subscriber_id, reason, now)
                 others = await store.drop_pending_of_subscriber(
                     session, job.subscriber_id, reason, now
                 )
                 self.report.deliveries_dropped += others
-            return await store.record_claimed_progress(session, [progress], now)
+            return await store.record_progress(session, [progress], now)
 
         self.gone[job.subscriber_id] = reason
-        if job.id in await self.writer.call(op):
-            raise ClaimLost(f"delivery {job.id} was claimed elsewhere")
+        if job.key in await self.writer.call(op):
+            raise ClaimLost(f"{job.kind} {job.id} was claimed elsewhere")
         self.report.deliveries_dropped += 1
         log.info("%s chat %s gone (%s): subscriber deactivated", job.platform, job.chat_id, reason)
 

@@ -32,6 +32,11 @@ back once the claiming instance's heartbeat lapses (`claimant`: storage.instance
 the database's clock, `stale_seconds` after its death), or, for claims made without an
 instance (no `claimant`: tests, benchmarks, a version predating instance ids; one-shot
 drains are short-lived instances), once the rows' own heartbeat is `stale_after` old.
+
+Corrections of published issues (storage/corrections.py) are a second outbox with the
+same protocol: claimed after deliveries in the same window, sent by the same courier
+through the same slots and buckets (an edit costs a token like a send), checkpointed by
+the same writer (`kind` 'correction'), so the crash bound above holds for them too.
 """
 
 from __future__ import annotations
@@ -54,7 +59,9 @@ from bot.delivery.ratelimit import Clock, Gate, RateLimits, Sleep
 from bot.delivery.report import DrainReport
 from bot.delivery.types import AlertSink, Sender
 from bot.delivery.writer import ClaimLost, CommitQueue
+from storage import corrections
 from storage.clock import utcnow
+from storage.corrections import ClaimedCorrection
 from storage.deliveries import writes as store
 from storage.deliveries.writes import ClaimedDelivery
 
@@ -122,8 +129,8 @@ class DeliveryEngine:
         self._courier = Courier(
             lanes, policy, self._writer, self.report, errors, sleep, wall, notifier
         )
-        self._jobs: dict[int, Job] = {}
-        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._jobs: dict[tuple[str, int], Job] = {}
+        self._tasks: dict[tuple[str, int], asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._fatal: BaseException | None = None
         self._running = False
@@ -207,35 +214,53 @@ class DeliveryEngine:
     def _claim_threshold(self) -> int:
         return max(1, min(self._settings.batch_size, self._window) // 4)
 
-    async def _claim(self, limit: int) -> list[ClaimedDelivery]:
+    async def _claim(self, limit: int) -> list[ClaimedDelivery | ClaimedCorrection]:
+        """Deliveries first (an issue's first push outranks fixing an earlier one), then
+        corrections in the room left: both under the same window, slots and buckets."""
         platforms = sorted(self._courier.lanes)
         exclude = sorted(self._courier.paused)
 
-        async def op(session: AsyncSession) -> list[ClaimedDelivery]:
-            return await store.claim_for_sending(
+        async def op(session: AsyncSession) -> list[ClaimedDelivery | ClaimedCorrection]:
+            now = self._wall()
+            claimed: list[ClaimedDelivery | ClaimedCorrection] = []
+            claimed += await store.claim_for_sending(
                 session,
                 limit,
-                self._wall(),
+                now,
                 platforms=platforms,
                 exclude_issues=exclude,
                 claimed_by=self._claimant,
             )
+            claimed += await corrections.claim_corrections(
+                session,
+                limit - len(claimed),
+                now,
+                platforms=platforms,
+                exclude_issues=exclude,
+                claimed_by=self._claimant,
+            )
+            return claimed
 
         return await self._writer.call(op)
 
-    async def _start(self, claimed: list[ClaimedDelivery]) -> None:
-        messages = await self._renderings.messages_for(claimed)
+    async def _start(self, claimed: list[ClaimedDelivery | ClaimedCorrection]) -> None:
+        deliveries = [c for c in claimed if isinstance(c, ClaimedDelivery)]
+        messages = await self._renderings.messages_for(deliveries)
         for claim in claimed:
-            found = claim.rendering_id in messages
-            job = Job.from_claim(claim, messages.get(claim.rendering_id, ()))
-            self._jobs[job.id] = job
-            task = asyncio.create_task(self._deliver(job, found), name=f"delivery-{job.id}")
-            self._tasks[job.id] = task
-            task.add_done_callback(lambda _t, job_id=job.id: self._finished(job_id))
+            if isinstance(claim, ClaimedDelivery):
+                found = claim.rendering_id in messages
+                job = Job.from_claim(claim, messages.get(claim.rendering_id, ()))
+            else:
+                found, job = True, Job.from_correction(claim)
+            self._jobs[job.key] = job
+            name = f"{job.kind}-{job.id}"
+            task = asyncio.create_task(self._deliver(job, found), name=name)
+            self._tasks[job.key] = task
+            task.add_done_callback(lambda _t, key=job.key: self._finished(key))
 
-    def _finished(self, job_id: int) -> None:
-        self._jobs.pop(job_id, None)
-        self._tasks.pop(job_id, None)
+    def _finished(self, key: tuple[str, int]) -> None:
+        self._jobs.pop(key, None)
+        self._tasks.pop(key, None)
         self._wake.set()
 
     async def _deliver(self, job: Job, found: bool) -> None:
@@ -245,8 +270,8 @@ class DeliveryEngine:
             log.warning("%s", exc)
             self.report.deliveries_lost += 1
         except Exception as exc:  # the database failed: stop the engine, keep the rows
-            log.exception("delivery %d failed", job.id)
-            self._jobs.pop(job.id, None)  # its row stays 'sending' and is requeued later
+            log.exception("%s %d failed", job.kind, job.id)
+            self._jobs.pop(job.key, None)  # its row stays 'sending' and is requeued later
             if self._fatal is None:
                 self._fatal = exc
             self._wake.set()
@@ -255,8 +280,8 @@ class DeliveryEngine:
         """Let sends under way finish and record them; hand every other held row back."""
         self._courier.stopping = True
         interrupted = []
-        for job_id, task in list(self._tasks.items()):
-            job = self._jobs.get(job_id)
+        for key, task in list(self._tasks.items()):
+            job = self._jobs.get(key)
             if job is not None and not job.busy:
                 task.cancel()
                 interrupted.append((job, task))
@@ -278,11 +303,15 @@ class DeliveryEngine:
     async def _heartbeat(self) -> None:
         while True:  # real time, not the injected sleep: it races the database's clock
             await asyncio.sleep(self._tuning.stale_after / 4)
-            ids = list(self._jobs)
-            if ids:
+            keys = list(self._jobs)
+            if keys:
 
-                async def op(session: AsyncSession, ids: list[int] = ids) -> int:
-                    return await store.touch_claimed(session, ids, self._wall())
+                async def op(session: AsyncSession, keys: list[tuple[str, int]] = keys) -> int:
+                    now = self._wall()
+                    ids = [id_ for kind, id_ in keys if kind == "delivery"]
+                    fixes = [id_ for kind, id_ in keys if kind == "correction"]
+                    touched = await store.touch_claimed(session, ids, now)
+                    return touched + await corrections.touch_corrections(session, fixes, now)
 
                 await self._writer.call(op)
 
@@ -290,7 +319,8 @@ class DeliveryEngine:
         older_than = self._wall() - timedelta(seconds=self._tuning.stale_after)
 
         async def op(session: AsyncSession) -> int:
-            return await store.requeue_stale(session, older_than)
+            count = await store.requeue_stale(session, older_than)
+            return count + await corrections.requeue_stale_corrections(session, older_than)
 
         count = await self._writer.call(op)
         if count:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.types import StoredMessage
+from storage.corrections import ClaimedCorrection
 from storage.deliveries.writes import ClaimedDelivery, load_renderings
 
 
@@ -23,6 +24,12 @@ class Job:
     messages: Sequence[StoredMessage]
     sent: int  # index of the next message; the persisted checkpoint once acknowledged
     busy: bool = False  # a send or a final write is under way: let it finish
+    kind: str = "delivery"  # or 'correction' (storage.corrections): which outbox row
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """Ids are per outbox: a delivery and a correction may share one."""
+        return (self.kind, self.id)
 
     @classmethod
     def from_claim(cls, claim: ClaimedDelivery, messages: Sequence[StoredMessage]) -> Job:
@@ -35,6 +42,20 @@ class Job:
             attempts=claim.attempts,
             messages=messages,
             sent=min(claim.messages_sent, len(messages)),
+        )
+
+    @classmethod
+    def from_correction(cls, claim: ClaimedCorrection) -> Job:
+        return cls(
+            id=claim.id,
+            issue_id=claim.issue_id,
+            subscriber_id=claim.subscriber_id,
+            platform=claim.platform,
+            chat_id=claim.chat_id,
+            attempts=claim.attempts,
+            messages=tuple(claim.operations),
+            sent=min(claim.messages_sent, len(claim.operations)),
+            kind="correction",
         )
 
     @property

@@ -63,6 +63,8 @@ class Sender(Protocol):
         sent right after, and never sends it again unless the process dies first. Return
         the platform's id of the sent message when it has one (Telegram): the engine
         stores it with the checkpoint so a later correction can edit the message.
+        A message carrying `edit_message_id` (a correction; only made for platforms
+        that can edit) replaces that message's text instead; already-equal text is done.
         """
         ...
 

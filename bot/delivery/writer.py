@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.ratelimit import Sleep
-from storage.deliveries.writes import Checkpoint, Progress, record_claimed_progress
+from storage.deliveries.writes import Checkpoint, Progress, record_progress
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -79,12 +79,13 @@ class CommitQueue:
         await self._task
         self._task = None
 
-    async def checkpoint(self, progress: Progress, attempts: int) -> None:
-        """Record progress made under the claim `attempts`; returns once committed."""
+    async def checkpoint(self, progress: Progress, attempts: int, kind: str = "delivery") -> None:
+        """Record progress made under the claim `attempts` of a delivery (or, `kind`
+        'correction', of a correction); returns once committed."""
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Checkpoint(Checkpoint(progress, attempts), done))
+        self._queue.put_nowait(_Checkpoint(Checkpoint(progress, attempts, kind), done))
         if not await done:
-            raise ClaimLost(f"delivery {progress.delivery_id} was claimed elsewhere")
+            raise ClaimLost(f"{kind} {progress.delivery_id} was claimed elsewhere")
 
     async def call(self, op: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `op(session)` in its own transaction, in queue order; returns its result."""
@@ -121,9 +122,9 @@ class CommitQueue:
         if not items:
             return
 
-        async def op(session: AsyncSession) -> set[int]:
+        async def op(session: AsyncSession) -> set[tuple[str, int]]:
             now = self._wall()
-            return await record_claimed_progress(session, [i.checkpoint for i in items], now)
+            return await record_progress(session, [i.checkpoint for i in items], now)
 
         try:
             lost = await self._transaction(op)
@@ -134,7 +135,8 @@ class CommitQueue:
         self.checkpoints += len(items)
         for item in items:
             if not item.done.done():
-                item.done.set_result(item.checkpoint.progress.delivery_id not in lost)
+                claim = (item.checkpoint.kind, item.checkpoint.progress.delivery_id)
+                item.done.set_result(claim not in lost)
 
     async def _write_call(self, item: _Call) -> None:
         try:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.publish.alerts import Notifier
+from bot.publish.corrections import CorrectionPlan, Corrector
 from bot.publish.publisher import IssuePublisher, Publication
 from bot.publish.rule import Decision, decide
 from bot.runtime import Runtime
@@ -27,12 +28,14 @@ class CheckReport:
     published: list[Publication] = field(default_factory=list)
     archived: list[date] = field(default_factory=list)
     held: list[date] = field(default_factory=list)
+    corrected: list[CorrectionPlan] = field(default_factory=list)
 
     def summary(self) -> str:
         published = ", ".join(str(p.key) for p in self.published) or "none"
         archived = ", ".join(map(str, self.archived)) or "none"
         held = ", ".join(map(str, self.held)) or "none"
-        return f"published: {published}; archived: {archived}; held: {held}"
+        corrected = ", ".join(str(c.key) for c in self.corrected) or "none"
+        return f"published: {published}; archived: {archived}; held: {held}; corrected: {corrected}"
 
 
 @dataclass(slots=True)
@@ -48,11 +51,13 @@ class Cycle:
         clock: Clock,
         pollers: list[SourcePoller],
         publisher: IssuePublisher,
+        corrector: Corrector | None = None,
     ) -> None:
         self.runtime = runtime
         self.clock = clock
         self.pollers = pollers
         self.publisher = publisher
+        self.corrector = corrector or Corrector(runtime, clock)
         self._checking = asyncio.Lock()
         self._active = 0
         self._idle = asyncio.Event()
@@ -100,7 +105,8 @@ class Cycle:
         log.info("search index optimized")
 
     async def check(self) -> CheckReport:
-        """Publish every settled, due issue once; archive stale ones; hold unfinished ones."""
+        """Publish every settled, due issue once; archive stale ones; hold unfinished ones;
+        correct published ones edited within the corrections window."""
         async with self._busy(), self._checking:
             report = CheckReport()
             now = self.clock.now()
@@ -112,6 +118,8 @@ class Cycle:
                     await self._act(summary, decide(summary, now, settings), report)
                 except Exception:  # one issue's failure must not block the others
                     log.exception("publication check of %s failed", summary.key)
+            # Edits of issues already published: the same check, so the same settling.
+            report.corrected = await self.corrector.run()
             return report
 
     async def _act(self, summary: IssueSummary, decision: Decision, report: CheckReport) -> None:

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, Table, bindparam, select, update
+from sqlalchemy import Select, Table, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage._dialect import dialect_name, insert
 from storage.clock import utcnow
 from storage.models import (
     DELIVERY_STATUSES,
+    CorrectionRow,
     DeliveryRow,
     RenderingRow,
     SentMessageRow,
@@ -256,10 +257,12 @@ INACTIVE_REASON = "subscriber inactive"
 
 
 class Checkpoint(NamedTuple):
-    """Progress made under the claim that returned `attempts`."""
+    """Progress made under the claim that returned `attempts`; `kind` names the outbox
+    ('delivery': deliveries, 'correction': corrections, which share the protocol)."""
 
     progress: Progress
     attempts: int
+    kind: str = "delivery"
 
 
 async def claim_for_sending(
@@ -311,7 +314,11 @@ async def claim_for_sending(
 
 
 def _deliveries_table() -> Table:
-    table = DeliveryRow.__table__
+    return _table("delivery")
+
+
+def _table(kind: str) -> Table:
+    table = (CorrectionRow if kind == "correction" else DeliveryRow).__table__
     assert isinstance(table, Table)
     return table
 
@@ -323,13 +330,31 @@ async def record_claimed_progress(
 
     Returns the ids whose claim was lost (re-claimed by another process, or deleted);
     those rows are left untouched. A checkpoint's `message_id` is stored in
-    `sent_messages` in the same transaction, only for claims that held.
+    `sent_messages` in the same transaction, only for claims that held. Deliveries only;
+    `record_progress` takes corrections too.
     """
-    if not checkpoints:
-        return set()
+    lost = await record_progress(session, checkpoints, now)
+    return {id_ for kind, id_ in lost if kind == "delivery"}
+
+
+async def record_progress(
+    session: AsyncSession, checkpoints: Sequence[Checkpoint], now: datetime | None = None
+) -> set[tuple[str, int]]:
+    """`record_claimed_progress` over both outboxes; lost claims as (kind, id)."""
+    lost: set[tuple[str, int]] = set()
     now = now or utcnow()
+    for kind in ("delivery", "correction"):
+        mine = [c for c in checkpoints if c.kind == kind]
+        if mine:
+            lost.update((kind, id_) for id_ in await _record(session, _table(kind), mine, now))
+    return lost
+
+
+async def _record(
+    session: AsyncSession, table: Table, checkpoints: Sequence[Checkpoint], now: datetime
+) -> set[int]:
     rows = []
-    for progress, attempts in checkpoints:
+    for progress, attempts, _kind in checkpoints:
         if progress.status not in DELIVERY_STATUSES:
             raise ValueError(f"unknown delivery status {progress.status!r}")
         rows.append(
@@ -343,24 +368,31 @@ async def record_claimed_progress(
                 "b_sent_at": now if progress.status == "sent" else None,
             }
         )
-    table = _deliveries_table()
+    values: dict[str, Any] = {
+        "messages_sent": bindparam("b_sent"),
+        "status": bindparam("b_status"),
+        "last_error": bindparam("b_error"),
+        "updated_at": bindparam("b_now"),
+        "sent_at": bindparam("b_sent_at"),
+    }
+    if table.name == "corrections":
+        # Counted here, under the claim, so a superseded run that finishes late counts nothing.
+        done = table.c.corrections_sent + 1
+        values["corrections_sent"] = case(
+            (bindparam("b_status") == "sent", done), else_=table.c.corrections_sent
+        )
     statement = (
         update(table)
         .where(table.c.id == bindparam("b_id"), table.c.attempts == bindparam("b_attempts"))
-        .values(
-            messages_sent=bindparam("b_sent"),
-            status=bindparam("b_status"),
-            last_error=bindparam("b_error"),
-            updated_at=bindparam("b_now"),
-            sent_at=bindparam("b_sent_at"),
-        )
+        .values(**values)
     )
     result = await session.execute(statement, rows)
     lost: set[int] = set()
     if getattr(result, "rowcount", -1) != len(rows):
         claims = {(c.progress.delivery_id, c.attempts) for c in checkpoints}
-        lost = await _lost_claims(session, claims)
-    await _record_message_ids(session, [c.progress for c in checkpoints], lost)
+        lost = await _lost_claims(session, table, claims)
+    if table.name == "deliveries":
+        await _record_message_ids(session, [c.progress for c in checkpoints], lost)
     return lost
 
 
@@ -399,13 +431,15 @@ async def sent_message_ids(session: AsyncSession, delivery_id: int) -> dict[int,
     return {position: message_id for position, message_id in result}
 
 
-async def _lost_claims(session: AsyncSession, claims: set[tuple[int, int]]) -> set[int]:
+async def _lost_claims(
+    session: AsyncSession, table: Table, claims: set[tuple[int, int]]
+) -> set[int]:
     ids = sorted(id_ for id_, _ in claims)
     current: set[tuple[int, int]] = set()
     for start in range(0, len(ids), PARAM_CHUNK):
         result = await session.execute(
-            select(DeliveryRow.id, DeliveryRow.attempts).where(
-                DeliveryRow.id.in_(ids[start : start + PARAM_CHUNK])
+            select(table.c.id, table.c.attempts).where(
+                table.c.id.in_(ids[start : start + PARAM_CHUNK])
             )
         )
         current.update((id_, attempts) for id_, attempts in result)

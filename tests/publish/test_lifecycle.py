@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import FixedClock
-from bot.config import Settings, SourceSettings, TelegramSettings
+from bot.config import PublishSettings, Settings, SourceSettings, TelegramSettings
 from bot.delivery import drain
 from bot.delivery.engine import EngineTuning
 from bot.publish.alerts import RecordingNotifier
@@ -75,7 +75,13 @@ async def test_draft_edits_due_edit_pushes_once_with_the_content_at_publication(
     kind: str, engine: AsyncEngine, tmp_path: Path
 ) -> None:
     desk = Desk(kind, tmp_path)
-    settings = Settings(sources=[desk.source], telegram=TelegramSettings(channel=CHANNEL))
+    # Corrections off: an edit after the push then only updates the archive (with them on,
+    # tests/publish/test_corrections.py follows the edit to the readers).
+    settings = Settings(
+        sources=[desk.source],
+        telegram=TelegramSettings(channel=CHANNEL),
+        publish=PublishSettings(corrections=False),
+    )
     runtime = make_runtime(engine, settings)
     await add_subscriber(runtime, "telegram:1001")
     await add_subscriber(runtime, "telegram:1002", sections=["papers"], topics=["chips"])

@@ -42,6 +42,9 @@ GONE_REASONS = (
 # Bot API method names are case-insensitive. Spelled so, do_api_request hands back the raw
 # result instead of building a telegram.Message: half the client CPU of a send.
 SEND_MESSAGE = "sendmessage"
+EDIT_MESSAGE = "editmessagetext"
+# A correction's edit whose text is already the new one (a repeat after a crash): done.
+NOT_MODIFIED = "message is not modified"
 # LinkPreviewOptions, JSON-encoded once rather than on every send.
 PREVIEW_OFF = json.dumps(LinkPreviewOptions(is_disabled=True).to_dict())
 PREVIEW_ON = json.dumps(LinkPreviewOptions(is_disabled=False).to_dict())
@@ -106,13 +109,19 @@ class TelegramSender:
         }
         if html:
             parameters["parse_mode"] = ParseMode.HTML
+        edit = message.get("edit_message_id")
+        if edit is not None:  # a correction: the message sent earlier, edited in place
+            parameters["message_id"] = int(edit)
+        method = SEND_MESSAGE if edit is None else EDIT_MESSAGE
         try:
-            sent = await self._bot.do_api_request(
-                SEND_MESSAGE, api_kwargs=parameters, **self._extra
-            )
+            sent = await self._bot.do_api_request(method, api_kwargs=parameters, **self._extra)
+        except BadRequest as exc:
+            if edit is not None and NOT_MODIFIED in exc.message.lower():
+                return str(edit)
+            raise classify(exc) from exc
         except TelegramError as exc:
             raise classify(exc) from exc
-        return message_id_of(sent)
+        return str(edit) if edit is not None else message_id_of(sent)
 
 
 def message_id_of(result: object) -> str | None:
