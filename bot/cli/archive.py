@@ -1,4 +1,5 @@
-"""Archive sub-commands: `db upgrade`, `db create`, `ingest`, `issues`, `show`.
+"""Archive sub-commands: `db upgrade`, `db create`, `ingest`, `issues`, `show`,
+`corrections` (what an edit of a published issue changes for readers).
 
 `register` uses only light imports; each handler imports what it runs (see bot/cli).
 """
@@ -41,6 +42,17 @@ def register(commands: Subparsers) -> None:
     issues.add_argument("--json", action="store_true", help="machine-readable output")
     issues.add_argument("--limit", type=int, default=100)
     issues.set_defaults(handler=_issues)
+
+    corrections = commands.add_parser(
+        "corrections",
+        help="what an edit of a published issue corrects for readers (or correct it now)",
+        description="Without --dry-run, the correction is written for the delivery engine "
+        "now, without waiting for the edit to settle; the window and publish.corrections "
+        "still apply.",
+    )
+    corrections.add_argument("key", type=issue_key, metavar="KEY|latest")
+    corrections.add_argument("--dry-run", action="store_true", help="say it, write nothing")
+    corrections.set_defaults(handler=_corrections)
 
     show = commands.add_parser("show", help="show one parsed issue")
     show.add_argument("key", type=issue_key, metavar="KEY|latest")
@@ -86,13 +98,18 @@ def print_report(report: IngestReport) -> None:
 
 async def _issues(args: argparse.Namespace, runtime: Runtime) -> int:
     from bot.publish.rule import issue_state
+    from storage.corrections import corrections_sent
     from storage.issues import list_issues
 
     async with runtime.sessions() as session:
         summaries = await list_issues(session, runtime.series.slug, limit=args.limit)
+        corrected = await corrections_sent(session, [s.id for s in summaries])
     now = datetime.now(UTC)
     if args.json:
-        print_json([summary_to_dict(s, now, runtime.settings) for s in summaries])
+        listed = [summary_to_dict(s, now, runtime.settings) for s in summaries]
+        for summary, data in zip(summaries, listed, strict=True):
+            data["corrections_sent"] = corrected.get(summary.id, 0)
+        print_json(listed)
         return 0
     if not summaries:
         print("the archive is empty: run `briefbot ingest PATH`")
@@ -101,7 +118,53 @@ async def _issues(args: argparse.Namespace, runtime: Runtime) -> int:
     for s in summaries:
         counts = ", ".join(f"{c.key} {c.entries}" for c in s.sections)
         state = issue_state(s, now, runtime.settings)
-        print(f"{s.key}  {s.entry_count:3d} entries  {state:9s}  {counts}")
+        fixes = corrected.get(s.id, 0)
+        fixed = f"  {fixes} correction(s) sent" if fixes else ""
+        print(f"{s.key}  {s.entry_count:3d} entries  {state:9s}  {counts}{fixed}")
+    return 0
+
+
+async def _corrections(args: argparse.Namespace, runtime: Runtime) -> int:
+    from datetime import timedelta
+
+    from bot.clock import SystemClock
+    from bot.publish.corrections import Corrector
+    from storage.corrections import ChangedIssue
+    from storage.issues import find_issue_id, get_summary, latest_issue
+    from storage.publication import is_archived_hash
+
+    async with runtime.sessions() as session:
+        key = args.key
+        if key is None:
+            latest = await latest_issue(session, runtime.series.slug)
+            key = latest.key if latest is not None else None
+        issue_id = None if key is None else await find_issue_id(session, runtime.series.slug, key)
+        summary = None if issue_id is None else await get_summary(session, issue_id)
+    if summary is None:
+        return fail(f"no issue {args.key or 'latest'} in the archive")
+    published = summary.published_hash
+    if summary.published_at is None or published is None or is_archived_hash(published):
+        print(f"{summary.key} was never pushed: nothing to correct")
+        return 0
+    if published == summary.content_hash:
+        print(f"{summary.key}: readers have the current content: nothing to correct")
+        return 0
+    settings = runtime.settings.publish
+    now = SystemClock().now()
+    window = timedelta(hours=settings.corrections_window_hours)
+    if not settings.corrections or summary.published_at < now - window:
+        why = "corrections are off" if not settings.corrections else "the window has passed"
+        print(f"{summary.key} changed after publication, but {why}: the archive only")
+        return 0
+    changed = ChangedIssue(summary.id, summary.key, published, summary.content_hash)
+    plan = await Corrector(runtime, SystemClock()).correct(changed, now, dry_run=args.dry_run)
+    if plan is None:
+        print(f"{summary.key}: corrected by another process meanwhile")
+        return 0
+    print(("would correct " if args.dry_run else "corrected ") + plan.summary())
+    for change in plan.changes:
+        what = "removed" if change.removed else ("changed" if change.link_or_title else "summary")
+        print(f"  {what:8s} {change.title} {change.url}".rstrip())
     return 0
 
 

@@ -220,6 +220,7 @@ def entry_changes(
     old_links = {(e["title"], e["url"]) for e in before}
     new_links = {(e["title"], e["url"]) for e in after}
     new_titles = {e["title"] for e in after}
+    new_urls = {e["url"] for e in after if e["url"]}
     changes = [
         EntryChange(e["title"], e["url"], False, (e["title"], e["url"]) not in old_links)
         for e in after
@@ -228,7 +229,10 @@ def entry_changes(
     changes += [
         EntryChange(e["title"], e["url"], True, True)
         for e in before
-        if (e["title"], e["url"]) not in new_links and e["title"] not in new_titles
+        # Gone, not renamed: neither its title nor its link is in the edit.
+        if (e["title"], e["url"]) not in new_links
+        and e["title"] not in new_titles
+        and e["url"] not in new_urls
     ]
     return changes
 

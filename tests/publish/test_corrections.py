@@ -8,7 +8,9 @@ Runs on SQLite and PostgreSQL (the `engine` fixture is parametrised over both).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -18,14 +20,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.cli import archive
 from bot.clock import FixedClock
 from bot.config import PublishSettings, Settings, SourceSettings
 from bot.delivery import drain
 from bot.delivery.engine import EngineTuning
 from bot.platforms.telegram.sender import TelegramSender
+from bot.publish.corrections import Corrector
 from bot.publish.cycle import Cycle, build_cycle
 from bot.runtime import Runtime
-from storage.corrections import corrections_sent
+from storage.corrections import ChangedIssue, corrections_sent
 from storage.deliveries.writes import sent_message_ids
 from storage.models import CorrectionRow, DeliveryRow, SubscriberRow
 from tests.fakes.telegram_fixtures import ServerFactory, telegram_server_factory_fixture
@@ -266,3 +270,61 @@ async def test_a_crash_in_the_middle_of_a_correction_resends_nothing_already_don
     ]
     assert len(edited) == len(set(edited)) == 2 * len(before)  # each message edited once
     assert all("（更正）" in text for text in texts(server, 1001).values())
+
+
+async def test_a_dry_run_says_what_would_be_corrected_and_writes_nothing(
+    engine: AsyncEngine,
+    tmp_path: Path,
+    telegram_server_factory: ServerFactory,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server = await telegram_server_factory()
+    runtime, cycle, clock, desk = await setup(
+        engine, tmp_path, issue_text(["芯片发布", "融资"]), corrections=False
+    )
+    await published_and_sent(runtime, cycle, clock, server)
+    desk.write(issue_text(["芯片发布（更正）", "融资"]))
+    await tick(cycle, clock, utc(11, 2, 5))  # archived; corrections off, so nothing goes
+    summary = await summary_of(runtime)
+    changed = ChangedIssue(
+        summary.id, summary.key, summary.published_hash or "", summary.content_hash
+    )
+
+    plan = await Corrector(runtime, clock).correct(changed, clock.now(), dry_run=True)
+
+    assert plan is not None and (plan.edits, plan.messages, plan.operations) == (2, 0, 2)
+    assert [(c.title, c.link_or_title) for c in plan.changes] == [("芯片发布（更正）", True)]
+    assert (await summary_of(runtime)).published_hash == summary.published_hash
+    async with runtime.sessions() as session:
+        assert list(await session.scalars(select(CorrectionRow.id))) == []
+
+    # `briefbot issues` counts corrections sent: none yet.
+    parser = argparse.ArgumentParser()
+    archive.register(parser.add_subparsers())
+    args = parser.parse_args(["issues"])
+    assert await args.handler(args, runtime) == 0
+    assert "correction" not in capsys.readouterr().out
+
+
+async def test_briefbot_issues_counts_the_corrections_sent(
+    engine: AsyncEngine,
+    tmp_path: Path,
+    telegram_server_factory: ServerFactory,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server = await telegram_server_factory()
+    runtime, cycle, clock, desk = await setup(engine, tmp_path, issue_text(["芯片发布"]))
+    await published_and_sent(runtime, cycle, clock, server)
+    await edit(cycle, clock, desk, issue_text(["芯片发布（更正）"]), utc(11, 2, 5))
+    await push(runtime, server)
+    assert len(server.calls_to("editMessageText")) == 2
+
+    parser = argparse.ArgumentParser()
+    archive.register(parser.add_subparsers())
+    args = parser.parse_args(["issues", "--json"])
+    assert await args.handler(args, runtime) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert listed["corrections_sent"] == 2
+    args = parser.parse_args(["issues"])
+    assert await args.handler(args, runtime) == 0
+    assert "2 correction(s) sent" in capsys.readouterr().out
