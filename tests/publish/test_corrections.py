@@ -328,3 +328,26 @@ async def test_briefbot_issues_counts_the_corrections_sent(
     args = parser.parse_args(["issues"])
     assert await args.handler(args, runtime) == 0
     assert "2 correction(s) sent" in capsys.readouterr().out
+
+
+async def test_a_second_edit_supersedes_the_pending_correction_of_the_first(
+    engine: AsyncEngine, tmp_path: Path, telegram_server_factory: ServerFactory
+) -> None:
+    server = await telegram_server_factory()
+    runtime, cycle, clock, desk = await setup(engine, tmp_path, issue_text(["芯片发布"]))
+    await published_and_sent(runtime, cycle, clock, server)
+    await edit(cycle, clock, desk, issue_text(["芯片发布（一改）"]), utc(11, 2, 5))
+    async with runtime.sessions() as session:
+        first = {r.id: r.attempts for r in await session.scalars(select(CorrectionRow))}
+    assert len(first) == 2  # pending, not sent yet
+    await edit(cycle, clock, desk, issue_text(["芯片发布（二改）"]), utc(11, 2, 7))
+    async with runtime.sessions() as session:
+        rows = list(await session.scalars(select(CorrectionRow)))
+    # The same rows, rewritten: a claim of the first edit's work can no longer checkpoint.
+    assert {r.id: r.attempts for r in rows} == {id_: n + 1 for id_, n in first.items()}
+    await push(runtime, server)
+
+    edits = server.calls_to("editMessageText")
+    assert len(edits) == 2  # one per chat: the second edit's text only
+    assert all("二改" in c.params["text"] for c in edits)
+    assert all("二改" in text for text in texts(server, 1001).values())
