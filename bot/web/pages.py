@@ -39,7 +39,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -203,7 +203,11 @@ class Site:
             code, explicit = choose_language(
                 request.query_params.get("lang"), request.headers.get("accept-language")
             )
-            response = await handler(request, Lang(code, explicit))
+            slug = request.path_params.get("series")
+            if slug is not None and not await self._series_exists(slug):
+                response: Response = PlainTextResponse("Not Found", status_code=404)
+            else:
+                response = await handler(request, Lang(code, explicit))
             response.headers.update(SECURITY_HEADERS)
             if not explicit:
                 response.headers["Vary"] = "Accept-Language"
@@ -232,6 +236,14 @@ class Site:
         if status == 200:
             response.headers["Cache-Control"] = f"public, max-age={PAGE_MAX_AGE}"
         return response
+
+    async def _series_exists(self, slug: str) -> bool:
+        """Whether `/<slug>/...` is the site's: any other first segment (`/admin`, `/wp-login`)
+        gets the server's short 404, as before the pages existed, not a page of ours."""
+        if slug == self.series.slug:
+            return True
+        async with self.sessions() as session:
+            return await series_title(session, slug) is not None
 
     def not_found(self, request: Request, lang: Lang) -> Response:
         return self.render(request, lang, "not_found.html", {"title": ""}, status=404)

@@ -201,6 +201,11 @@ async def test_static_files_are_cached_and_unknown_paths_are_404(
     for path in ("/nope", "/embedded-ai/2026-13-01", "/embedded-ai/1999-01-01", "/static/x.css"):
         response = await client.get(path)
         assert response.status_code == 404, path
+    # a known series gets a page that leads home; any other path the server's short answer
+    assert '<a href="/">首页</a>' in (await client.get("/embedded-ai/1999-01-01")).text
+    for path in ("/admin?token=x", "/wp-login.php", "/nope/2026-11-02", "/x/feed.atom"):
+        response = await client.get(path)
+        assert (response.status_code, response.text) == (404, "Not Found"), path
     assert (await client.get("/healthz")).json()["status"] == "ok"  # still the server's
 
 
