@@ -55,6 +55,7 @@ def _secret_values(settings: Settings) -> list[str]:
         settings.wecom.token,
         settings.wecom.encoding_aes_key,
         *(robot.key for robot in settings.wecom.robots),
+        settings.web.admin_token,
     ]
     return [v.get_secret_value() for v in values if v is not None]
 

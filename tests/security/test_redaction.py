@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from bot.config import Settings, TelegramSettings, WecomRobotSettings, WecomSettings
+from bot.config import Settings, TelegramSettings, WebSettings, WecomRobotSettings, WecomSettings
 from bot.redaction import MASK, Redactor, installed, redact_record
 
 TOKEN = "123456789:AAHsecretTokenValue_0123456789abcdef"
@@ -27,6 +27,13 @@ def redactor() -> Redactor:
 def test_configured_secret_masked_in_every_url_form(form: str) -> None:
     text = f"POST http://host/cgi-bin/webhook/send?k={form} failed"
     assert form not in redactor().scrub(text) and MASK in redactor().scrub(text)
+
+
+def test_the_operator_pages_token_is_masked() -> None:
+    token = "operator-token-0123456789abcdef"
+    settings = Settings(web=WebSettings(admin_token=token))
+    text = f"GET /operator Authorization: Bearer {token}"
+    assert token not in Redactor.from_settings(settings).scrub(text)
 
 
 @pytest.mark.parametrize(
