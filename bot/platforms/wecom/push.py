@@ -53,6 +53,7 @@ from bot.platforms.wecom.sender import MAX_TOUSER, BatchResult, MaybeSent, Wecom
 from bot.redaction import describe
 from storage import subscribers
 from storage.clock import utcnow
+from storage.corrections import claim_corrections, requeue_stale_corrections
 from storage.deliveries import (
     Checkpoint,
     ClaimedDelivery,
@@ -64,6 +65,7 @@ from storage.deliveries import (
     requeue_stale,
     touch_claimed,
 )
+from storage.deliveries.writes import record_progress
 from storage.wechat import delivery_notes
 
 log = logging.getLogger(__name__)
@@ -123,12 +125,15 @@ class WecomPusher:
             older_than = self._wall() - timedelta(seconds=self._tuning.stale_after)
             async with self._sessions.begin() as session:
                 report.requeued = await requeue_stale(session, older_than)
+                report.requeued += await requeue_stale_corrections(session, older_than)
             heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while claimed := await self._claim():
                 await self._send_claimed(claimed, report)
                 if report.released:
                     break  # WeCom keeps failing: try again on the next run, not in a loop
+            if not report.released:
+                await self._send_corrections(report)
         finally:
             if heartbeat is not None:
                 heartbeat.cancel()
@@ -164,6 +169,41 @@ class WecomPusher:
             )
         self._held.update(c.id for c in claimed)
         return claimed
+
+    async def _send_corrections(self, report: WecomReport) -> None:
+        """Corrections of published issues (storage/corrections.py: WeCom cannot edit, so
+        one short message each), after the deliveries, through the sender's limits. Each
+        message is checkpointed once WeCom took it, under the claim's fencing token, so a
+        kill repeats at most the one message in flight, as for member deliveries."""
+        async with self._sessions.begin() as session:
+            claimed = await claim_corrections(
+                session,
+                self._tuning.claim_batch,
+                self._wall(),
+                platforms=["wecom"],
+                claimed_by=self.claimant,
+            )
+        for claim in claimed:
+            sent, status, error = claim.messages_sent, "sent", None
+            for message in claim.operations[sent:]:
+                try:
+                    await self._sender.send(claim.chat_id, message)
+                except SendError as exc:
+                    status, error = _correction_outcome(exc), describe(exc)
+                    break
+                sent += 1
+                report.calls += 1
+                report.messages += 1
+                if sent < len(claim.operations):
+                    await self._checkpoint_correction(claim.id, claim.attempts, sent, "sending")
+            await self._checkpoint_correction(claim.id, claim.attempts, sent, status, error)
+
+    async def _checkpoint_correction(
+        self, id_: int, attempts: int, sent: int, status: str, error: str | None = None
+    ) -> None:
+        checkpoint = Checkpoint(Progress(id_, sent, status, error), attempts, "correction")
+        async with self._sessions.begin() as session:
+            await record_progress(session, [checkpoint], self._wall())
 
     async def _heartbeat(self) -> None:
         while True:
@@ -338,6 +378,14 @@ class WecomPusher:
             await record_claimed_progress(session, checkpoints, now)
         self._held.difference_update(c.id for c in claims)
         report.dropped += len(claims)
+
+
+def _correction_outcome(error: SendError) -> str:
+    if isinstance(error, ChatGone):
+        return "dropped"
+    if isinstance(error, Permanent):
+        return "failed"
+    return "pending"  # flood control or a transient error: the next run tries again
 
 
 def _warn_ambiguous(claim: ClaimedDelivery, index: int, total: int, reason: str) -> None:
