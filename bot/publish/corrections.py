@@ -15,6 +15,7 @@ corrected once per settled edit, in one transaction (`Corrector.correct`):
   "更正 / Correction" message listing the changed entries, in the chat's language. On
   WeChat/WeCom only when an entry's title or link changed (never for summary typos or
   whitespace), and at most once per issue per day;
+* the Official Account (tag mass sends under a monthly quota) gets no corrections;
 * the work is written as the chat's `corrections` row (storage/corrections.py: why that
   shape, how a later edit supersedes a pending one, and the crash bound), which the
   delivery engine sends like a delivery.
@@ -44,6 +45,10 @@ from storage.subscribers import Subscriber, Subscription
 log = logging.getLogger(__name__)
 
 EDITABLE = frozenset({"telegram"})  # platforms whose sent messages can be edited
+# Platforms with a sender for corrections (the engine: Telegram, console; WecomPusher).
+# The Official Account pushes by tag mass send under a monthly quota, which a correction
+# must not spend: its chats get none rather than a row nothing would ever send.
+CORRECTED = frozenset({"telegram", "console", "wecom"})
 BATCH = 500
 LISTED = 10  # entries named in one correction message
 
@@ -153,8 +158,8 @@ class Corrector:
         now: datetime,
     ) -> Work | None:
         reader = reader_of(chat.rendering_key)
-        if reader is None:  # a hashed key cannot be re-rendered as published
-            return None
+        if reader is None or chat.platform not in CORRECTED:
+            return None  # a hashed key cannot be re-rendered as published
         if chat.rendering_key not in rendered:
             renderer = self._renderers.get(_profile(chat.rendering_key), reader.language)
             messages = render_for(renderer, issue, reader, self._runtime.taxonomy)
