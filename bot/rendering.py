@@ -46,6 +46,7 @@ def renderer_for(platform: str, profile: str | None, language: str, settings: Se
         "en" if language == "en" else "zh",
         previews=not settings.telegram.disable_preview,
         wechat_bytes=settings.wechat.max_bytes,
+        public_url=settings.web.public_url,
     )
 
 
@@ -62,14 +63,20 @@ def mass_send_renderer(settings: Settings) -> WeChatRenderer:
 
 
 @cache  # keyed by the few values that shape a renderer; renderers are immutable
-def _build(profile: str, language: str, *, previews: bool, wechat_bytes: int) -> Renderer:
+def _build(
+    profile: str, language: str, *, previews: bool, wechat_bytes: int, public_url: str
+) -> Renderer:
     labels = EN if language == "en" else ZH
+    renderer: Renderer
     if profile == "telegram":
-        return TelegramRenderer(labels, issue_link_previews=previews)
-    if profile == "wechat":
-        return WeChatRenderer(labels, Limits(wechat_bytes, "bytes"))
-    if profile == "wecom":
-        return WeComRenderer(labels)
-    if profile == "wecom-robot":
-        return WeComRenderer(labels, WECOM_ROBOT_LIMITS)
-    return ConsoleRenderer(labels)
+        renderer = TelegramRenderer(labels, issue_link_previews=previews)
+    elif profile == "wechat":
+        renderer = WeChatRenderer(labels, Limits(wechat_bytes, "bytes"))
+    elif profile == "wecom":
+        renderer = WeComRenderer(labels)
+    elif profile == "wecom-robot":
+        renderer = WeComRenderer(labels, WECOM_ROBOT_LIMITS)
+    else:
+        renderer = ConsoleRenderer(labels)
+    # Every issue shown (pushes, /latest, /issue) links its web page when the site is public.
+    return renderer.with_web(public_url) if public_url else renderer

@@ -65,6 +65,7 @@ class Labels:
     no_results: str
     colon: str
     separator: str
+    read_on_web: str
 
     def entries(self, count: int) -> str:
         return (self.entry_count_one if count == 1 else self.entry_count).format(count=count)
@@ -97,6 +98,7 @@ ZH = Labels(
     no_results="没有找到相关内容。",
     colon="：",
     separator="、",
+    read_on_web="在网页上阅读",
 )
 
 EN = Labels(
@@ -120,6 +122,7 @@ EN = Labels(
     no_results="Nothing found.",
     colon=": ",
     separator=", ",
+    read_on_web="Read on the web",
 )
 
 
@@ -134,6 +137,11 @@ class Renderer(Protocol):
 
     def with_limits(self, limits: Limits) -> Renderer:
         """The same renderer with other limits (same size unit)."""
+        ...
+
+    def with_web(self, public_url: str) -> Renderer:
+        """The same renderer, with a "read on the web" link under each issue's header
+        when `public_url` (the public web archive's address) is set."""
         ...
 
     def issue(self, issue: Issue) -> list[Message]:

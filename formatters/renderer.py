@@ -63,6 +63,11 @@ class BlockRenderer:
         other._limits = limits
         return other
 
+    def with_web(self, public_url: str) -> Self:
+        other = copy.copy(self)
+        other._views = Views(self._labels, public_url)
+        return other
+
     # -- views -------------------------------------------------------------
 
     def issue(self, issue: Issue) -> list[Message]:

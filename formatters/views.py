@@ -15,6 +15,7 @@ from .inline import InlineMarkdown
 from .plain import plain_inline
 from .search import SearchHitLike, SearchPageLike
 from .text import clean, is_web_url, one_line
+from .weblinks import issue_url
 
 EntryView = Callable[[Entry, int | None], list[Block]]
 
@@ -35,8 +36,9 @@ def select_entries(issue: Issue, sections: Collection[str], topics: Collection[s
 
 
 class Views:
-    def __init__(self, labels: Labels) -> None:
+    def __init__(self, labels: Labels, public_url: str = "") -> None:
         self.labels = labels
+        self.public_url = public_url  # the web archive's address: a link under each header
         self.md = InlineMarkdown(labels.image)
         # titles and headings recur in every rendering of an issue
         self.plain = functools.lru_cache(maxsize=4096)(plain_inline)
@@ -126,6 +128,9 @@ class Views:
             blocks.append(Block("para", self.md.line(issue.subtitle)))
         if issue.tagline.strip():
             blocks.append(Block("para", self._styled(self.md.line(issue.tagline), ITALIC)))
+        web = issue_url(self.public_url, issue.series.slug, issue.key) if issue.key else None
+        if web is not None:
+            blocks.append(Block("para", (_linked(self.labels.read_on_web, web),)))
         return Unit(tuple(blocks))
 
     def preamble(self, issue: Issue) -> list[Unit]:

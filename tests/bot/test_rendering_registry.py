@@ -78,3 +78,21 @@ def test_chat_replies_honour_disable_preview(disable_preview: bool) -> None:
     renderer = chat_ctx("telegram", settings, lang="en").renderer
     assert renderer is RendererSet(settings).get("telegram", "en")
     assert all(m.disable_preview is disable_preview for m in renderer.issue(sample_issue()))
+
+
+@pytest.mark.parametrize(("platform", "profile"), [(p, q) for p in PROFILES for q in PROFILES[p]])
+def test_issues_link_their_web_page_when_the_site_is_public(platform: str, profile: str) -> None:
+    """`[web] public_url` puts "read on the web" under every issue header, in pushes
+    (RendererSet, publication's renderers) and in chat replies (Ctx) alike."""
+    issue = sample_issue()
+    page = f"https://briefs.example.org/embedded-ai/{issue.key.isoformat()}"
+    public = Settings.model_validate({"web": {"public_url": "https://briefs.example.org/"}})
+    for lang, words in (("zh", "在网页上阅读"), ("en", "Read on the web")):
+        first = renderer_for(platform, profile, lang, public).issue(issue)[0].text
+        assert words in first and page in first, (profile, lang, first[:400])
+        plain = renderer_for(platform, profile, lang, Settings()).issue(issue)[0].text
+        assert words not in plain and "briefs.example.org" not in plain
+    reply = chat_ctx(platform, public).renderer.issue(issue)[0].text
+    assert page in reply
+    pushed = RendererSet(public).get(profile, "en").issue(issue)[0].text
+    assert "Read on the web" in pushed and page in pushed
