@@ -7,6 +7,8 @@ The publisher answers /preview and /publish with data (`bot.publish.results`);
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -21,6 +23,8 @@ from storage.deliveries.status import status_counts
 from storage.issues import find_issue_id, list_issues
 from storage.subscribers import stats as subscriber_stats
 
+log = logging.getLogger(__name__)
+PICTURE_PLATFORMS = frozenset({"telegram"})  # where a reply's images are sent
 RECENT_ISSUES = 20  # scanned for the last pushes
 LAST_PUSHES = 3
 
@@ -52,7 +56,22 @@ async def stats(ctx: Ctx, inv: Invocation) -> list[Reply]:
         lines.append(ctx.t("stats_push_line", date=summary.key.isoformat(), at=at, counts=text))
     if not deliveries:
         lines.append(ctx.t("stats_no_pushes"))
-    return [ctx.say("\n".join(lines))]
+    reply = ctx.say("\n".join(lines))
+    if ctx.chat.platform in PICTURE_PLATFORMS:
+        reply = replace(reply, images=await _charts(ctx))
+    return [reply]
+
+
+async def _charts(ctx: Ctx) -> tuple[bytes, ...]:
+    """The operator page's charts as PNGs; /stats still answers in words if drawing fails."""
+    try:
+        from bot.web.charts import chart_pngs  # matplotlib: loaded when an admin asks
+
+        async with ctx.deps.sessions() as session:
+            return tuple((await chart_pngs(session)).values())
+    except Exception:
+        log.exception("cannot draw the /stats charts")
+        return ()
 
 
 def _items(ctx: Ctx, counts: dict[str, int], kind: str = "") -> str:

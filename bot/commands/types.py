@@ -44,12 +44,15 @@ class Reply:
     """Messages to send in order; `buttons` (rows) go on the last message.
 
     `edit` asks the adapter to replace the message the button was on (toggles),
-    falling back to a new message where the platform cannot edit.
+    falling back to a new message where the platform cannot edit. `images` (PNG bytes,
+    e.g. /stats charts) follow the messages where the platform sends pictures; others
+    leave them out.
     """
 
     messages: tuple[Message, ...]
     buttons: tuple[tuple[Button, ...], ...] = field(default=())
     edit: bool = False
+    images: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tests.fakes.telegram_chats import ChatInfo
@@ -9,7 +10,7 @@ from tests.fakes.telegram_errors import bad_request, message_not_modified, query
 from tests.fakes.telegram_markup import read_link_preview, read_reply_markup
 from tests.fakes.telegram_messages import StoredMessage, render_text
 from tests.fakes.telegram_params import Params
-from tests.fakes.telegram_state import BotApiState, ChatAction
+from tests.fakes.telegram_state import BotApiState, ChatAction, SentPhoto
 
 CHAT_ACTIONS = frozenset(
     {
@@ -184,3 +185,32 @@ async def get_chat_member(state: BotApiState, params: Params) -> dict[str, Any]:
     elif status == "kicked":
         member["until_date"] = 0
     return member
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+async def send_photo(state: BotApiState, params: Params) -> dict[str, Any]:
+    """An uploaded photo (briefbot sends PNG charts): refused unless it is an image."""
+    chat = state.chats.writable(params.chat_id())
+    data = params.values.get("photo")
+    if not isinstance(data, bytes):
+        raise bad_request("there is no photo in the request")
+    if not data.startswith(PNG_SIGNATURE) and not data.startswith(b"\xff\xd8"):
+        raise bad_request("IMAGE_PROCESS_FAILED")
+    state.limiter.check("sendPhoto", chat)
+    message_id = chat.next_message_id()
+    caption = params.text("caption")
+    state.photos.append(SentPhoto(chat.id, message_id, data, caption))
+    state.notify()
+    size = {"file_id": f"photo-{chat.id}-{message_id}", "file_unique_id": f"u{message_id}"}
+    body: dict[str, Any] = {
+        "message_id": message_id,
+        "from": state.bot.to_json(),
+        "chat": chat.to_json(),
+        "date": int(time.time()),
+        "photo": [{**size, "width": 640, "height": 480, "file_size": len(data)}],
+    }
+    if caption:
+        body["caption"] = caption
+    return body

@@ -35,9 +35,21 @@ async def _read_body(request: web.Request) -> dict[str, Any]:
         return body
     if request.content_type in FORM_TYPES:
         form = await request.post()
-        # Uploaded files become placeholders: no supported method takes one.
-        return {key: value if isinstance(value, str) else "<file>" for key, value in form.items()}
+        return {key: _upload(value) for key, value in form.items()}
     return {}
+
+
+MAX_UPLOAD = 10 * 1024 * 1024  # Telegram's limit for a photo
+
+
+def _upload(value: Any) -> Any:
+    """A form field's text, or an uploaded file's bytes (sendPhoto), capped like Telegram."""
+    if isinstance(value, str):
+        return value
+    data = value.file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise bad_request("file is too big")
+    return bytes(data)
 
 
 class Params:

@@ -79,6 +79,7 @@ METHODS: dict[str, Handler] = {
     "sendChatAction": message_methods.send_chat_action,
     "getChat": message_methods.get_chat,
     "getChatMember": message_methods.get_chat_member,
+    "sendPhoto": message_methods.send_photo,
     "answerCallbackQuery": message_methods.answer_callback_query,
 }
 # Telegram matches method names case-insensitively.

@@ -46,6 +46,14 @@ class ApiCall:
 
 
 @dataclass
+class SentPhoto:
+    chat_id: int
+    message_id: int
+    data: bytes
+    caption: str | None
+
+
+@dataclass
 class BotApiState:
     token: str
     bot: FakeUser
@@ -60,6 +68,7 @@ class BotApiState:
     chat_actions: list[ChatAction] = field(default_factory=list)
     callback_queries: dict[str, CallbackRecord] = field(default_factory=dict)
     calls: list[ApiCall] = field(default_factory=list)
+    photos: list[SentPhoto] = field(default_factory=list)  # sendPhoto uploads, in order
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def notify(self) -> None:

@@ -90,6 +90,14 @@ class ReplySender:
             if index == 0 and reply.edit and await self._edit(message, markup):
                 continue
             await self._send(message, markup)
+        for image in reply.images:
+            await self._retry(
+                lambda image=image: self._bot.send_photo(  # type: ignore[misc]
+                    chat_id=self._where.chat_id,
+                    message_thread_id=self._where.thread_id,
+                    photo=image,
+                )
+            )
 
     async def _send(self, message: Message, markup: InlineKeyboardMarkup | None) -> None:
         where = self._where

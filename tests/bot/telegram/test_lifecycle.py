@@ -90,6 +90,17 @@ async def test_admins_are_recognised_by_user_id(harness: Harness) -> None:
     assert refused.visible_text == "抱歉，这个命令仅限管理员使用。"
 
 
+async def test_stats_sends_admins_the_operator_charts_as_pictures(harness: Harness) -> None:
+    """Subscribers over time, deliveries per issue, send rate: PNGs after the text."""
+    await harness.say(ADMIN_ID, "/stats")
+    photos = [p for p in harness.server.state.photos if p.chat_id == ADMIN_ID]
+    assert len(photos) == 3
+    assert all(p.data.startswith(b"\x89PNG\r\n\x1a\n") and len(p.data) > 2000 for p in photos)
+    assert len({p.data for p in photos}) == 3  # three different charts
+    await harness.say(USER, "/stats")
+    assert not [p for p in harness.server.state.photos if p.chat_id == USER]
+
+
 async def test_the_bot_serves_the_delivery_engine_too(harness: Harness) -> None:
     sender = TelegramSender(harness.platform.bot)
     await sender.send(str(USER), {"text": "<b>推送</b>", "format": "html"})
