@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage._dialect import dialect_name
+from storage.deliveries.writes import claim_rows
 from storage.models import (
     CorrectionRow,
     DeliveryRow,
@@ -286,26 +286,7 @@ async def claim_corrections(
     )
     if exclude_issues:
         pending = pending.where(CorrectionRow.issue_id.not_in(sorted(exclude_issues)))
-    if dialect_name(session) == "postgresql":  # see storage.deliveries.writes._claim
-        ids = list(await session.scalars(pending))
-        if not ids:
-            return []
-        chosen = CorrectionRow.id.in_(ids)
-    else:
-        chosen = CorrectionRow.id.in_(pending.scalar_subquery())
-    claimed = await session.scalars(
-        update(CorrectionRow)
-        .where(chosen, CorrectionRow.status == "pending")
-        .values(
-            status="sending",
-            attempts=CorrectionRow.attempts + 1,
-            updated_at=now,
-            claimed_by=claimed_by,
-        )
-        .returning(CorrectionRow.id),
-        execution_options={"synchronize_session": False},
-    )
-    ids = sorted(claimed.all())
+    ids = await claim_rows(session, CorrectionRow, pending, now, claimed_by)
     if not ids:
         return []
     result = await session.execute(

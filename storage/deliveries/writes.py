@@ -179,9 +179,15 @@ def _pending_ids(limit: int) -> Select[tuple[int]]:
     )
 
 
-async def _claim(
-    session: AsyncSession, pending: Select[tuple[int]], now: datetime, claimed_by: str | None
-) -> list[ClaimedDelivery]:
+async def claim_rows(
+    session: AsyncSession,
+    table: Any,
+    pending: Select[tuple[int]],
+    now: datetime,
+    claimed_by: str | None,
+) -> list[int]:
+    """Ids of the outbox rows of `table` (deliveries, corrections) that `pending` selects,
+    now `sending` under this claim (`attempts` + 1, the claim's fencing token)."""
     if dialect_name(session) == "postgresql":
         # Locked first, in a statement of its own: as a subquery of the UPDATE, PostgreSQL
         # may run it once per row, each run skipping the rows the UPDATE locked so far,
@@ -189,22 +195,28 @@ async def _claim(
         ids = list(await session.scalars(pending))
         if not ids:
             return []
-        chosen = DeliveryRow.id.in_(ids)
+        chosen = table.id.in_(ids)
     else:  # SQLite runs it once; one statement keeps the claim a single write
-        chosen = DeliveryRow.id.in_(pending.scalar_subquery())
+        chosen = table.id.in_(pending.scalar_subquery())
     claimed = await session.scalars(
-        update(DeliveryRow)
-        .where(chosen, DeliveryRow.status == "pending")
+        update(table)
+        .where(chosen, table.status == "pending")
         .values(
             status="sending",
-            attempts=DeliveryRow.attempts + 1,
+            attempts=table.attempts + 1,
             updated_at=now,
             claimed_by=claimed_by,
         )
-        .returning(DeliveryRow.id),
+        .returning(table.id),
         execution_options={"synchronize_session": False},
     )
-    ids = sorted(claimed.all())
+    return sorted(claimed.all())
+
+
+async def _claim(
+    session: AsyncSession, pending: Select[tuple[int]], now: datetime, claimed_by: str | None
+) -> list[ClaimedDelivery]:
+    ids = await claim_rows(session, DeliveryRow, pending, now, claimed_by)
     if not ids:
         return []
     result = await session.execute(
