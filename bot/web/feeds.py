@@ -123,6 +123,18 @@ def _cached(site: Site, request: Request, fmt: str, headers: dict[str, str]) -> 
     return Response(body, media_type=f"{FORMATS[fmt]}; charset=utf-8", headers=headers)
 
 
+async def _revalidate(
+    site: Site, request: Request, session: Any, slug: str, lang: Lang, fmt: str
+) -> tuple[Response | None, dict[str, str], datetime | None]:
+    """A feed's validators from the archive's version: a 304 or the cached body when
+    they allow (else None), the headers to answer with, and the Last-Modified time."""
+    etag, modified = validators(await archive_version(session, slug), request.url.path, lang.code)
+    headers = _headers(etag, modified)
+    if not_modified(request, etag, modified):
+        return Response(status_code=304, headers=headers), headers, modified
+    return _cached(site, request, fmt, headers), headers, modified
+
+
 def _respond(
     site: Site, request: Request, fmt: str, feed: dict[str, Any], headers: dict[str, str]
 ) -> Response:
@@ -140,14 +152,9 @@ async def series_feed(site: Site, request: Request, lang: Lang) -> Response:
         series = await site._series(session, slug)
         if series is None:
             return site.not_found(request, lang)
-        etag, modified = validators(
-            await archive_version(session, slug), request.url.path, lang.code
-        )
-        headers = _headers(etag, modified)
-        if not_modified(request, etag, modified):
-            return Response(status_code=304, headers=headers)
-        if (cached := _cached(site, request, fmt, headers)) is not None:
-            return cached
+        ready, headers, modified = await _revalidate(site, request, session, slug, lang, fmt)
+        if ready is not None:
+            return ready
         summaries = await list_issues(session, slug, limit=SERIES_ITEMS)
         issues = [(s, await load_issue(session, s.id)) for s in summaries]
     base = site.base_url(request)
@@ -183,14 +190,9 @@ async def listing_feed(site: Site, request: Request, lang: Lang) -> Response:
         series = await site._series(session, slug)
         if series is None:
             return site.not_found(request, lang)
-        etag, modified = validators(
-            await archive_version(session, slug), request.url.path, lang.code
-        )
-        headers = _headers(etag, modified)
-        if not_modified(request, etag, modified):
-            return Response(status_code=304, headers=headers)
-        if (cached := _cached(site, request, fmt, headers)) is not None:
-            return cached
+        ready, headers, modified = await _revalidate(site, request, session, slug, lang, fmt)
+        if ready is not None:
+            return ready
         lines = await query(session, slug, key, limit=LISTING_ITEMS)
     base = site.base_url(request)
     content = site.env.get_template("_entry_content.html")
