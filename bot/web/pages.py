@@ -44,6 +44,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from bot.commands.bounds import number_or_none
 from bot.config import WebSettings
 from bot.web import feeds
 from bot.web.labels import LABELS, choose_language
@@ -565,10 +566,9 @@ def _switch(request: Request, other: str) -> str:
 
 
 def _page_number(request: Request) -> int | None:
-    raw = request.query_params.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        return None
-    return int(raw)
+    # read_number caps the digits before int(): `?page=` with thousands of digits (or a
+    # Unicode digit such as "²", which isdigit() accepts) made int() raise: a 500.
+    return number_or_none(request.query_params.get("page", "1"), 1, MAX_PAGE)
 
 
 def site_routes(

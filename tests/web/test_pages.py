@@ -152,6 +152,9 @@ async def test_section_and_topic_pages_list_entries_newest_first(
     ):
         assert (await client.get(missing)).status_code == 404
     assert (await client.get("/embedded-ai/section/papers?page=0")).status_code == 404
+    for hostile in ("9" * 5000, "²", "-1", "1e3"):  # a huge number or no number: no 500
+        response = await client.get(f"/embedded-ai/section/papers?page={hostile}")
+        assert response.status_code == 404, hostile
 
 
 async def test_search_highlights_and_pages(client: httpx.AsyncClient) -> None:
