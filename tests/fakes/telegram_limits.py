@@ -54,7 +54,9 @@ class RateLimits:
 
 # Bot API calls that put or change a message in a chat (lower-case: names are
 # case-insensitive); what Telegram's message limits are counted on.
-MESSAGE_METHODS = frozenset({"sendmessage", "editmessagetext", "editmessagereplymarkup"})
+MESSAGE_METHODS = frozenset(
+    {"sendmessage", "sendphoto", "editmessagetext", "editmessagereplymarkup"}
+)
 
 
 @dataclass(frozen=True)
