@@ -17,7 +17,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,9 +25,11 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PrivateAttr,
     SecretStr,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -41,6 +43,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError
 
+from briefings.layout import Layout
 from storage.db import check_url, redact, with_base_dir
 from storage.search.models import MAX_SECTION_ENTRIES, MAX_SECTIONS
 
@@ -112,14 +115,6 @@ class TopicSettings(_Section):
     aliases: list[str] = Field(default_factory=list)
 
 
-class SeriesSettings(_Section):
-    slug: str = "embedded-ai"
-    title: str = "嵌入式AI简报"
-    # heading as written -> stable section key; None means the built-in defaults
-    sections: dict[str, str] | None = None
-    navigation_headings: StrList = Field(default_factory=lambda: ["往期回顾"])
-
-
 class IngestSettings(_Section):
     """Caps on what one briefing file may hold: anything a source can send is bounded."""
 
@@ -161,26 +156,57 @@ class SourceSettings(_Section):
         return self
 
 
+def _known_zone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        shown = value if len(value) <= 60 else value[:60] + "…"
+        raise ValueError(
+            f"unknown time zone {shown!r}; use an IANA name such as Asia/Shanghai or UTC"
+        ) from None
+    return value
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_NAMES = {
+    name: short
+    for short, full in zip(
+        WEEKDAYS,
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        strict=True,
+    )
+    for name in (short, full)
+}
+
+
+def _known_weekdays(value: list[str] | None) -> list[str] | None:
+    """Weekdays as mon..sun (`Friday` and `fri` both accepted), in the order given."""
+    if value is None:
+        return None
+    unknown = [day for day in value if day.strip().lower() not in _DAY_NAMES]
+    if unknown:
+        shown = unknown[0][:20]
+        raise ValueError(f"unknown weekday {shown!r}; use mon, tue, wed, thu, fri, sat or sun")
+    return list(dict.fromkeys(_DAY_NAMES[day.strip().lower()] for day in value))
+
+
 class PublishSettings(_Section):
     time: dt.time = dt.time(9, 0)
     timezone: str = "Asia/Shanghai"
+    # Empty: an issue is due on its own date at `time`. Weekdays (e.g. ["fri"]): on the
+    # first of them at `time` on or after the issue's date, or for an issue without a
+    # date (a numbered series), after the archive first saw it.
+    weekdays: StrList = Field(default_factory=list)
     settle_minutes: int = Field(default=30, ge=0)
     backfill_days: int = Field(default=3, ge=0)
     check_interval_seconds: int = Field(default=60, ge=1)
     corrections: bool = True  # edits after publication reach readers (bot/publish/corrections.py)
     corrections_window_hours: float = Field(default=48, ge=0)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            shown = value if len(value) <= 60 else value[:60] + "…"
-            raise ValueError(
-                f"unknown time zone {shown!r}; use an IANA name such as Asia/Shanghai or UTC"
-            ) from None
-        return value
+    _zone = field_validator("timezone")(_known_zone)
+    _days = field_validator("weekdays")(_known_weekdays)
 
 
 class TelegramSettings(_Section):
@@ -341,8 +367,131 @@ class WecomSettings(_Section):
         return self
 
 
+class ScheduleSettings(_Section):
+    """A series' own schedule (`[series.schedule]`); an unset key takes `[publish]`'s."""
+
+    time: dt.time | None = None
+    timezone: str | None = None
+    weekdays: StrList | None = None
+    settle_minutes: int | None = Field(default=None, ge=0)
+    backfill_days: int | None = Field(default=None, ge=0)
+
+    _zone = field_validator("timezone")(_known_zone)
+    _days = field_validator("weekdays")(_known_weekdays)
+
+    def over(self, publish: PublishSettings) -> PublishSettings:
+        return publish.model_copy(update=self.model_dump(exclude_none=True))
+
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+
+
+class SeriesSettings(_Section):
+    """One series: `[series]` (with the top-level sources, publish and topics) or one of
+    several `[[series]]` tables, each with its own."""
+
+    slug: str = "embedded-ai"
+    title: str = "嵌入式AI简报"
+    # heading as written -> stable section key; None means the built-in defaults
+    sections: dict[str, str] | None = None
+    navigation_headings: StrList = Field(default_factory=lambda: ["往期回顾"])
+    # A preset name ("this-week-in") or a table (a preset plus overrides, see
+    # briefings.layout_config); None: the Embedded AI layout with navigation_headings.
+    layout: str | dict[str, Any] | None = None
+    languages: list[Literal["zh", "en"]] = Field(default_factory=lambda: ["zh"], min_length=1)
+    # Whether a new reader (/start, a new channel) is subscribed to this series.
+    default_subscription: bool = True
+    # Unset: the top-level [[sources]], [publish] and [topics] (one series only).
+    sources: list[SourceSettings] | None = None
+    schedule: ScheduleSettings | None = None
+    topics: dict[str, TopicSettings] | None = None
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.fullmatch(value):
+            raise ValueError("must be 1-64 of a-z, 0-9 and -, starting with a letter or digit")
+        return value
+
+    @field_validator("layout")
+    @classmethod
+    def _layout(cls, value: str | dict[str, Any] | None) -> str | dict[str, Any] | None:
+        from briefings.layout import LayoutError
+
+        try:
+            layout_of(value)
+        except LayoutError as exc:
+            raise ValueError(str(exc).removeprefix("layout: ").removeprefix("layout.")) from None
+        return value
+
+
+def layout_of(value: str | dict[str, Any] | None) -> Layout | None:
+    """The layout a series' `layout` setting names; None: the Embedded AI parse."""
+    from briefings.layout_config import layout_from_mapping
+
+    if value is None:
+        return None
+    return layout_from_mapping({"preset": value} if isinstance(value, str) else value)
+
+
 def _default_sources() -> list[SourceSettings]:
     return [SourceSettings(kind="folder", name="samples", path="samples")]
+
+
+def _series_shape(value: object) -> str:
+    return "many" if isinstance(value, list) else "one"
+
+
+# `[series]` (one table: the one series) or `[[series]]` (an array: several series).
+SeriesField = Annotated[
+    Annotated[SeriesSettings, Tag("one")] | Annotated[list[SeriesSettings], Tag("many")],
+    Discriminator(_series_shape),
+]
+
+
+def _source_identity(source: SourceSettings) -> tuple[str, ...]:
+    """What a source reads: the same files must not feed two series."""
+    if source.kind == "folder":
+        return ("folder", str(Path(source.path).expanduser()))
+    if source.kind == "git":
+        return ("git", source.url, source.branch, source.path)
+    return ("http", *sorted(source.urls))
+
+
+def _check_series(settings: Settings) -> None:
+    """Several series: distinct slugs, each with its own sources, no source shared."""
+    if isinstance(settings.series, SeriesSettings):
+        return
+    if not settings.series:
+        raise ValueError("series: an empty [[series]] list; configure at least one series")
+    seen: dict[str, int] = {}
+    for index, one in enumerate(settings.series):
+        if one.slug in seen:
+            raise ValueError(
+                f"series.{index}.slug: duplicate slug {one.slug!r} (also series.{seen[one.slug]})"
+            )
+        seen[one.slug] = index
+    if len(settings.series) == 1:
+        return
+    if "sources" in settings.model_fields_set:
+        raise ValueError(
+            "sources: with several [[series]], each series lists its own ([[series.sources]])"
+        )
+    owners: dict[tuple[str, ...], str] = {}
+    for index, one in enumerate(settings.series):
+        if not one.sources:
+            raise ValueError(f"series.{index}.sources: series {one.slug!r} has no sources")
+        for source in one.sources:
+            for identity in (_source_identity(source), ("name", source.name)):
+                if identity == ("name", ""):
+                    continue
+                owner = owners.setdefault(identity, one.slug)
+                if owner != one.slug:
+                    what = f"name {source.name!r}" if identity[0] == "name" else "files"
+                    raise ValueError(
+                        f"series.{index}.sources: a source with the same {what} as one of "
+                        f"series {owner!r}; a source belongs to one series"
+                    )
 
 
 class Settings(BaseSettings):
@@ -354,7 +503,7 @@ class Settings(BaseSettings):
         nested_model_default_partial_update=True,
     )
 
-    series: SeriesSettings = Field(default_factory=SeriesSettings)
+    series: SeriesField = Field(default_factory=SeriesSettings)
     # topic key -> keyword rule; None means the built-in defaults
     topics: dict[str, TopicSettings] | None = None
     storage: StorageSettings = Field(default_factory=StorageSettings)
@@ -386,6 +535,34 @@ class Settings(BaseSettings):
     @property
     def origin(self) -> str:
         return self._origin
+
+    @model_validator(mode="after")
+    def _series_apart(self) -> Settings:
+        _check_series(self)
+        return self
+
+    def series_views(self) -> list[Settings]:
+        """One Settings per configured series, first the primary one: its `series` is that
+        one table and its `sources`, `publish` and `topics` are the series' own (a series
+        without them takes the top-level ones). With `[series]`, just these settings."""
+        if isinstance(self.series, SeriesSettings):
+            return [self]
+        return [self._view(one) for one in self.series]
+
+    def _view(self, one: SeriesSettings) -> Settings:
+        return self.model_copy(
+            update={
+                "series": one,
+                "sources": self.sources if one.sources is None else one.sources,
+                "publish": one.schedule.over(self.publish) if one.schedule else self.publish,
+                "topics": self.topics if one.topics is None else one.topics,
+            }
+        )
+
+    @property
+    def primary_series(self) -> SeriesSettings:
+        """The first series: the one a reader gets when a command names none."""
+        return self.series if isinstance(self.series, SeriesSettings) else self.series[0]
 
 
 class ConfigError(Exception):
@@ -428,16 +605,29 @@ def _resolve_paths(settings: Settings, config_dir: Path | None) -> Settings:
     url_base = Path.cwd() if _from_env("STORAGE", "STORAGE_URL") else config_dir
     source_base = Path.cwd() if _from_env("SOURCES") else config_dir
     url, sources = settings.storage.url, settings.sources
+    several = [] if isinstance(settings.series, SeriesSettings) else settings.series
+    everything = [*sources, *(s for one in several for s in one.sources or ())]
     needs_root = with_base_dir(url, Path("/")) != url and url_base is None
     needs_root |= source_base is None and any(
-        s.kind == "folder" and not Path(s.path).expanduser().is_absolute() for s in sources
+        s.kind == "folder" and not Path(s.path).expanduser().is_absolute() for s in everything
     )
     root = _checkout_root() if needs_root else None
     storage = settings.storage.model_copy(
         update={"url": with_base_dir(url, url_base or root or Path.cwd())}
     )
-    resolved = [_resolve_source(s, source_base or root or Path.cwd()) for s in sources]
-    return settings.model_copy(update={"storage": storage, "sources": resolved})
+    base = source_base or root or Path.cwd()
+    update: dict[str, Any] = {
+        "storage": storage,
+        "sources": [_resolve_source(s, base) for s in sources],
+    }
+    if several:
+        update["series"] = [
+            one
+            if one.sources is None
+            else one.model_copy(update={"sources": [_resolve_source(s, base) for s in one.sources]})
+            for one in several
+        ]
+    return settings.model_copy(update=update)
 
 
 def _resolve_source(source: SourceSettings, base: Path) -> SourceSettings:
@@ -460,7 +650,15 @@ def _checkout_root() -> Path:
 
 def describe_setup(settings: Settings) -> str:
     """One line for the start of run/ingest/tick: which archive and which sources."""
-    sources = "; ".join(_describe_source(s) for s in settings.sources) or "none"
+    views = settings.series_views()
+    if len(views) == 1:
+        sources = "; ".join(_describe_source(s) for s in settings.sources) or "none"
+    else:
+        sources = "; ".join(
+            f"{view.primary_series.slug}: "
+            + (", ".join(_describe_source(s) for s in view.sources) or "none")
+            for view in views
+        )
     return f"archive: {redact(settings.storage.url)} ({settings.origin}); sources: {sources}"
 
 
@@ -484,13 +682,24 @@ def _describe(exc: ValidationError, where: str) -> str:
     """One line: every error with its dotted key; never the input value (it may be secret)."""
     problems = []
     for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        loc = _untagged(err["loc"])
+        key = ".".join(str(p) for p in loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
+        if not loc:  # checks across sections name their keys themselves
+            problems.append(msg)
+            continue
         env = _env_name(err["loc"])
         label = f"{key} ({env})" if env else key
         # Section checks name their keys in full ("wechat.app_id is set but ...").
         problems.append(msg if msg.startswith(f"{key}.") else f"{label}: {msg}")
     return f"invalid configuration ({where}): " + "; ".join(problems)
+
+
+def _untagged(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """The key without the union's tag: `series.many.1.slug` is `series.1.slug`."""
+    if len(loc) > 1 and loc[0] == "series" and loc[1] in ("one", "many"):
+        return (loc[0], *loc[2:])
+    return loc
 
 
 def _env_name(loc: tuple[int | str, ...]) -> str | None:

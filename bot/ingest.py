@@ -19,8 +19,14 @@ from bot.runtime import Runtime
 from bot.sources.files import DEFAULT_MAX_BYTES, Skipped, TooLarge, read_document, too_large
 from briefings.errors import BriefingParseError
 from briefings.model import Issue, ParseWarning
-from briefings.parser import ParseLimits, decode_briefing, parse_issue
-from storage.issues import SaveOutcome, note_placeholder, placeholder_seen, save_issue
+from briefings.parser import ParseLimits, decode_briefing, parse_issue, parse_with_layout
+from storage.issues import (
+    SaveOutcome,
+    issue_label,
+    note_placeholder,
+    placeholder_seen,
+    save_issue,
+)
 from storage.search import index_issue
 from storage.search.models import MAX_SECTION_ENTRIES
 
@@ -42,7 +48,7 @@ class IngestReport:
     def count(self, outcome: SaveOutcome, issue: Issue) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
         if outcome != "unchanged":
-            self.changed_keys.append(issue.key.isoformat())
+            self.changed_keys.append(issue_label(issue.key, issue.number))
 
     def summary(self) -> str:
         counts = (
@@ -79,12 +85,22 @@ def parse_document(data: bytes, name: str, runtime: Runtime) -> Issue:
     limit = runtime.settings.ingest.max_file_bytes
     if len(data) > limit:  # bytes handed over by a caller that did not cap its read
         raise BriefingParseError(name, 0, str(too_large(len(data), limit)))
+    text = decode_briefing(data, name)
+    if runtime.layout is not None:  # the series' layout (a [[series]] table's `layout`)
+        return parse_with_layout(
+            text,
+            name,
+            runtime.series,
+            runtime.taxonomy,
+            runtime.layout,
+            limits=parse_limits(runtime),
+        ).issue
     return parse_issue(
-        decode_briefing(data, name),
+        text,
         name,
         runtime.series,
         runtime.taxonomy,
-        navigation_headings=runtime.settings.series.navigation_headings,
+        navigation_headings=runtime.settings.primary_series.navigation_headings,
         limits=parse_limits(runtime),
     )
 
@@ -94,20 +110,23 @@ async def ingest_documents(
 ) -> IngestReport:
     """Parse and save each (name, content); a bad document never stops the others.
 
-    Two documents of one issue date in a batch would overwrite each other on every run:
-    the first one wins and the others fail, naming it.
+    Two documents of one issue (date, or number in a numbered series) in a batch would
+    overwrite each other on every run: the first one wins and the others fail, naming it.
     """
     report = IngestReport()
     moment = now or datetime.now(UTC)
-    first_of: dict[date, str] = {}
+    first_of: dict[date | int | None, str] = {}
     for name, data in documents:
         if isinstance(data, Skipped):
             report.skip(name, 0, str(data).removeprefix("skipped: "))
             continue
         try:
             issue = _parse(name, data, runtime)
-            if issue.key in first_of:
-                message = f"same issue date {issue.key} as {first_of[issue.key]}; skipped"
+            same = _identity(issue)
+            if same in first_of:
+                what = "date" if issue.number is None else "number"
+                shown = issue_label(issue.key, issue.number)
+                message = f"same issue {what} {shown} as {first_of[same]}; skipped"
                 raise BriefingParseError(name, 0, message)
         except BriefingParseError as exc:
             if exc.unfinished:
@@ -120,17 +139,23 @@ async def ingest_documents(
             continue
         try:
             async with runtime.sessions.begin() as session:
-                seen = await placeholder_seen(session, runtime.series.slug, issue.key)
+                seen = None
+                if issue.key is not None:
+                    seen = await placeholder_seen(session, runtime.series.slug, issue.key)
                 result = await save_issue(
                     session, issue, moment, on_saved=index_issue, first_seen=seen
                 )
         except ValueError as exc:  # beyond what the archive can hold (e.g. the search ids)
             report.failures.append(BriefingParseError(name, 0, f"cannot archive: {exc}"))
             continue
-        first_of[issue.key] = name
+        first_of[_identity(issue)] = name
         report.count(result.outcome, issue)
         report.warnings.extend(issue.warnings)  # also when unchanged: still unfinished
     return report
+
+
+def _identity(issue: Issue) -> date | int | None:
+    return issue.key if issue.number is None else issue.number
 
 
 def _parse(name: str, data: bytes | OSError, runtime: Runtime) -> Issue:

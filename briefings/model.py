@@ -100,8 +100,7 @@ class Issue:
     series: Series
     # The issue date. Date-keyed series (the Embedded AI layout) always have one and it is
     # unique within the series: storage's `key` column. An issue of a numbered series has
-    # one only when its layout finds one, so `key` may be None there; its number is in the
-    # parse result's `IssueKey` until storage can keep it (briefings.parser.Parsed).
+    # one only when its layout finds one, so `key` may be None there; it has a `number`.
     key: date | None
     title: str  # the H1 as written
     subtitle: str = ""
@@ -115,6 +114,8 @@ class Issue:
     warnings: tuple[ParseWarning, ...] = field(default=())
     front_matter: str = ""  # raw text between the leading '---' fences, if any
     footer: str = ""  # markdown after the closing '----' rule (editor, licence), verbatim
+    # The issue number of a numbered series (`第 300 期`, `#300`); None in a date-keyed one.
+    number: int | None = None
 
     @property
     def entry_count(self) -> int:

@@ -1073,6 +1073,7 @@ def parse_with_layout(
     issue = Issue(
         series=series,
         key=title.key,
+        number=title.number,
         title=title.text,
         subtitle=title.subtitle,
         tagline=preamble.tagline,

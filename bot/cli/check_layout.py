@@ -6,8 +6,9 @@ notes) and the boilerplate left out. Exit 0 when every file parses, 1 when one d
 2 when the layout itself is wrong.
 
 The layout is a preset (`--layout numbered-weekly`), a TOML file with a `[layout]` table
-(`--layout-file`, see samples/layouts/README.md), or a configured series' (`--series`;
-until several series can be configured, the only name is the configured series' slug).
+(`--layout-file`, see samples/layouts/README.md), or a configured series' (`--series
+SLUG`, a `[[series]]` table's slug; default: the first series), parsed with that
+series' taxonomy too.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def register(commands: Subparsers) -> None:
     how.add_argument(
         "--series",
         metavar="NAME",
-        help="a configured series' layout (default: the configured series; one series today)",
+        help="a configured series' layout and topics, by slug (default: the first series)",
     )
     check.add_argument("--json", action="store_true", help="one JSON object per file")
     check.set_defaults(handler=_check, migrate=False)  # reads files only, never the archive
@@ -51,6 +52,17 @@ def register(commands: Subparsers) -> None:
 
 class _LayoutProblem(Exception):
     pass
+
+
+def _series(args: argparse.Namespace, runtime: Runtime) -> Runtime:
+    """The runtime view of the series `--series` names (default: the primary one)."""
+    if args.series is None:
+        return runtime
+    found = runtime.for_series(args.series)
+    if found is None:
+        known = ", ".join(r.series.slug for r in runtime.each_series())
+        raise _LayoutProblem(f"--series: no series {args.series!r}; configured: {known}")
+    return found
 
 
 def _resolve(args: argparse.Namespace, runtime: Runtime) -> Layout:
@@ -75,15 +87,12 @@ def _resolve(args: argparse.Namespace, runtime: Runtime) -> Layout:
     except LayoutError as exc:
         where = args.layout_file or "--layout"
         raise _LayoutProblem(f"{where}: {exc}") from None
-    series = runtime.settings.series
-    if args.series is not None and args.series != series.slug:
-        raise _LayoutProblem(
-            f"--series: no series {args.series!r}; configured: {series.slug} "
-            "(several series, each with its layout, are not configurable yet)"
-        )
-    # The configured series is the Embedded AI layout with its navigation headings; its
-    # section names are already in the runtime's taxonomy.
-    return replace(EMBEDDED_AI, navigation_headings=tuple(series.navigation_headings))
+    if runtime.layout is not None:
+        return runtime.layout
+    # A series without a layout is the Embedded AI layout with its navigation headings;
+    # its section names are already in the runtime's taxonomy.
+    headings = runtime.settings.primary_series.navigation_headings
+    return replace(EMBEDDED_AI, navigation_headings=tuple(headings))
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -159,6 +168,7 @@ def _print(report: dict[str, Any]) -> None:
 
 async def _check(args: argparse.Namespace, runtime: Runtime) -> int:
     try:
+        runtime = _series(args, runtime)
         layout = _resolve(args, runtime)
     except _LayoutProblem as exc:
         return fail(str(exc), 2)
