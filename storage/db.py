@@ -21,7 +21,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # The newest migration in migrations/versions (tests/storage/test_schema_head.py checks it):
 # a database already there is not handed to Alembic at all.
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 SUPPORTED_FORMS = "sqlite+aiosqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DBNAME"

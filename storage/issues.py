@@ -40,7 +40,7 @@ class SectionCount:
 class IssueSummary:
     id: int
     series_slug: str
-    key: date
+    key: date | None  # None: an undated issue of a numbered series
     title: str
     content_hash: str
     entry_count: int
@@ -52,6 +52,18 @@ class IssueSummary:
     published_hash: str | None
     held_at: datetime | None
     hold_reason: str | None
+    number: int | None = None  # the issue number of a numbered series
+
+    @property
+    def label(self) -> str:
+        return issue_label(self.key, self.number)
+
+
+def issue_label(key: date | None, number: int | None) -> str:
+    """How logs and the CLI name an issue: `2020-11-30`, `#300` or `#300 (2026-01-09)`."""
+    if number is None:
+        return str(key)
+    return f"#{number}" + (f" ({key})" if key else "")
 
 
 # --- saving ---------------------------------------------------------------------------
@@ -85,9 +97,11 @@ async def save_issue(
     """
     content_hash = content_fingerprint(issue)
     series_id = await _ensure_series(session, issue.series)
+    # A numbered issue is found by its number (its date may be added or fixed later).
+    same = IssueRow.key == issue.key if issue.number is None else IssueRow.number == issue.number
     found = await session.execute(
         select(IssueRow.id, IssueRow.content_hash, IssueRow.published_hash).where(
-            IssueRow.series_id == series_id, IssueRow.key == issue.key
+            IssueRow.series_id == series_id, same
         )
     )
     row = found.one_or_none()
@@ -98,7 +112,7 @@ async def save_issue(
     if row is None:
         outcome: SaveOutcome = "added"
         seen = min(first_seen, now) if first_seen is not None else now
-        issue_id = await _insert_issue(session, series_id, issue.key, fields, now, seen)
+        issue_id = await _insert_issue(session, series_id, fields, now, seen)
         changed = True
     else:
         outcome, issue_id, changed = "updated", row.id, row.content_hash != content_hash
@@ -129,16 +143,13 @@ async def _keep_sent_entries(session: AsyncSession, issue_id: int, now: datetime
 async def _insert_issue(
     session: AsyncSession,
     series_id: int,
-    key: date,
     fields: dict[str, Any],
     now: datetime,
     first_seen: datetime,
 ) -> int:
     times = {"first_seen_at": first_seen, "content_changed_at": now, "updated_at": now}
     issue_id = await session.scalar(
-        insert(IssueRow)
-        .values(series_id=series_id, key=key, **times, **fields)
-        .returning(IssueRow.id)
+        insert(IssueRow).values(series_id=series_id, **times, **fields).returning(IssueRow.id)
     )
     assert issue_id is not None
     return issue_id
@@ -177,6 +188,8 @@ async def _ensure_series(session: AsyncSession, series: Series) -> int:
 
 def _issue_fields(issue: Issue, content_hash: str) -> dict[str, Any]:
     return {
+        "key": issue.key,
+        "number": issue.number,
         "title": issue.title,
         "subtitle": issue.subtitle,
         "tagline": issue.tagline,
@@ -267,12 +280,44 @@ async def get_issue(session: AsyncSession, series_slug: str, key: date) -> Issue
     return None if found is None else await load_issue(session, found)
 
 
+def newest_first() -> tuple[Any, ...]:
+    """Issue order, newest first: by number (numbered series), else by date. A series
+    has one kind of key, so NULL ordering (which differs between engines) never mixes."""
+    return (IssueRow.number.desc(), IssueRow.key.desc(), IssueRow.id.desc())
+
+
+def oldest_first() -> tuple[Any, ...]:
+    return (IssueRow.number, IssueRow.key, IssueRow.id)
+
+
+async def find_numbered_id(session: AsyncSession, series_slug: str, number: int) -> int | None:
+    return await session.scalar(
+        select(IssueRow.id)
+        .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
+        .where(SeriesRow.slug == series_slug, IssueRow.number == number)
+    )
+
+
+async def get_numbered_issue(session: AsyncSession, series_slug: str, number: int) -> Issue | None:
+    found = await find_numbered_id(session, series_slug, number)
+    return None if found is None else await load_issue(session, found)
+
+
+async def newest_number(session: AsyncSession, series_slug: str) -> int | None:
+    """The highest issue number of a series (None: not a numbered series, or empty)."""
+    return await session.scalar(
+        select(func.max(IssueRow.number))
+        .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
+        .where(SeriesRow.slug == series_slug)
+    )
+
+
 async def latest_issue(session: AsyncSession, series_slug: str) -> Issue | None:
     found = await session.scalar(
         select(IssueRow.id)
         .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
         .where(SeriesRow.slug == series_slug)
-        .order_by(IssueRow.key.desc())
+        .order_by(*newest_first())
         .limit(1)
     )
     return None if found is None else await load_issue(session, found)
@@ -293,6 +338,7 @@ async def load_issue(session: AsyncSession, issue_id: int) -> Issue | None:
     return Issue(
         series=Series(slug=series.slug, title=series.title),
         key=row.key,
+        number=row.number,
         title=row.title,
         subtitle=row.subtitle,
         tagline=row.tagline,
@@ -368,14 +414,14 @@ def _entry(row: EntryRow, topics: tuple[str, ...]) -> Entry:
 
 
 async def issue_keys(session: AsyncSession, series_slug: str) -> list[date]:
-    """All issue dates of a series, oldest first."""
+    """All issue dates of a series, oldest first (undated issues have none)."""
     result = await session.scalars(
         select(IssueRow.key)
         .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
-        .where(SeriesRow.slug == series_slug)
+        .where(SeriesRow.slug == series_slug, IssueRow.key.is_not(None))
         .order_by(IssueRow.key)
     )
-    return list(result)
+    return [key for key in result if key is not None]
 
 
 async def list_series(session: AsyncSession) -> list[Series]:
@@ -387,7 +433,7 @@ async def list_issues(
     session: AsyncSession, series_slug: str, limit: int = 20, offset: int = 0
 ) -> list[IssueSummary]:
     """Issues of a series, newest first, with entry counts per section."""
-    query = _summary_query(series_slug).order_by(IssueRow.key.desc()).limit(limit).offset(offset)
+    query = _summary_query(series_slug).order_by(*newest_first()).limit(limit).offset(offset)
     return await _summaries(session, series_slug, query)
 
 
@@ -402,7 +448,7 @@ async def unpublished_issues(
             IssueRow.held_at.is_(None),
             IssueRow.content_changed_at <= settled_before,
         )
-        .order_by(IssueRow.key)
+        .order_by(*oldest_first())
     )
     return await _summaries(session, series_slug, query)
 
@@ -470,6 +516,7 @@ def _summary(row: IssueRow, series_slug: str, sections: tuple[SectionCount, ...]
         published_hash=row.published_hash,
         held_at=row.held_at,
         hold_reason=row.hold_reason,
+        number=row.number,
     )
 
 

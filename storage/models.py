@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -75,12 +76,24 @@ class SeriesRow(Base):
 
 
 class IssueRow(Base):
+    """An issue of a series, identified by its date (`key`), its number, or both.
+
+    A date-keyed series (Embedded AI) has dates and no numbers; a numbered series has
+    numbers and, when its layout finds one, a date. Each is unique within the series
+    (NULLs never collide on either database). Queries order by number, then date, which
+    is the date order in a date-keyed series and the number order in a numbered one.
+    """
+
     __tablename__ = "issues"
-    __table_args__ = (UniqueConstraint("series_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("series_id", "key"),
+        UniqueConstraint("series_id", "number"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
-    key: Mapped[date] = mapped_column(Date)
+    key: Mapped[date | None] = mapped_column(Date)
+    number: Mapped[int | None] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text)
     subtitle: Mapped[str] = mapped_column(Text)
     tagline: Mapped[str] = mapped_column(Text)
@@ -167,15 +180,26 @@ class SubscriberRow(Base):
 
 
 class SubscriptionRow(Base):
+    """What a subscriber receives of one series: everything (`all`), or sections/topics.
+
+    `series` is the series' slug, except for the primary series (the first configured),
+    which is '': every row written before several series existed is about it, and code
+    written for one series keeps reading it unchanged. A subscriber with no row for a
+    series does not receive it. Should the primary series change in the config, start-up
+    swaps the rows of the old and new primary (storage.subscribers.adopt_primary), so
+    every reader keeps the series they chose.
+    """
+
     __tablename__ = "subscriptions"
     __table_args__ = (
-        UniqueConstraint("subscriber_id", "kind", "key"),
+        UniqueConstraint("subscriber_id", "series", "kind", "key"),
         Index("ix_subscriptions_kind_key", "kind", "key"),
         CheckConstraint(f"kind IN {SUBSCRIPTION_KINDS!r}", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    series: Mapped[str] = mapped_column(String(64), default="", server_default=text("''"))
     kind: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(64))  # "" for kind == "all"
 

@@ -1,4 +1,9 @@
-"""Chat subscribers, their settings and subscriptions."""
+"""Chat subscribers, their settings and subscriptions.
+
+Subscriptions are per series (`SubscriptionRow`): every function that reads or writes
+them takes `series`, which defaults to `PRIMARY` (''), the primary series. A
+`Subscriber` carries the subscriptions of the series it was loaded for.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage._dialect import insert
 from storage.clock import utcnow
 from storage.models import SUBSCRIPTION_KINDS, SubscriberRow, SubscriptionRow
+from storage.state import get_value, set_value
 from storage.vocabulary import CHAT_KINDS, FORMATS, LANGUAGES, PLATFORMS
 
 
@@ -34,6 +40,14 @@ class Subscription:
 
 
 ALL = Subscription("all")
+# The primary series' subscriptions (storage.models.SubscriptionRow says why '').
+PRIMARY = ""
+_PRIMARY_STATE = "subscriptions.primary-series"
+
+
+def series_key(slug: str, primary_slug: str) -> str:
+    """How subscriptions name the series `slug` when `primary_slug` is the primary one."""
+    return PRIMARY if slug == primary_slug else slug
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +91,7 @@ async def get_or_create(
     language: str = "zh",
     format: str = "full",
     now: datetime | None = None,
+    series: str = PRIMARY,
 ) -> tuple[Subscriber, bool]:
     """The chat's subscriber (reactivated if it was deactivated) and whether it is new."""
     _check("platform", platform, PLATFORMS)
@@ -109,40 +124,49 @@ async def get_or_create(
             )
             .values(active=True, deactivated_at=None, deactivation_reason=None)
         )
-    subscriber = await get_subscriber(session, platform, chat_id)
+    subscriber = await get_subscriber(session, platform, chat_id, series=series)
     assert subscriber is not None
     return subscriber, created_id is not None
 
 
-async def get_subscriber(session: AsyncSession, platform: str, chat_id: str) -> Subscriber | None:
+async def get_subscriber(
+    session: AsyncSession, platform: str, chat_id: str, *, series: str = PRIMARY
+) -> Subscriber | None:
     found = await _load(
         session,
         select(SubscriberRow).where(
             SubscriberRow.platform == platform, SubscriberRow.chat_id == chat_id
         ),
+        series,
     )
     return found[0] if found else None
 
 
-async def get_subscriber_by_id(session: AsyncSession, subscriber_id: int) -> Subscriber | None:
-    found = await _load(session, select(SubscriberRow).where(SubscriberRow.id == subscriber_id))
+async def get_subscriber_by_id(
+    session: AsyncSession, subscriber_id: int, *, series: str = PRIMARY
+) -> Subscriber | None:
+    query = select(SubscriberRow).where(SubscriberRow.id == subscriber_id)
+    found = await _load(session, query, series)
     return found[0] if found else None
 
 
-async def _load(session: AsyncSession, query: Select[tuple[SubscriberRow]]) -> list[Subscriber]:
+async def _load(
+    session: AsyncSession, query: Select[tuple[SubscriberRow]], series: str = PRIMARY
+) -> list[Subscriber]:
     rows = (await session.scalars(query.execution_options(populate_existing=True))).all()
-    subscriptions = await _subscriptions_of(session, [row.id for row in rows])
+    subscriptions = await _subscriptions_of(session, [row.id for row in rows], series)
     return [_subscriber(row, subscriptions.get(row.id, ())) for row in rows]
 
 
 async def _subscriptions_of(
-    session: AsyncSession, subscriber_ids: list[int]
+    session: AsyncSession, subscriber_ids: list[int], series: str
 ) -> dict[int, tuple[Subscription, ...]]:
     if not subscriber_ids:
         return {}
     result = await session.execute(
         select(SubscriptionRow.subscriber_id, SubscriptionRow.kind, SubscriptionRow.key)
         .where(SubscriptionRow.subscriber_id.in_(subscriber_ids))
+        .where(SubscriptionRow.series == series)
         .order_by(SubscriptionRow.subscriber_id, SubscriptionRow.kind, SubscriptionRow.key)
     )
     grouped: dict[int, list[Subscription]] = defaultdict(list)
@@ -245,18 +269,19 @@ async def update_chat_id(
 
 
 async def add_subscription(
-    session: AsyncSession, subscriber_id: int, subscription: Subscription
+    session: AsyncSession, subscriber_id: int, subscription: Subscription, *, series: str = PRIMARY
 ) -> bool:
     """Subscribe; False if the subscriber already had it."""
-    return await _add_subscriptions(session, subscriber_id, [subscription]) == 1
+    return await _add_subscriptions(session, subscriber_id, [subscription], series) == 1
 
 
 async def remove_subscription(
-    session: AsyncSession, subscriber_id: int, subscription: Subscription
+    session: AsyncSession, subscriber_id: int, subscription: Subscription, *, series: str = PRIMARY
 ) -> bool:
     result = await session.execute(
         delete(SubscriptionRow).where(
             SubscriptionRow.subscriber_id == subscriber_id,
+            SubscriptionRow.series == series,
             SubscriptionRow.kind == subscription.kind,
             SubscriptionRow.key == subscription.key,
         )
@@ -265,20 +290,62 @@ async def remove_subscription(
 
 
 async def set_subscriptions(
-    session: AsyncSession, subscriber_id: int, subscriptions: Iterable[Subscription]
+    session: AsyncSession,
+    subscriber_id: int,
+    subscriptions: Iterable[Subscription],
+    *,
+    series: str = PRIMARY,
 ) -> None:
-    """Replace all subscriptions of the subscriber."""
+    """Replace all subscriptions of the subscriber to `series` (empty: not subscribed)."""
     await session.execute(
-        delete(SubscriptionRow).where(SubscriptionRow.subscriber_id == subscriber_id)
+        delete(SubscriptionRow).where(
+            SubscriptionRow.subscriber_id == subscriber_id, SubscriptionRow.series == series
+        )
     )
-    await _add_subscriptions(session, subscriber_id, subscriptions)
+    await _add_subscriptions(session, subscriber_id, subscriptions, series)
+
+
+async def subscribed_series(session: AsyncSession, subscriber_id: int) -> set[str]:
+    """The series (as `series_key`s) the subscriber has any subscription to."""
+    found = await session.scalars(
+        select(SubscriptionRow.series).where(SubscriptionRow.subscriber_id == subscriber_id)
+    )
+    return set(found)
+
+
+async def adopt_primary(
+    session: AsyncSession, primary_slug: str, configured: Iterable[str] = ()
+) -> bool:
+    """Keep subscriptions with their series when the configured primary series changes.
+
+    The archive remembers which series '' meant; when the config's first series is
+    another one and the old primary is still `configured` (the series were reordered),
+    the old primary's rows get its slug and the new primary's rows become ''. An old
+    primary no longer configured was renamed: its rows stay the primary's. True when
+    rows were moved.
+    """
+    recorded = await get_value(session, _PRIMARY_STATE)
+    now = utcnow()
+    if recorded == primary_slug:
+        return False
+    moved = isinstance(recorded, str) and recorded in set(configured)
+    if moved:
+        rows = SubscriptionRow.__table__
+        parked = "~"  # never a slug (a-z, 0-9, -): holds the old primary's rows meanwhile
+        for old, new in ((PRIMARY, parked), (primary_slug, PRIMARY), (parked, recorded)):
+            await session.execute(update(rows).where(rows.c.series == old).values(series=new))
+    await set_value(session, _PRIMARY_STATE, primary_slug, now)
+    return moved
 
 
 async def _add_subscriptions(
-    session: AsyncSession, subscriber_id: int, subscriptions: Iterable[Subscription]
+    session: AsyncSession,
+    subscriber_id: int,
+    subscriptions: Iterable[Subscription],
+    series: str = PRIMARY,
 ) -> int:
     rows = [
-        {"subscriber_id": subscriber_id, "kind": s.kind, "key": s.key}
+        {"subscriber_id": subscriber_id, "series": series, "kind": s.kind, "key": s.key}
         for s in sorted(set(subscriptions))
     ]
     if not rows:
@@ -286,7 +353,7 @@ async def _add_subscriptions(
     inserted = await session.scalars(
         insert(session, SubscriptionRow)
         .values(rows)
-        .on_conflict_do_nothing(index_elements=["subscriber_id", "kind", "key"])
+        .on_conflict_do_nothing(index_elements=["subscriber_id", "series", "kind", "key"])
         .returning(SubscriptionRow.id)
     )
     return len(inserted.all())
@@ -301,6 +368,7 @@ async def iter_active(
     batch: int = 1000,
     *,
     include_paused: bool = False,
+    series: str = PRIMARY,
 ) -> AsyncIterator[list[Subscriber]]:
     """Active subscribers in batches ordered by id, each read by `id > last LIMIT batch`.
 
@@ -320,14 +388,14 @@ async def iter_active(
         if not include_paused:
             query = query.where(SubscriberRow.paused.is_(False))
         async with session_factory() as session:
-            subscribers = await _load(session, query)
+            subscribers = await _load(session, query, series)
         if not subscribers:
             return
         yield subscribers
         last_id = subscribers[-1].id
 
 
-async def stats(session: AsyncSession) -> SubscriberStats:
+async def stats(session: AsyncSession, *, series: str = PRIMARY) -> SubscriberStats:
     active = SubscriberRow.active.is_(True)
     by_platform = await session.execute(
         select(SubscriberRow.platform, func.count()).where(active).group_by(SubscriberRow.platform)
@@ -339,7 +407,7 @@ async def stats(session: AsyncSession) -> SubscriberStats:
     by_subscription = await session.execute(
         select(SubscriptionRow.kind, SubscriptionRow.key, func.count())
         .join(SubscriberRow, SubscriberRow.id == SubscriptionRow.subscriber_id)
-        .where(active)
+        .where(active, SubscriptionRow.series == series)
         .group_by(SubscriptionRow.kind, SubscriptionRow.key)
     )
     counts: dict[str, dict[str, int]] = {kind: {} for kind in SUBSCRIPTION_KINDS}

@@ -52,6 +52,7 @@ from storage.subscribers import (
     get_or_create,
     get_subscriber,
     iter_active,
+    series_key,
     update_settings,
 )
 
@@ -94,6 +95,8 @@ class IssuePublisher:
         self._notifier = notifier or LogNotifier()
         self._batch = batch_size or runtime.settings.delivery.batch_size
         self._renderers = RendererSet(runtime.settings)
+        # Only the subscribers of this publisher's series get its issues.
+        self._series = series_key(runtime.series.slug, runtime.primary_slug)
 
     # -- the command core's Publisher -------------------------------------------------
 
@@ -178,7 +181,8 @@ class IssuePublisher:
         await self._ensure_channel(session, now)
         cache = PublicationRenderings(issue, self._renderers, self._runtime.taxonomy)
         created = empty = 0
-        async for batch in iter_active(_within(session), batch=self._batch):
+        batches = iter_active(_within(session), batch=self._batch, series=self._series)
+        async for batch in batches:
             items = _items(cache, batch)
             empty += len(batch) - len(items)
             if items:
@@ -195,7 +199,7 @@ class IssuePublisher:
         subscriber, _ = await get_or_create(session, "telegram", channel, kind="channel", now=now)
         if subscriber.kind != "channel":
             await update_settings(session, subscriber.id, kind="channel")
-        await add_subscription(session, subscriber.id, ALL)
+        await add_subscription(session, subscriber.id, ALL, series=self._series)
 
     async def _hold(self, issue_id: int, defects: tuple[Defect, ...], now: datetime) -> None:
         reasons = "; ".join(d.stored for d in defects)
@@ -232,7 +236,8 @@ class IssuePublisher:
         channel = await self._missing_channel(summary.first_seen_at)
         if channel is not None:
             plan(channel)
-        async for batch in iter_active(self._runtime.sessions, batch=self._batch):
+        batches = iter_active(self._runtime.sessions, batch=self._batch, series=self._series)
+        async for batch in batches:
             for subscriber in batch:
                 plan(subscriber)
         return Preview(

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from briefings.model import Section
+from briefings.model import Issue, Section
 from storage import issues
 from storage.models import EntryRow, EntryTopicRow, IssueRow, SectionRow, SeriesRow
 from storage.publication import claim_publication, hold_unpublished
@@ -286,5 +286,7 @@ def test_factory_fills_every_model_field() -> None:
     section = issue.sections[1]
     for obj in (issue, section, section.entries[0]):
         for f in fields(obj):
+            if (type(obj), f.name) == (Issue, "number"):
+                continue  # a date-keyed issue has none; test_numbered_issues_* store one
             default = f.default if f.default is not MISSING else None
             assert getattr(obj, f.name) not in (default, None, "", ()), (type(obj), f.name)
