@@ -120,9 +120,11 @@ class Views:
     # -- parts -------------------------------------------------------------
 
     def header(self, issue: Issue) -> Unit:
-        title = self.plain(issue.title) or str(issue.key)
+        # a numbered series' issue is named by its number, and its date when it has one
+        names = [str(n) for n in (issue.key, issue.number and f"#{issue.number}") if n]
+        title = self.plain(issue.title) or " ".join(names)
         blocks = [text_block(title, kind="heading", level=1)]
-        if str(issue.key) not in title:
+        if issue.key is not None and str(issue.key) not in title:
             blocks.append(text_block(str(issue.key), (MUTED,)))
         if issue.subtitle.strip() and self.plain(issue.subtitle) not in title:
             blocks.append(Block("para", self.md.line(issue.subtitle)))

@@ -248,7 +248,8 @@ def correction_message(
     """The short "更正 / Correction" message: the issue, then the changed entries."""
     heading, removed, footer = HEADINGS.get(language, HEADINGS["zh"])
     rich = platform in EDITABLE
-    day = issue.key.isoformat()
+    # an undated issue of a numbered series is named by its number
+    day = issue.key.isoformat() if issue.key is not None else f"#{issue.number}"
     lines = [heading.format(title=issue.title, date=day)]
     if day in issue.title:  # the series' titles often carry the date already
         lines[0] = lines[0].replace(f"（{day}）", "").replace(f" ({day})", "")

@@ -1,4 +1,10 @@
-"""One scheduler cycle: poll the sources, then publish, archive or hold what is due."""
+"""One scheduler cycle: poll the sources, then publish, archive or hold what is due.
+
+Every configured series is a lane of the cycle: its own publisher (its subscribers),
+corrector and schedule; its sources are among the cycle's pollers, each ingesting with
+its series' layout. A series whose check fails (or whose source is broken: a poller
+never raises) is logged and the next series is checked all the same.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from bot.clock import Clock
@@ -17,21 +23,32 @@ from bot.publish.publisher import IssuePublisher, Publication
 from bot.publish.rule import Decision, decide
 from bot.runtime import Runtime
 from bot.sources.poller import PollResult, SourcePoller, build_pollers
-from storage.issues import IssueSummary, unpublished_issues
+from storage.issues import IssueSummary, newest_number, unpublished_issues
 from storage.search import optimize_index
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class SeriesLane:
+    """One series' part of a cycle: the series' runtime view and who publishes it."""
+
+    runtime: Runtime
+    publisher: IssuePublisher
+    corrector: Corrector
+
+
 @dataclass(slots=True)
 class CheckReport:
     published: list[Publication] = field(default_factory=list)
-    archived: list[date] = field(default_factory=list)
-    held: list[date] = field(default_factory=list)
+    # dates; an undated issue of a numbered series by its label (`#51`)
+    archived: list[date | str] = field(default_factory=list)
+    held: list[date | str] = field(default_factory=list)
     corrected: list[CorrectionPlan] = field(default_factory=list)
 
     def summary(self) -> str:
-        published = ", ".join(str(p.key) for p in self.published) or "none"
+        published = ", ".join(str(p.key or f"issue {p.issue_id}") for p in self.published)
+        published = published or "none"
         archived = ", ".join(map(str, self.archived)) or "none"
         held = ", ".join(map(str, self.held)) or "none"
         corrected = ", ".join(str(c.key) for c in self.corrected) or "none"
@@ -52,12 +69,17 @@ class Cycle:
         pollers: list[SourcePoller],
         publisher: IssuePublisher,
         corrector: Corrector | None = None,
+        *,
+        lanes: list[SeriesLane] | None = None,
     ) -> None:
+        """`publisher` and `corrector` are the primary series'; `lanes` every series'
+        (default: the primary series alone)."""
         self.runtime = runtime
         self.clock = clock
         self.pollers = pollers
         self.publisher = publisher
         self.corrector = corrector or Corrector(runtime, clock)
+        self.lanes = lanes or [SeriesLane(runtime, publisher, self.corrector)]
         self._checking = asyncio.Lock()
         self._active = 0
         self._idle = asyncio.Event()
@@ -110,29 +132,44 @@ class Cycle:
         async with self._busy(), self._checking:
             report = CheckReport()
             now = self.clock.now()
-            async with self.runtime.sessions() as session:
-                candidates = await unpublished_issues(session, self.runtime.series.slug, now)
-            settings = self.runtime.settings.publish
-            for summary in candidates:
+            for lane in self.lanes:
                 try:
-                    await self._act(summary, decide(summary, now, settings), report)
-                except Exception:  # one issue's failure must not block the others
-                    log.exception("publication check of %s failed", summary.key)
-            # Edits of issues already published: the same check, so the same settling.
-            report.corrected = await self.corrector.run()
+                    await self._check_series(lane, now, report)
+                except Exception:  # one series' failure must not block the others
+                    log.exception("publication check of series %s failed", lane.runtime.series.slug)
             return report
 
-    async def _act(self, summary: IssueSummary, decision: Decision, report: CheckReport) -> None:
-        if decision == "archive" and await self.publisher.archive(summary):
-            report.archived.append(summary.key)
+    async def _check_series(self, lane: SeriesLane, now: datetime, report: CheckReport) -> None:
+        slug = lane.runtime.series.slug
+        async with lane.runtime.sessions() as session:
+            candidates = await unpublished_issues(session, slug, now)
+            newest = await newest_number(session, slug) if candidates else None
+        settings = lane.runtime.settings.publish
+        for summary in candidates:
+            try:
+                decision = decide(summary, now, settings, newest_number=newest)
+                await self._act(lane.publisher, summary, decision, report)
+            except Exception:  # one issue's failure must not block the others
+                log.exception("publication check of %s %s failed", slug, summary.label)
+        # Edits of issues already published: the same check, so the same settling.
+        report.corrected.extend(await lane.corrector.run())
+
+    async def _act(
+        self,
+        publisher: IssuePublisher,
+        summary: IssueSummary,
+        decision: Decision,
+        report: CheckReport,
+    ) -> None:
+        name = summary.key if summary.key is not None else summary.label
+        if decision == "archive" and await publisher.archive(summary):
+            report.archived.append(name)
         elif decision == "publish":
-            outcome = await self.publisher.publish_issue(
-                summary.id, expected_hash=summary.content_hash
-            )
+            outcome = await publisher.publish_issue(summary.id, expected_hash=summary.content_hash)
             if outcome.publication is not None:
                 report.published.append(outcome.publication)
             elif outcome.status == "held":
-                report.held.append(summary.key)
+                report.held.append(name)
 
 
 def build_cycle(
@@ -143,6 +180,12 @@ def build_cycle(
     cache_dir: Path | None = None,
     batch_size: int | None = None,
 ) -> Cycle:
-    """Sources from the settings (git checkouts under `cache_dir`) and a publisher."""
-    publisher = IssuePublisher(runtime, clock, notifier, batch_size=batch_size)
-    return Cycle(runtime, clock, build_pollers(runtime, clock, cache_dir), publisher)
+    """Every series' sources (git checkouts under `cache_dir`), publisher and corrector."""
+    lanes: list[SeriesLane] = []
+    pollers: list[SourcePoller] = []
+    for view in runtime.each_series():
+        publisher = IssuePublisher(view, clock, notifier, batch_size=batch_size)
+        lanes.append(SeriesLane(view, publisher, Corrector(view, clock)))
+        pollers.extend(build_pollers(view, clock, cache_dir))
+    primary = lanes[0]
+    return Cycle(runtime, clock, pollers, primary.publisher, primary.corrector, lanes=lanes)

@@ -108,6 +108,7 @@ async def _build_docs(session: AsyncSession, issue_ids: Sequence[int]) -> list[I
                 IssueRow.id,
                 IssueRow.series_id,
                 IssueRow.key,
+                IssueRow.number,
                 IssueRow.title,
                 IssueRow.subtitle,
                 IssueRow.intro,
@@ -120,9 +121,11 @@ async def _build_docs(session: AsyncSession, issue_ids: Sequence[int]) -> list[I
     topics = await _topics(session, issue_ids)
     docs: list[IndexDoc] = []
     for issue in issues:
+        # a numbered series is ordered by number; its dates (if any) may not be unique
+        position = issue.key if issue.number is None else issue.number
         docs.append(
             issue_doc(
-                doc_id(issue.series_id, issue.key),
+                doc_id(issue.series_id, position),
                 issue.id,
                 issue.title,
                 issue.subtitle,
@@ -141,7 +144,7 @@ async def _build_docs(session: AsyncSession, issue_ids: Sequence[int]) -> list[I
                     section_heading=section.heading,
                     topics=topics[entry.id],
                 )
-                key = doc_id(issue.series_id, issue.key, s_index, e_index)
+                key = doc_id(issue.series_id, position, s_index, e_index)
                 docs.append(entry_doc(key, issue.id, entry.id, fields))
     return docs
 

@@ -44,8 +44,9 @@ class SearchDocRow(Base):
     tsv: Mapped[str | None] = mapped_column(Text().with_variant(TSVECTOR(), "postgresql"))
 
 
-def doc_id(series_id: int, key: date, section: int = -1, entry: int = 0) -> int:
-    """Sort key of a document: series, then issue date, then reading order reversed.
+def doc_id(series_id: int, key: date | int, section: int = -1, entry: int = 0) -> int:
+    """Sort key of a document: series, then issue date (or number, in a numbered series:
+    `key` is then the int), then reading order reversed.
 
     Larger ids are newer; within an issue the issue document (section -1) comes
     first in descending order, then sections and entries in reading order.
@@ -55,11 +56,12 @@ def doc_id(series_id: int, key: date, section: int = -1, entry: int = 0) -> int:
             f"the archive holds at most {MAX_SECTIONS} sections of {MAX_SECTION_ENTRIES} "
             f"entries per issue (got section {section + 1}, entry {entry + 1})"
         )
-    if key.toordinal() >> (_SERIES_SHIFT - _DAY_SHIFT):
-        raise ValueError(f"issue date {key} is too far in the future for a search id")
+    ordinal = key if isinstance(key, int) else key.toordinal()
+    if ordinal < 0 or ordinal >> (_SERIES_SHIFT - _DAY_SHIFT):
+        raise ValueError(f"issue {key} is too far in the future for a search id")
     slot = ((section + 1) << _SLOT_BITS) | entry
     low = (1 << _DAY_SHIFT) - 1 - slot
-    return (series_id << _SERIES_SHIFT) | (key.toordinal() << _DAY_SHIFT) | low
+    return (series_id << _SERIES_SHIFT) | (ordinal << _DAY_SHIFT) | low
 
 
 def id_range(series_id: int, start: date | None = None, end: date | None = None) -> tuple[int, int]:
