@@ -230,6 +230,22 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "valid_sections": ("栏目：{items}", "Sections: {items}"),
     "valid_topics": ("标签：{items}", "Topics: {items}"),
     "valid_all": ("全部：all / 全部", "Everything: all"),
+    "series_title": (
+        "本机器人推送这些系列（点按钮订阅或退订）：",
+        "This bot carries these series (tap to subscribe or unsubscribe):",
+    ),
+    "series_hint": (
+        "{latest} 看一个系列的最新一期，{sections} 选它的栏目与标签，{series} 订阅或退订它。",
+        "{latest} shows a series' latest issue, {sections} chooses its sections and "
+        "topics, {series} subscribes or unsubscribes.",
+    ),
+    "series_subscribed": ("已订阅「{title}」的全部内容。", "Subscribed to all of “{title}”."),
+    "series_unsubscribed": ("已退订「{title}」。", "Unsubscribed from “{title}”."),
+    "unknown_series": (
+        "没有叫「{name}」的系列；可选：{names}",
+        "No series “{name}”; series: {names}",
+    ),
+    "only_one_series": ("本机器人只推送一个系列：{title}", "This bot carries one series: {title}"),
     "sections_title": (
         "订阅设置：点按钮切换（✅ 已订阅）。\n栏目按整栏推送，标签推送各栏目中相关的条目。",
         "Subscriptions: tap to toggle (✅ subscribed).\n"
@@ -436,8 +452,17 @@ COMMAND_TEXTS: Final[dict[str, tuple[CommandText, CommandText]]] = {
 }
 
 
+# Commands that exist only with several series configured (bot/commands/series.py).
+SERIES_COMMAND_TEXTS: Final[dict[str, tuple[CommandText, CommandText]]] = {
+    "series": (
+        CommandText("查看各个系列，订阅或退订", "[系列]", "widgets"),
+        CommandText("List the series, subscribe or unsubscribe", "[series]", "widgets"),
+    ),
+}
+
+
 def command_text(lang: str, command: str) -> CommandText:
-    zh, en = COMMAND_TEXTS[command]
+    zh, en = COMMAND_TEXTS[command] if command in COMMAND_TEXTS else SERIES_COMMAND_TEXTS[command]
     return en if lang == "en" else zh
 
 

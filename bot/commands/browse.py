@@ -92,7 +92,8 @@ def part_reply(ctx: Ctx, issue: Issue, part: Part) -> Reply:
     if messages:
         return Reply(tuple(messages))
     name = ctx.deps.taxonomy.display_name(part.key, ctx.lang)
-    return ctx.say(ctx.t("part_empty", date=issue.key.isoformat(), name=name))
+    day = issue.key.isoformat() if issue.key is not None else f"#{issue.number}"
+    return ctx.say(ctx.t("part_empty", date=day, name=name))
 
 
 def _part_messages(ctx: Ctx, issue: Issue, part: Part) -> list[Message]:
@@ -128,6 +129,10 @@ async def latest(ctx: Ctx, inv: Invocation) -> list[Reply]:
         return await issue_(ctx, inv)
     if inv.raw_args:
         return [named_part(ctx, issue, inv.raw_args)]
+    if not ctx.deps.is_primary:
+        # The overview's buttons name issues by date in the primary series: another
+        # series' latest issue comes whole (`/latest SERIES SECTION` for one part).
+        return [part_reply(ctx, issue, Part("all"))]
     return [overview(ctx, issue, is_latest=True)]
 
 

@@ -10,7 +10,7 @@ issue, section or query a payload names still exists is the handler's question.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import ClassVar, Final, Literal
 
@@ -171,26 +171,40 @@ class SearchMore(Payload):
 
 # --- subscriptions and settings -----------------------------------------------------
 
-ToggleKind = Literal["all", "section", "topic"]
+ToggleKind = Literal["all", "section", "topic", "series"]
 _TOGGLE_CODES: Final[dict[str, ToggleKind]] = {"s": "section", "t": "topic"}
 _TOGGLE_LETTERS: Final = {kind: code for code, kind in _TOGGLE_CODES.items()}
+_SERIES_MARK = "@"  # `t:@weekly:s:papers`: a toggle within the series `weekly`
+_WHOLE_SERIES = "z"  # `t:@weekly:z`: the series itself on or off (/series)
+_SERIES_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
 @dataclass(frozen=True, slots=True)
 class Toggle(Payload):
-    """Switch a subscription on or off: everything, or a section/topic by key or position."""
+    """Switch a subscription on or off: everything, or a section/topic by key or position;
+    of the primary series, or of `series` (a series' subscription key, several series).
+    Kind `series` switches a whole series on or off (/series)."""
 
     PREFIX: ClassVar[str] = "t"
     kind: ToggleKind
     key: str | None = None
     index: int | None = None
+    series: str = ""
 
     @classmethod
-    def of(cls, kind: ToggleKind, key: str, index: int) -> Toggle:
-        by_key = cls(kind, key=key)
-        return by_key if key and ":" not in key and _fits(by_key) else cls(kind, index=index)
+    def of(cls, kind: ToggleKind, key: str, index: int, series: str = "") -> Toggle:
+        by_key = cls(kind, key=key, series=series)
+        if key and ":" not in key and _fits(by_key):
+            return by_key
+        return cls(kind, index=index, series=series)
 
     def fields(self) -> tuple[str, ...]:
+        if self.kind == "series":
+            return (_SERIES_MARK + self.series, _WHOLE_SERIES)
+        within = (_SERIES_MARK + self.series,) if self.series else ()
+        return (*within, *self._own_fields())
+
+    def _own_fields(self) -> tuple[str, ...]:
         if self.kind == "all":
             return ("a",)
         letter = _TOGGLE_LETTERS[self.kind]
@@ -200,6 +214,18 @@ class Toggle(Payload):
 
     @classmethod
     def parse(cls, fields: list[str]) -> Toggle | None:
+        if fields and fields[0].startswith(_SERIES_MARK):
+            series = fields[0].removeprefix(_SERIES_MARK)
+            if series and not _SERIES_KEY.fullmatch(series):
+                return None
+            if fields[1:] == [_WHOLE_SERIES]:
+                return cls("series", series=series)
+            found = cls._parse_own(fields[1:])
+            return None if found is None else replace(found, series=series)
+        return cls._parse_own(fields)
+
+    @classmethod
+    def _parse_own(cls, fields: list[str]) -> Toggle | None:
         if fields == ["a"]:
             return cls("all")
         if len(fields) != 2:

@@ -10,12 +10,12 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import i18n
-from bot.commands.deps import CoreDeps
+from bot.commands.deps import CoreDeps, SeriesChoice
 from bot.commands.spec import CommandTable
 from bot.commands.types import Button, Chat, Incoming, Reply
 from bot.rendering import renderer_for
 from formatters import Renderer
-from storage.subscribers import Subscriber, Subscription, get_or_create
+from storage.subscribers import Subscriber, Subscription, get_or_create, get_subscriber_by_id
 
 # Platforms whose messages carry buttons; elsewhere texts mention the commands instead.
 BUTTON_PLATFORMS: Final = frozenset({"telegram", "console"})
@@ -93,7 +93,8 @@ class Ctx:
     # -- subscriber ------------------------------------------------------------
 
     async def ensure_subscriber(self, session: AsyncSession) -> tuple[Subscriber, bool]:
-        """This chat's subscriber, created (with no subscriptions) if missing."""
+        """This chat's subscriber, created (with no subscriptions) if missing, with its
+        subscriptions to the series the command is about."""
         return await get_or_create(
             session,
             self.chat.platform,
@@ -101,7 +102,22 @@ class Ctx:
             kind=self.chat.kind,
             language=self.lang,
             now=self.now(),
+            series=self.deps.subscription_series,
         )
+
+    @property
+    def series_key(self) -> str:
+        """The series the command is about, as its subscriptions name it ('' = primary)."""
+        return self.deps.subscription_series
+
+    async def in_series(self, choice: SeriesChoice) -> Ctx:
+        """This request about another series: its taxonomy, and the subscriber with its
+        subscriptions to that series."""
+        subscriber = self.subscriber
+        if subscriber is not None:
+            async with self.deps.sessions() as session:
+                subscriber = await get_subscriber_by_id(session, subscriber.id, series=choice.key)
+        return replace(self, deps=self.deps.in_series(choice), subscriber=subscriber)
 
 
 def rows(buttons: Sequence[Sequence[Button]]) -> tuple[tuple[Button, ...], ...]:

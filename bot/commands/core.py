@@ -16,7 +16,7 @@ from bot.commands.group_admins import AdminCache
 from bot.commands.parsing import parse_command
 from bot.commands.router import Route, Router, Run
 from bot.commands.spec import CommandTable
-from bot.commands.table import COMMAND_TABLE
+from bot.commands.table import COMMAND_TABLE, SERIES_COMMANDS
 from bot.commands.types import Incoming, Reply
 from storage.subscribers import Subscriber, get_subscriber, update_settings
 
@@ -30,9 +30,12 @@ class Core:
     route's filters drop or refuse it, check the flood guard, build the `Ctx`, run.
     """
 
-    def __init__(self, deps: CoreDeps, *, table: CommandTable = COMMAND_TABLE) -> None:
+    def __init__(self, deps: CoreDeps, *, table: CommandTable | None = None) -> None:
         self._deps = deps
         self._flood = FloodGuard(deps.flood)
+        if table is None:  # /series only with several series: one series changes nothing
+            several = deps.several_series
+            table = COMMAND_TABLE.for_series(SERIES_COMMANDS) if several else COMMAND_TABLE
         self._table = table
         self._router = Router(table)
         self._admins = AdminCache()

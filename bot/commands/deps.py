@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -16,6 +16,7 @@ from bot.publish.results import PublishResult
 from briefings.model import Series
 from briefings.taxonomy import Taxonomy
 from storage.clock import utcnow
+from storage.subscribers import series_key
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -31,9 +32,19 @@ class Publisher(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class SeriesChoice:
+    """A configured series as readers choose it (/series, `/latest SLUG`)."""
+
+    series: Series
+    taxonomy: Taxonomy
+    key: str  # its subscriptions' series (storage.subscribers.series_key): '' = primary
+    default_subscription: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class CoreDeps:
     sessions: async_sessionmaker[AsyncSession]
-    series: Series
+    series: Series  # the series commands are about (the primary one, unless switched)
     taxonomy: Taxonomy
     settings: Settings
     clock: Callable[[], datetime]  # aware UTC now
@@ -43,6 +54,37 @@ class CoreDeps:
     # platform -> who administers a group there; a platform without an entry lets
     # anyone in a group change the group's subscription (bot/commands/group_admins.py)
     chat_admins: Mapping[str, ChatAdmins] = field(default_factory=dict)
+    # Every configured series, the primary first; empty or one: readers see no series.
+    catalog: tuple[SeriesChoice, ...] = ()
+    subscription_series: str = ""  # `series`' key in the subscriptions ('' = primary)
+
+    @property
+    def several_series(self) -> bool:
+        return len(self.catalog) > 1
+
+    @property
+    def is_primary(self) -> bool:
+        return self.subscription_series == ""
+
+    def find_series(self, name: str) -> SeriesChoice | None:
+        """The series a reader named: by slug or title, case-insensitive."""
+        wanted = name.strip().casefold()
+        return next(
+            (
+                c
+                for c in self.catalog
+                if wanted in (c.series.slug.casefold(), c.series.title.casefold())
+            ),
+            None,
+        )
+
+    def in_series(self, choice: SeriesChoice) -> CoreDeps:
+        return replace(
+            self,
+            series=choice.series,
+            taxonomy=choice.taxonomy,
+            subscription_series=choice.key,
+        )
 
     @classmethod
     def from_runtime(
@@ -62,4 +104,17 @@ class CoreDeps:
             bot_username=bot_username,
             publisher=publisher,
             chat_admins=dict(chat_admins or {}),
+            catalog=series_catalog(runtime),
         )
+
+
+def series_catalog(runtime: Runtime) -> tuple[SeriesChoice, ...]:
+    return tuple(
+        SeriesChoice(
+            view.series,
+            view.taxonomy,
+            series_key(view.series.slug, runtime.primary_slug),
+            view.settings.primary_series.default_subscription,
+        )
+        for view in runtime.each_series()
+    )

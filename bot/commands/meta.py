@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot import i18n
 from bot.commands.context import Ctx
 from bot.commands.subscription_model import Plan
@@ -30,12 +32,14 @@ async def start(ctx: Ctx, inv: Invocation) -> list[Reply]:
         if inv.raw_args and not chosen:
             notes.append(ctx.t("unknown_payload", payload=ctx.echo(inv.raw_args)))
         before = plan = plan_of(ctx, subscriber)
-        if not chosen and plan.empty and _default_is_all(ctx):
+        if not chosen and plan.empty and _default_is_all(ctx) and _primary_by_default(ctx):
             chosen = [ALL]
         for subscription in chosen:
             plan = plan.add(subscription, taxonomy)[0]
         if plan != before:
             await set_subscriptions(session, subscriber.id, plan.rows())
+        if created and _default_is_all(ctx):
+            await _default_series(ctx, session, subscriber.id)
         subscriber, _ = await ctx.ensure_subscriber(session)
     ctx = ctx.with_subscriber(subscriber)
     state = _state(ctx, subscriber, plan)
@@ -57,6 +61,19 @@ def _payload_subscriptions(ctx: Ctx, payload: str) -> list[Subscription]:
         return list(whole.subscriptions)
     parts = resolve_names(ctx.deps.taxonomy, " ".join(_PAYLOAD_SPLIT.split(payload)))
     return list(parts.subscriptions) if parts.subscriptions and not parts.unknown else []
+
+
+def _primary_by_default(ctx: Ctx) -> bool:
+    catalog = ctx.deps.catalog
+    return not catalog or catalog[0].default_subscription
+
+
+async def _default_series(ctx: Ctx, session: AsyncSession, subscriber_id: int) -> None:
+    """A new reader of several series: also everything of each other series that says
+    `default_subscription = true` (the primary one is the plan above)."""
+    for choice in ctx.deps.catalog[1:]:
+        if choice.default_subscription:
+            await set_subscriptions(session, subscriber_id, [ALL], series=choice.key)
 
 
 def _default_is_all(ctx: Ctx) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import i18n
 from bot.commands.buttons import HASH_CHARS, SearchMore, button
 from bot.commands.context import Ctx
+from bot.commands.series import series_filter, unknown_series
 from bot.commands.types import Button, Invocation, Reply
 from storage.search import INTRO_KEY, QueryError, SearchHit, SearchPage, search
 from storage.state import get_value, set_value
@@ -41,6 +42,11 @@ async def search_cmd(ctx: Ctx, inv: Invocation) -> list[Reply]:
 
 
 async def _page(ctx: Ctx, query: str, number: int) -> Reply:
+    asked = query
+    switched = await series_filter(ctx, query)  # `series:NAME` (several series)
+    if isinstance(switched, str):
+        return unknown_series(ctx, switched)
+    ctx, query = switched
     async with ctx.deps.sessions.begin() as session:
         try:
             page = await search(
@@ -58,7 +64,7 @@ async def _page(ctx: Ctx, query: str, number: int) -> Reply:
             return ctx.say(ctx.t(key, query=ctx.echo(query)))
         buttons: list[list[Button]] = []
         if has_next(page):
-            digest = await _remember(ctx, session, query)
+            digest = await _remember(ctx, session, asked)
             buttons.append([button(ctx.t("search_more"), SearchMore(digest, number + 1))])
     messages = ctx.renderer.search_results(localized(ctx, page))
     if buttons and not ctx.has_buttons:

@@ -117,13 +117,18 @@ class CommandTable:
         clash = set(self.slash_aliases) & set(self.by_name)
         if clash:
             raise ValueError(f"aliases that are command names: {sorted(clash)}")
-        missing = [c.name for c in self.commands if c.name not in i18n.COMMAND_TEXTS]
+        texts = {**i18n.COMMAND_TEXTS, **i18n.SERIES_COMMAND_TEXTS}
+        missing = [c.name for c in self.commands if c.name not in texts]
         if missing:
             raise ValueError(f"commands without texts in bot.i18n.COMMAND_TEXTS: {missing}")
 
     def adding(self, *commands: CommandSpec, buttons: Iterable[ButtonSpec] = ()) -> CommandTable:
         """A copy with more rows (tests, and the recipe for a new command)."""
         return CommandTable((*self.commands, *commands), (*self.buttons, *buttons))
+
+    def for_series(self, commands: Iterable[CommandSpec]) -> CommandTable:
+        """This table for a bot with several series: with their `commands` (/series)."""
+        return self.adding(*commands)
 
     @property
     def public(self) -> list[CommandSpec]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.commands import series
 from bot.commands.buttons import Toggle, ToggleKind, button
 from bot.commands.context import Ctx, grid
 from bot.commands.subscription_model import Outcome, Plan
@@ -86,7 +87,7 @@ async def subscribe(ctx: Ctx, inv: Invocation) -> list[Reply]:
             plan, outcome = plan.add(wanted, taxonomy)
             outcomes.append((wanted, outcome))
         if plan != before:
-            await set_subscriptions(session, subscriber.id, plan.rows())
+            await set_subscriptions(session, subscriber.id, plan.rows(), series=ctx.series_key)
     grouped = _grouped(outcomes)
     parts = []
     if Outcome.ADDED in grouped:
@@ -113,13 +114,15 @@ async def unsubscribe(ctx: Ctx, inv: Invocation) -> list[Reply]:
     async with ctx.deps.sessions.begin() as session:
         chat = ctx.chat
         # No subscriber is created here: unsubscribing must not leave data behind.
-        subscriber = await get_subscriber(session, chat.platform, chat.chat_id)
+        subscriber = await get_subscriber(
+            session, chat.platform, chat.chat_id, series=ctx.series_key
+        )
         before = plan = plan_of(ctx, subscriber)
         for unwanted in resolved.subscriptions:
             plan, outcome = plan.remove(unwanted, taxonomy)
             outcomes.append((unwanted, outcome))
         if subscriber is not None and plan != before:
-            await set_subscriptions(session, subscriber.id, plan.rows())
+            await set_subscriptions(session, subscriber.id, plan.rows(), series=ctx.series_key)
     parts = []
     for item, outcome in outcomes:
         if item == ALL:
@@ -156,8 +159,11 @@ def sections_view(ctx: Ctx, plan: Plan, *, edit: bool) -> Reply:
         for i, t in enumerate(taxonomy.topics)
     ]
     mark = ON if plan.everything else OFF
-    all_button = button(f"{mark} {ctx.t('everything_button')}", Toggle("all"))
+    everything = Toggle("all", series=ctx.series_key)
+    all_button = button(f"{mark} {ctx.t('everything_button')}", everything)
     lines = [ctx.t("sections_title"), state_line(ctx, plan)]
+    if ctx.deps.several_series:  # whose sections: the series' title first
+        lines.insert(0, f"{ctx.deps.series.title} ({ctx.deps.series.slug})")
     lines.append(ctx.t("valid_sections", items=" ".join(b.text for b in section_buttons)))
     lines.append(ctx.t("valid_topics", items=" ".join(b.text for b in topic_buttons)))
     if not ctx.has_buttons:
@@ -169,7 +175,7 @@ def sections_view(ctx: Ctx, plan: Plan, *, edit: bool) -> Reply:
 
 def _toggle(ctx: Ctx, kind: ToggleKind, key: str, index: int, on: bool) -> Button:
     name = ctx.deps.taxonomy.display_name(key, ctx.lang)
-    return button(f"{ON if on else OFF} {name}", Toggle.of(kind, key, index))
+    return button(f"{ON if on else OFF} {name}", Toggle.of(kind, key, index, ctx.series_key))
 
 
 async def sections(ctx: Ctx, inv: Invocation) -> list[Reply]:
@@ -177,13 +183,20 @@ async def sections(ctx: Ctx, inv: Invocation) -> list[Reply]:
 
 
 async def on_toggle(ctx: Ctx, toggle: Toggle) -> list[Reply]:
+    if toggle.kind == "series" or toggle.series:  # several series (bot/commands/series.py)
+        if toggle.kind == "series":
+            return await series.on_series(ctx, toggle)
+        choice = next((c for c in ctx.deps.catalog if c.key == toggle.series), None)
+        if choice is None:
+            return [ctx.say(ctx.t("expired_button"))]
+        ctx = await ctx.in_series(choice)
     target = _toggle_target(ctx, toggle)
     if target is None:
         return [ctx.say(ctx.t("expired_button"))]
     async with ctx.deps.sessions.begin() as session:
         subscriber, _ = await ctx.ensure_subscriber(session)
         plan = plan_of(ctx, subscriber).toggle(target, ctx.deps.taxonomy)
-        await set_subscriptions(session, subscriber.id, plan.rows())
+        await set_subscriptions(session, subscriber.id, plan.rows(), series=ctx.series_key)
         subscriber, _ = await ctx.ensure_subscriber(session)
     return [sections_view(ctx.with_subscriber(subscriber), plan, edit=True)]
 
@@ -192,6 +205,8 @@ def _toggle_target(ctx: Ctx, toggle: Toggle) -> Subscription | None:
     """What the button switches, if the taxonomy still has it."""
     if toggle.kind == "all":
         return ALL
+    if toggle.kind == "series":
+        return None
     taxonomy = ctx.deps.taxonomy
     pool = taxonomy.sections if toggle.kind == "section" else taxonomy.topics
     if toggle.index is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.commands import admin, browse, meta, search, settings, subscriptions
+from bot.commands import admin, browse, meta, search, series, settings, subscriptions
 from bot.commands.buttons import IssueList, IssuePart, OpenIssue, SearchMore, SettingChoice, Toggle
 from bot.commands.spec import ButtonSpec, CommandSpec, CommandTable, Word
 
@@ -19,7 +19,9 @@ COMMAND_TABLE: Final = CommandTable(
     (
         CommandSpec("start", meta.start, words=(Word("开始"),), changes_chat="with_args"),
         CommandSpec("help", meta.help_, words=(Word("帮助"), Word("?"), Word("？"))),
-        CommandSpec("latest", browse.latest, words=(Word("最新", glued=True),)),
+        CommandSpec(
+            "latest", series.series_aware(browse.latest), words=(Word("最新", glued=True),)
+        ),
         CommandSpec("issue", browse.issue_),
         CommandSpec("issues", browse.issues, words=(Word("往期"),), aliases=(Word("archive"),)),
         CommandSpec(
@@ -30,20 +32,20 @@ COMMAND_TABLE: Final = CommandTable(
         ),
         CommandSpec(
             "sections",
-            subscriptions.sections,
+            series.series_aware(subscriptions.sections),
             words=(Word("栏目"),),
             aliases=(Word("topics"),),
         ),
         CommandSpec(
             "subscribe",
-            subscriptions.subscribe,
+            series.series_aware(subscriptions.subscribe),
             words=(Word("订阅", glued=True),),
             aliases=(Word("sub"),),
             changes_chat="with_args",
         ),
         CommandSpec(
             "unsubscribe",
-            subscriptions.unsubscribe,
+            series.series_aware(subscriptions.unsubscribe),
             words=(Word("退订", glued=True), Word("取消订阅", glued=True)),
             aliases=(Word("unsub"),),
             changes_chat="with_args",
@@ -79,4 +81,10 @@ COMMAND_TABLE: Final = CommandTable(
         ButtonSpec(Toggle, subscriptions.on_toggle, changes_chat=True),
         ButtonSpec(SettingChoice, settings.on_setting, changes_chat=True),
     ),
+)
+
+# With several series configured, the command core uses COMMAND_TABLE.for_series(...):
+# /series is then in the menus, /start and /help (bot/commands/series.py).
+SERIES_COMMANDS: Final = (
+    CommandSpec("series", series.series_cmd, words=(Word("系列"),), changes_chat="with_args"),
 )
