@@ -36,6 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Archive a periodic markdown briefing and publish it to chat subscribers.",
     )
     _add_config_option(parser, default=None)
+    parser.add_argument(
+        "--series",
+        dest="in_series",
+        metavar="SLUG",
+        help="with several [[series]]: the series archive commands work on "
+        "(ingest, issues, show, render, search, publish, ...; default: the first)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(commands)
@@ -98,7 +105,7 @@ def _main(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.config import describe_setup
+    from bot.config import ConfigError, describe_setup
     from bot.redaction import Redactor, scrub_database
     from bot.runtime import open_runtime
 
@@ -107,6 +114,13 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(f"briefbot: {describe_setup(settings)}", file=sys.stderr)
     async with open_runtime(settings, migrate=getattr(args, "migrate", True)) as runtime:
         scrub_database(runtime.engine, Redactor.from_settings(settings))
+        chosen = getattr(args, "in_series", None)
+        if chosen is not None:
+            view = runtime.for_series(chosen)
+            if view is None:
+                known = ", ".join(r.series.slug for r in runtime.each_series())
+                raise ConfigError(f"--series: no series {chosen!r}; configured: {known}")
+            runtime = view
         return await handler(args, runtime)
 
 

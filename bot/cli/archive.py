@@ -120,7 +120,8 @@ async def _issues(args: argparse.Namespace, runtime: Runtime) -> int:
         state = issue_state(s, now, runtime.settings)
         fixes = corrected.get(s.id, 0)
         fixed = f"  {fixes} correction(s) sent" if fixes else ""
-        print(f"{s.key}  {s.entry_count:3d} entries  {state:9s}  {counts}{fixed}")
+        name = s.key if s.number is None else s.label  # a numbered series: `#51 (date)`
+        print(f"{name}  {s.entry_count:3d} entries  {state:9s}  {counts}{fixed}")
     return 0
 
 
@@ -203,7 +204,12 @@ async def _show(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def describe(issue: Issue) -> str:
-    lines = [f"{issue.title}  [{issue.key}]"]
+    shown = (
+        issue.key
+        if issue.number is None
+        else f"#{issue.number}" + (f" {issue.key}" if issue.key else "")
+    )
+    lines = [f"{issue.title}  [{shown}]"]
     if issue.tagline:
         lines.append(issue.tagline)
     for section in issue.sections:

@@ -34,6 +34,11 @@ def register(commands: Subparsers) -> None:
     add.add_argument("--kind", choices=vocabulary.CHAT_KINDS, help="default: guessed from the id")
     add.add_argument("--language", choices=vocabulary.LANGUAGES)
     add.add_argument("--format", choices=vocabulary.FORMATS)
+    add.add_argument(
+        "--series",
+        metavar="SLUG",
+        help="the series these subscriptions are for (several [[series]]; default: the first)",
+    )
     add.set_defaults(handler=_add)
 
     listing = actions.add_parser("list", help="every subscriber, inactive ones included")
@@ -96,10 +101,15 @@ async def _add(args: argparse.Namespace, runtime: Runtime) -> int:
     from storage import subscribers as subs
 
     platform, chat_id = args.chat
+    series = runtime if args.series is None else runtime.for_series(args.series)
+    if series is None:
+        known = ", ".join(r.series.slug for r in runtime.each_series())
+        return fail(f"--series: no series {args.series!r}; configured: {known}", 2)
     try:
-        subscriptions = subscriptions_from(args, runtime)
+        subscriptions = subscriptions_from(args, series)  # names in that series' taxonomy
     except ValueError as exc:
         return fail(str(exc), 2)
+    key = subs.series_key(series.series.slug, runtime.primary_slug)
     async with runtime.sessions.begin() as session:
         subscriber, created = await subs.get_or_create(
             session, platform, chat_id, kind=args.kind or guess_kind(platform, chat_id)
@@ -112,9 +122,10 @@ async def _add(args: argparse.Namespace, runtime: Runtime) -> int:
             language_chosen=True if args.language else None,  # the operator chose it
             format=args.format,
         )
-        await subs.set_subscriptions(session, subscriber.id, subscriptions)
+        await subs.set_subscriptions(session, subscriber.id, subscriptions, series=key)
     shown = ", ".join(_subscription_text(s) for s in sorted(subscriptions))
-    print(f"{'added' if created else 'updated'} {platform}:{chat_id}: {shown}")
+    within = f" ({series.series.slug})" if args.series is not None else ""
+    print(f"{'added' if created else 'updated'} {platform}:{chat_id}{within}: {shown}")
     return 0
 
 
