@@ -82,7 +82,7 @@ FAKE_PREVIEW = Preview(
     held_at=T0,
     unfinished=(
         Defect("empty_section", 40, "论文", "papers"),
-        Defect("warning", 12, "unclosed '[' in an item"),
+        Defect("warning", 12, "unclosed '[' in item"),
         Defect("no_entries"),
     ),
 )

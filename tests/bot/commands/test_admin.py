@@ -72,7 +72,7 @@ async def test_a_dry_run_is_said_in_the_admins_language(core: Core) -> None:
     # when the scheduler held it, in the publication's timezone (T0 is 08:00 UTC)
     assert "自动推送自 2026-11-20T16:00+08:00 起暂扣了这一期" in zh
     assert "- 第 40 行：栏目“论文”没有条目" in zh
-    assert "- 第 12 行：unclosed '[' in an item" in zh  # the parser's own words, quoted
+    assert "- 第 12 行：条目里的“[”没有闭合" in zh  # the parser's warning, by its code
     assert "- 这一期没有任何条目" in zh
     assert "  telegram:1000（private）← telegram;all;format=full;lang=zh：1 条消息\n" in zh
     assert "  wechat:o-2（user）← wechat;sections=papers;format=digest;lang=en：2 条消息" in zh
@@ -88,6 +88,7 @@ async def test_a_dry_run_is_said_in_the_admins_language(core: Core) -> None:
     assert "Held by the automatic publication since 2026-11-20T16:00+08:00" in en
     assert "- line 40: section “Papers” has no entries" in en  # named as English issues name it
     assert "- the issue has no entries" in en
+    assert "- line 12: unclosed '[' in item" in en
     assert "  telegram:1000 (private) <- telegram;all;format=full;lang=zh: 1 message\n" in en
     assert "  wechat:o-2 (user) <- wechat;sections=papers;format=digest;lang=en: 2 messages" in en
     assert en.endswith("  ... and 1 more")
