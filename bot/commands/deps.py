@@ -18,6 +18,7 @@ from briefings.taxonomy import Taxonomy
 from storage.clock import utcnow
 
 if TYPE_CHECKING:
+    from bot.publish.correction_preview import CorrectionPreview
     from bot.runtime import Runtime
 
 
@@ -30,6 +31,14 @@ class Publisher(Protocol):
         ...
 
 
+class CorrectionPreviewer(Protocol):
+    """Plans, without sending, the correction of a published issue (/preview correction)."""
+
+    async def preview(self, key: date | None, now: datetime) -> CorrectionPreview:
+        """What an edit of issue `key` (None: the newest published one) would correct."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class CoreDeps:
     sessions: async_sessionmaker[AsyncSession]
@@ -39,6 +48,7 @@ class CoreDeps:
     clock: Callable[[], datetime]  # aware UTC now
     bot_username: str = ""  # without "@"; "" accepts /cmd@anything
     publisher: Publisher | None = None
+    corrections: CorrectionPreviewer | None = None  # None: /preview correction unavailable
     flood: FloodPolicy = DEFAULT_FLOOD
     # platform -> who administers a group there; a platform without an entry lets
     # anyone in a group change the group's subscription (bot/commands/group_admins.py)
@@ -53,6 +63,10 @@ class CoreDeps:
         publisher: Publisher | None = None,
         chat_admins: Mapping[str, ChatAdmins] | None = None,
     ) -> CoreDeps:
+        # Built here, not in bot/app.py: it needs only the runtime, and every entry point
+        # (the bot, the terminal chat) gets it without wiring of its own.
+        from bot.publish.correction_preview import CorrectionPreviewer as Previewer
+
         return cls(
             sessions=runtime.sessions,
             series=runtime.series,
@@ -61,5 +75,6 @@ class CoreDeps:
             clock=utcnow,
             bot_username=bot_username,
             publisher=publisher,
+            corrections=Previewer(runtime),
             chat_admins=dict(chat_admins or {}),
         )

@@ -54,7 +54,13 @@ WALK: dict[str, tuple[str, ...]] = {
     "unsubscribe": ("", "chips", "papers", "all", "all", "weather"),
     "settings": ("", "format digest", "pause", "resume", "bogus", "format full"),
     "stats": ("",),
-    "preview": ("", "latest", "2026-11-16", "2020-01-01", "bad"),
+    "preview": (
+        *("", "latest", "2026-11-16", "2020-01-01", "bad"),
+        # a correction: planned (a message; edits in place), then each reason for none
+        *("correction", "更正 2026-11-16", "correction 2026-11-02", "更正 2026-11-09"),
+        *("correction 2026-10-26", "correction 2026-11-23", "correction 2020-01-01"),
+        *("correction bad", "correction 2026-11-16 x"),
+    ),
     # latest publishes, again is refused with the time, 2026-11-02 loses a race
     "publish": ("", "latest", "latest", "2026-11-02", "bad"),
     "stop": ("", ""),
