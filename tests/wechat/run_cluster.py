@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import web
 from sqlalchemy import select
 
@@ -161,11 +160,9 @@ async def poll(condition: Callable[[], Awaitable[bool] | bool], timeout: float, 
         await asyncio.sleep(0.05)
 
 
-def briefbot() -> Path:
-    path = Path(sys.executable).with_name("briefbot")
-    if not path.exists():
-        pytest.skip("the briefbot entry point is not installed in this venv")
-    return path
+def briefbot() -> list[str]:
+    """`briefbot` as this checkout's code (what the venv's entry point runs, from here)."""
+    return [sys.executable, "-m", "bot.cli"]
 
 
 def write_issue(folder: Path, per_section: int) -> None:
@@ -220,7 +217,7 @@ class RunCluster:
     async def command(self, *args: str, timeout: float = 120) -> str:
         """A one-shot briefbot command, outside the instances; its output."""
         proc = await asyncio.create_subprocess_exec(
-            str(briefbot()), *args, cwd=ROOT, env=self.env_for(None),
+            *briefbot(), *args, cwd=ROOT, env=self.env_for(None),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )  # fmt: skip
         out, _ = await asyncio.wait_for(proc.communicate(), timeout)
@@ -231,7 +228,7 @@ class RunCluster:
     async def start(self, index: int, start: str) -> None:
         log = (self.logs / f"run-{index}.log").open("w")
         self.processes[index] = await asyncio.create_subprocess_exec(
-            str(briefbot()), "run", "--no-chat", "--start", start,
+            *briefbot(), "run", "--no-chat", "--start", start,
             cwd=ROOT, env=self.env_for(index), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
         )  # fmt: skip
 
