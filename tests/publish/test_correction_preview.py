@@ -9,6 +9,7 @@ Telegram adapter, and readers' chats are left as they were.
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import FixedClock
 from bot.commands import Chat, Core, CoreDeps
 from bot.config import PublishSettings, Settings, SourceSettings, TelegramSettings
+from bot.platforms.console.adapter import run_console
 from bot.platforms.telegram.adapter import TelegramPlatform
 from bot.publish.cycle import Cycle, build_cycle
 from bot.runtime import Runtime
@@ -214,4 +216,19 @@ async def test_an_admin_previews_a_correction_on_telegram_and_readers_see_nothin
     assert {c: scene.server.messages_in(c)[: len(m)] for c, m in readers.items()} == readers
     assert len(scene.server.messages_in(1002)) == len(readers[1002])  # nothing new for readers
     assert scene.server.calls_to("editMessageText") == []
+    assert await scene.correction_rows() == []
+
+
+async def test_the_terminal_chat_previews_a_correction(scene_factory: Any) -> None:
+    """`briefbot chat` is an admin's chat: the same preview, typed in the terminal."""
+    scene = await scene_factory()
+    await scene.edit(["芯片发布（更正）", "融资"])
+    scene.clock.set(utc(11, 2, 6))
+    out = io.StringIO()
+    await run_console(scene.core, io.StringIO("/preview 更正\n"), out, interactive=False)
+    assert "更正预演（不发送）" in out.getvalue()
+    assert "2 个聊天的消息会被原地编辑" in out.getvalue()
+    out = io.StringIO()
+    await run_console(scene.core, io.StringIO("/preview correction\n"), out, language_code="en")
+    assert "2 chats would have their messages edited in place" in out.getvalue()
     assert await scene.correction_rows() == []

@@ -99,3 +99,19 @@ async def test_all_is_a_state_every_reply_and_keyboard_follows_in_english(
     [gone] = await h.say(EN, "/unsubscribe all", language_code="en")
     assert "Unsubscribed from everything: every section and topic." in gone.visible_text
     assert await subscriptions(h, EN) == ()
+
+
+async def test_a_groups_subscription_is_for_its_admins_in_english_too(harness: Harness) -> None:
+    group, member, admin, bot = -4101, 5250, 5251, "briefbot_test_bot"
+    harness.server.set_member(group, admin, "administrator")
+    [refusal] = await harness.say(
+        group, f"/subscribe@{bot} papers", user_id=member, language_code="en"
+    )
+    assert refusal.visible_text.startswith("Sorry, only this group's admins can change")
+    assert await harness.subscriber(group) is None
+    [done] = await harness.say(group, f"/subscribe@{bot} papers", user_id=admin, language_code="en")
+    assert "Subscribed: Papers" in done.visible_text
+    await harness.say(group, f"/unsubscribe@{bot} papers", user_id=admin, language_code="en")
+    asked = [c for c in harness.server.calls if c.method == "getChatMember"]
+    # each user asked once: the answer is cached briefly
+    assert sorted(int(c.params["user_id"]) for c in asked) == [member, admin]
