@@ -10,8 +10,8 @@ platform package (`bot.platforms.<name>.configured`).
 `run_bot` builds: the publication cycle and its scheduler (sources, publisher), the
 command core, Telegram (polling or webhook) when configured, the web service (WeChat and
 WeCom callbacks and pushers, the Telegram webhook route) when wanted, otherwise the
-terminal chat, and the delivery engine with the console's and Telegram's senders (WeChat
-and WeCom are pushed by the web service's own pushers).
+terminal chat, and the delivery engine with the console's, Telegram's and WeCom's senders
+(WeChat Official Account campaigns run in the web service's pusher).
 """
 
 from __future__ import annotations
@@ -181,6 +181,7 @@ async def open_platforms(
                 open_web_service(runtime, core, extra_routes=routes)
             )
             platforms.web = web
+            platforms.senders.update(web.senders)  # WeCom: the engine's batch sender
             platforms.loops.append(web.run)
             if web.serve_http:
                 platforms.description.append(f"web {settings.web.host}:{settings.web.port}")
@@ -258,7 +259,7 @@ async def serve(
     member.on_live = GlobalShare(platforms.gates).apply  # 1/N of each token's global rate
     await member.join()
     if platforms.web is not None:
-        platforms.web.claim_as(member.id)  # the WeChat/WeCom pushers claim as this instance
+        platforms.web.claim_as(member.id)  # the WeChat campaign pusher leases as this instance
     engine = DeliveryEngine(
         runtime.sessions,
         platforms.senders,

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final, NamedTuple
 
+from briefings.errors import WARNINGS, read_warning
+
 LANGUAGES: Final = ("zh", "en")
 DEFAULT_LANGUAGE: Final = "zh"
 ECHO_CHARS: Final = 40  # one word of the user's, quoted back
@@ -355,6 +357,78 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "later edits only update the archive.",
     ),
     "already_published": ("{date} 这一期已经推送过了。", "Issue {date} was already published."),
+    "preview_usage": (
+        "用法：{command} YYYY-MM-DD 或 {command} latest（预演推送）；"
+        "{command} 更正 [YYYY-MM-DD]（预演已推送一期的更正，默认最近推送的一期）",
+        "Usage: {command} YYYY-MM-DD or {command} latest (a push); "
+        "{command} correction [YYYY-MM-DD] (the correction of a published issue, "
+        "by default the newest published one)",
+    ),
+    # /preview correction (bot.publish.correction_preview)
+    "n_operations": ("{count} 次编辑或发送", "{count} edits or sends"),
+    "n_operations_one": ("{count} 次编辑或发送", "{count} edit or send"),
+    "correction_unconfigured": (
+        "这里无法预演更正：没有接入存档的更正功能。",
+        "Corrections cannot be previewed here: the archive's corrections are not connected.",
+    ),
+    "correction_none_published": (
+        "最近没有推送过的一期：没有可更正的。",
+        "No issue was published recently: there is nothing to correct.",
+    ),
+    "correction_unpublished": (
+        "{date} 这一期没有推送过：修改它不需要更正。",
+        "Issue {date} was never pushed: an edit needs no correction.",
+    ),
+    "correction_current": (
+        "读者收到的就是 {date} 这一期的当前内容：没有要更正的。",
+        "Readers have the current content of issue {date}: there is nothing to correct.",
+    ),
+    "correction_off": (
+        "{date} 这一期推送后被修改了，但更正已关闭（配置 publish.corrections = false）："
+        "修改只更新存档。",
+        "Issue {date} was edited after publication, but corrections are off "
+        "(setting publish.corrections = false): the edit only updates the archive.",
+    ),
+    "correction_window_passed": (
+        "{date} 这一期推送后被修改了，但已过了更正时限（推送后 {hours} 小时）：修改只更新存档。",
+        "Issue {date} was edited after publication, but the corrections window "
+        "({hours} hours after publication) has passed: the edit only updates the archive.",
+    ),
+    "correction_title": (
+        "更正预演（不发送）：{title} [{date}]",
+        "Correction dry run (nothing sent): {title} [{date}]",
+    ),
+    "correction_settling": (
+        "修改还没稳定：如果没有新的修改，{at} 之后发出。",
+        "The edit has not settled yet: it goes out after {at} unless edited again.",
+    ),
+    "correction_counts": (
+        "{edits}的消息会被原地编辑，{messages}会收到一条更正消息（共 {operations}）。",
+        "{edits} would have their messages edited in place, {messages} would get a "
+        "correction message ({operations} in all).",
+    ),
+    "correction_nothing": (
+        "这次修改不改变读者看到的内容：不会编辑或发送任何消息。",
+        "The edit changes nothing readers see: no message would be edited or sent.",
+    ),
+    "correction_message": (
+        "更正消息（每个聊天收到它自己语言的版本）：",
+        "The correction message (each chat gets it in its own language):",
+    ),
+    "correction_changed": ("改动的条目：", "Changed entries:"),
+    "correction_removed": ("已删除：{title}", "removed: {title}"),
+    "correction_more": ("……还有 {count} 条", "... and {count} more"),
+    "help_corrections": (
+        "更正：已推送的一期在推送后 {hours} 小时内被修改时，读者收到的消息会被更正"
+        "（Telegram 原地编辑，放不下或在企业微信上就发一条更正消息）。现在{state}。"
+        "关闭：在配置里设 publish.corrections = false 并重启。",
+        "Corrections: when a published issue is edited within {hours} hours of its "
+        "publication, what readers got is corrected (edited in place on Telegram, else a "
+        "short correction message, as on WeCom). Now {state}. To switch them off, set "
+        "publish.corrections = false in the configuration and restart.",
+    ),
+    "corrections_on": ("已开启", "on"),
+    "corrections_off": ("已关闭", "off"),
     "defect_at_line": ("第 {line} 行：{defect}", "line {line}: {defect}"),
     "defect_empty_section": ("栏目“{heading}”没有条目", "section “{heading}” has no entries"),
     "defect_no_entries": ("这一期没有任何条目", "the issue has no entries"),
@@ -374,6 +448,27 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "(readers may notice them; fix them in the file):\n{defects}",
     ),
 }
+
+# Parser warnings (briefings.errors.WARNINGS) for admins: code -> Chinese; the English is
+# the parser's own message, so an English alert reads as the log line does. The fields
+# are as the message quotes them (`'论文'`).
+WARNING_TEXTS_ZH: Final[dict[str, str]] = {
+    "bad_bytes": "文件里有 U+FFFD 替换字符：字节损坏了？",
+    "title_not_split": "无法把 {text} 拆成“标题 | 来源”，整体保留为标题",
+    "link_recovered": "条目的链接格式有误，标题和网址已从文字中恢复",
+    "unclosed_bracket": "条目里的“[”没有闭合",
+    "unclosed_paren": "条目链接文字后的“(”没有闭合",
+    "empty_link": "条目的链接目标是空的“()”",
+    "text_after_links": "条目链接后多出的文字已放进摘要：{text}",
+    "empty_extra_link": "{text} 的链接目标是空的",
+    "empty_item": "空的列表项，已用占位标题保留",
+    "bracket_without_link": "方括号里的条目文字没有链接目标",
+    "not_web_url": "条目的链接目标 {url} 不是 http(s) 网址",
+    "no_title": "条目没有标题",
+    "unknown_section": "栏目 {heading} 不在分类表里，键为 {section_key}",
+    "empty_section": "栏目 {heading} 没有条目",
+}
+TEXTS.update({f"warning_{code}": (zh, WARNINGS[code]) for code, zh in WARNING_TEXTS_ZH.items()})
 
 
 class CommandText(NamedTuple):
@@ -442,8 +537,16 @@ COMMAND_TEXTS: Final[dict[str, tuple[CommandText, CommandText]]] = {
         CommandText("Subscriber and push statistics"),
     ),
     "preview": (
-        CommandText("预演推送某一期（不发送）", "YYYY-MM-DD|latest", "latest"),
-        CommandText("Dry-run the push of an issue", "YYYY-MM-DD|latest", "latest"),
+        CommandText(
+            "预演推送某一期，或预演已推送一期的更正（都不发送）",
+            "YYYY-MM-DD|latest|更正 [YYYY-MM-DD]",
+            "更正",
+        ),
+        CommandText(
+            "Dry-run the push of an issue, or the correction of a published one",
+            "YYYY-MM-DD|latest|correction [YYYY-MM-DD]",
+            "correction",
+        ),
     ),
     "publish": (
         CommandText("推送某一期", "YYYY-MM-DD|latest", "2026-11-16"),
@@ -498,6 +601,13 @@ def t(lang: str, key: str, **fields: object) -> str:
     zh, en = TEXTS[key]
     text = en if lang == "en" else zh
     return text.format(**fields) if fields else text
+
+
+def parser_warning(lang: str, message: str) -> str:
+    """A parser warning's message said in `lang`; one no code writes, as it is."""
+    code, fields = read_warning(message)
+    key = f"warning_{code}"
+    return t(lang, key, **fields) if key in TEXTS else message
 
 
 def describe(lang: str, command: str) -> str:

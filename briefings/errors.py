@@ -1,12 +1,60 @@
-"""The error raised when a text is not a briefing at all.
+"""The error raised when a text is not a briefing at all, and the parser's warnings.
 
 Recoverable defects are not errors: they become `ParseWarning`s on the issue
-(see `briefings.model`), so content is never dropped because of a typo.
+(see `briefings.model`), so content is never dropped because of a typo. Each warning
+has a stable code in `WARNINGS`, whose English text (with its fields filled in) is the
+warning's message: what the archive stores, logs and the CLI print. The message is
+read back into its code and fields (`read_warning`), so admins get it in their own
+language (bot.i18n), warnings stored before codes existed included.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import date
+from types import MappingProxyType
+from typing import Final
+
+# code -> English message. Fields are passed already quoted where the message quotes
+# them (`repr`), so a message is exactly what the parser always wrote.
+WARNINGS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "bad_bytes": "U+FFFD replacement character: bad bytes?",
+        "title_not_split": "cannot split {text} into 'title | source'; kept as title",
+        "link_recovered": "malformed link in item; title and URL recovered from the text",
+        "unclosed_bracket": "unclosed '[' in item",
+        "unclosed_paren": "unclosed '(' after the item's link text",
+        "empty_link": "empty link target '()' in item",
+        "text_after_links": "text after the item's links kept in the summary: {text}",
+        "empty_extra_link": "empty link target for {text}",
+        "empty_item": "empty list item; kept with a placeholder title",
+        "bracket_without_link": "item text in brackets has no link target",
+        "not_web_url": "item link target {url} is not an http(s) URL",
+        "no_title": "item has no title",
+        "unknown_section": "section {heading} is not in the taxonomy; key {section_key}",
+        "empty_section": "section {heading} has no entries",
+    }
+)
+_FIELD = re.compile(r"\\\{(\w+)\\\}")  # a `{field}` once re.escape has escaped it
+_READERS: Final = tuple(
+    (code, re.compile(_FIELD.sub(r"(?P<\1>.*)", re.escape(text)), re.DOTALL))
+    for code, text in WARNINGS.items()
+)
+
+
+def warning_message(code: str, **fields: str) -> str:
+    """The English message of warning `code` (a KeyError for an unknown code)."""
+    return WARNINGS[code].format(**fields)
+
+
+def read_warning(message: str) -> tuple[str, dict[str, str]]:
+    """(code, fields) of a warning message; ("", {}) for one no code writes."""
+    for code, reader in _READERS:
+        found = reader.fullmatch(message)
+        if found is not None:
+            return code, found.groupdict()
+    return "", {}
 
 
 def located(path: str, line: int, message: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from briefings.errors import located
+from briefings.errors import located, read_warning
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,16 @@ class ParseWarning:
 
     def __str__(self) -> str:
         return located(self.path, self.line, self.message)
+
+    @property
+    def code(self) -> str:
+        """The stable code of briefings.errors.WARNINGS ("" for a message no code writes)."""
+        return read_warning(self.message)[0]
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The values the message was written with, by name, as it quotes them."""
+        return read_warning(self.message)[1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,7 +75,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Final, NoReturn
 
-from briefings.errors import BriefingParseError
+from briefings.errors import BriefingParseError, warning_message
 from briefings.layout import Layout
 from briefings.model import Entry, Issue, IssueKey, Link, ParseWarning, Section, Series
 from briefings.presets import EMBEDDED_AI
@@ -142,7 +142,9 @@ class _Ctx:
     warnings: list[ParseWarning] = field(default_factory=list)
     unmatched: list[tuple[int, str]] = field(default_factory=list)  # lines kept only as notes
 
-    def warn(self, line: int, message: str, *, unfinished: bool = False) -> None:
+    def warn(self, line: int, code: str, *, unfinished: bool = False, **fields: str) -> None:
+        """Warning `code` of briefings.errors.WARNINGS; `fields` as its message quotes them."""
+        message = warning_message(code, **fields)
         self.warnings.append(ParseWarning(self.path, line, message, unfinished))
 
     def fail(
@@ -191,7 +193,7 @@ def _check_text(text: str, ctx: _Ctx) -> None:
     except UnicodeEncodeError as exc:
         ctx.fail(_line_of(text, exc.start), "undecodable character (lone surrogate)")
     if "\ufffd" in text:
-        ctx.warn(_line_of(text, text.index("\ufffd")), "U+FFFD replacement character: bad bytes?")
+        ctx.warn(_line_of(text, text.index("\ufffd")), "bad_bytes")
 
 
 def _heading(line: str) -> tuple[int, str] | None:
@@ -280,7 +282,7 @@ def _split_title(text: str, line: int, ctx: _Ctx) -> tuple[str, str | None]:
         return text, None  # "重磅丨依图造芯": a prefix, not a publisher
     if title and source:
         return title, source
-    ctx.warn(line, f"cannot split {text!r} into 'title | source'; kept as title")
+    ctx.warn(line, "title_not_split", text=repr(text))
     return title or source or text, None
 
 
@@ -306,7 +308,7 @@ def _salvage(text: str, line: int, ctx: _Ctx) -> tuple[str, str | None]:
     found = _BARE_URL.search(text)
     if not found:
         return _drop_unpaired(text).strip(), None
-    ctx.warn(line, "malformed link in item; title and URL recovered from the text")
+    ctx.warn(line, "link_recovered")
     rest = _EMPTY_BRACKETS.sub("", text[: found.start()] + text[found.end() :])
     return _drop_unpaired(rest).strip(), found.group(1)
 
@@ -387,16 +389,16 @@ def _main_link(rest: str, line: int, ctx: _Ctx) -> tuple[str, str | None, str]:
         return rest, None, ""
     close = _close(rest, 0, "[", "]")
     if close is None:
-        ctx.warn(line, "unclosed '[' in item", unfinished=True)
+        ctx.warn(line, "unclosed_bracket", unfinished=True)
         text, url = _salvage(rest[1:], line, ctx)
         return text, url, ""
     end = _close(rest, close + 1, "(", ")")
     if end is None:
-        ctx.warn(line, "unclosed '(' after the item's link text", unfinished=True)
+        ctx.warn(line, "unclosed_paren", unfinished=True)
         return rest[1:close], _clean_url(rest[close + 2 :]), ""
     url = _clean_url(rest[close + 2 : end])
     if url is None:
-        ctx.warn(line, "empty link target '()' in item", unfinished=True)
+        ctx.warn(line, "empty_link", unfinished=True)
     return rest[1:close], url, rest[end + 1 :]
 
 
@@ -406,14 +408,14 @@ def _trailing_links(rest: str, line: int, ctx: _Ctx) -> tuple[list[Link], str]:
     while rest:
         found = _link_at(rest)
         if found is None:
-            ctx.warn(line, f"text after the item's links kept in the summary: {rest[:40]!r}")
+            ctx.warn(line, "text_after_links", text=repr(rest[:40]))
             return links, rest
         text, target, end = found
         url = _clean_url(target)
         if url:
             links.append(Link(_unwrap_label(text) or "链接", url))
         else:
-            ctx.warn(line, f"empty link target for {text!r}", unfinished=True)
+            ctx.warn(line, "empty_extra_link", unfinished=True, text=repr(text))
         rest = rest[end:].strip()
     return links, ""
 
@@ -434,12 +436,12 @@ def _link_title(link_text: str) -> tuple[str | None, list[str], str]:
 
 def _parse_head(text: str, line: int, ctx: _Ctx) -> _Head:
     if not text.strip():
-        ctx.warn(line, "empty list item; kept with a placeholder title", unfinished=True)
+        ctx.warn(line, "empty_item", unfinished=True)
         return _Head(_UNTITLED)
     tags, rest = _leading_tags(text.strip())
     arxiv, tags = _arxiv_tags(tags)
     if not rest and tags:
-        ctx.warn(line, "item text in brackets has no link target", unfinished=True)
+        ctx.warn(line, "bracket_without_link", unfinished=True)
         rest = tags.pop()
     prefix, rest = _unwrap_link(rest)
     link_text, url, rest = _main_link(rest, line, ctx)
@@ -450,9 +452,9 @@ def _parse_head(text: str, line: int, ctx: _Ctx) -> _Head:
     title, source = _split_title(link_text, line, ctx)
     title = " ".join([*(f"[{t}]" for t in [*tags, *inner_tags]), prefix + title]).strip()
     if url and not _WEB_URL.match(url):
-        ctx.warn(line, f"item link target {url!r} is not an http(s) URL")
+        ctx.warn(line, "not_web_url", url=repr(url))
     if not title:
-        ctx.warn(line, "item has no title", unfinished=True)
+        ctx.warn(line, "no_title", unfinished=True)
         title = url or (f"[{arxiv}]" if arxiv else _UNTITLED)
     return _Head(title, source, url, links, arxiv, leftover)
 
@@ -728,11 +730,13 @@ def _build_sections(drafts: list[_SectionDraft], taxonomy: Taxonomy, ctx: _Ctx) 
         else:
             key, known = _section_key(draft.heading, taxonomy, used)
         if not known and layout.sections == "named":
-            ctx.warn(draft.line, f"section {draft.heading!r} is not in the taxonomy; key {key!r}")
+            heading = repr(draft.heading)
+            ctx.warn(draft.line, "unknown_section", heading=heading, section_key=repr(key))
         if not draft.entries:
             # a free section of prose (`## 本周话题`) is content; an empty one is a skeleton
             unfinished = layout.sections == "named" or not draft.notes
-            ctx.warn(draft.line, f"section {draft.heading!r} has no entries", unfinished=unfinished)
+            heading = repr(draft.heading)
+            ctx.warn(draft.line, "empty_section", unfinished=unfinished, heading=heading)
         entries = tuple(_build_entry(e, i, ctx) for i, e in enumerate(draft.entries))
         notes = tuple(t for t in (_note_text(n) for n in draft.notes) if t)
         sections.append(Section(key, draft.heading, len(sections), entries, notes))

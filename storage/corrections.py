@@ -31,12 +31,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.deliveries.writes import claim_rows
+from storage.deliveries.writes import PARAM_CHUNK, claim_rows
 from storage.models import (
     CorrectionRow,
     DeliveryRow,
     IssueRow,
     RenderingRow,
+    SentMessageRow,
     SeriesRow,
     SubscriberRow,
 )
@@ -142,9 +143,11 @@ async def advance_published(
 async def delivered(
     session: AsyncSession, issue_id: int, after_id: int = 0, limit: int = 500
 ) -> list[Delivered]:
-    """Sent deliveries of the issue to active chats, in id order from `after_id`."""
-    from storage.deliveries.writes import sent_message_ids
-
+    """Sent deliveries of the issue to active chats, in id order from `after_id`: three
+    queries a batch (deliveries, their corrections, their message ids). A batch is at
+    most PARAM_CHUNK deliveries, so each IN list stays within every database's limits;
+    callers page on with `after_id`."""
+    limit = min(limit, PARAM_CHUNK)
     result = await session.execute(
         select(
             DeliveryRow.id,
@@ -165,15 +168,34 @@ async def delivered(
         .limit(limit)
     )
     rows = list(result)
-    states = await _states(session, [row[0] for row in rows])
+    ids = [row[0] for row in rows]
+    states = await _states(session, ids)
+    message_ids = await _message_ids(session, ids)
     found = []
     for delivery_id, subscriber_id, platform, key, messages in rows:
         state = states.get(delivery_id)
         shown = messages
         if state is not None:
             shown = state.target if state.status == "sent" else state.basis
-        ids = await sent_message_ids(session, delivery_id)
-        found.append(Delivered(delivery_id, subscriber_id, platform, key, shown, ids, state))
+        known = message_ids.get(delivery_id, {})
+        found.append(Delivered(delivery_id, subscriber_id, platform, key, shown, known, state))
+    return found
+
+
+async def _message_ids(
+    session: AsyncSession, delivery_ids: Sequence[int]
+) -> dict[int, dict[int, str]]:
+    """The platform's message ids of each delivery, by position (what an edit targets)."""
+    if not delivery_ids:
+        return {}
+    result = await session.execute(
+        select(
+            SentMessageRow.delivery_id, SentMessageRow.position, SentMessageRow.message_id
+        ).where(SentMessageRow.delivery_id.in_(delivery_ids))
+    )
+    found: dict[int, dict[int, str]] = {}
+    for delivery_id, position, message_id in result:
+        found.setdefault(delivery_id, {})[position] = message_id
     return found
 
 

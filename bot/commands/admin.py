@@ -1,5 +1,5 @@
 """Admin-only commands: /stats, /preview, /publish (AdminOnly, from the table, refuses
-everyone else).
+everyone else). `/preview correction [KEY]` is bot/commands/correction_preview.py.
 
 The publisher answers /preview and /publish with data (`bot.publish.results`);
 `answer_text` says it in the admin's language. The CLI prints the same in English.
@@ -16,6 +16,7 @@ from bot import i18n, redaction
 from bot.commands.bounds import LOG_CHARS
 from bot.commands.browse import parse_date
 from bot.commands.context import Ctx
+from bot.commands.correction_preview import asks_for_correction, preview_correction
 from bot.commands.types import Invocation, Reply
 from bot.publish.results import Preview, Publication, PublishResult, Refusal
 from briefings.taxonomy import Taxonomy
@@ -107,7 +108,8 @@ async def _push(ctx: Ctx, inv: Invocation, *, dry_run: bool) -> list[Reply]:
         return [ctx.say(ctx.t("publish_unconfigured", command=command))]
     key = await _issue_key(ctx, inv.args[0]) if len(inv.args) == 1 else None
     if key is None:
-        return [ctx.say(ctx.t("publish_usage", command=command))]
+        usage = "preview_usage" if dry_run else "publish_usage"
+        return [ctx.say(ctx.t(usage, command=command))]
     async with ctx.deps.sessions() as session:
         known = await find_issue_id(session, ctx.deps.series.slug, key) is not None
     if not known:  # before asking the publisher, which would refuse it too
@@ -190,6 +192,9 @@ def _at(moment: datetime, zone: tzinfo) -> str:
 
 
 async def preview(ctx: Ctx, inv: Invocation) -> list[Reply]:
+    """`/preview KEY|latest`: a push; `/preview correction [KEY]`: a correction."""
+    if asks_for_correction(inv.args):
+        return await preview_correction(ctx, inv.args[1:])
     return await _push(ctx, inv, dry_run=True)
 
 

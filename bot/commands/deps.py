@@ -19,6 +19,7 @@ from storage.clock import utcnow
 from storage.subscribers import series_key
 
 if TYPE_CHECKING:
+    from bot.publish.correction_preview import CorrectionPreview
     from bot.runtime import Runtime
 
 
@@ -28,6 +29,14 @@ class Publisher(Protocol):
     async def publish(self, key: date, dry_run: bool) -> PublishResult:
         """Publish (or with `dry_run` only plan) the issue `key`: what came of it, as data
         for the command core to say in the admin's language."""
+        ...
+
+
+class CorrectionPreviewer(Protocol):
+    """Plans, without sending, the correction of a published issue (/preview correction)."""
+
+    async def preview(self, key: date | None, now: datetime) -> CorrectionPreview:
+        """What an edit of issue `key` (None: the newest published one) would correct."""
         ...
 
 
@@ -50,6 +59,7 @@ class CoreDeps:
     clock: Callable[[], datetime]  # aware UTC now
     bot_username: str = ""  # without "@"; "" accepts /cmd@anything
     publisher: Publisher | None = None
+    corrections: CorrectionPreviewer | None = None  # None: /preview correction unavailable
     flood: FloodPolicy = DEFAULT_FLOOD
     # platform -> who administers a group there; a platform without an entry lets
     # anyone in a group change the group's subscription (bot/commands/group_admins.py)
@@ -95,6 +105,10 @@ class CoreDeps:
         publisher: Publisher | None = None,
         chat_admins: Mapping[str, ChatAdmins] | None = None,
     ) -> CoreDeps:
+        # Built here, not in bot/app.py: it needs only the runtime, and every entry point
+        # (the bot, the terminal chat) gets it without wiring of its own.
+        from bot.publish.correction_preview import CorrectionPreviewer as Previewer
+
         return cls(
             sessions=runtime.sessions,
             series=runtime.series,
@@ -103,6 +117,7 @@ class CoreDeps:
             clock=utcnow,
             bot_username=bot_username,
             publisher=publisher,
+            corrections=Previewer(runtime),
             chat_admins=dict(chat_admins or {}),
             catalog=series_catalog(runtime),
         )

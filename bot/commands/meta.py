@@ -106,7 +106,17 @@ async def help_(ctx: Ctx, inv: Invocation) -> list[Reply]:
     if ctx.incoming.is_admin:
         parts.append(ctx.t("help_admin"))
         parts.extend(_help_entry(ctx, c.name) for c in ctx.commands.admin)
+        parts.append(_corrections_note(ctx))
     return [ctx.say(*parts)]
+
+
+def _corrections_note(ctx: Ctx) -> str:
+    """How edits of published issues reach readers, and how to switch that off: a
+    setting, not a command (bot/publish/corrections.py reads it)."""
+    publish = ctx.deps.settings.publish
+    state = ctx.t("corrections_on" if publish.corrections else "corrections_off")
+    hours = f"{publish.corrections_window_hours:g}"
+    return ctx.t("help_corrections", hours=hours, state=state)
 
 
 def _help_entry(ctx: Ctx, name: str) -> str:

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,29 +32,57 @@ from bot.delivery.types import (
     ChatGone,
     ChatMigrated,
     DeliveryAlert,
+    MaybeSent,
     RetryAfter,
     Sender,
     SendError,
     Transient,
+    Windows,
 )
 from bot.delivery.writer import ClaimLost, CommitQueue
 from bot.redaction import describe
 from storage import subscribers
+from storage.deliveries import campaigns
 from storage.deliveries import writes as store
 from storage.deliveries.writes import Progress
 from storage.issues import get_summary
 
 log = logging.getLogger(__name__)
 MAX_MIGRATIONS = 3  # per delivery: a chat bouncing between ids is a failure
+IN_FLIGHT = "in flight: "  # an at-most-once delivery's note while its next message is out
+MAYBE_SENT = object()  # _call's result when the answer never came
 
 
 @dataclass(slots=True)
 class Lane:
-    """A platform: its sender, limits and sending slots (`workers` of them)."""
+    """A platform: its sender, limits and sending slots (`workers` of them).
+
+    What the sender states (bot/delivery/types.py) is read once here: its `shape`, its own
+    send `windows` (taken before every call), which chats must get a message at most once,
+    and whether retries exhausted fail the deliveries ("fail") or hand them back for a
+    later run ("release": a batch of a thousand members is not failed for an outage).
+    """
 
     sender: Sender
     gate: Gate
     slots: asyncio.Semaphore
+    batch_slots: asyncio.Semaphore | None = None  # batch calls (batches.py); None: `slots`
+    shape: str = "single"
+    windows: Windows | None = None
+    exhausted: str = "fail"
+
+    @classmethod
+    def of(
+        cls, sender: Any, gate: Gate, slots: asyncio.Semaphore, batch_slots: asyncio.Semaphore
+    ) -> Lane:
+        shape = str(getattr(sender, "shape", "single"))
+        windows = getattr(sender, "windows", None)
+        exhausted = str(getattr(sender, "exhausted", "fail"))
+        return cls(sender, gate, slots, batch_slots, shape, windows, exhausted)
+
+    def at_most_once(self, chat_id: str) -> bool:
+        check = getattr(self.sender, "at_most_once", None)
+        return bool(check(chat_id)) if check is not None else False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +106,9 @@ class Courier:
     sleep: Sleep
     wall: Callable[[], datetime]
     notifier: AlertSink | None = None
+    claimant: str | None = None  # the instance the claims were made as
     paused: set[int] = field(default_factory=set)  # issues not to send now
+    resting: dict[str, float] = field(default_factory=dict)  # platform -> claim again after
     tripped: set[int] = field(default_factory=set)  # paused here, not saved yet
     gone: dict[int, str] = field(default_factory=dict)  # subscribers deactivated: why
     stopping: bool = False
@@ -96,6 +127,8 @@ class Courier:
             elif job.done:  # resumed after its last message was already recorded
                 await self._complete(job)
             else:
+                if lane.at_most_once(job.chat_id):
+                    await self._warn_if_in_flight(job)
                 await self._send_all(job, lane, chat)
 
     async def _send_all(self, job: Job, lane: Lane, chat: Chat) -> None:
@@ -122,11 +155,28 @@ class Courier:
                 self._note_error(job, error)
                 self.report.retries += 1
                 await self.sleep(self.policy.backoff(failures))
+            elif isinstance(error, Transient) and lane.exhausted == "release":
+                self._note_error(job, error)
+                await self.give_back([job], error)
+                return
             else:  # Permanent, retries exhausted, or migrating in circles
                 self._note_error(job, error)
                 await self._finish(job, "failed", describe(error))
                 return
         self.report.deliveries_sent += 1
+
+    async def give_back(self, jobs: list[Job], error: SendError) -> None:
+        """Retries exhausted on a platform whose sender says "release": the jobs go back to
+        pending at their checkpoints and the platform rests (no claims) for a while."""
+        reason = describe(error)
+        log.warning("%s: %d deliveries back to pending: %s", jobs[0].platform, len(jobs), reason)
+        self.resting[jobs[0].platform] = asyncio.get_running_loop().time() + self.policy.backoff_max
+        for job in jobs:
+            job.busy = True
+            await self.writer.checkpoint(
+                Progress(job.id, job.sent, "pending", reason), job.attempts, job.kind
+            )
+            self.report.deliveries_released += 1
 
     async def _send_one(self, job: Job, lane: Lane, chat: Chat) -> SendError | None:
         """One attempt at the job's next message; holds a slot until it is recorded."""
@@ -135,8 +185,10 @@ class Courier:
                 try:
                     async with chat.turn():
                         await lane.gate.ready(urgent=chat.awaited)
+                        if lane.windows is not None:
+                            await lane.windows.acquire([job.chat_id])
                         job.busy = True
-                        message_id = await lane.sender.send(job.chat_id, job.messages[job.sent])
+                        message_id = await self._call(job, lane)
                 except RetryAfter as exc:  # pause everyone before anyone else gets a turn
                     lane.gate.pause.extend(exc.seconds + self.policy.settings.retry_margin_seconds)
                     return exc
@@ -147,6 +199,7 @@ class Courier:
                     return Transient(f"{type(exc).__name__}: {exc}")
                 job.sent += 1
                 self.report.messages_sent += 1
+                self.report.calls += message_id is not MAYBE_SENT
                 status = "sent" if job.done else "sending"
                 progress = Progress(job.id, job.sent, status, None, _id_or_none(message_id))
                 await self.writer.checkpoint(progress, job.attempts, job.kind)
@@ -154,21 +207,68 @@ class Courier:
             finally:
                 job.busy = False
 
+    async def _call(self, job: Job, lane: Lane) -> object:
+        """Send the job's next message. For an at-most-once chat the message is recorded
+        as sent (with an "in flight" note) before the call, and an answer that never came
+        (`MaybeSent`) counts as sent, with a warning: it is never repeated."""
+        message = job.messages[job.sent]
+        if not lane.at_most_once(job.chat_id):
+            return await lane.sender.send(job.chat_id, message)
+        note = f"{IN_FLIGHT}message {job.sent + 1}/{len(job.messages)}"
+        await self.writer.checkpoint(
+            Progress(job.id, job.sent + 1, "sending", note), job.attempts, job.kind
+        )
+        try:
+            return await lane.sender.send(job.chat_id, message)
+        except SendError as exc:
+            if not isinstance(exc, MaybeSent):
+                raise  # refused for sure: nothing was shown, the retry is safe
+            reason = describe(exc)
+        except Exception as exc:  # unclassified: it may have been shown
+            reason = f"{type(exc).__name__}: {exc}"
+        _warn_ambiguous(job, job.sent, reason)
+        return MAYBE_SENT
+
+    async def _warn_if_in_flight(self, job: Job) -> None:
+        """An earlier run died during the call of message `sent`: say it may be lost."""
+        if job.sent == 0:
+            return
+
+        async def op(session: AsyncSession) -> dict[int, str]:
+            return await store.delivery_notes(session, [job.id], job.kind)
+
+        note = (await self.writer.call(op)).get(job.id, "")
+        if note.startswith(IN_FLIGHT):
+            _warn_ambiguous(job, job.sent - 1, "in flight when an earlier run stopped; not resent")
+
     async def _complete(self, job: Job) -> None:
         job.busy = True
         await self.writer.checkpoint(Progress(job.id, job.sent, "sent"), job.attempts, job.kind)
         self.report.deliveries_sent += 1
 
-    async def release(self, job: Job, *, quiet: bool = False) -> None:
-        """Back to pending at the exact checkpoint (paused issue, engine stopping)."""
+    async def release(self, job: Job, *, quiet: bool = False, note: str | None = None) -> None:
+        """Back to pending at the exact checkpoint (paused issue, engine stopping); a
+        campaign's rows all at once."""
         try:
-            progress = Progress(job.id, job.sent, "pending")
+            if job.campaign is not None:
+                self.report.deliveries_released += await self._release_campaign(job, note)
+                return
+            progress = Progress(job.id, job.sent, "pending", note)
             await self.writer.checkpoint(progress, job.attempts, job.kind)
             self.report.deliveries_released += 1
         except Exception:
             if not quiet:
                 raise
             log.warning("could not release %s %d; it will be requeued", job.kind, job.id)
+
+    async def _release_campaign(self, job: Job, note: str | None) -> int:
+        claim, now, claimant = job.campaign, self.wall(), self.claimant
+        assert claim is not None
+
+        async def op(session: AsyncSession) -> int:
+            return await campaigns.release_campaign(session, claim, claimant, now, note)
+
+        return await self.writer.call(op)
 
     async def _finish(self, job: Job, status: str, error: str) -> None:
         job.busy = True
@@ -246,6 +346,18 @@ class Courier:
             if self.notifier is not None:
                 alert = DeliveryAlert(text, job.issue_id, job.platform, count)
                 await _quietly(self.notifier.alert(alert))
+
+
+def _warn_ambiguous(job: Job, index: int, reason: str) -> None:
+    log.warning(
+        "ambiguous at-most-once message: chat=%s %s=%s message=%d/%d may not have arrived (%s)",
+        job.chat_id,
+        job.kind,
+        job.id,
+        index + 1,
+        len(job.messages),
+        reason,
+    )
 
 
 def _id_or_none(message_id: object) -> str | None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.types import StoredMessage
 from storage.corrections import ClaimedCorrection
+from storage.deliveries.campaigns import ClaimedCampaign
 from storage.deliveries.writes import ClaimedDelivery, load_renderings
 
 
@@ -25,10 +26,13 @@ class Job:
     sent: int  # index of the next message; the persisted checkpoint once acknowledged
     busy: bool = False  # a send or a final write is under way: let it finish
     kind: str = "delivery"  # or 'correction' (storage.corrections): which outbox row
+    rendering_id: int | None = None  # deliveries sharing it (and `sent`) may share calls
+    campaign: ClaimedCampaign | None = None  # kind 'campaign': the issue's rows claimed
 
     @property
     def key(self) -> tuple[str, int]:
-        """Ids are per outbox: a delivery and a correction may share one."""
+        """Ids are per outbox: a delivery and a correction may share one (a campaign's id
+        is its issue's)."""
         return (self.kind, self.id)
 
     @classmethod
@@ -42,6 +46,7 @@ class Job:
             attempts=claim.attempts,
             messages=messages,
             sent=min(claim.messages_sent, len(messages)),
+            rendering_id=claim.rendering_id,
         )
 
     @classmethod

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
 class DrainReport:
-    messages_sent: int = 0  # accepted by the platform
+    messages_sent: int = 0  # accepted by the platform (a batch call: one per chat it reached)
+    calls: int = 0  # send calls the platform accepted (a batch call is one)
     deliveries_sent: int = 0  # every message of the delivery sent
     deliveries_failed: int = 0  # given up: permanent error or retries exhausted
     deliveries_dropped: int = 0  # chat gone (subscriber deactivated) or inactive
@@ -18,6 +20,7 @@ class DrainReport:
     migrated: int = 0  # chats that changed id
     requeued: int = 0  # stale deliveries of dead processes returned to pending
     paused_issues: list[int] = field(default_factory=list)  # by an error burst
+    campaigns: list[Any] = field(default_factory=list)  # campaign senders' own reports
     elapsed: float = 0.0
     commits: int = 0  # checkpoint transactions
 

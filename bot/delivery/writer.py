@@ -79,6 +79,14 @@ class CommitQueue:
         await self._task
         self._task = None
 
+    def abort(self) -> asyncio.Task[None] | None:
+        """Stop now, writing nothing more (the process is dying: engine.py `_kill`);
+        the cancelled task, to be awaited."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+        return task
+
     async def checkpoint(self, progress: Progress, attempts: int, kind: str = "delivery") -> None:
         """Record progress made under the claim `attempts` of a delivery (or, `kind`
         'correction', of a correction); returns once committed."""

@@ -39,9 +39,9 @@ class Defect:
 
     def said(self, lang: str, taxonomy: Taxonomy | None = None) -> str:
         """For admins in `lang`, a section named as `Taxonomy.localized` heads it (the
-        heading as written in Chinese); a parser message stays as the parser wrote it."""
+        heading as written in Chinese); a parser warning by its code (bot.i18n)."""
         if self.kind == "warning":
-            said = self.text
+            said = i18n.parser_warning(lang, self.text)
         elif self.kind == "empty_section":
             heading = self.text
             known = taxonomy is not None and any(s.key == self.section for s in taxonomy.sections)

@@ -9,9 +9,9 @@
 Account's app id and secret, a WeCom app's corp id, secret and agent id, or WeCom robots;
 pushers need no HTTP). Each answer comes from the platforms' own predicates
 (`bot.platforms.<name>.configured` and its parts), the only code that reads which keys are
-set. Push-only configurations run their pushers and serve nothing. The delivery engine must
-NOT be given wechat or wecom senders: wechat deliveries are settled by the tag campaigns
-and wecom deliveries are sent, batched, by `WecomPusher`.
+set. Push-only configurations run their pushers and serve nothing. `senders` are what the
+service adds to the delivery engine (WeCom's batch sender); wechat deliveries are settled
+by the tag campaigns.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from starlette.routing import BaseRoute
 
 from bot.cluster.membership import short_lived
 from bot.config import Settings
+from bot.delivery.engine import DeliveryEngine
 from bot.platforms import telegram as telegram_platform
 from bot.platforms import wechat as wechat_platform
 from bot.platforms import wecom as wecom_platform
@@ -47,7 +48,7 @@ from bot.platforms.wechat_common.clients import (
 from bot.platforms.wechat_common.crypto import OfficialCodec, WecomCodec
 from bot.platforms.wechat_common.inbound import TextCore
 from bot.platforms.wecom.adapter import WecomAdapter
-from bot.platforms.wecom.push import WecomPusher
+from bot.platforms.wecom.push import WecomPush
 from bot.platforms.wecom.robots import robot_keys, sync_robots
 from bot.platforms.wecom.sender import WecomSender
 from bot.rendering import mass_send_renderer
@@ -114,7 +115,8 @@ class WebService:
     wechat: WechatAdapter | None = None
     wecom: WecomAdapter | None = None
     serve_http: bool = True
-    pushers: list[WechatPusher | WecomPusher] = field(default_factory=list)
+    pushers: list[WechatPusher] = field(default_factory=list)
+    senders: dict[str, Any] = field(default_factory=dict)  # for the delivery engine
 
     def claim_as(self, instance_id: str) -> None:
         """The pushers claim as this instance (bot/cluster): its heartbeat keeps their work."""
@@ -196,7 +198,7 @@ async def open_web_service(
             stale = settings.cluster.stale_seconds
             service.pushers.append(WechatPusher(campaign, runtime.sessions, stale_after=stale))
         if sender is not None:
-            service.pushers.append(WecomPusher(runtime.sessions, sender))
+            service.senders["wecom"] = WecomPush(sender)
         service.loops += [pusher.run_forever for pusher in service.pushers]
         if settings.wecom.robots:
 
@@ -282,8 +284,9 @@ async def _ping_database(runtime: Runtime) -> None:
 
 
 async def push_once(runtime: Runtime) -> list[str]:
-    """One pass of the WeChat campaign and the WeCom push (`tick --deliver`), as a
-    short-lived instance (claims and campaign lease live by its heartbeat); summaries."""
+    """One pass of the WeChat campaign and the WeCom push (`tick --deliver`, the delivery
+    engine until idle), as a short-lived instance (claims and campaign lease live by its
+    heartbeat); summaries."""
     async with short_lived(runtime.sessions, runtime.settings.cluster) as member:
         return await _push_once(runtime, member.id)
 
@@ -305,6 +308,11 @@ async def _push_once(runtime: Runtime, claimant: str) -> list[str]:
             await sync_robots(runtime.sessions, w, runtime.taxonomy)
         async with aiohttp.ClientSession() as http:
             sender = WecomSender(wecom, w.agent_id, robot_keys(w), w.base_url, http)
-            wecom_pusher = WecomPusher(runtime.sessions, sender, claimant=claimant)
-            done.append(f"wecom: {await wecom_pusher.run_once()}")
+            engine = DeliveryEngine(
+                runtime.sessions,
+                {"wecom": WecomPush(sender)},
+                runtime.settings.delivery,
+                claimant=claimant,
+            )
+            done.append(f"wecom: {await engine.run_until_idle()}")
     return done

@@ -491,3 +491,22 @@ async def drop_pending_of_subscriber(
         execution_options={"synchronize_session": False},
     )
     return int(getattr(result, "rowcount", 0))
+
+
+async def delivery_notes(
+    session: AsyncSession, ids: Iterable[int], kind: str = "delivery"
+) -> dict[int, str]:
+    """The note (`last_error`) of each given outbox row that has one (the "in flight" note
+    of an at-most-once send: bot/delivery/courier.py)."""
+    table = _table(kind)
+    wanted = sorted(set(ids))
+    notes: dict[int, str] = {}
+    for start in range(0, len(wanted), PARAM_CHUNK):
+        result = await session.execute(
+            select(table.c.id, table.c.last_error).where(
+                table.c.id.in_(wanted[start : start + PARAM_CHUNK]),
+                table.c.last_error.is_not(None),
+            )
+        )
+        notes.update({id_: str(note) for id_, note in result})
+    return notes

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli import archive
@@ -29,7 +29,7 @@ from bot.platforms.telegram.sender import TelegramSender
 from bot.publish.corrections import Corrector
 from bot.publish.cycle import Cycle, build_cycle
 from bot.runtime import Runtime
-from storage.corrections import ChangedIssue, corrections_sent
+from storage.corrections import ChangedIssue, Delivered, corrections_sent, delivered
 from storage.deliveries.writes import sent_message_ids
 from storage.models import CorrectionRow, DeliveryRow, SubscriberRow
 from tests.fakes.telegram_fixtures import ServerFactory, telegram_server_factory_fixture
@@ -351,3 +351,44 @@ async def test_a_second_edit_supersedes_the_pending_correction_of_the_first(
     assert len(edits) == 2  # one per chat: the second edit's text only
     assert all("二改" in c.params["text"] for c in edits)
     assert all("二改" in text for text in texts(server, 1001).values())
+
+
+async def test_message_ids_are_read_once_per_batch_of_chats(
+    engine: AsyncEngine, tmp_path: Path, telegram_server_factory: ServerFactory
+) -> None:
+    """`delivered` reads the message ids of a whole batch in one query, not one per chat
+    (an issue sent to 10 000 chats is read in 20 batches of three queries each)."""
+    server = await telegram_server_factory()
+    runtime, cycle, clock, _ = await setup(engine, tmp_path, issue_text(["芯片发布"]))
+    for chat in range(2001, 2006):
+        await add_subscriber(runtime, f"telegram:{chat}")
+    await published_and_sent(runtime, cycle, clock, server)
+    issue_id = (await summary_of(runtime)).id
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    async def batches(size: int) -> list[list[Delivered]]:
+        found, last = [], 0
+        async with runtime.sessions() as session:
+            while batch := await delivered(session, issue_id, last, size):
+                found.append(batch)
+                last = batch[-1].delivery_id
+        return found
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        [whole] = await batches(500)
+        in_pages = await batches(3)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    reading_ids = [s for s in statements if "FROM sent_messages" in s]
+    # one per batch: the whole, then pages of 3, 3 and 1 (an empty last page reads none)
+    assert len(whole) == 7 and [len(b) for b in in_pages] == [3, 3, 1]
+    assert len(reading_ids) == 1 + 3
+    async with runtime.sessions() as session:
+        for chat in whole:
+            assert chat.message_ids == await sent_message_ids(session, chat.delivery_id)
+            assert len(chat.message_ids) == 1
+    assert [c.message_ids for b in in_pages for c in b] == [c.message_ids for c in whole]

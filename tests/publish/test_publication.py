@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import FixedClock
 from bot.config import PublishSettings, Settings, SourceSettings, TelegramSettings
-from bot.publish.alerts import RecordingNotifier
+from bot.publish.alerts import Alert, RecordingNotifier
 from bot.publish.cycle import CheckReport, Cycle, build_cycle
 from bot.publish.publisher import IssuePublisher
 from bot.publish.results import Preview, Publication, Refusal
@@ -62,7 +62,9 @@ async def test_unfinished_issue_is_held_with_one_alert_until_an_admin_publishes(
 
     (alert,) = notifier.alerts
     assert alert.issue is not None and alert.issue.key == KEY
-    assert "/publish 2026-11-02" in alert.text and "unclosed '['" in alert.text
+    assert "/publish 2026-11-02" in alert.text and "条目里的“[”没有闭合" in alert.text
+    assert isinstance(alert, Alert) and "unclosed '['" in alert.english  # logs, the CLI
+    assert "unclosed" not in alert.text
     assert "/preview 2026-11-02" in alert.text  # the chat's dry run
 
     clock.set(utc(11, 2, 5))

@@ -18,9 +18,10 @@ import sys
 import aiohttp
 
 from bot.config import Settings, WechatSettings, WecomSettings
+from bot.delivery.engine import DeliveryEngine, EngineTuning
 from bot.platforms.wechat.campaign import WechatCampaign, WechatPusher
 from bot.platforms.wechat.tags import TagSync
-from bot.platforms.wecom.push import WecomPusher, WecomPushTuning
+from bot.platforms.wecom.push import WecomPush
 from bot.platforms.wecom.robots import robot_keys
 from bot.platforms.wecom.sender import WecomSender
 from bot.rendering import mass_send_renderer
@@ -75,10 +76,11 @@ async def push_until_done(runtime: Runtime, http: aiohttp.ClientSession) -> None
     )
     wechat = WechatPusher(campaign, runtime.sessions)
     sender = WecomSender(app, w.wecom.agent_id, robot_keys(w.wecom), w.wecom.base_url, http)
-    tuning = WecomPushTuning(stale_after=STALE_AFTER, backoff_base=0.05)
-    wecom = WecomPusher(runtime.sessions, sender, tuning=tuning)
+    tuning = EngineTuning(stale_after=STALE_AFTER, backoff_base=0.05)
+    settings = w.delivery
+    wecom = DeliveryEngine(runtime.sessions, {"wecom": WecomPush(sender)}, settings, tuning=tuning)
     while await unfinished(runtime):
-        await asyncio.gather(wechat.run_once(), wecom.run_once())
+        await asyncio.gather(wechat.run_once(), wecom.run_until_idle())
         await asyncio.sleep(0.1)  # a dead run's rows: wait until they go stale
 
 

@@ -17,8 +17,9 @@ from sqlalchemy import select
 from bot.cluster import Membership
 from bot.commands import Core
 from bot.config import ClusterSettings
+from bot.delivery.engine import DeliveryEngine, EngineTuning
 from bot.platforms.wechat.campaign import WechatPusher
-from bot.platforms.wecom.push import WecomPusher, WecomPushTuning
+from bot.platforms.wecom.push import WecomPush
 from bot.platforms.wecom.sender import BatchResult, WecomSender
 from bot.runtime import Runtime
 from bot.web.service import open_web_service
@@ -44,26 +45,32 @@ CLUSTER = ClusterSettings(heartbeat_seconds=0.5, stale_seconds=2.0)
 CLAIM = 6  # deliveries per claim: small, so that both instances hold work at the kill
 
 
+class Killed(BaseException):
+    """The process is gone: nothing after it runs, nothing more is written."""
+
+
 class Frozen(WecomSender):
-    """Hangs for good right after WeCom accepted its `freeze_at`-th call, so the answer is
-    never recorded: the instance is then killed with that call in flight."""
+    """Hangs right after WeCom accepted its `freeze_at`-th call, so the answer is never
+    recorded, until `killed` is set: then the instance dies with that call in flight."""
 
     def __init__(self, *args: Any, freeze_at: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.calls = 0
         self.freeze_at = freeze_at
         self.frozen = asyncio.Event()
+        self.killed = asyncio.Event()
         self.in_flight: list[str] = []
 
     async def send_batch(
-        self, userids: Sequence[str], message: Mapping[str, Any], *, duplicate_check: bool = False
+        self, userids: Sequence[str], message: Mapping[str, Any], **options: Any
     ) -> BatchResult:
-        result = await super().send_batch(userids, message, duplicate_check=duplicate_check)
+        result = await super().send_batch(userids, message, **options)
         self.calls += 1
         if self.calls == self.freeze_at:
             self.in_flight = list(result.delivered)
             self.frozen.set()
-            await asyncio.Event().wait()
+            await self.killed.wait()
+            raise Killed
         return result
 
 
@@ -71,10 +78,18 @@ class Slow(WecomSender):
     """A little latency per call, so the two instances interleave."""
 
     async def send_batch(
-        self, userids: Sequence[str], message: Mapping[str, Any], *, duplicate_check: bool = False
+        self, userids: Sequence[str], message: Mapping[str, Any], **options: Any
     ) -> BatchResult:
         await asyncio.sleep(0.01)
-        return await super().send_batch(userids, message, duplicate_check=duplicate_check)
+        return await super().send_batch(userids, message, **options)
+
+
+def engine(runtime: Runtime, sender: WecomSender, claimant: str | None = None) -> DeliveryEngine:
+    """The delivery engine with WeCom as its batch sender, claiming CLAIM rows at a time."""
+    tuning = EngineTuning(window=CLAIM, idle_poll=0.2)
+    senders = {"wecom": WecomPush(sender)}
+    settings = runtime.settings.delivery
+    return DeliveryEngine(runtime.sessions, senders, settings, tuning=tuning, claimant=claimant)
 
 
 async def instance(runtime: Runtime) -> tuple[Membership, asyncio.Task[None]]:
@@ -101,18 +116,14 @@ async def test_a_dead_instances_wecom_work_is_resent_by_another_within_15_s(
     issue_id = await publish(runtime)
     expected = await expected_texts(runtime, issue_id)
     assert len(set(map(len, expected.values()))) == 1 and len(expected[userids[0]]) > 1
-    tuning = WecomPushTuning(claim_batch=CLAIM, idle_poll=0.2)
     time = VirtualTime(wechat_server)
 
     (dying, dying_beat), (living, living_beat) = await instance(runtime), await instance(runtime)
     frozen = sender_for(runtime, http, time, cls=Frozen, freeze_at=3)
     slow = sender_for(runtime, http, time, cls=Slow)
-    pushers = [
-        WecomPusher(runtime.sessions, frozen, tuning=tuning, claimant=dying.id),
-        WecomPusher(runtime.sessions, slow, tuning=tuning, claimant=living.id),
-    ]
+    engines = [engine(runtime, frozen, dying.id), engine(runtime, slow, living.id)]
     stop = asyncio.Event()
-    doomed, survivor = (asyncio.create_task(p.run_forever(stop)) for p in pushers)
+    doomed, survivor = (asyncio.create_task(e.run_forever(stop)) for e in engines)
     try:
         await asyncio.wait_for(frozen.frozen.wait(), 30)
         held = await claimants(runtime, issue_id)
@@ -120,7 +131,7 @@ async def test_a_dead_instances_wecom_work_is_resent_by_another_within_15_s(
         assert None not in held  # every claim names its instance
         # The kill: no clean-up, no hand-back, and the heartbeat stops with it.
         killed_at = wallclock.monotonic()
-        doomed.cancel()
+        frozen.killed.set()
         dying_beat.cancel()
         await asyncio.gather(doomed, dying_beat, return_exceptions=True)
 
@@ -160,10 +171,9 @@ async def test_without_a_claimant_the_row_heartbeat_and_60_s_rule_still_apply(
     issue_id = await publish(runtime)
     time = VirtualTime(wechat_server)
     frozen = sender_for(runtime, http, time, cls=Frozen, freeze_at=1)
-    pusher = WecomPusher(runtime.sessions, frozen)
-    task = asyncio.create_task(pusher.run_once())
+    task = asyncio.create_task(engine(runtime, frozen).run_until_idle())
     await asyncio.wait_for(frozen.frozen.wait(), 30)
-    task.cancel()
+    frozen.killed.set()
     await asyncio.gather(task, return_exceptions=True)
     assert await claimants(runtime, issue_id) == Counter({None: 1})
     member, beat = await instance(runtime)
@@ -174,10 +184,12 @@ async def test_without_a_claimant_the_row_heartbeat_and_60_s_rule_still_apply(
 
 async def test_under_run_the_pushers_claim_as_the_instance(runtime: Runtime, core: Core) -> None:
     # `serve` stamps the instance id on the web service's pushers before they start: a
-    # pusher left without it would fall back to the 60 s rule for its claims.
+    # pusher left without it would fall back to the 60 s rule for its claims. WeCom has no
+    # loop of its own: its batch sender goes to the delivery engine, which claims as the
+    # instance (tests/delivery).
     async with open_web_service(runtime, core) as service:
-        kinds = {type(p) for p in service.pushers}
-        assert kinds == {WecomPusher, WechatPusher}
+        assert {type(p) for p in service.pushers} == {WechatPusher}
         assert {p.run_forever for p in service.pushers} <= set(service.loops)
+        assert isinstance(service.senders["wecom"], WecomPush)
         service.claim_as("instance-1")
         assert {p.claimant for p in service.pushers} == {"instance-1"}

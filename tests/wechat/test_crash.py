@@ -59,7 +59,7 @@ AUDIENCES = {
     "topic:quantization": {"o-papers-quant"},
 }
 AMBIGUOUS = re.compile(
-    r"^(\d+) WARNING .*ambiguous robot message: chat=(\S+) delivery=\d+ message=(\d+)/"
+    r"^(\d+) WARNING .*ambiguous at-most-once message: chat=(\S+) delivery=\d+ message=(\d+)/"
 )
 
 

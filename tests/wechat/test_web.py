@@ -22,6 +22,7 @@ from starlette.routing import Route
 from bot.clock import FixedClock
 from bot.commands import Core
 from bot.config import Settings, WebSettings, WechatSettings, WecomSettings
+from bot.delivery.engine import DeliveryEngine
 from bot.platforms.wechat_common.crypto import MAX_BODY_BYTES
 from bot.publish.publisher import IssuePublisher
 from bot.runtime import Runtime
@@ -131,10 +132,17 @@ async def subscribe_and_publish(runtime: Runtime, platform: str, chat_ids: list[
     assert (await publisher.publish_issue(issue_id, manual=True)).publication
 
 
-async def run_until(web: WebService, done: Callable[[], bool], port: int) -> bool:
-    """Run the service until `done()`; whether it listened on `port` meanwhile."""
+async def run_until(
+    web: WebService, done: Callable[[], bool], port: int, runtime: Runtime | None = None
+) -> bool:
+    """Run the service (and, given `runtime`, the delivery engine with the senders it
+    brings, as `run` does) until `done()`; whether it listened on `port` meanwhile."""
     stop = asyncio.Event()
     running = asyncio.create_task(web.run(stop))
+    engine = None
+    if runtime is not None:
+        delivery = DeliveryEngine(runtime.sessions, web.senders, runtime.settings.delivery)
+        engine = asyncio.create_task(delivery.run_forever(stop))
     try:
         async with asyncio.timeout(20):
             while not done():
@@ -144,6 +152,8 @@ async def run_until(web: WebService, done: Callable[[], bool], port: int) -> boo
     finally:
         stop.set()
         await asyncio.wait_for(running, 10)
+        if engine is not None:
+            await asyncio.wait_for(engine, 10)
 
 
 def listening(port: int) -> bool:
@@ -189,7 +199,9 @@ async def test_push_only_wecom_app_pushes_to_members_and_serves_nothing(
     await subscribe_and_publish(runtime, "wecom", ["zhangsan"])
     async with open_web_service(runtime, core) as web:
         assert web.wecom is None and not web.serve_http
-        served = await run_until(web, lambda: bool(wechat_server.wecom.inbox("zhangsan")), port)
+        assert "wecom" in web.senders  # the engine pushes (bot/app.py adds the senders)
+        inbox = wechat_server.wecom.inbox
+        served = await run_until(web, lambda: bool(inbox("zhangsan")), port, runtime)
     assert not served
     assert "2026-11-16" in wechat_server.wecom.inbox("zhangsan")[0]
 

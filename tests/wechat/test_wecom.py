@@ -14,7 +14,10 @@ from sqlalchemy import insert, select
 
 from bot.clock import FixedClock
 from bot.commands import Core
-from bot.platforms.wecom.push import WecomPusher, WecomPushTuning
+from bot.config import DeliverySettings
+from bot.delivery.engine import DeliveryEngine, EngineTuning
+from bot.delivery.report import DrainReport
+from bot.platforms.wecom.push import WecomPush
 from bot.platforms.wecom.robots import robot_chat_id, robot_keys, sync_robots
 from bot.platforms.wecom.sender import BatchResult, WecomLimits, WecomSender
 from bot.publish.publisher import IssuePublisher
@@ -79,14 +82,14 @@ class CrashingSender(WecomSender):
         self.crash_at = crash_at
 
     async def send_batch(
-        self, userids: Sequence[str], message: Mapping[str, Any], *, duplicate_check: bool = False
+        self, userids: Sequence[str], message: Mapping[str, Any], **options: Any
     ) -> BatchResult:
-        result = await super().send_batch(userids, message, duplicate_check=duplicate_check)
+        result = await super().send_batch(userids, message, **options)
         self._count()
         return result
 
-    async def send_robot(self, chat_id: str, text: str) -> None:
-        await super().send_robot(chat_id, text)
+    async def send_robot(self, chat_id: str, text: str, **options: Any) -> None:
+        await super().send_robot(chat_id, text, **options)
         self._count()
 
     def _count(self) -> None:
@@ -103,11 +106,30 @@ class DyingRobotSender(WecomSender):
         self.calls = 0
         self.crash_at = crash_at
 
-    async def send_robot(self, chat_id: str, text: str) -> None:
+    async def send_robot(self, chat_id: str, text: str, **options: Any) -> None:
         self.calls += 1
         if self.calls == self.crash_at:
             raise Crash
-        await super().send_robot(chat_id, text)
+        await super().send_robot(chat_id, text, **options)
+
+
+async def push(
+    runtime: Runtime,
+    sender: WecomSender,
+    *,
+    wall: Callable[[], datetime] | None = None,
+    settings: DeliverySettings | None = None,
+    tuning: EngineTuning | None = None,
+) -> DrainReport:
+    """Every claimable wecom delivery through the delivery engine, WeCom as its batch sender."""
+    engine = DeliveryEngine(
+        runtime.sessions,
+        {"wecom": WecomPush(sender)},
+        settings or runtime.settings.delivery,
+        tuning=tuning,
+        wall=wall or (lambda: datetime.now(UTC)),
+    )
+    return await engine.run_until_idle()
 
 
 @pytest.fixture
@@ -307,7 +329,7 @@ async def test_app_push_groups_identical_renderings_into_one_call(
     issue_id = await publish(runtime)
     expected = await expected_texts(runtime, issue_id)
     time = VirtualTime(wechat_server)
-    report = await WecomPusher(runtime.sessions, sender_for(runtime, http, time)).run_once()
+    report = await push(runtime, sender_for(runtime, http, time))
     for userid in MEMBERS:
         assert wechat_server.wecom.inbox(userid) == expected[userid]
     renderings = {tuple(texts) for texts in expected.values()}
@@ -329,7 +351,7 @@ async def test_more_than_1000_members_are_split_into_batches(
     issue_id = await publish(runtime)
     expected = await expected_texts(runtime, issue_id)
     time = VirtualTime(wechat_server)
-    await WecomPusher(runtime.sessions, sender_for(runtime, http, time)).run_once()
+    await push(runtime, sender_for(runtime, http, time))
     calls = wechat_server.wecom.calls("/cgi-bin/message/send")
     sizes = sorted(len(str(c.body["touser"]).split("|")) for c in calls)
     per_message = len(expected["user0000"])
@@ -352,7 +374,7 @@ async def test_member_limits_are_taken_before_sending(
     assert total > 4  # more than the hourly limit: the push has to wait
     time = VirtualTime(server)
     limits = WecomLimits(member_per_minute=2, member_per_hour=4)
-    await WecomPusher(runtime.sessions, sender_for(runtime, http, time, limits)).run_once()
+    await push(runtime, sender_for(runtime, http, time, limits))
     assert server.wecom.dropped == []  # WeCom would have dropped the excess silently
     assert server.wecom.inbox("zhangsan") == expected[0]["zhangsan"] + expected[1]["zhangsan"]
     assert per_member_window(server, 60) <= 2 and per_member_window(server, 3600) <= 4
@@ -375,8 +397,8 @@ async def test_robots_get_their_sections_within_size_and_rate(
     assert len(expected[0][everything]) + len(expected[1][everything]) > 2  # over 2 a minute
     time = VirtualTime(server)
     limits = WecomLimits(robot_per_minute=2)
-    report = await WecomPusher(runtime.sessions, sender_for(runtime, http, time, limits)).run_once()
-    assert report.sent == 4
+    report = await push(runtime, sender_for(runtime, http, time, limits))
+    assert report.deliveries_sent == 4
     assert server.wecom.robot_messages(ROBOT_KEY) == expected[0][papers] + expected[1][papers]
     assert server.wecom.robot_messages(SECOND_ROBOT) == (
         expected[0][everything] + expected[1][everything]
@@ -396,19 +418,13 @@ async def test_a_restart_mid_push_repeats_nothing(
     expected = await expected_texts(runtime, issue_id)
     time = VirtualTime(wechat_server)
     dying = sender_for(runtime, http, time, cls=CrashingSender, crash_at=3)
-    with pytest.raises(Crash):
-        await WecomPusher(runtime.sessions, dying).run_once()
+    with pytest.raises(Crash):  # one call in flight at a time (WecomPush.concurrency)
+        await push(runtime, dying)
     accepted = wechat_server.wecom.sent("app")
     assert len(accepted) == 3  # the third was accepted, but its checkpoint never written
 
     later = datetime.now(UTC) + timedelta(minutes=5)  # the dead process's claims have lapsed
-    restarted = WecomPusher(
-        runtime.sessions,
-        sender_for(runtime, http, time),
-        tuning=WecomPushTuning(stale_after=60),
-        wall=lambda: later,
-    )
-    report = await restarted.run_once()
+    report = await push(runtime, sender_for(runtime, http, time), wall=lambda: later)
     assert report.requeued > 0
     # The third call went out again, and WeCom's duplicate check kept it from its members.
     repeats = {(d.userid, d.content) for d in wechat_server.wecom.duplicates}
@@ -457,13 +473,13 @@ async def robot_push(runtime: Runtime, server: FakeWeChatServer) -> tuple[Runtim
 
 
 def ambiguous(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if "ambiguous robot message" in r.getMessage()]
+    return [r.getMessage() for r in caplog.records if "ambiguous at-most-once" in r.getMessage()]
 
 
 async def restart(runtime: Runtime, sender: WecomSender) -> None:
     later = datetime.now(UTC) + timedelta(minutes=5)  # the dead process's claims have lapsed
-    report = await WecomPusher(runtime.sessions, sender, wall=lambda: later).run_once()
-    assert report.requeued == 1 and report.sent == 1
+    report = await push(runtime, sender, wall=lambda: later)
+    assert report.requeued == 1 and report.deliveries_sent == 1
 
 
 async def test_a_robot_message_accepted_before_a_crash_is_not_posted_again(
@@ -476,7 +492,7 @@ async def test_a_robot_message_accepted_before_a_crash_is_not_posted_again(
     time = VirtualTime(wechat_server)
     dying = sender_for(runtime, http, time, cls=CrashingSender, crash_at=2)
     with pytest.raises(Crash):
-        await WecomPusher(runtime.sessions, dying).run_once()
+        await push(runtime, dying)
     assert wechat_server.wecom.robot_messages(ROBOT_KEY) == texts[:2]
 
     await restart(runtime, sender_for(runtime, http, time))
@@ -495,7 +511,7 @@ async def test_a_robot_message_in_flight_at_a_crash_is_lost_not_repeated(
     time = VirtualTime(wechat_server)
     dying = sender_for(runtime, http, time, cls=DyingRobotSender, crash_at=2)
     with pytest.raises(Crash):
-        await WecomPusher(runtime.sessions, dying).run_once()
+        await push(runtime, dying)
 
     await restart(runtime, sender_for(runtime, http, time))
     # Whether the second reached WeCom is unknown after a crash: at most once means lost.
@@ -513,8 +529,8 @@ async def test_a_robot_call_that_times_out_is_not_retried(
     runtime, texts, chat_id = await robot_push(runtime, wechat_server)
     wechat_server.wecom.faults.inject("/cgi-bin/webhook/send", hang=1.0)  # answers late
     sender = sender_for(runtime, http, VirtualTime(wechat_server), timeout=0.3)
-    report = await WecomPusher(runtime.sessions, sender).run_once()
-    assert report.sent == 1 and report.calls == len(texts) - 1
+    report = await push(runtime, sender)
+    assert report.deliveries_sent == 1 and report.calls == len(texts) - 1
     [warning] = ambiguous(caplog)
     assert f"chat={chat_id}" in warning and f"message=1/{len(texts)}" in warning
     await asyncio.sleep(1.0)  # the late call lands: the robot got it after all, once
@@ -533,16 +549,17 @@ async def test_unreachable_members_are_dropped_and_failures_retried_later(
     expected = await expected_texts(runtime, issue_id)
     wechat_server.wecom.faults.inject("/cgi-bin/message/send", http_status=502, times=3)
     time = VirtualTime(wechat_server)
-    tuning = WecomPushTuning(max_attempts=3, backoff_base=0)
-    pusher = WecomPusher(runtime.sessions, sender_for(runtime, http, time), tuning=tuning)
+    settings = runtime.settings.delivery.model_copy(update={"max_attempts": 3})
+    tuning = EngineTuning(backoff_base=0)
+    sender = sender_for(runtime, http, time)
 
-    failing = await pusher.run_once()
-    assert failing.released == 2 and failing.calls == 0
+    failing = await push(runtime, sender, settings=settings, tuning=tuning)
+    assert failing.deliveries_released == 2 and failing.calls == 0
     async with runtime.sessions() as session:
         assert (await status_counts(session, issue_id))["wecom"]["pending"] == 2
 
-    report = await pusher.run_once()
-    assert report.dropped == 1 and report.sent == 1
+    report = await push(runtime, sender, settings=settings, tuning=tuning)
+    assert report.deliveries_dropped == 1 and report.deliveries_sent == 1
     assert wechat_server.wecom.inbox("zhangsan") == expected["zhangsan"]
     async with runtime.sessions() as session:
         subscriber = await get_subscriber(session, "wecom", "ex-colleague")

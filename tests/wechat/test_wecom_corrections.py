@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import aiohttp
 
 from bot.clock import FixedClock
-from bot.platforms.wecom.push import WecomPusher
 from bot.publish.corrections import Corrector
 from bot.runtime import Runtime
 from storage.corrections import ChangedIssue
@@ -23,6 +22,7 @@ from tests.wechat.test_wecom import (
     add_members,
     http,
     publish,
+    push,
     sender_for,
 )
 
@@ -55,13 +55,13 @@ async def test_a_changed_title_arrives_once_as_a_correction_message(
     await add_members(runtime, wechat_server, MEMBERS)
     issue_id = await publish(runtime)
     time = VirtualTime(wechat_server)
-    pusher = WecomPusher(runtime.sessions, sender_for(runtime, http, time))
-    await pusher.run_once()
+    sender = sender_for(runtime, http, time)
+    await push(runtime, sender)
     before = {userid: len(wechat_server.wecom.inbox(userid)) for userid in MEMBERS}
 
     planned = await edit_and_correct(runtime, issue_id, title="更正后的标题")
-    await pusher.run_once()
-    await pusher.run_once()  # nothing left: nothing twice
+    await push(runtime, sender)
+    await push(runtime, sender)  # nothing left: nothing twice
 
     # A member whose selection leaves the first entry out was shown nothing that changed.
     extra = {u: wechat_server.wecom.inbox(u)[before[u] :] for u in MEMBERS}
@@ -78,12 +78,12 @@ async def test_a_summary_typo_sends_nothing_on_wecom(
     await add_members(runtime, wechat_server, MEMBERS)
     issue_id = await publish(runtime)
     time = VirtualTime(wechat_server)
-    pusher = WecomPusher(runtime.sessions, sender_for(runtime, http, time))
-    await pusher.run_once()
+    sender = sender_for(runtime, http, time)
+    await push(runtime, sender)
     sent = len(wechat_server.wecom.sent("app"))
 
     planned = await edit_and_correct(runtime, issue_id, summary="改了一个错别字。")
-    await pusher.run_once()
+    await push(runtime, sender)
 
     assert planned == 0
     assert len(wechat_server.wecom.sent("app")) == sent

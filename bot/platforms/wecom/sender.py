@@ -1,11 +1,12 @@
 """WeCom sender: application markdown messages to members, and group-robot webhooks.
 
 Chat ids: a member's userid, or `robot:<id>` for a configured group robot (see
-bot/platforms/wecom/robots.py). Limits are taken before sending, because WeCom
-drops messages beyond 30 a minute / 1000 an hour per member silently, and answers a
-robot's 21st message in a minute with 45009. `send_batch` sends one message to up to
-1000 members in one call (the batched app push uses it); `send` is the per-chat contract
-(command replies go through it).
+bot/platforms/wecom/robots.py). WeCom drops messages beyond 30 a minute / 1000 an hour per
+member silently, and answers a robot's 21st message in a minute with 45009, so every send
+takes those windows first (`windows`, shared by replies and pushes). `send` is the per-chat
+contract (command replies); `send_batch` sends one message to up to 1000 members in one
+call. The delivery engine drives pushes through `bot.platforms.wecom.push.WecomPush`,
+taking `windows` itself before each call (`admitted=True`).
 
 WeCom's duplicate check (`enable_duplicate_check`) makes WeCom accept but not deliver a
 message identical to one the member got within the interval. Scheduled pushes ask for it
@@ -24,7 +25,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.delivery.types import ChatGone, Permanent, Transient
+from bot.delivery.types import BatchResult, ChatGone, MaybeSent, Permanent, Transient
 from bot.platforms.wechat_common.api import WechatApi
 from bot.platforms.wechat_common.clients import WeComAppClient
 from bot.platforms.wechat_common.errors import classify, classify_exception
@@ -41,11 +42,6 @@ ROBOT_MAX_BYTES = 4096
 DUPLICATE_CHECK_SECONDS = 14400
 
 
-class MaybeSent(Transient):
-    """The request left but no answer came back (timeout, dropped connection): the robot
-    may have posted the message. Robots have no duplicate check: do not resend blindly."""
-
-
 @dataclass(frozen=True, slots=True)
 class WecomLimits:
     member_per_minute: int = 30
@@ -53,10 +49,21 @@ class WecomLimits:
     robot_per_minute: int = 20
 
 
-@dataclass(frozen=True, slots=True)
-class BatchResult:
-    delivered: tuple[str, ...]
-    invalid: tuple[str, ...]  # not (or no longer) members the app can reach
+__all__ = ["BatchResult", "MaybeSent", "WecomLimits", "WecomSender", "is_robot"]
+
+
+class WecomWindows:
+    """Members' and robots' send windows: `acquire` takes each chat's from its own."""
+
+    def __init__(self, members: SlidingLimiter, robots: SlidingLimiter) -> None:
+        self.members = members
+        self.robots = robots
+
+    async def acquire(self, keys: Sequence[str]) -> float:
+        robots = [k for k in keys if is_robot(k)]
+        members = [k for k in keys if not is_robot(k)]
+        waited = await self.members.acquire(members) if members else 0.0
+        return waited + (await self.robots.acquire(robots) if robots else 0.0)
 
 
 def is_robot(chat_id: str) -> bool:
@@ -96,6 +103,7 @@ class WecomSender:
             [(limits.member_per_minute, 60), (limits.member_per_hour, 3600)], **timing
         )
         self.robots = SlidingLimiter([(limits.robot_per_minute, 60)], **timing)
+        self.windows = WecomWindows(self.members, self.robots)
 
     def chat_kind(self, chat_id: str) -> str:
         return "group" if is_robot(chat_id) else "user"
@@ -105,18 +113,24 @@ class WecomSender:
             await self.send_robot(chat_id, str(message["text"]))
             return
         result = await self.send_batch([chat_id], message)
-        if chat_id in result.invalid:
+        if chat_id in result.gone:
             raise ChatGone(f"{chat_id} is not reachable by the app")
 
     # --- application messages ---------------------------------------------------------
 
     async def send_batch(
-        self, userids: Sequence[str], message: Mapping[str, Any], *, duplicate_check: bool = False
+        self,
+        userids: Sequence[str],
+        message: Mapping[str, Any],
+        *,
+        duplicate_check: bool = False,
+        admitted: bool = False,
     ) -> BatchResult:
         """One markdown message to up to 1000 members, within every member's limits.
 
         duplicate_check: WeCom skips members who got this very message within
         DUPLICATE_CHECK_SECONDS (for pushes that may be resent after a crash).
+        admitted: the caller took the members' windows already (the delivery engine).
         """
         if self._api is None or self._agent_id is None:
             raise Permanent("WeCom application not configured")
@@ -125,7 +139,8 @@ class WecomSender:
         text = str(message["text"])
         if len(text.encode("utf-8")) > APP_MAX_BYTES:
             raise Permanent(f"markdown over {APP_MAX_BYTES} bytes")
-        await self.members.acquire(list(userids))
+        if not admitted:
+            await self.members.acquire(list(userids))
         body: dict[str, Any] = {"msgtype": "markdown", "markdown": {"content": text}}
         if duplicate_check:
             body |= {
@@ -141,17 +156,19 @@ class WecomSender:
             raise classify_exception(exc) from exc
         invalid = tuple(u for u in str(answer.get("invaliduser") or "").split("|") if u)
         delivered = tuple(u for u in userids if u not in set(invalid))
-        return BatchResult(delivered, invalid)
+        return BatchResult(delivered, invalid)  # invalid: not (or no longer) reachable
 
     # --- group robots -----------------------------------------------------------------
 
-    async def send_robot(self, chat_id: str, text: str) -> None:
+    async def send_robot(self, chat_id: str, text: str, *, admitted: bool = False) -> None:
+        """One markdown message to a group robot (`admitted`: its window already taken)."""
         key = self._robots.get(chat_id)
         if key is None:
             raise ChatGone(f"{chat_id} is no longer configured")
         if len(text.encode("utf-8")) > ROBOT_MAX_BYTES:
             raise Permanent(f"markdown over {ROBOT_MAX_BYTES} bytes")
-        await self.robots.acquire([chat_id])
+        if not admitted:
+            await self.robots.acquire([chat_id])
         url = f"{self._base_url}/cgi-bin/webhook/send"
         body = {"msgtype": "markdown", "markdown": {"content": text}}
         try:

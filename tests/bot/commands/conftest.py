@@ -8,14 +8,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.commands import Button, Chat, Core, CoreDeps, FloodPolicy, Incoming, Reply
 from bot.config import Settings
+from bot.publish.correction_preview import CorrectionPreview, CorrectionState
+from bot.publish.corrections import CorrectionPlan, EntryChange
 from bot.publish.results import Defect, Preview, Publication, PublishResult, Recipient, Refusal
-from briefings.model import Series
+from briefings.model import Issue, Series
 from briefings.parser import decode_briefing, parse_issue
 from briefings.taxonomy import Taxonomy
 from storage.issues import save_issue
@@ -82,10 +85,48 @@ FAKE_PREVIEW = Preview(
     held_at=T0,
     unfinished=(
         Defect("empty_section", 40, "论文", "papers"),
-        Defect("warning", 12, "unclosed '[' in an item"),
+        Defect("warning", 12, "unclosed '[' in item"),
         Defect("no_entries"),
     ),
 )
+
+
+class FakeCorrections:
+    """A correction preview per date, so that every answer is said in both languages:
+    none (the newest published issue) a correction message; 2026-11-16 edits in place,
+    not settled yet, one entry removed; then each reason there is nothing to correct."""
+
+    STATES: ClassVar[dict[date, CorrectionState]] = {
+        date(2026, 11, 2): "off",
+        date(2026, 11, 9): "window_passed",
+        date(2026, 10, 26): "unpublished",
+        date(2026, 11, 23): "current",
+        date(2020, 1, 1): "unknown",
+    }
+
+    def __init__(self) -> None:
+        self.calls: list[date | None] = []
+
+    async def preview(self, key: date | None, now: datetime) -> CorrectionPreview:
+        self.calls.append(key)
+        if key in self.STATES:
+            return CorrectionPreview(key, self.STATES[key], 48, T0)
+        changes = [
+            EntryChange(
+                "量化感知训练实践：让MobileNet在INT8下不掉点", "https://example.com/q", False, True
+            ),
+            EntryChange("alibaba/MNN: MNN 3.2 发布", "https://example.com/m", True, True),
+        ]
+        day = key or date(2026, 11, 16)
+        issue = Issue(SERIES, day, f"嵌入式AI简报 ({day})")
+        if key is None:
+            plan = CorrectionPlan(day, 1, edits=0, messages=3, operations=3, changes=changes)
+            return CorrectionPreview(day, "planned", 48, T0, plan=plan, issue=issue)
+        plan = CorrectionPlan(day, 1, edits=1, messages=0, operations=1, changes=changes * 6)
+        settles = now + timedelta(minutes=20)
+        return CorrectionPreview(day, "planned", 48, T0, settles, plan, issue)
+
+
 FAKE_PUBLICATION = Publication(
     date(2026, 11, 2), 1, "c0ffee", deliveries=1, renderings=2, empty=0, repaired=()
 )
@@ -113,11 +154,17 @@ def publisher() -> FakePublisher:
 
 
 @pytest.fixture
+def corrections() -> FakeCorrections:
+    return FakeCorrections()
+
+
+@pytest.fixture
 async def deps(
     session_factory: async_sessionmaker[AsyncSession],
     samples_dir: Path,
     clock: FakeClock,
     publisher: FakePublisher,
+    corrections: FakeCorrections,
 ) -> CoreDeps:
     taxonomy = Taxonomy.default()
     await ingest_samples(session_factory, samples_dir, taxonomy)
@@ -129,6 +176,7 @@ async def deps(
         clock=clock,
         bot_username=BOT,
         publisher=publisher,
+        corrections=corrections,
         flood=FloodPolicy(per_minute=600, burst=100),  # flood tests build their own core
     )
 

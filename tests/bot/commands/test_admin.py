@@ -12,18 +12,27 @@ from storage.deliveries.writes import DeliveryItem, create_deliveries
 from storage.issues import find_issue_id
 from storage.publication import claim_publication
 from storage.subscribers import get_subscriber
-from tests.bot.commands.conftest import SERIES, T0, Client, FakePublisher, text_of
+from tests.bot.commands.conftest import (
+    SERIES,
+    T0,
+    Client,
+    FakeCorrections,
+    FakePublisher,
+    text_of,
+)
 
 
-@pytest.mark.parametrize("command", ["/stats", "/preview latest", "/publish 2026-11-16"])
+@pytest.mark.parametrize(
+    "command", ["/stats", "/preview latest", "/publish 2026-11-16", "/preview 更正"]
+)
 async def test_non_admins_get_a_polite_refusal_and_nothing_else(
-    core: Core, publisher: FakePublisher, command: str
+    core: Core, publisher: FakePublisher, corrections: FakeCorrections, command: str
 ) -> None:
     await Client(core, chat=Chat("telegram", "7", "private"), user_id="7").send("/start")
     replies = await Client(core, is_admin=False).send(command)
     text = text_of(replies)
     assert text == "抱歉，这个命令仅限管理员使用。"
-    assert publisher.calls == []
+    assert publisher.calls == [] and corrections.calls == []
 
 
 async def test_stats_counts_subscribers_and_last_pushes(core: Core) -> None:
@@ -72,7 +81,7 @@ async def test_a_dry_run_is_said_in_the_admins_language(core: Core) -> None:
     # when the scheduler held it, in the publication's timezone (T0 is 08:00 UTC)
     assert "自动推送自 2026-11-20T16:00+08:00 起暂扣了这一期" in zh
     assert "- 第 40 行：栏目“论文”没有条目" in zh
-    assert "- 第 12 行：unclosed '[' in an item" in zh  # the parser's own words, quoted
+    assert "- 第 12 行：条目里的“[”没有闭合" in zh  # the parser's warning, by its code
     assert "- 这一期没有任何条目" in zh
     assert "  telegram:1000（private）← telegram;all;format=full;lang=zh：1 条消息\n" in zh
     assert "  wechat:o-2（user）← wechat;sections=papers;format=digest;lang=en：2 条消息" in zh
@@ -88,6 +97,7 @@ async def test_a_dry_run_is_said_in_the_admins_language(core: Core) -> None:
     assert "Held by the automatic publication since 2026-11-20T16:00+08:00" in en
     assert "- line 40: section “Papers” has no entries" in en  # named as English issues name it
     assert "- the issue has no entries" in en
+    assert "- line 12: unclosed '[' in item" in en
     assert "  telegram:1000 (private) <- telegram;all;format=full;lang=zh: 1 message\n" in en
     assert "  wechat:o-2 (user) <- wechat;sections=papers;format=digest;lang=en: 2 messages" in en
     assert en.endswith("  ... and 1 more")
@@ -162,3 +172,29 @@ async def test_publishing_not_configured(deps: CoreDeps) -> None:
     admin = Client(Core(replace(deps, publisher=None)), is_admin=True)
     assert "没有配置推送，无法 /publish" in text_of(await admin.send("/publish latest"))
     assert "没有配置推送，无法 /preview" in text_of(await admin.send("/preview latest"))
+
+
+async def test_preview_correction_names_the_issue_or_the_newest_published(
+    core: Core, publisher: FakePublisher, corrections: FakeCorrections
+) -> None:
+    admin = Client(core, is_admin=True)
+    for typed in ("/preview 更正", "/preview correction latest", "/preview Corrections"):
+        assert "更正预演（不发送）" in text_of(await admin.send(typed))
+    await admin.send("/preview 更正 2026-11-16")
+    assert corrections.calls == [None, None, None, date(2026, 11, 16)]
+    assert publisher.calls == []  # a correction is not a push
+    zh = text_of(await admin.send("/preview 更正 2026-11-16"))
+    assert "1 个聊天的消息会被原地编辑，0 个聊天会收到一条更正消息（共 1 次编辑或发送）。" in zh
+    assert "修改还没稳定：如果没有新的修改，2026-11-20T16:20+08:00 之后发出。" in zh
+    assert "• 已删除：alibaba/MNN: MNN 3.2 发布" in zh and zh.endswith("……还有 2 条")
+    en = text_of(await Client(core, is_admin=True, language_code="en").send("/preview 更正"))
+    assert "0 chats would have their messages edited in place, 3 chats would get a " in en
+    assert "The correction message (each chat gets it in its own language):" in en
+    assert "• removed" not in en and "Removed: alibaba/MNN: MNN 3.2 发布" in en
+    assert "用法：/preview YYYY-MM-DD" in text_of(await admin.send("/preview 更正 明天"))
+    assert len(corrections.calls) == 6
+
+
+async def test_preview_correction_without_a_previewer(deps: CoreDeps) -> None:
+    admin = Client(Core(replace(deps, corrections=None)), is_admin=True)
+    assert "这里无法预演更正" in text_of(await admin.send("/preview correction"))

@@ -8,6 +8,7 @@ import pytest
 
 from bot import i18n
 from bot.commands.table import COMMAND_TABLE
+from briefings.errors import WARNINGS
 
 
 def _fields(text: str) -> set[str]:
@@ -51,3 +52,11 @@ def test_counts_of_one_take_the_singular() -> None:
     assert i18n.t("en", "issues_line", date="2026-11-16", count=11) == "2026-11-16 · 11 entries"
     assert i18n.t("zh", "issues_line", date="2026-11-16", count=1) == "2026-11-16 · 1 条"
     assert all(key[: -len("_one")] in i18n.TEXTS for key in i18n.TEXTS if key.endswith("_one"))
+
+
+def test_every_parser_warning_is_said_in_both_languages() -> None:
+    assert set(i18n.WARNING_TEXTS_ZH) == set(WARNINGS)
+    message = "item link target '../a.md' is not an http(s) URL"
+    assert i18n.parser_warning("zh", message) == "条目的链接目标 '../a.md' 不是 http(s) 网址"
+    assert i18n.parser_warning("en", message) == message  # the parser's (and log's) words
+    assert i18n.parser_warning("zh", "x.md: unreadable; skipped") == "x.md: unreadable; skipped"

@@ -10,6 +10,7 @@ since the interface renames them) or in what the reader typed.
 
 from __future__ import annotations
 
+import io
 import re
 import string
 from collections.abc import Iterator
@@ -22,11 +23,17 @@ import pytest
 from bot import i18n
 from bot.commands import Chat, Core, CoreDeps, Reply
 from bot.commands.table import COMMAND_TABLE
+from bot.publish.alerts import Alert, StreamNotifier
+from bot.publish.publisher import hold_alert, repaired_alert
+from bot.publish.results import Publication
+from bot.publish.rule import repaired, unfinished_defects
+from briefings.errors import WARNINGS
 from briefings.model import Issue
 from briefings.parser import decode_briefing, parse_issue
 from briefings.taxonomy import Taxonomy
-from formatters import EN
+from formatters import EN, ConsoleRenderer
 from tests.bot.commands.conftest import SERIES, Client, FakePublisher, buttons, text_of
+from tests.briefings.test_warning_codes import defective_issue
 
 LATIN = re.compile(r"[A-Za-z]{2,}")
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -47,7 +54,13 @@ WALK: dict[str, tuple[str, ...]] = {
     "unsubscribe": ("", "chips", "papers", "all", "all", "weather"),
     "settings": ("", "format digest", "pause", "resume", "bogus", "format full"),
     "stats": ("",),
-    "preview": ("", "latest", "2026-11-16", "2020-01-01", "bad"),
+    "preview": (
+        *("", "latest", "2026-11-16", "2020-01-01", "bad"),
+        # a correction: planned (a message; edits in place), then each reason for none
+        *("correction", "更正 2026-11-16", "correction 2026-11-02", "更正 2026-11-09"),
+        *("correction 2026-10-26", "correction 2026-11-23", "correction 2020-01-01"),
+        *("correction bad", "correction 2026-11-16 x"),
+    ),
     # latest publishes, again is refused with the time, 2026-11-02 loses a race
     "publish": ("", "latest", "latest", "2026-11-02", "bad"),
     "stop": ("", ""),
@@ -218,3 +231,34 @@ def test_the_checks_catch_a_leak() -> None:
     denied = english_denylist(Taxonomy.default())
     assert any(p in "当前订阅：Currently subscribed to: 论文" for p in denied)
     assert not any(p in "当前订阅：论文、芯片" for p in denied)
+
+
+def _alerts() -> list[Alert]:
+    """A hold and a repaired-defect alert carrying every parser warning there is."""
+    issue = defective_issue()
+    taxonomy = Taxonomy.default()
+    fixed = Publication(issue.key, 1, "c0ffee", 1, 1, 0, repaired=tuple(repaired(issue)))
+    return [hold_alert(issue, tuple(unfinished_defects(issue)), taxonomy), repaired_alert(fixed)]
+
+
+async def _said(alert: Alert, renderer: ConsoleRenderer) -> str:
+    stream = io.StringIO()
+    await StreamNotifier(stream, renderer).alert(alert)
+    return stream.getvalue()
+
+
+async def test_chinese_alerts_say_every_parser_warning_in_chinese() -> None:
+    """An English warning sentence (the parser's message, logged as is) must not slip
+    into a Chinese alert; the English alert says the parser's own words."""
+    denied = english_denylist(Taxonomy.default())
+    issue = defective_issue()
+    assert {w.code for w in issue.warnings} == set(WARNINGS)
+    zh = "".join([await _said(alert, ConsoleRenderer()) for alert in _alerts()])
+    en = "".join([await _said(alert, ConsoleRenderer(EN)) for alert in _alerts()])
+    leaks = [p for p in denied if p in zh]
+    assert not leaks, leaks
+    assert "条目里的“[”没有闭合" in zh and "条目的链接目标 '../docs/a.md' 不是 http(s) 网址" in zh
+    for warning in issue.warnings:
+        assert warning.message in en or warning.code == "empty_section", warning
+    # the detector: the English sentence of a warning is caught in a Chinese text
+    assert any(p in "第 3 行：item has no title" for p in denied)
