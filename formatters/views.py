@@ -246,7 +246,9 @@ class Views:
 
     def hit(self, hit: SearchHitLike, number: int) -> Unit:
         title = Block("para", self.title_line_runs(hit), prefix=f"{number}. ", gap_before=True)
-        meta = text_block(f"{hit.issue_key} · {self.plain(hit.section_heading)}", (MUTED,))
+        number = getattr(hit, "issue_number", None)  # a numbered series names it by number
+        issue = hit.issue_key if number is None else f"#{number}"
+        meta = text_block(f"{issue} · {self.plain(hit.section_heading)}", (MUTED,))
         snippet = Block("para", _marked(hit.snippet))
         return Unit((title, meta, snippet))
 

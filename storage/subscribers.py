@@ -8,7 +8,7 @@ them takes `series`, which defaults to `PRIMARY` (''), the primary series. A
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -42,6 +42,7 @@ class Subscription:
 ALL = Subscription("all")
 # The primary series' subscriptions (storage.models.SubscriptionRow says why '').
 PRIMARY = ""
+SERIES_CHARS = 64  # subscriptions.series
 _PRIMARY_STATE = "subscriptions.primary-series"
 
 
@@ -426,9 +427,13 @@ async def stats(session: AsyncSession, *, series: str = PRIMARY) -> SubscriberSt
 # --- export / import ------------------------------------------------------------------
 
 
-def to_record(subscriber: Subscriber) -> dict[str, Any]:
-    """A JSON-able dict of one subscriber (the id is local and left out)."""
-    return {
+def to_record(
+    subscriber: Subscriber, other_series: Mapping[str, Sequence[Subscription]] | None = None
+) -> dict[str, Any]:
+    """A JSON-able dict of one subscriber (the id is local and left out). `subscriptions`
+    are the primary series'; `series_subscriptions` (only when there are any) the other
+    series', by slug."""
+    record = {
         "platform": subscriber.platform,
         "chat_id": subscriber.chat_id,
         "kind": subscriber.kind,
@@ -442,6 +447,34 @@ def to_record(subscriber: Subscriber) -> dict[str, Any]:
         "deactivation_reason": subscriber.deactivation_reason,
         "subscriptions": [{"kind": s.kind, "key": s.key} for s in subscriber.subscriptions],
     }
+    if other_series:
+        record["series_subscriptions"] = {
+            series: [{"kind": s.kind, "key": s.key} for s in subscriptions]
+            for series, subscriptions in sorted(other_series.items())
+        }
+    return record
+
+
+async def _other_series_of(
+    session: AsyncSession, subscriber_ids: list[int]
+) -> dict[int, dict[str, list[Subscription]]]:
+    """The subscriptions to series other than the primary one, per subscriber and series."""
+    found: dict[int, dict[str, list[Subscription]]] = defaultdict(lambda: defaultdict(list))
+    if not subscriber_ids:
+        return found
+    rows = await session.execute(
+        select(
+            SubscriptionRow.subscriber_id,
+            SubscriptionRow.series,
+            SubscriptionRow.kind,
+            SubscriptionRow.key,
+        )
+        .where(SubscriptionRow.subscriber_id.in_(subscriber_ids), SubscriptionRow.series != PRIMARY)
+        .order_by(SubscriptionRow.subscriber_id, SubscriptionRow.series, SubscriptionRow.kind)
+    )
+    for subscriber_id, series, kind, key in rows:
+        found[subscriber_id][series].append(Subscription(kind, key))
+    return found
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -462,10 +495,11 @@ async def export_records(
         )
         async with session_factory() as session:
             subscribers = await _load(session, query)
+            others = await _other_series_of(session, [s.id for s in subscribers])
         if not subscribers:
             return
         for subscriber in subscribers:
-            yield to_record(subscriber)
+            yield to_record(subscriber, others.get(subscriber.id))
         last_id = subscribers[-1].id
 
 
@@ -498,5 +532,10 @@ async def import_records(
             await deactivate(session, subscriber.id, record.get("deactivation_reason") or "", when)
         subscriptions = [Subscription(s["kind"], s.get("key", "")) for s in record["subscriptions"]]
         await set_subscriptions(session, subscriber.id, subscriptions)
+        for series, items in (record.get("series_subscriptions") or {}).items():
+            if not isinstance(series, str) or not 0 < len(series) <= SERIES_CHARS:
+                raise ValueError(f"series_subscriptions: not a series slug: {str(series)[:80]!r}")
+            wanted = [Subscription(s["kind"], s.get("key", "")) for s in items]
+            await set_subscriptions(session, subscriber.id, wanted, series=series)
         count += 1
     return count

@@ -178,6 +178,7 @@ def _hit(row: Row[Any], patterns: Sequence[Any]) -> SearchHit:
             source=None,
             url=None,
             snippet=snippet(body, patterns, SNIPPET_CHARS),
+            issue_number=row.issue_number,
         )
     summary = plain_text(row.summary)
     return SearchHit(
@@ -188,4 +189,5 @@ def _hit(row: Row[Any], patterns: Sequence[Any]) -> SearchHit:
         source=row.source,
         url=row.url,
         snippet=snippet(summary, patterns, SNIPPET_CHARS) if summary else "",
+        issue_number=row.issue_number,
     )

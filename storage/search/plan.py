@@ -74,7 +74,8 @@ BOUNDS_CTE = (
 LO = "(SELECT lo FROM bounds)"
 HI = "(SELECT hi FROM bounds)"
 HIT_COLUMNS = (
-    "p.ord, d.id, i.key AS issue_key, i.title AS issue_title, i.intro, i.quick_news,"
+    "p.ord, d.id, i.key AS issue_key, i.number AS issue_number, i.title AS issue_title,"
+    " i.intro, i.quick_news,"
     " s.key AS section_key, s.heading, e.title, e.source, e.url, e.summary"
 )
 # What storage.search.score reads: the start of a summary, and an issue's 导读 and short

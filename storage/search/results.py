@@ -17,6 +17,7 @@ class SearchHit:
     source: str | None
     url: str | None
     snippet: str
+    issue_number: int | None = None  # a numbered series' issue; then `issue_key` may be None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ upgrade keeps existing rows as the primary series'."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -116,3 +117,24 @@ def test_upgrading_keeps_existing_rows_as_the_primary_series(db_url: str) -> Non
     engine.dispose()
     assert rows == [("", "all")]
     command.downgrade(config, "0007")  # and back: the undated issues cannot stay
+
+
+async def test_export_and_import_keep_every_series(session_factory: Sessions) -> None:
+    async with session_factory.begin() as session:
+        reader = await _reader(session, "1")
+        await subscribers.set_subscriptions(session, reader, [NEWS])
+        await subscribers.set_subscriptions(session, reader, [ALL], series="weekly")
+        plain = await _reader(session, "2")
+        await subscribers.set_subscriptions(session, plain, [ALL])
+    records = [r async for r in subscribers.export_records(session_factory)]
+    assert records[0]["series_subscriptions"] == {"weekly": [{"kind": "all", "key": ""}]}
+    assert "series_subscriptions" not in records[1]  # one series: the record as before
+    async with session_factory.begin() as session:
+        for chat in ("1", "2"):
+            await subscribers.delete_subscriber(session, "telegram", chat)
+        assert await subscribers.import_records(session, records) == 2
+    assert [r async for r in subscribers.export_records(session_factory)] == records
+    bad = [{**records[0], "series_subscriptions": {"": []}}]
+    with pytest.raises(ValueError, match="not a series slug"):
+        async with session_factory.begin() as session:
+            await subscribers.import_records(session, bad)

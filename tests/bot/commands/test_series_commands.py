@@ -121,6 +121,7 @@ async def test_search_takes_a_series_filter(two: Core) -> None:
     client = Client(two, language_code="en")
     text = text_of(await client.send("/search series:widgets profiling"))
     assert "Profiling widgets in production" in text
+    assert "#51 · Blog posts" in text and "None" not in text  # named by its number
     assert "No series “nope”" in text_of(await client.send("/search series:nope x"))
     primary = text_of(await client.send("/search profiling"))
     assert "Profiling widgets" not in primary
