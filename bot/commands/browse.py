@@ -14,7 +14,7 @@ from bot.commands.types import Invocation, Reply
 from briefings.model import Issue, Section
 from briefings.taxonomy import normalize_name
 from formatters import Message
-from storage.issues import get_issue, issue_keys, latest_issue, list_issues
+from storage.issues import IssueSummary, get_issue, issue_keys, latest_issue, list_issues
 
 ISSUES_PER_PAGE = 8
 NEAREST = 3
@@ -193,6 +193,8 @@ async def _issue_list(ctx: Ctx, offset: int, *, edit: bool) -> Reply:
         key = "archive_empty" if offset == 0 else "issues_end"
         return ctx.say(ctx.t(key), edit=edit)
     page, more = found[:ISSUES_PER_PAGE], len(found) > ISSUES_PER_PAGE
+    if not ctx.deps.is_primary:
+        return _other_series_list(ctx, page)
     lines = [ctx.t("issues_title")]
     lines += [ctx.t("issues_line", date=s.key.isoformat(), count=s.entry_count) for s in page]
     if not ctx.has_buttons:
@@ -210,6 +212,15 @@ async def _issue_list(ctx: Ctx, offset: int, *, edit: bool) -> Reply:
     if more:
         buttons.append([button(ctx.t("older"), IssueList(offset + ISSUES_PER_PAGE))])
     return ctx.say("\n".join(lines), buttons=buttons, edit=edit)
+
+
+def _other_series_list(ctx: Ctx, page: list[IssueSummary]) -> Reply:
+    """Another series' newest issues, by number or date: its buttons and /issue name issues
+    of the primary series by date, so this list has none; `/latest SERIES` opens one."""
+    lines = [f"{ctx.deps.series.title} ({ctx.deps.series.slug})", ctx.t("issues_title")]
+    lines += [ctx.t("issues_line", date=s.label, count=s.entry_count) for s in page]
+    lines.append(ctx.cmd("latest", ctx.deps.series.slug))
+    return ctx.say("\n".join(lines))
 
 
 # --- buttons --------------------------------------------------------------------------

@@ -23,7 +23,12 @@ COMMAND_TABLE: Final = CommandTable(
             "latest", series.series_aware(browse.latest), words=(Word("最新", glued=True),)
         ),
         CommandSpec("issue", browse.issue_),
-        CommandSpec("issues", browse.issues, words=(Word("往期"),), aliases=(Word("archive"),)),
+        CommandSpec(
+            "issues",
+            series.series_aware(browse.issues),
+            words=(Word("往期"),),
+            aliases=(Word("archive"),),
+        ),
         CommandSpec(
             "search",
             search.search_cmd,

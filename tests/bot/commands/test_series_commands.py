@@ -141,3 +141,12 @@ async def test_a_series_button_with_one_series_has_expired(core: Core) -> None:
     client = Client(core, language_code="en")
     text = text_of(await client.press("t:@widgets:z"))
     assert "expired" in text.lower() or "过期" in text
+
+
+async def test_issues_lists_a_series_by_number(two: Core) -> None:
+    client = Client(two, language_code="en")
+    text = text_of(await client.send("/issues widgets"))
+    assert text.startswith("This Week in Widgets (widgets)")
+    assert text.index("#51") < text.index("#50") and "None" not in text
+    assert "/latest widgets" in text and not buttons(client.last)
+    assert "2026-11-16" in text_of(await client.send("/issues"))  # the primary series
