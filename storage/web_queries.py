@@ -200,24 +200,27 @@ async def subscriber_spans(session: AsyncSession) -> list[SubscriberSpan]:
 
 
 async def deliveries_per_issue(session: AsyncSession, limit: int = 20) -> list[IssueDeliveryCounts]:
-    """Sent, failed and still pending deliveries of the newest `limit` issues that have any."""
+    """Sent, failed and still pending deliveries of the newest `limit` issues that have any.
+
+    An undated issue (a numbered series) counts under the day it was published."""
     newest = (
         select(DeliveryRow.issue_id)
         .join(IssueRow, IssueRow.id == DeliveryRow.issue_id)
-        .group_by(DeliveryRow.issue_id, IssueRow.key)
-        .order_by(IssueRow.key.desc())
+        .group_by(DeliveryRow.issue_id, IssueRow.key, IssueRow.published_at)
+        .order_by(IssueRow.key.desc().nulls_last(), IssueRow.published_at.desc())
         .limit(limit)
         .subquery()
     )
     rows = await session.execute(
-        select(IssueRow.key, DeliveryRow.status, func.count(DeliveryRow.id))
+        select(IssueRow.key, IssueRow.published_at, DeliveryRow.status, func.count(DeliveryRow.id))
         .join(IssueRow, IssueRow.id == DeliveryRow.issue_id)
         .where(DeliveryRow.issue_id.in_(select(newest.c.issue_id)))
-        .group_by(IssueRow.key, DeliveryRow.status)
+        .group_by(IssueRow.key, IssueRow.published_at, DeliveryRow.status)
     )
     counts: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for key, status, n in rows:
-        counts[key][status] += int(n)
+    for key, published, status, n in rows:
+        day = key if key is not None else published.date() if published else date.min
+        counts[day][status] += int(n)
     return [
         IssueDeliveryCounts(key, c["sent"], c["failed"], c["pending"] + c["sending"])
         for key, c in sorted(counts.items())
@@ -229,7 +232,7 @@ async def last_publication_sends(session: AsyncSession) -> tuple[date | None, li
     found = await session.execute(
         select(IssueRow.id, IssueRow.key)
         .join(DeliveryRow, DeliveryRow.issue_id == IssueRow.id)
-        .order_by(IssueRow.key.desc())
+        .order_by(IssueRow.key.desc().nulls_last())
         .limit(1)
     )
     row = found.first()

@@ -157,7 +157,7 @@ def to_json(statuses: list[IssueStatus]) -> list[dict[str, Any]]:
     return [
         {
             "issue_id": issue.issue_id,
-            "key": issue.key.isoformat(),
+            "key": issue.key.isoformat() if issue.key else None,  # undated: a numbered series
             "paused": issue.paused,
             "done": issue.done,
             "platforms": [

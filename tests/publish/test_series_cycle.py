@@ -14,6 +14,7 @@ from bot.publish.cycle import build_cycle
 from bot.runtime import Runtime, open_runtime
 from storage import subscribers as subs
 from storage.models import DeliveryRow, IssueRow, RenderingRow, SeriesRow, SubscriberRow
+from storage.web_queries import deliveries_per_issue, last_publication_sends
 from tests.publish.helpers import KEY, briefing, utc
 
 TUESDAY = utc(11, 3, 12)  # 2026-11-06 is a Friday
@@ -154,6 +155,12 @@ async def test_each_series_on_its_schedule_to_its_readers_despite_a_broken_one(
         assert "sponsored" not in text  # the layout's boilerplate is left out
         # nothing goes out twice
         assert (await cycle.run_once()).check.published == []
+        # the operator page's charts count the undated issue on its publication day
+        async with runtime.sessions() as session:
+            per_issue = await deliveries_per_issue(session)
+            _, sends = await last_publication_sends(session)
+        assert [(c.key, c.pending) for c in per_issue] == [(KEY, 2), (FRIDAY_SLOT.date(), 2)]
+        assert sends == []  # nothing delivered in this test, only queued
 
 
 async def test_a_failing_series_check_does_not_stop_the_next(
