@@ -584,6 +584,7 @@ def load_settings(path: Path | None = None) -> Settings:
         model_config = SettingsConfigDict(toml_file=chosen)
 
     where = str(chosen) if chosen else "built-in defaults + environment"
+    _check_series_env(chosen)
     try:
         loaded = _FromFile()
     except ValidationError as exc:
@@ -594,6 +595,24 @@ def load_settings(path: Path | None = None) -> Settings:
         raise ConfigError(f"{where}: {exc}") from None
     loaded._origin = f"config {chosen.resolve()}" if chosen else "built-in defaults"
     return _resolve_paths(loaded, chosen.resolve().parent if chosen else None)
+
+
+def _check_series_env(chosen: Path | None) -> None:
+    """BRIEFBOT_SERIES_* would replace a whole [[series]] list with one table: refused."""
+    import tomllib
+
+    names = sorted(k for k in os.environ if k.upper().startswith("BRIEFBOT_SERIES"))
+    if not names or chosen is None:
+        return
+    try:
+        data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return  # loading the file reports it
+    if isinstance(data.get("series"), list):
+        raise ConfigError(
+            f"{names[0]}: environment overrides apply to one [series] table, not to "
+            f"[[series]]; set the value in {chosen}"
+        )
 
 
 def _from_env(*names: str) -> bool:

@@ -62,3 +62,17 @@ def test_subscribers_add_takes_a_series(cli: Cli, tmp_path: Path, db_url: str) -
         rows = conn.execute(text("SELECT series, kind, key FROM subscriptions")).all()
     engine.dispose()
     assert [tuple(r) for r in rows] == [("widgets", "topic", "releases")]
+
+
+def test_two_files_of_one_number_in_a_batch_fail_naming_the_first(cli: Cli, tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    widgets = tmp_path / "two-series" / "widgets"
+    copy = widgets / "this-week-51.md"  # the same issue under another name
+    copy.write_bytes((widgets / "issue-51.md").read_bytes())
+    code, out, err = cli("--config", config, "--series", "widgets", "ingest", str(widgets))
+    assert code == 1 and "2 added" in out and "1 failed" in out
+    [failure] = [line for line in err.splitlines() if "same issue" in line]
+    assert "this-week-51.md" in failure  # sorted after issue-51.md, which wins
+    assert failure.endswith(
+        "same issue number #51 as " + str(widgets / "issue-51.md") + "; skipped"
+    )

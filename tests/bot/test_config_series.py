@@ -194,3 +194,13 @@ def test_check_layout_resolves_a_series_through_the_config(
     _, err = capsys.readouterr()
     assert code == 2
     assert "--series: no series 'x'; configured: embedded-ai, widgets" in err
+
+
+def test_series_environment_overrides_never_replace_several_series(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIEFBOT_SERIES_TITLE", "Other")
+    message = refused(tmp_path, TWO)
+    assert message.startswith("BRIEFBOT_SERIES_TITLE: environment overrides apply to one")
+    single = load_settings(write(tmp_path, '[series]\nslug = "eai"\n'))
+    assert single.primary_series.title == "Other"  # one [series] table: as before
