@@ -247,6 +247,10 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "没有叫「{name}」的系列；可选：{names}",
         "No series “{name}”; series: {names}",
     ),
+    "series_wechat_primary_only": (
+        "公众号只推送「{title}」；其他系列可以用 {latest} 阅读。",
+        "The Official Account pushes only “{title}”; read the other series with {latest}.",
+    ),
     "only_one_series": ("本机器人只推送一个系列：{title}", "This bot carries one series: {title}"),
     "sections_title": (
         "订阅设置：点按钮切换（✅ 已订阅）。\n栏目按整栏推送，标签推送各栏目中相关的条目。",

@@ -14,6 +14,7 @@ English. Alerts carry both languages; each notifier picks its own (`bot.publish.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -181,8 +182,7 @@ class IssuePublisher:
         await self._ensure_channel(session, now)
         cache = PublicationRenderings(issue, self._renderers, self._runtime.taxonomy)
         created = empty = 0
-        batches = iter_active(_within(session), batch=self._batch, series=self._series)
-        async for batch in batches:
+        async for batch in self._readers(_within(session)):
             items = _items(cache, batch)
             empty += len(batch) - len(items)
             if items:
@@ -236,8 +236,7 @@ class IssuePublisher:
         channel = await self._missing_channel(summary.first_seen_at)
         if channel is not None:
             plan(channel)
-        batches = iter_active(self._runtime.sessions, batch=self._batch, series=self._series)
-        async for batch in batches:
+        async for batch in self._readers(self._runtime.sessions):
             for subscriber in batch:
                 plan(subscriber)
         return Preview(
@@ -251,6 +250,15 @@ class IssuePublisher:
             held_at=summary.held_at,
             unfinished=tuple(unfinished_defects(issue)),
         )
+
+    async def _readers(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> AsyncIterator[list[Subscriber]]:
+        """This series' active subscribers in batches. Official Account pushes are mass
+        sends by tag, and the tags follow the primary series' subscriptions: another
+        series leaves its followers out (they read it in the chat: /latest SERIES)."""
+        async for batch in iter_active(sessions, batch=self._batch, series=self._series):
+            yield [s for s in batch if s.platform != "wechat"] if self._series else batch
 
     async def _missing_channel(self, now: datetime) -> Subscriber | None:
         """The configured channel as it will be added on publication, if it is not yet."""

@@ -89,9 +89,10 @@ def settings(db_url: str, root: Path) -> Settings:
     )
 
 
-async def reader(runtime: Runtime, chat: str, *series: str) -> None:
+async def reader(runtime: Runtime, chat: str, *series: str, platform: str = "telegram") -> None:
     async with runtime.sessions.begin() as session:
-        subscriber, _ = await subs.get_or_create(session, "telegram", chat)
+        kind = "user" if platform == "wechat" else "private"
+        subscriber, _ = await subs.get_or_create(session, platform, chat, kind=kind)
         for slug in series:
             key = subs.series_key(slug, runtime.primary_slug)
             await subs.set_subscriptions(session, subscriber.id, [subs.ALL], series=key)
@@ -121,6 +122,7 @@ async def test_each_series_on_its_schedule_to_its_readers_despite_a_broken_one(
         await reader(runtime, "2", "gadgets")
         await reader(runtime, "3", "embedded-ai", "gadgets")
         await reader(runtime, "4", "broken")
+        await reader(runtime, "o-5", "embedded-ai", "gadgets", platform="wechat")
         clock = FixedClock(TUESDAY)
         cycle = build_cycle(runtime, clock, batch_size=2)
         assert [lane.runtime.series.slug for lane in cycle.lanes] == [
@@ -135,13 +137,14 @@ async def test_each_series_on_its_schedule_to_its_readers_despite_a_broken_one(
         assert polls["eai"].ok and polls["gadgets"].ok
         assert polls["gadgets"].report is not None and polls["gadgets"].report.added == 2
         # the dated series is due (its date has come); the weekly waits for Friday
-        assert await delivered(runtime) == {"embedded-ai 2026-11-02": {"1", "3"}}
+        # an Official Account follower gets the primary series (mass sends by tag) only
+        assert await delivered(runtime) == {"embedded-ai 2026-11-02": {"1", "3", "o-5"}}
 
         clock.set(FRIDAY_SLOT)
         check = await cycle.check()
         assert [p.issue_id for p in check.published] and check.archived == ["#50"]
         assert await delivered(runtime) == {
-            "embedded-ai 2026-11-02": {"1", "3"},
+            "embedded-ai 2026-11-02": {"1", "3", "o-5"},
             "gadgets #51": {"2", "3"},  # only the newest number; #50 archived
         }
         async with runtime.sessions() as session:
@@ -159,7 +162,7 @@ async def test_each_series_on_its_schedule_to_its_readers_despite_a_broken_one(
         async with runtime.sessions() as session:
             per_issue = await deliveries_per_issue(session)
             _, sends = await last_publication_sends(session)
-        assert [(c.key, c.pending) for c in per_issue] == [(KEY, 2), (FRIDAY_SLOT.date(), 2)]
+        assert [(c.key, c.pending) for c in per_issue] == [(KEY, 3), (FRIDAY_SLOT.date(), 2)]
         assert sends == []  # nothing delivered in this test, only queued
 
 

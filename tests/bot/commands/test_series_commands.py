@@ -131,10 +131,14 @@ async def test_series_is_in_the_menus_only_with_several_series(two: Core, core: 
     assert "series" in [name for name, _ in two.command_menu("en")]
     assert "series" not in [name for name, _ in core.command_menu("en")]
     assert "/series" in text_of(await Client(two, language_code="en").send("/help"))
+    wecom = Client(two, chat=Chat("wecom", "u-1", "user"))
+    text = text_of(await wecom.send("系列 widgets"))
+    assert "已订阅「This Week in Widgets」的全部内容。" in text
+    assert not buttons(wecom.last)  # text platforms: the commands say it
+    # the Official Account pushes the primary series only (mass sends by tag)
     wechat = Client(two, chat=Chat("wechat", "o-1", "user"))
     text = text_of(await wechat.send("系列 widgets"))
-    assert "已订阅「This Week in Widgets」的全部内容。" in text
-    assert not buttons(wechat.last)  # text platforms: the commands say it
+    assert "公众号只推送「嵌入式AI简报」；其他系列可以用 最新 widgets 阅读。" in text
 
 
 async def test_a_series_button_with_one_series_has_expired(core: Core) -> None:
