@@ -99,7 +99,8 @@ async def issue_lines(session: AsyncSession, series_slug: str) -> list[IssueLine
         select(IssueRow.key, IssueRow.title, func.coalesce(counts.c.n, 0), IssueRow.updated_at)
         .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
         .outerjoin(counts, counts.c.issue_id == IssueRow.id)
-        .where(SeriesRow.slug == series_slug)
+        # a numbered series' undated issues have no page yet (pages are by date)
+        .where(SeriesRow.slug == series_slug, IssueRow.key.is_not(None))
         .order_by(IssueRow.key.desc())
     )
     return [IssueLine(key, title, int(n), updated) for key, title, n, updated in result]
@@ -127,7 +128,7 @@ def _entry_query(series_slug: str) -> Select[tuple[EntryRow, SectionRow, IssueRo
         .join(SectionRow, SectionRow.id == EntryRow.section_id)
         .join(IssueRow, IssueRow.id == EntryRow.issue_id)
         .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
-        .where(SeriesRow.slug == series_slug)
+        .where(SeriesRow.slug == series_slug, IssueRow.key.is_not(None))  # pages are by date
         .order_by(IssueRow.key.desc(), SectionRow.position, EntryRow.position, EntryRow.id)
     )
 

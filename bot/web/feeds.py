@@ -156,6 +156,7 @@ async def series_feed(site: Site, request: Request, lang: Lang) -> Response:
         if ready is not None:
             return ready
         summaries = await list_issues(session, slug, limit=SERIES_ITEMS)
+        summaries = [s for s in summaries if s.key is not None]  # pages are by date
         issues = [(s, await load_issue(session, s.id)) for s in summaries]
     base = site.base_url(request)
     content = site.env.get_template("_issue_content.html")

@@ -384,6 +384,8 @@ class Site:
             if series is None:
                 return self.not_found(request, lang)
             latest = await latest_issue(session, slug)
+            if latest is not None and latest.key is None:
+                latest = None  # undated (a numbered series): pages are by date
             lines = await issue_lines(session, slug)
         years = [
             {
@@ -502,7 +504,7 @@ class Site:
         pages: dict[str, Any] = {}
         if result is not None:
             series_param = None if slug == self.series.slug else slug
-            for hit in result.hits:
+            for hit in (h for h in result.hits if h.issue_key is not None):  # dated: a page
                 anchor = f"#s-{hit.section_key}"
                 hits.append(
                     {

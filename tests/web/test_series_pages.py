@@ -1,0 +1,72 @@
+"""The web archive beside a numbered series whose issues have no date: its pages, feeds,
+listings and search answer (pages are by date, so its undated issues are not listed
+yet), and the dated series' pages are as before."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.config import Settings
+from bot.ingest import ingest_documents
+from bot.runtime import open_runtime
+from bot.web.pages import Site
+from bot.web.server import create_app
+from tests.conftest import ROOT
+from tests.web.conftest import fill
+
+WIDGETS = ROOT / "examples" / "two-series" / "widgets"
+
+
+@pytest.fixture
+async def two_series(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    source = {"kind": "folder", "interval_seconds": 60}
+    settings = Settings.model_validate(
+        {
+            "storage": {"url": f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"},
+            "series": [
+                {"slug": "embedded-ai", "sources": [{**source, "name": "a", "path": "a"}]},
+                {
+                    "slug": "widgets",
+                    "title": "This Week in Widgets",
+                    "layout": "this-week-in",
+                    "sources": [{**source, "name": "w", "path": str(WIDGETS)}],
+                },
+            ],
+        }
+    )
+    async with open_runtime(settings) as runtime:
+        await fill(runtime, hostile=False)
+        widgets = runtime.for_series("widgets")
+        assert widgets is not None
+        docs = [(p.name, p.read_bytes()) for p in sorted(WIDGETS.glob("*.md"))]
+        assert (await ingest_documents(widgets, docs)).added == 2
+        site = Site(runtime.sessions, runtime.series, runtime.taxonomy, runtime.settings.web)
+        transport = httpx.ASGITransport(app=create_app(extra_routes=site.routes()))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/widgets",
+        "/widgets/feed.atom",
+        "/widgets/feed.rss",
+        "/widgets/section/blogs",
+        "/search?q=profiling&series=widgets",
+    ],
+)
+async def test_a_numbered_series_pages_answer(two_series: httpx.AsyncClient, path: str) -> None:
+    response = await two_series.get(path)
+    assert response.status_code == 200, path
+    assert "None" not in response.text
+
+
+async def test_the_dated_series_is_as_before(two_series: httpx.AsyncClient) -> None:
+    home = await two_series.get("/")
+    assert home.status_code == 200 and "2026-11-16" in home.text
+    assert "Widgets" not in home.text
