@@ -130,7 +130,8 @@ class Views:
             blocks.append(Block("para", self.md.line(issue.subtitle)))
         if issue.tagline.strip():
             blocks.append(Block("para", self._styled(self.md.line(issue.tagline), ITALIC)))
-        web = issue_url(self.public_url, issue.series.slug, issue.key) if issue.key else None
+        ref = issue.key if issue.key is not None else issue.number
+        web = issue_url(self.public_url, issue.series.slug, ref) if ref is not None else None
         if web is not None:
             blocks.append(Block("para", (_linked(self.labels.read_on_web, web),)))
         return Unit(tuple(blocks))

@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from briefings.model import Link
+from storage.issues import newest_first
 from storage.models import (
     DeliveryRow,
     EntryRow,
@@ -31,17 +32,18 @@ from storage.models import (
 class IssueLine:
     """One issue in a list: enough for a link and a date."""
 
-    key: date
+    key: date | None  # None: an undated issue of a numbered series
     title: str
     entries: int
     updated_at: datetime
+    number: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class EntryLine:
     """An entry with the issue and section it appeared in (section and topic pages)."""
 
-    issue_key: date
+    issue_key: date | None  # None: an undated issue of a numbered series (then a number)
     issue_title: str
     issue_updated_at: datetime
     section_key: str
@@ -52,6 +54,7 @@ class EntryLine:
     url: str | None
     summary: str
     links: tuple[Link, ...]
+    issue_number: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +99,21 @@ async def issue_lines(session: AsyncSession, series_slug: str) -> list[IssueLine
         .subquery()
     )
     result = await session.execute(
-        select(IssueRow.key, IssueRow.title, func.coalesce(counts.c.n, 0), IssueRow.updated_at)
+        select(
+            IssueRow.key,
+            IssueRow.title,
+            func.coalesce(counts.c.n, 0),
+            IssueRow.updated_at,
+            IssueRow.number,
+        )
         .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
         .outerjoin(counts, counts.c.issue_id == IssueRow.id)
-        # a numbered series' undated issues have no page yet (pages are by date)
-        .where(SeriesRow.slug == series_slug, IssueRow.key.is_not(None))
-        .order_by(IssueRow.key.desc())
+        .where(SeriesRow.slug == series_slug)
+        .order_by(*newest_first())
     )
-    return [IssueLine(key, title, int(n), updated) for key, title, n, updated in result]
+    return [
+        IssueLine(key, title, int(n), updated, number) for key, title, n, updated, number in result
+    ]
 
 
 async def neighbours(
@@ -122,14 +132,36 @@ async def neighbours(
     return before, after
 
 
+Neighbour = tuple[date | None, int]  # (date, number) of a numbered series' issue
+
+
+async def numbered_neighbours(
+    session: AsyncSession, series_slug: str, number: int
+) -> tuple[Neighbour | None, Neighbour | None]:
+    """The issues before and after issue `number` of a numbered series."""
+    base = (
+        select(IssueRow.key, IssueRow.number)
+        .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
+        .where(SeriesRow.slug == series_slug)
+    )
+    older = base.where(IssueRow.number < number).order_by(IssueRow.number.desc()).limit(1)
+    newer = base.where(IssueRow.number > number).order_by(IssueRow.number).limit(1)
+    before = (await session.execute(older)).first()
+    after = (await session.execute(newer)).first()
+    return (
+        None if before is None else (before[0], before[1]),
+        None if after is None else (after[0], after[1]),
+    )
+
+
 def _entry_query(series_slug: str) -> Select[tuple[EntryRow, SectionRow, IssueRow]]:
     return (
         select(EntryRow, SectionRow, IssueRow)
         .join(SectionRow, SectionRow.id == EntryRow.section_id)
         .join(IssueRow, IssueRow.id == EntryRow.issue_id)
         .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
-        .where(SeriesRow.slug == series_slug, IssueRow.key.is_not(None))  # pages are by date
-        .order_by(IssueRow.key.desc(), SectionRow.position, EntryRow.position, EntryRow.id)
+        .where(SeriesRow.slug == series_slug)
+        .order_by(*newest_first(), SectionRow.position, EntryRow.position, EntryRow.id)
     )
 
 
@@ -157,6 +189,7 @@ async def _entries(
     return [
         EntryLine(
             issue_key=issue.key,
+            issue_number=issue.number,
             issue_title=issue.title,
             issue_updated_at=issue.updated_at,
             section_key=section.key,

@@ -25,7 +25,7 @@ from starlette.responses import Response
 
 from briefings.model import Series
 from formatters.plain import plain_inline
-from formatters.weblinks import issue_path
+from formatters.weblinks import issue_label, issue_path, web_ref
 from storage.issues import IssueSummary, list_issues, load_issue
 from storage.publication import ARCHIVED_PREFIX
 from storage.web_queries import ArchiveVersion, archive_version, section_entries, topic_entries
@@ -73,6 +73,8 @@ def publication_time(summary: IssueSummary) -> datetime:
     )
     if pushed and summary.published_at is not None:
         return summary.published_at
+    if summary.key is None:  # an undated issue of a numbered series: when it appeared
+        return summary.first_seen_at
     return day_start(summary.key)
 
 
@@ -156,7 +158,6 @@ async def series_feed(site: Site, request: Request, lang: Lang) -> Response:
         if ready is not None:
             return ready
         summaries = await list_issues(session, slug, limit=SERIES_ITEMS)
-        summaries = [s for s in summaries if s.key is not None]  # pages are by date
         issues = [(s, await load_issue(session, s.id)) for s in summaries]
     base = site.base_url(request)
     content = site.env.get_template("_issue_content.html")
@@ -168,9 +169,9 @@ async def series_feed(site: Site, request: Request, lang: Lang) -> Response:
         published = publication_time(summary)
         items.append(
             {
-                "id": stable_id(f"{slug}/{issue.key.isoformat()}"),
+                "id": stable_id(f"{slug}/{issue_label(issue.key, issue.number)}"),
                 "title": view["title"],
-                "link": base + issue_path(slug, issue.key),
+                "link": base + issue_path(slug, web_ref(issue.key, issue.number)),
                 "updated": max(summary.content_changed_at, published),
                 "published": published,
                 "summary": view["tagline"] or view["subtitle"],
@@ -200,20 +201,19 @@ async def listing_feed(site: Site, request: Request, lang: Lang) -> Response:
     items = []
     for line in lines:
         view = site.line_view(slug, lang, line)
-        link = view["href"] or base + issue_path(slug, line.issue_key) + f"#s-{line.section_key}"
+        issue_link = base + issue_path(slug, web_ref(line.issue_key, line.issue_number))
+        label = issue_label(line.issue_key, line.issue_number)
+        link = view["href"] or issue_link + f"#s-{line.section_key}"
         items.append(
             {
-                "id": stable_id(
-                    f"{slug}/{line.issue_key.isoformat()}#{line.section_key}/{line.position}"
-                ),
+                "id": stable_id(f"{slug}/{label}#{line.section_key}/{line.position}"),
                 "title": view["title"],
                 "link": link,
                 "updated": line.issue_updated_at,
-                "published": day_start(line.issue_key),
+                # an undated issue of a numbered series: its last change
+                "published": day_start(line.issue_key) if line.issue_key else line.issue_updated_at,
                 "summary": " ".join(view["summary"])[:300],
-                "content": content.render(
-                    entry=view, issue_link=base + issue_path(slug, line.issue_key), t=_labels(lang)
-                ),
+                "content": content.render(entry=view, issue_link=issue_link, t=_labels(lang)),
             }
         )
     name = site._name(key, lang)

@@ -52,14 +52,15 @@ from briefings.marks import MARK_END, MARK_START
 from briefings.model import Entry, Issue, Link, Series
 from briefings.taxonomy import Taxonomy
 from formatters.plain import plain_inline
-from formatters.weblinks import issue_path
-from storage.issues import get_issue, latest_issue
+from formatters.weblinks import issue_label, issue_path, web_ref
+from storage.issues import get_issue, get_numbered_issue, latest_issue
 from storage.search.api import search
 from storage.search.text import QueryError
 from storage.web_queries import (
     EntryLine,
     issue_lines,
     neighbours,
+    numbered_neighbours,
     section_entries,
     series_title,
     topic_entries,
@@ -69,6 +70,7 @@ HERE = Path(__file__).parent
 PER_PAGE = 20  # entries on a section or topic page
 SEARCH_PER_PAGE = 10
 MAX_PAGE = 500  # deeper pages of a listing are refused, not scanned
+MAX_NUMBER_DIGITS = 6  # an issue number in a path (`/widgets/51`), as the layouts read them
 STATIC_MAX_AGE = 86400
 PAGE_MAX_AGE = 60  # pages change only when an issue is saved; a minute of staleness is fine
 
@@ -318,12 +320,13 @@ class Site:
 
         return {
             "key": issue.key,
+            "label": issue_label(issue.key, issue.number),
             "title": plain_inline(issue.title),
             "subtitle": plain_inline(issue.subtitle),
             "tagline": plain_inline(issue.tagline),
             "intro": paragraphs(issue.intro),
             "quick_news": [plain_inline(n) for n in issue.quick_news],
-            "href": lang.url(issue_path(slug, issue.key)),
+            "href": lang.url(issue_path(slug, web_ref(issue.key, issue.number))),
             "sections": [
                 {
                     "key": s.key,
@@ -342,10 +345,12 @@ class Site:
             series, lang, line.title, line.source, line.url, line.summary, line.links
         )
         anchor = f"#s-{line.section_key}"
+        ref = web_ref(line.issue_key, line.issue_number)
         view["issue"] = {
             "key": line.issue_key,
+            "label": issue_label(line.issue_key, line.issue_number),
             "title": plain_inline(line.issue_title),
-            "href": lang.url(issue_path(series, line.issue_key)) + anchor,
+            "href": lang.url(issue_path(series, ref)) + anchor,
             "section": self._name(line.section_key, lang)
             if self._known("section", line.section_key)
             else plain_inline(line.section_heading),
@@ -384,8 +389,6 @@ class Site:
             if series is None:
                 return self.not_found(request, lang)
             latest = await latest_issue(session, slug)
-            if latest is not None and latest.key is None:
-                latest = None  # undated (a numbered series): pages are by date
             lines = await issue_lines(session, slug)
         years = [
             {
@@ -393,14 +396,16 @@ class Site:
                 "issues": [
                     {
                         "key": line.key,
+                        "label": issue_label(line.key, line.number),
                         "title": plain_inline(line.title),
                         "entries": line.entries,
-                        "href": lang.url(issue_path(slug, line.key)),
+                        "href": lang.url(issue_path(slug, web_ref(line.key, line.number))),
                     }
                     for line in group
                 ],
             }
-            for year, group in groupby(lines, key=lambda line: line.key.year)
+            # undated issues (a numbered series) are one list without a year
+            for year, group in groupby(lines, key=lambda line: line.key.year if line.key else None)
         ]
         return self.render(
             request,
@@ -417,9 +422,11 @@ class Site:
         )
 
     async def issue(self, request: Request, lang: Lang) -> Response:
-        slug = request.path_params["series"]
+        slug, ref = request.path_params["series"], request.path_params["key"]
+        if ref.isascii() and ref.isdigit() and len(ref) <= MAX_NUMBER_DIGITS:
+            return await self._numbered_issue(request, lang, slug, int(ref))
         try:
-            key = date.fromisoformat(request.path_params["key"])
+            key = date.fromisoformat(ref)
         except ValueError:
             return self.not_found(request, lang)
         async with self.sessions() as session:
@@ -439,6 +446,35 @@ class Site:
                 "issue": view,
                 "older": lang.url(issue_path(slug, older)) if older else None,
                 "newer": lang.url(issue_path(slug, newer)) if newer else None,
+                "feeds": self._feeds(lang, f"/{slug}", series.title),
+            },
+        )
+
+    async def _numbered_issue(
+        self, request: Request, lang: Lang, slug: str, number: int
+    ) -> Response:
+        """`/<series>/<number>`: an undated issue of a numbered series."""
+        async with self.sessions() as session:
+            series = await self._series(session, slug)
+            issue = await get_numbered_issue(session, slug, number) if series else None
+            if series is None or issue is None or issue.key is not None:
+                return self.not_found(request, lang)  # a dated issue's page is by date
+            older, newer = await numbered_neighbours(session, slug, number)
+        view = self.issue_view(issue, lang)
+
+        def link(found: tuple[date | None, int] | None) -> str | None:
+            return None if found is None else lang.url(issue_path(slug, web_ref(*found)))
+
+        return self.render(
+            request,
+            lang,
+            "issue.html",
+            {
+                "title": f"{view['title']} · {series.title}",
+                "series": series,
+                "issue": view,
+                "older": link(older),
+                "newer": link(newer),
                 "feeds": self._feeds(lang, f"/{slug}", series.title),
             },
         )
@@ -504,13 +540,15 @@ class Site:
         pages: dict[str, Any] = {}
         if result is not None:
             series_param = None if slug == self.series.slug else slug
-            for hit in (h for h in result.hits if h.issue_key is not None):  # dated: a page
+            for hit in result.hits:
                 anchor = f"#s-{hit.section_key}"
                 hits.append(
                     {
                         "title": plain_inline(hit.title),
                         "snippet": hit.snippet,
-                        "href": lang.url(issue_path(slug, hit.issue_key)) + anchor,
+                        "href": lang.url(issue_path(slug, web_ref(hit.issue_key, hit.issue_number)))
+                        + anchor,
+                        "label": issue_label(hit.issue_key, hit.issue_number),
                         "source_href": safe_href(hit.url),
                         "issue_key": hit.issue_key,
                         "section": self._name(hit.section_key, lang)

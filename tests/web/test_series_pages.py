@@ -1,6 +1,6 @@
-"""The web archive beside a numbered series whose issues have no date: its pages, feeds,
-listings and search answer (pages are by date, so its undated issues are not listed
-yet), and the dated series' pages are as before."""
+"""The web archive of a numbered series whose issues have no date: its issues have pages
+by number (`/widgets/51`) linked from its home, feeds, listings and search; the dated
+series' pages are as before."""
 
 from __future__ import annotations
 
@@ -70,3 +70,21 @@ async def test_the_dated_series_is_as_before(two_series: httpx.AsyncClient) -> N
     home = await two_series.get("/")
     assert home.status_code == 200 and "2026-11-16" in home.text
     assert "Widgets" not in home.text
+
+
+async def test_undated_issues_have_pages_by_number(two_series: httpx.AsyncClient) -> None:
+    home = (await two_series.get("/widgets")).text
+    assert home.index('href="/widgets/51"') < home.index('href="/widgets/50"')
+    assert "#51" in home and "This Week in Widgets #51" in home
+    page = await two_series.get("/widgets/51")
+    assert page.status_code == 200
+    assert "Profiling widgets in production" in page.text
+    assert 'href="/widgets/50"' in page.text  # the older issue
+    older = (await two_series.get("/widgets/50")).text
+    assert 'href="/widgets/51"' in older  # the newer one
+    feed = (await two_series.get("/widgets/feed.atom")).text
+    assert "http://testserver/widgets/51" in feed
+    hits = (await two_series.get("/search?q=profiling&series=widgets")).text
+    assert "/widgets/51#s-blogs" in hits
+    for missing in ("/widgets/52", "/widgets/1234567", "/embedded-ai/51"):
+        assert (await two_series.get(missing)).status_code == 404, missing
