@@ -268,6 +268,8 @@ def _entry_fields(issue_id: int, section_id: int, entry: Entry) -> dict[str, Any
 
 
 async def find_issue_id(session: AsyncSession, series_slug: str, key: date) -> int | None:
+    if key is None:  # an undated issue is found by its number (find_numbered_id), never
+        return None  # by `key IS NULL`, which would pick any of them
     return await session.scalar(
         select(IssueRow.id)
         .join(SeriesRow, SeriesRow.id == IssueRow.series_id)

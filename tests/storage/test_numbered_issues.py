@@ -92,3 +92,13 @@ async def test_the_same_number_twice_in_a_series_is_refused(session_factory: Ses
     with pytest.raises(IntegrityError):
         async with session_factory.begin() as session:
             await session.execute(insert(IssueRow).values(values))
+
+
+async def test_an_undated_issue_is_never_found_by_a_missing_date(
+    session_factory: Sessions,
+) -> None:
+    async with session_factory.begin() as session:
+        await issues.save_issue(session, numbered(1), at(0))
+    async with session_factory() as session:
+        assert await issues.find_issue_id(session, "weekly", None) is None  # type: ignore[arg-type]
+        assert await issues.find_numbered_id(session, "weekly", 1) is not None
