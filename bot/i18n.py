@@ -135,6 +135,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "“{text}”不是日期，请用 YYYY-MM-DD，例如 {example}。",
         "“{text}” is not a date; use YYYY-MM-DD, e.g. {example}.",
     ),
+    "no_numbered_issue": ("没有第 {number} 期。", "There is no issue #{number}."),
     "no_issue": (
         "没有 {date} 这一期。",
         "There is no issue dated {date}.",

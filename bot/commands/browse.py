@@ -14,7 +14,14 @@ from bot.commands.types import Invocation, Reply
 from briefings.model import Issue, Section
 from briefings.taxonomy import normalize_name
 from formatters import Message
-from storage.issues import IssueSummary, get_issue, issue_keys, latest_issue, list_issues
+from storage.issues import (
+    IssueSummary,
+    get_issue,
+    get_numbered_issue,
+    issue_keys,
+    latest_issue,
+    list_issues,
+)
 
 ISSUES_PER_PAGE = 8
 NEAREST = 3
@@ -33,6 +40,23 @@ def parse_date(text: str) -> date | None:
         return date(*(int(g) for g in match.groups()))
     except ValueError:
         return None
+
+
+def parse_number(text: str) -> int | None:
+    """`51`, `#51`, `第51期` (full-width digits too): an issue number, at most 6 digits."""
+    digits = unicodedata.normalize("NFKC", text).strip().removeprefix("#")
+    digits = digits.removeprefix("第").removesuffix("期").strip()
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 6):
+        return None
+    return int(digits)
+
+
+async def _numbered(ctx: Ctx, number: int, rest: str) -> Reply:
+    async with ctx.deps.sessions() as session:
+        issue = await get_numbered_issue(session, ctx.deps.series.slug, number)
+    if issue is None:
+        return ctx.say(ctx.t("no_numbered_issue", number=number))
+    return named_part(ctx, issue, rest) if rest else part_reply(ctx, issue, Part("all"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +165,9 @@ async def issue_(ctx: Ctx, inv: Invocation) -> list[Reply]:
         return [_issue_usage(ctx)]
     if inv.args[0].casefold() in ("latest", "最新"):
         return await latest(ctx, Invocation("latest", inv.args[1:], " ".join(inv.args[1:])))
+    number = parse_number(inv.args[0]) if not ctx.deps.is_primary else None
+    if number is not None:  # `/issue widgets 51`: another series' issue by number
+        return [await _numbered(ctx, number, " ".join(inv.args[1:]))]
     key = parse_date(inv.args[0])
     if key is None:
         text = ctx.echo(inv.args[0])
@@ -219,7 +246,10 @@ def _other_series_list(ctx: Ctx, page: list[IssueSummary]) -> Reply:
     of the primary series by date, so this list has none; `/latest SERIES` opens one."""
     lines = [f"{ctx.deps.series.title} ({ctx.deps.series.slug})", ctx.t("issues_title")]
     lines += [ctx.t("issues_line", date=s.label, count=s.entry_count) for s in page]
-    lines.append(ctx.cmd("latest", ctx.deps.series.slug))
+    slug = ctx.deps.series.slug
+    lines.append(ctx.cmd("latest", slug))
+    if page[0].number is not None:
+        lines.append(ctx.cmd("issue", slug, str(page[0].number)))
     return ctx.say("\n".join(lines))
 
 

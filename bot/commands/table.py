@@ -22,7 +22,7 @@ COMMAND_TABLE: Final = CommandTable(
         CommandSpec(
             "latest", series.series_aware(browse.latest), words=(Word("最新", glued=True),)
         ),
-        CommandSpec("issue", browse.issue_),
+        CommandSpec("issue", series.series_aware(browse.issue_)),
         CommandSpec(
             "issues",
             series.series_aware(browse.issues),

@@ -154,3 +154,15 @@ async def test_issues_lists_a_series_by_number(two: Core) -> None:
     assert text.index("#51") < text.index("#50") and "None" not in text
     assert "/latest widgets" in text and not buttons(client.last)
     assert "2026-11-16" in text_of(await client.send("/issues"))  # the primary series
+
+
+async def test_issue_opens_another_series_issue_by_number(two: Core) -> None:
+    client = Client(two, language_code="en")
+    text = text_of(await client.send("/issue widgets 50"))
+    assert "This Week in Widgets #50" in text and "Widget runtime 3.1 released" in text
+    assert "widget-fmt" in text_of(await client.send("/issue widgets #50 tool of the week"))
+    assert "There is no issue #52." in text_of(await client.send("/issue widgets 52"))
+    zh = Client(two, chat=Chat("telegram", "9", "private"))
+    assert "没有第 52 期。" in text_of(await zh.send("/issue widgets 第52期"))
+    # the primary series still takes dates only
+    assert "2026-11-16" in text_of(await client.send("/issue 2026-11-16"))
