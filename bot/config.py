@@ -383,7 +383,9 @@ class ScheduleSettings(_Section):
         return publish.model_copy(update=self.model_dump(exclude_none=True))
 
 
-_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+# A slug of several series: readers type it (`/latest widgets`) and buttons carry it within
+# Telegram's 64 bytes of callback data (bot/commands/buttons.py), hence 32 characters.
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 
 
 class SeriesSettings(_Section):
@@ -405,13 +407,6 @@ class SeriesSettings(_Section):
     sources: list[SourceSettings] | None = None
     schedule: ScheduleSettings | None = None
     topics: dict[str, TopicSettings] | None = None
-
-    @field_validator("slug")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not _SLUG.fullmatch(value):
-            raise ValueError("must be 1-64 of a-z, 0-9 and -, starting with a letter or digit")
-        return value
 
     @field_validator("layout")
     @classmethod
@@ -466,6 +461,11 @@ def _check_series(settings: Settings) -> None:
         raise ValueError("series: an empty [[series]] list; configure at least one series")
     seen: dict[str, int] = {}
     for index, one in enumerate(settings.series):
+        if not _SLUG.fullmatch(one.slug):
+            raise ValueError(
+                f"series.{index}.slug: must be 1-32 of a-z, 0-9 and -, starting with a letter "
+                "or digit"
+            )
         if one.slug in seen:
             raise ValueError(
                 f"series.{index}.slug: duplicate slug {one.slug!r} (also series.{seen[one.slug]})"

@@ -128,7 +128,8 @@ def test_series_topics_are_the_series_own(tmp_path: Path) -> None:
         (('name = "widgets"', 'name = "eai"'), "same name 'eai' as one of series 'embedded-ai'"),
         (('"Friday"', '"Fryday"'), "series.1.schedule.weekdays: unknown weekday 'Fryday'"),
         (('timezone = "UTC"', 'timezone = "Mars/Base"'), "series.1.schedule.timezone"),
-        (('slug = "widgets"', 'slug = "Widgets!"'), "series.1.slug: must be 1-64 of a-z"),
+        (('slug = "widgets"', 'slug = "Widgets!"'), "series.1.slug: must be 1-32 of a-z"),
+        (('slug = "widgets"', f'slug = "{"w" * 33}"'), "series.1.slug: must be 1-32 of a-z"),
         (('languages = ["en"]', 'languages = ["fr"]'), "series.1.languages.0"),
     ],
 )
@@ -204,3 +205,20 @@ def test_series_environment_overrides_never_replace_several_series(
     assert message.startswith("BRIEFBOT_SERIES_TITLE: environment overrides apply to one")
     single = load_settings(write(tmp_path, '[series]\nslug = "eai"\n'))
     assert single.primary_series.title == "Other"  # one [series] table: as before
+
+
+def test_a_single_series_keeps_any_slug_it_had() -> None:
+    legacy = Settings.model_validate({"series": {"slug": "Embedded_AI"}})  # as before
+    assert legacy.primary_series.slug == "Embedded_AI"
+
+
+def test_the_longest_slug_fits_every_button() -> None:
+    from bot.commands.buttons import Toggle, decode
+
+    slug = "w" * 32
+    for toggle in (
+        Toggle("series", series=slug),
+        Toggle.of("topic", "k" * 64, 9999, slug),
+        Toggle("all", series=slug),
+    ):
+        assert decode(toggle.encode()) == toggle
