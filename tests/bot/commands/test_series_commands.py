@@ -18,7 +18,7 @@ from briefings.model import Series
 from briefings.parser import decode_briefing, parse_with_layout
 from briefings.presets import THIS_WEEK_IN
 from storage.issues import save_issue
-from storage.models import SubscriptionRow
+from storage.models import SubscriberRow, SubscriptionRow
 from storage.search import index_issue
 from tests.bot.commands.conftest import SERIES, T0, Client, buttons, text_of
 from tests.conftest import ROOT
@@ -85,6 +85,17 @@ async def test_start_subscribes_to_the_series_that_say_so(
     eager = Core(replace(deps, catalog=_catalog(deps, widgets_by_default=True)))
     await Client(eager, chat=Chat("telegram", "77", "private")).send("/start")
     assert ("widgets", "all", "") in await _rows(session_factory)
+    first, second = _catalog(deps, widgets_by_default=True)
+    opt_in_primary = (replace(first, default_subscription=False), second)
+    shy = Core(replace(deps, catalog=opt_in_primary))
+    await Client(shy, chat=Chat("telegram", "78", "private")).send("/start")
+    async with session_factory() as session:
+        found = await session.execute(
+            select(SubscriptionRow.series)
+            .join(SubscriberRow, SubscriberRow.id == SubscriptionRow.subscriber_id)
+            .where(SubscriberRow.chat_id == "78")
+        )
+    assert [row[0] for row in found] == ["widgets"]  # the primary series is opt-in here
 
 
 async def test_latest_takes_a_series(two: Core) -> None:
