@@ -9,7 +9,7 @@ platform package (`bot.platforms.<name>.configured`).
 
 `run_bot` builds: the publication cycle and its scheduler (sources, publisher), the
 command core, Telegram (polling or webhook) when configured, the web service (WeChat and
-WeCom callbacks and pushers, the Telegram webhook route) when wanted, otherwise the
+WeCom callbacks and push senders, the Telegram webhook route) when wanted, otherwise the
 terminal chat, and the delivery engine with every platform's sender (the console,
 Telegram, WeCom's batches and the Official Account's tag campaigns).
 """

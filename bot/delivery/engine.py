@@ -283,11 +283,19 @@ class DeliveryEngine:
         async def op(session: AsyncSession) -> list[Claimed]:
             now = self._wall()
             claimed: list[Claimed] = []
-            for platform in campaigning:
-                campaign = await campaigns.claim_campaign(
-                    session, platform, now, claimed_by=self._claimant, exclude_issues=exclude
-                )
-                claimed += [campaign] if campaign is not None else []
+            for platform in campaigning:  # an issue's first push before corrections
+                for kind in ("delivery", "correction"):
+                    campaign = await campaigns.claim_campaign(
+                        session,
+                        platform,
+                        now,
+                        claimed_by=self._claimant,
+                        exclude_issues=exclude,
+                        kind=kind,
+                    )
+                    if campaign is not None:
+                        claimed.append(campaign)
+                        break
             if not platforms:
                 return claimed
             claimed += await store.claim_for_sending(

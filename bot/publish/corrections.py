@@ -15,7 +15,11 @@ corrected once per settled edit, in one transaction (`Corrector.correct`):
   "更正 / Correction" message listing the changed entries, in the chat's language. On
   WeChat/WeCom only when an entry's title or link changed (never for summary typos or
   whitespace), and at most once per issue per day;
-* the Official Account (tag mass sends under a monthly quota) gets no corrections;
+* the Official Account (tag mass sends under a daily quota) gets a campaign correction:
+  per follower one correction message for each of its parts (tags) whose mass send
+  changed, on the same title-or-link and once-a-day terms; the delivery engine sends one
+  mass send per tag that got the issue (bot/platforms/wechat/campaign.py), not one per
+  follower;
 * the work is written as the chat's `corrections` row (storage/corrections.py: why that
   shape, how a later edit supersedes a pending one, and the crash bound), which the
   delivery engine sends like a delivery.
@@ -34,7 +38,8 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.delivery.types import StoredMessage
-from bot.publish.rendering import RendererSet, render_for, stored
+from bot.publish.mass import render_part
+from bot.publish.rendering import MASS_PART_PREFIX, MASS_PLATFORM, RendererSet, render_for, stored
 from bot.runtime import Runtime
 from briefings.model import Issue
 from storage import corrections as store
@@ -45,10 +50,9 @@ from storage.subscribers import Subscriber, Subscription
 log = logging.getLogger(__name__)
 
 EDITABLE = frozenset({"telegram"})  # platforms whose sent messages can be edited
-# Platforms with a sender for corrections (the engine: Telegram, console; WecomPusher).
-# The Official Account pushes by tag mass send under a monthly quota, which a correction
-# must not spend: its chats get none rather than a row nothing would ever send.
-CORRECTED = frozenset({"telegram", "console", "wecom"})
+# Platforms with a sender for corrections (the engine: Telegram, console, WeCom, and the
+# Official Account's campaign: one mass send per tag, under the daily quota).
+CORRECTED = frozenset({"telegram", "console", "wecom", MASS_PLATFORM})
 BATCH = 500
 LISTED = 10  # entries named in one correction message
 
@@ -157,6 +161,8 @@ class Corrector:
         rendered: dict[str, list[StoredMessage]],
         now: datetime,
     ) -> Work | None:
+        if chat.platform == MASS_PLATFORM:
+            return self._mass_work(chat, issue, changed, plan, rendered, now)
         reader = reader_of(chat.rendering_key)
         if reader is None or chat.platform not in CORRECTED:
             return None  # a hashed key cannot be re-rendered as published
@@ -204,6 +210,62 @@ class Corrector:
             shown,
             target,
         )
+
+    def _mass_work(
+        self,
+        chat: Delivered,
+        issue: Issue,
+        changed: ChangedIssue,
+        plan: CorrectionPlan,
+        rendered: dict[str, list[StoredMessage]],
+        now: datetime,
+    ) -> Work | None:
+        """An Official Account follower: for each of its parts (a stored message naming its
+        `part`) whose mass send now reads otherwise because an entry's title or link
+        changed, one correction message for that part (the same for every follower of
+        the part: the campaign sends it once per tag). Once per issue per day."""
+        pending = chat.correction is not None and chat.correction.status in ("pending", "sending")
+        operations: list[dict[str, Any]] = []
+        if self._worth_a_message(chat, plan.changes, now):
+            for message in chat.shown:
+                part = message.get("part")
+                if part is None:
+                    continue
+                new = self._part_text(issue, str(part), rendered)
+                old = str(message["text"])
+                changes = [
+                    c
+                    for c in plan.changes
+                    if c.link_or_title and (c.title in new or c.title in old)
+                ]
+                if new != old and changes:
+                    fix = correction_message(MASS_PLATFORM, "zh", issue, changes)
+                    operations.append({**fix, "part": part, "day": now.date().isoformat()})
+        if not operations and not pending:
+            return None
+        if operations:
+            plan.operations += len(operations)
+            plan.messages += 1
+        shown = chat.shown
+        return Work(
+            chat.delivery_id,
+            changed.id,
+            chat.subscriber_id,
+            chat.platform,
+            changed.content_hash,
+            "message",
+            operations,
+            shown,
+            shown,
+        )
+
+    def _part_text(self, issue: Issue, part: str, rendered: dict[str, list[StoredMessage]]) -> str:
+        """The part's mass-send text as publication would render the edited issue."""
+        key = MASS_PART_PREFIX + part
+        if key not in rendered:
+            text = render_part(self._renderers.mass(), issue, part, self._runtime.taxonomy)
+            rendered[key] = [{"text": text or ""}]
+        return str(rendered[key][0]["text"])
 
     @staticmethod
     def _worth_a_message(chat: Delivered, changes: Sequence[EntryChange], now: datetime) -> bool:

@@ -2,12 +2,12 @@
 
     async with open_web_service(runtime, core, extra_routes=[telegram_route]) as web:
         await web.prepare()         # robot subscribers, before the first publication
-        await web.run(stop_event)   # serves HTTP, runs the pushers, until stop is set
+        await web.run(stop_event)   # serves HTTP until stop is set; `web.senders` go to the engine
 
 `run` should do this when `web_service_wanted(settings)`: a webhook platform is configured
 (`needs_web`: callbacks, served over HTTP) or pushes are (`pushes_wanted`: the Official
 Account's app id and secret, a WeCom app's corp id, secret and agent id, or WeCom robots;
-pushers need no HTTP). Each answer comes from the platforms' own predicates
+pushes need no HTTP). Each answer comes from the platforms' own predicates
 (`bot.platforms.<name>.configured` and its parts), the only code that reads which keys are
 set. Push-only configurations serve nothing. `senders` are what the service adds to the
 delivery engine: WeCom's batch sender and the Official Account's tag campaigns.

@@ -17,6 +17,13 @@ deliveries as one unit (a newer issue supersedes an older one still pending) and
    (their deliveries fail), the rest are sent. Parts left when the quota runs out go on
    another day: the engine hands the rows back and rests the platform meanwhile.
 
+Corrections (issue 14): when an entry's title or link changed after publication,
+bot/publish/corrections.py writes the followers' corrections with one message per part
+that shows the entry, at most once per issue per day. The engine claims them like the
+issue and `plan(issue_id, corrections)` makes one mass send per tag that got the issue
+(its push part is sent in the ledger), under the same daily quota, each with its own
+ledger entry and `clientmsgid` derived from (issue, part, day): `correction:<day>:<part>`.
+
 Crash-safety and failover are the engine's (one claim of the issue's rows, requeued when
 its instance dies; bot/delivery/engine.py); the ledger makes every part go at most once.
 """
@@ -78,7 +85,17 @@ class PartPlan:
     part: str
     tag_id: int
     members: int
-    text: str  # the part's rendering stored at publication
+    text: str  # the part's rendering stored at publication (or its correction)
+    ledger: str = ""  # its name in the ledger and clientmsgid; "" : the part's own
+
+    @property
+    def key(self) -> str:
+        return self.ledger or self.part
+
+
+def correction_key(part: str, day: str) -> str:
+    """A correction's ledger name: one per (part, day), so at most one a day per part."""
+    return f"correction:{day}:{part}"
 
 
 @dataclass(slots=True)
@@ -119,19 +136,30 @@ class WechatCampaign:
     def chat_kind(self, chat_id: str) -> str:
         return "user"
 
-    async def plan(self, issue_id: int) -> Campaign:
-        """Parts with followers and a stored rendering, largest audience first."""
+    async def plan(
+        self, issue_id: int, corrections: dict[str, dict[str, Any]] | None = None
+    ) -> Campaign:
+        """Parts with followers and a stored rendering, largest audience first; with
+        `corrections` (part -> its correction message), the parts that got the issue."""
         report = CampaignReport(issue_id)
         if await self._waiting_for_quota(issue_id):
             report.quota_exhausted = True
             return Campaign(issue_id, [], report, wait=QUOTA_RECHECK)
         async with self._sessions() as session:
-            stored = await renderings_by_prefix(session, issue_id, "wechat", MASS_PART_PREFIX)
-        texts = {str(m[0]["part"]): str(m[0]["text"]) for m in stored if m}
+            if corrections is None:
+                stored = await renderings_by_prefix(session, issue_id, "wechat", MASS_PART_PREFIX)
+                texts = {str(m[0]["part"]): (str(m[0]["text"]), "") for m in stored if m}
+            else:
+                records = await campaign_parts(session, issue_id)
+                texts = {
+                    part: (str(op["text"]), correction_key(part, str(op.get("day", ""))))
+                    for part, op in corrections.items()
+                    if part in records and records[part].status == "sent"  # got the issue
+                }
         members = await self._tags.sync_all()
         ids = await self._tags.tag_ids()
         plans = [
-            PartPlan(part, ids[part], count, texts[part])
+            PartPlan(part, ids[part], count, *texts[part])
             for part, count in members.items()
             if count and part in texts
         ]
@@ -155,11 +183,11 @@ class WechatCampaign:
         async with self._sessions() as session:
             records = await campaign_parts(session, campaign.issue_id)
         done = ("sent", "failed")
-        if not all(p.part in records and records[p.part].status in done for p in plans):
+        if not all(p.key in records and records[p.key].status in done for p in plans):
             return None
-        refused = [p.part for p in plans if records[p.part].status == "failed"]
-        missed = await self._tags.audience(refused) if refused else set()
-        why = "; ".join(f"{part}: {records[part].detail}" for part in refused)
+        refused = [p for p in plans if records[p.key].status == "failed"]
+        missed = await self._tags.audience([p.part for p in refused]) if refused else set()
+        why = "; ".join(f"{p.part}: {records[p.key].detail}" for p in refused)
         report.finished = True
         log.info("wechat campaign of issue %s: %s", campaign.issue_id, report)
         return Settlement(
@@ -181,13 +209,13 @@ class WechatCampaign:
         self, issue_id: int, plan: PartPlan, report: CampaignReport
     ) -> PartOutcome:
         day = self._today()
-        cid = client_msg_id(issue_id, plan.part)
+        cid = client_msg_id(issue_id, plan.key)
         async with self._sessions.begin() as session:
             claim = await claim_part(
                 session,
                 self._settings.app_id,
                 issue_id,
-                plan.part,
+                plan.key,
                 tag_id=plan.tag_id,
                 client_msg_id=cid,
                 day=day,
@@ -208,7 +236,7 @@ class WechatCampaign:
         except Exception as exc:  # timeout, connection: maybe sent; the clientmsgid tells later
             report.interrupted = redact(f"{plan.part}: {type(exc).__name__}: {exc}")
             return PartOutcome(go_on=False, wait=INTERRUPTED_WAIT)
-        await self._finish(issue_id, plan.part, "sent", _msg_id(answer), "")
+        await self._finish(issue_id, plan.key, "sent", _msg_id(answer), "")
         report.sent.append(plan.part)
         return PartOutcome(go_on=True, sent=True)
 
@@ -221,7 +249,7 @@ class WechatCampaign:
         report: CampaignReport,
     ) -> PartOutcome:
         if exc.errcode == DUPLICATE_CLIENT_MSG_ID:  # an earlier, interrupted call went through
-            await self._finish(issue_id, plan.part, "sent", _error_msg_id(exc), "45065")
+            await self._finish(issue_id, plan.key, "sent", _error_msg_id(exc), "45065")
             report.already.append(plan.part)
             return PartOutcome(go_on=True)
         if exc.errcode == NO_QUOTA:
@@ -229,14 +257,14 @@ class WechatCampaign:
                 await exhaust_quota(
                     session, self._settings.app_id, day, self._settings.mass_send_daily_quota
                 )
-            await self._finish(issue_id, plan.part, "deferred", None, str(exc))
+            await self._finish(issue_id, plan.key, "deferred", None, str(exc))
             report.deferred.append(plan.part)
             return PartOutcome(go_on=False, wait=QUOTA_RECHECK)
         if exc.errcode in RETRY_LATER:
             report.interrupted = redact(f"{plan.part}: {exc}")
             return PartOutcome(go_on=False, wait=INTERRUPTED_WAIT)
         log.error("mass send of %s (issue %s) refused: %s", plan.part, issue_id, exc)
-        await self._finish(issue_id, plan.part, "failed", None, str(exc))
+        await self._finish(issue_id, plan.key, "failed", None, str(exc))
         report.failed.append(plan.part)
         return PartOutcome(go_on=True)
 
