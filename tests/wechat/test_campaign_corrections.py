@@ -5,11 +5,15 @@ got the issue and shows the entry, under the daily quota, with its own clientmsg
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+import pytest
 from sqlalchemy import select
 
 from bot.platforms.wechat.campaign import china_day, client_msg_id, correction_key
 from bot.platforms.wechat.tags import tag_name
 from bot.runtime import Runtime
+from bot.web.service import official_api
 from storage.issues import load_issue
 from storage.models import CorrectionRow
 from storage.wechat import mass_sends_on
@@ -18,6 +22,8 @@ from tests.fakes.wechat_server import FakeWeChatServer
 from tests.wechat.test_campaign import (
     EXPECTED,
     FOLLOWERS,
+    Crash,
+    CrashAfterMassSends,
     add_followers,
     campaign,
     publish,
@@ -103,6 +109,36 @@ async def test_a_summary_typo_sends_no_mass_send(
     assert await edit_and_correct(runtime, issue_id, summary="摘要里的错别字已改正。") == 0
     assert await push(runtime, campaign(runtime, server)) is None
     assert len(server.mp.sent("mass")) == pushes
+
+
+async def test_a_correction_killed_mid_campaign_is_resumed_without_a_second_send(
+    runtime: Runtime, server: FakeWeChatServer
+) -> None:
+    await add_followers(runtime, server)
+    issue_id = await publish(runtime)
+    await push(runtime, campaign(runtime, server))
+    pushes = len(server.mp.sent("mass"))
+    stored = await stored_parts(runtime, issue_id)
+    old = await first_title(runtime, issue_id)
+    showed = {part for part in EXPECTED if old in stored[part]}
+    assert len(showed) >= 2  # so the kill can come between two corrections
+    planned = await edit_and_correct(runtime, issue_id, title="更正后的标题")
+    api = official_api(runtime)
+    assert api is not None
+    dying = campaign(runtime, server, CrashAfterMassSends(api, server, pushes + 1))
+    with pytest.raises(Crash):  # killed right after WeChat took the first correction
+        await push(runtime, dying)
+    assert len(server.mp.sent("mass")) == pushes + 1
+
+    later = datetime.now(UTC) + timedelta(minutes=5)  # the dead process's claim has lapsed
+    resumed = await push(runtime, campaign(runtime, server), wall=lambda: later)
+    assert resumed is not None and resumed.finished and len(resumed.already) == 1
+    corrections = server.mp.sent("mass")[pushes:]
+    tags = sorted(server.mp.tags[m.meta["tag_id"]] for m in corrections)
+    assert tags == sorted(tag_name(part) for part in showed)  # each tag's correction once
+    errcodes = [r.errcode for r in server.mp.calls(MASS)]
+    assert errcodes.count(45065) == 1  # the unrecorded one, resent under its clientmsgid
+    assert await correction_states(runtime, issue_id) == [("sent", 1)] * planned
 
 
 def report_day(server: FakeWeChatServer) -> str:
