@@ -161,6 +161,9 @@ async def test_wecom_push_survives_two_kills_of_the_pushing_instance(
 
     def everyone_has_everything() -> bool:
         inboxes = wecom_inboxes(server)
+        for member in members:  # more than expected never becomes right: fail at once
+            got = inboxes[member]
+            assert got == expected[member][: len(got)], f"{member}: a repeat or a wrong message"
         return all(inboxes[member] == expected[member] for member in members)
 
     await poll(everyone_has_everything, 60, "every message to every member")
