@@ -1,7 +1,8 @@
 """Corrections: an issue edited after its publication updates what readers already have.
 
-Within `publish.corrections_window_hours` of publication (and unless
-`publish.corrections` is off), a published issue whose content settled on a new hash is
+Within `publish.corrections_window_hours` of publication (and unless corrections are
+off: `publish.corrections = false`, or an admin's `/corrections off`, kept by
+storage/switches.py), a published issue whose content settled on a new hash is
 corrected once per settled edit, in one transaction (`Corrector.correct`):
 
 * `advance_published` moves `published_hash` to the new content (a conditional UPDATE:
@@ -36,6 +37,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.clock import Clock
 from bot.delivery.types import StoredMessage
 from bot.publish.mass import render_part
@@ -46,6 +49,7 @@ from storage import corrections as store
 from storage.corrections import ChangedIssue, Delivered, Work
 from storage.issues import load_issue
 from storage.subscribers import Subscriber, Subscription
+from storage.switches import corrections_switch
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +60,15 @@ CORRECTED = frozenset({"telegram", "console", "wecom", MASS_PLATFORM})
 BATCH = 500
 LISTED = 10  # entries named in one correction message
 
+# (heading, heading when the title already names the date, removed, footer)
 HEADINGS = {
-    "zh": ("更正：{title}（{date}）", "已删除：", "以上条目已更新。"),
-    "en": ("Correction: {title} ({date})", "Removed: ", "The entries above were updated."),
+    "zh": ("更正：{title}（{date}）", "更正：{title}", "已删除：", "以上条目已更新。"),
+    "en": (
+        "Correction: {title} ({date})",
+        "Correction: {title}",
+        "Removed: ",
+        "The entries above were updated.",
+    ),
 }
 
 
@@ -103,6 +113,8 @@ class Corrector:
             return []
         now = self._clock.now()
         async with self._runtime.sessions() as session:
+            if not (await corrections_switch(session)).on:
+                return []  # an edit waits, in the window, for corrections to be on again
             changed = await store.changed_published(
                 session,
                 self._runtime.series.slug,
@@ -128,10 +140,8 @@ class Corrector:
         sessions = self._runtime.sessions
         # A dry run writes nothing, so a plain session; otherwise one transaction.
         async with sessions() if dry_run else sessions.begin() as session:
-            if not dry_run and not await store.advance_published(
-                session, changed.id, changed.published_hash, changed.content_hash
-            ):
-                return None  # another process corrected it first
+            if not dry_run and not await self._may_write(session, changed):
+                return None
             issue = await load_issue(session, changed.id)
             if issue is None:
                 return None
@@ -151,6 +161,18 @@ class Corrector:
             if not dry_run:
                 await store.set_sent_entries(session, changed.id, after, now)
         return plan
+
+    async def _may_write(self, session: AsyncSession, changed: ChangedIssue) -> bool:
+        """Corrections are on (read in the writing transaction: an admin's `/corrections
+        off` since `run` looked is honoured) and this process moves the hash first."""
+        if not self._runtime.settings.publish.corrections:
+            return False
+        if not (await corrections_switch(session)).on:
+            return False
+        # False: another process corrected it first.
+        return await store.advance_published(
+            session, changed.id, changed.published_hash, changed.content_hash
+        )
 
     def _work(
         self,
@@ -308,12 +330,13 @@ def correction_message(
     platform: str, language: str, issue: Issue, changes: Sequence[EntryChange]
 ) -> dict[str, Any]:
     """The short "更正 / Correction" message: the issue, then the changed entries."""
-    heading, removed, footer = HEADINGS.get(language, HEADINGS["zh"])
+    heading, dated_title, removed, footer = HEADINGS.get(language, HEADINGS["zh"])
     rich = platform in EDITABLE
     day = issue.key.isoformat()
-    lines = [heading.format(title=issue.title, date=day)]
-    if day in issue.title:  # the series' titles often carry the date already
-        lines[0] = lines[0].replace(f"（{day}）", "").replace(f" ({day})", "")
+    # The series' titles often carry the date already: then the title is said as it is
+    # (never cut: the date may stand inside it), without the date a second time.
+    template = dated_title if day in issue.title else heading
+    lines = [template.format(title=issue.title, date=day)]
     for change in changes[:LISTED]:
         prefix = removed if change.removed else ""
         if rich:
