@@ -29,10 +29,11 @@ TEST_WORKERS ?= 4
 test: lint
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
-# Every benchmark (~20 minutes; the search index build at 100k entries dominates).
+# Every benchmark (~25 minutes; the search index build at 100k entries dominates).
 bench: $(STAMP)
 	$(BIN)/python bench/startup_bench.py
 	$(BIN)/python bench/render_bench.py
 	$(BIN)/python bench/transport_bench.py
 	$(BIN)/python bench/delivery_bench.py all
+	$(BIN)/python bench/cluster_bench.py
 	$(BIN)/python bench/search_bench.py

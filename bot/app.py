@@ -9,9 +9,9 @@ platform package (`bot.platforms.<name>.configured`).
 
 `run_bot` builds: the publication cycle and its scheduler (sources, publisher), the
 command core, Telegram (polling or webhook) when configured, the web service (WeChat and
-WeCom callbacks and pushers, the Telegram webhook route) when wanted, otherwise the
-terminal chat, and the delivery engine with the console's, Telegram's and WeCom's senders
-(WeChat Official Account campaigns run in the web service's pusher).
+WeCom callbacks and push senders, the Telegram webhook route) when wanted, otherwise the
+terminal chat, and the delivery engine with every platform's sender (the console,
+Telegram, WeCom's batches and the Official Account's tag campaigns).
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ async def open_platforms(
                 open_web_service(runtime, core, extra_routes=routes)
             )
             platforms.web = web
-            platforms.senders.update(web.senders)  # WeCom: the engine's batch sender
+            platforms.senders.update(web.senders)  # WeCom's batches, the OA's campaigns
             platforms.loops.append(web.run)
             if web.serve_http:
                 platforms.description.append(f"web {settings.web.host}:{settings.web.port}")
@@ -258,8 +258,6 @@ async def serve(
     member = Membership(runtime.sessions, cluster)
     member.on_live = GlobalShare(platforms.gates).apply  # 1/N of each token's global rate
     await member.join()
-    if platforms.web is not None:
-        platforms.web.claim_as(member.id)  # the WeChat campaign pusher leases as this instance
     engine = DeliveryEngine(
         runtime.sessions,
         platforms.senders,
@@ -348,7 +346,7 @@ async def delivery_senders(settings: Settings) -> AsyncIterator[dict[str, Sender
     """The engine's senders outside `run`: Telegram when configured, and the console (stdout).
 
     Deliveries of platforms without a sender stay pending for a process that has one
-    (WeChat and WeCom deliveries are settled by their pushers: `bot.web.service.push_once`).
+    (WeChat and WeCom deliveries: `bot.web.service.push_once`).
     """
     async with AsyncExitStack() as stack:
         senders: dict[str, Sender] = {"console": ConsoleSender()}

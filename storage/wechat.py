@@ -1,34 +1,31 @@
-"""WeChat state kept in app_state (access tokens, the mass-send ledger), delivery settling
-and the notes WeCom robot pushes leave on their deliveries.
+"""WeChat state kept in app_state: access tokens and the mass-send ledger.
 
 The mass-send ledger has one key per (issue, part): a part is claimed as `sending` together
 with a reservation of that China day's mass-send quota, in one transaction, before the API
 call, and marked `sent` after it. A restart finds `sending` parts and resends them with the
 same `clientmsgid`, which WeChat answers with 45065 if the first call went through.
 
-Several instances (bot/cluster): an issue's campaign is run by one instance at a time,
-the holder of its lease (`take_campaign`); the lease passes on when its holder's
-heartbeat lapses (storage.instances, on the database's clock). `claim_part` is safe
-under concurrency besides: on PostgreSQL it serialises on the part (a transaction-level
-advisory lock) and on the day's quota row (created first, then locked), so two claims
-can neither both see a part unclaimed nor both count the same unit of quota.
+Several instances (bot/cluster): an issue's campaign is run by the one instance holding
+the claim of its deliveries (storage.deliveries.campaigns, requeued when that instance's
+heartbeat lapses). `claim_part` is safe under concurrency besides: on PostgreSQL it
+serialises on the part (a transaction-level advisory lock) and on the day's quota row
+(created first, then locked), so two claims can neither both see a part unclaimed nor
+both count the same unit of quota.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage._dialect import dialect_name, insert
 from storage.clock import utcnow
-from storage.instances import is_alive
-from storage.models import AppStateRow, DeliveryRow, SubscriberRow
-from storage.state import delete_value, get_value, set_value
+from storage.models import AppStateRow
+from storage.state import get_value, set_value
 
 PartStatus = Literal["sending", "sent", "failed", "deferred"]
 CHAT_CHUNK = 500  # chat ids per IN (...) list
@@ -210,104 +207,3 @@ async def exhaust_quota(
 ) -> None:
     """WeChat said the quota is gone (45028): count `day` as used up."""
     await set_value(session, quota_key(app_id, day), max(quota, 1), now)
-
-
-# --- who runs an issue's campaign ----------------------------------------------------
-
-
-def lease_key(issue_id: int) -> str:
-    return f"wechat.campaign.{issue_id}"
-
-
-async def campaign_holder(session: AsyncSession, issue_id: int) -> str | None:
-    value = await get_value(session, lease_key(issue_id))
-    holder = value.get("holder") if isinstance(value, dict) else None
-    return str(holder) if holder else None
-
-
-async def take_campaign(
-    session: AsyncSession, issue_id: int, holder: str, stale_after: float
-) -> bool:
-    """Become the instance running the issue's campaign: when nobody holds it, we do, or
-    its holder's heartbeat is older than `stale_after` seconds (or its row is gone)."""
-    value = await _locked_value(session, lease_key(issue_id), {})
-    current = value.get("holder") if isinstance(value, dict) else None
-    if current and current != holder and await is_alive(session, current, stale_after):
-        return False
-    await set_value(session, lease_key(issue_id), {"holder": holder})
-    return True
-
-
-async def release_campaign(session: AsyncSession, issue_id: int, holder: str) -> None:
-    """Give the lease up, if it is still ours."""
-    if await campaign_holder(session, issue_id) == holder:
-        await delete_value(session, lease_key(issue_id))
-
-
-# --- deliveries settled by a campaign ------------------------------------------------
-
-
-async def pending_issue_ids(session: AsyncSession, platform: str) -> list[int]:
-    """Issues with deliveries on `platform` still pending, oldest id first."""
-    result = await session.scalars(
-        select(DeliveryRow.issue_id)
-        .where(DeliveryRow.platform == platform, DeliveryRow.status == "pending")
-        .distinct()
-        .order_by(DeliveryRow.issue_id)
-    )
-    return list(result)
-
-
-async def settle_pending(
-    session: AsyncSession,
-    issue_id: int,
-    platform: str,
-    status: Literal["sent", "dropped", "failed"],
-    note: str | None,
-    now: datetime | None = None,
-    *,
-    chat_ids: Collection[str] | None = None,
-) -> int:
-    """Close the pending deliveries of the issue on `platform` (a campaign reached them);
-    with `chat_ids`, only those chats' deliveries."""
-    now = now or utcnow()
-    values: dict[str, Any] = {"status": status, "last_error": note, "updated_at": now}
-    if status == "sent":
-        values |= {"sent_at": now, "messages_sent": DeliveryRow.messages_total}
-    pending = (
-        (DeliveryRow.issue_id == issue_id)
-        & (DeliveryRow.platform == platform)
-        & (DeliveryRow.status == "pending")
-    )
-    if chat_ids is None:
-        return await _settle(session, pending, values)
-    ids = sorted(set(chat_ids))
-    settled = 0
-    for start in range(0, len(ids), CHAT_CHUNK):
-        chats = select(SubscriberRow.id).where(
-            SubscriberRow.platform == platform,
-            SubscriberRow.chat_id.in_(ids[start : start + CHAT_CHUNK]),
-        )
-        settled += await _settle(session, pending & DeliveryRow.subscriber_id.in_(chats), values)
-    return settled
-
-
-async def _settle(session: AsyncSession, where: Any, values: dict[str, Any]) -> int:
-    result = await session.execute(
-        update(DeliveryRow).where(where).values(**values),
-        execution_options={"synchronize_session": False},
-    )
-    return int(getattr(result, "rowcount", 0))
-
-
-async def delivery_notes(session: AsyncSession, delivery_ids: Iterable[int]) -> dict[int, str]:
-    """The note (`last_error`) of each given delivery that has one."""
-    ids = sorted(set(delivery_ids))
-    if not ids:
-        return {}
-    result = await session.execute(
-        select(DeliveryRow.id, DeliveryRow.last_error).where(
-            DeliveryRow.id.in_(ids), DeliveryRow.last_error.is_not(None)
-        )
-    )
-    return {id_: str(note) for id_, note in result}

@@ -66,7 +66,8 @@ async def deliver_batch(courier: Courier, jobs: list[Job]) -> None:
             await _quietly_lost(courier._drop(job, reason, deactivate=False))
     failures = 0
     while live and not live[0].done:
-        if courier.stopping or live[0].issue_id in courier.paused:
+        resting = courier.is_resting(jobs[0].platform)
+        if courier.stopping or live[0].issue_id in courier.paused or resting:
             for job in live:
                 await courier.release(job)
             return

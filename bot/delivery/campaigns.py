@@ -16,6 +16,11 @@ sender's parts one at a time, each in a sending slot after the platform's flood 
 3. `settle(campaign)`: once every part is done, who missed a refused part; the engine
    closes the rows: failed for those, sent for the rest.
 
+Corrections of an issue on such a platform (bot/publish/corrections.py writes them, one
+operation per audience part, each naming its `part`) are claimed the same way from the
+corrections outbox and planned from their operations (`plan(issue_id, corrections)`):
+one send per part that got the issue, under the same quota and ledger.
+
 Stopped, paused or told to wait, the rows go back to pending and the platform rests
 (engine.py). Killed, the rows are requeued like any claim, and the next claimant resumes
 the campaign: parts already recorded are skipped, the part in flight is repeated under
@@ -73,7 +78,12 @@ class CampaignSender(Protocol):
 
     def chat_kind(self, chat_id: str) -> str: ...
 
-    async def plan(self, issue_id: int) -> Campaign: ...
+    async def plan(
+        self, issue_id: int, corrections: dict[str, dict[str, Any]] | None = None
+    ) -> Campaign:
+        """The parts to send of the issue, or (`corrections`: part -> the correction
+        operation for it) of its correction."""
+        ...
 
     async def send_part(self, campaign: Campaign, part: Any) -> PartOutcome: ...
 
@@ -93,7 +103,7 @@ def campaign_job(claim: ClaimedCampaign) -> Job:
         attempts=0,
         messages=(),
         sent=0,
-        kind="campaign",
+        kind="campaign" if claim.kind == "delivery" else "campaign-correction",
         campaign=claim,
     )
 
@@ -105,7 +115,11 @@ async def deliver_campaign(courier: Courier, job: Job) -> None:
     lane = courier.lanes[claim.platform]
     sender: Any = lane.sender
     try:
-        campaign: Campaign = await sender.plan(claim.issue_id)
+        if claim.kind == "correction":
+            operations = await _operations(courier, claim)
+            campaign: Campaign = await sender.plan(claim.issue_id, operations)
+        else:
+            campaign = await sender.plan(claim.issue_id)
     except Exception as exc:  # the platform failed (tags, tokens): try again later
         log.exception("%s campaign of issue %s: planning failed", claim.platform, claim.issue_id)
         await _rest(courier, job, RETRY_LATER, redact(f"{type(exc).__name__}: {exc}"))
@@ -127,6 +141,15 @@ async def deliver_campaign(courier: Courier, job: Job) -> None:
         await _rest(courier, job, RETRY_LATER)
         return
     await _settle(courier, job, settlement)
+
+
+async def _operations(courier: Courier, claim: ClaimedCampaign) -> dict[str, dict[str, Any]]:
+    claimant = courier.claimant
+
+    async def op(session: AsyncSession) -> dict[str, dict[str, Any]]:
+        return await store.campaign_operations(session, claim, claimant)
+
+    return await courier.writer.call(op)
 
 
 async def _send(

@@ -134,7 +134,7 @@ class Courier:
     async def _send_all(self, job: Job, lane: Lane, chat: Chat) -> None:
         failures = migrations = 0
         while not job.done:
-            if self.stopping or job.issue_id in self.paused:
+            if self.stopping or job.issue_id in self.paused or self.is_resting(job.platform):
                 await self.release(job)
                 return
             await chat.ready()  # the chat's rate, waited out before holding a slot
@@ -164,6 +164,10 @@ class Courier:
                 await self._finish(job, "failed", describe(error))
                 return
         self.report.deliveries_sent += 1
+
+    def is_resting(self, platform: str) -> bool:
+        """The platform gave up after its retries (`give_back`): held work goes back too."""
+        return self.resting.get(platform, 0.0) > asyncio.get_running_loop().time()
 
     async def give_back(self, jobs: list[Job], error: SendError) -> None:
         """Retries exhausted on a platform whose sender says "release": the jobs go back to

@@ -58,6 +58,15 @@ then does; claim, checkpoint, heartbeat, requeue, retry, pause and release stay 
   that got no answer (`MaybeSent`) is counted as sent with the same warning. So such a
   chat may lose the one message in flight at a crash or timeout, never see it twice;
   definite refusals are retried as usual.
+* "campaign" (bot/delivery/campaigns.py): an issue's rows on the platform are ONE claim
+  (storage.deliveries.campaigns: claimed together, kept by the same heartbeat, requeued
+  together when the claimant dies), sent as a few audience-wide sends (parts). The sender
+  records each part in its ledger, with the quota it states, before the call and after
+  it, and each call carries a client message id derived from (issue, part): a part in
+  flight at a kill is repeated by the next claimant under the same id and refused by the
+  platform as a duplicate (WeChat's 45065), so no part goes out twice; the rows are
+  settled only once every part is recorded. Corrections of such a platform are claimed
+  and sent the same way (their ledger names carry the day: one a day per part).
 * retries exhausted fail the delivery, unless the sender says `exhausted = "release"`:
   then its rows go back to pending at their checkpoints and the platform rests (no
   claims) for the rest of a run_until_idle, or `backoff_max` seconds in run_forever.
@@ -283,11 +292,19 @@ class DeliveryEngine:
         async def op(session: AsyncSession) -> list[Claimed]:
             now = self._wall()
             claimed: list[Claimed] = []
-            for platform in campaigning:
-                campaign = await campaigns.claim_campaign(
-                    session, platform, now, claimed_by=self._claimant, exclude_issues=exclude
-                )
-                claimed += [campaign] if campaign is not None else []
+            for platform in campaigning:  # an issue's first push before corrections
+                for kind in ("delivery", "correction"):
+                    campaign = await campaigns.claim_campaign(
+                        session,
+                        platform,
+                        now,
+                        claimed_by=self._claimant,
+                        exclude_issues=exclude,
+                        kind=kind,
+                    )
+                    if campaign is not None:
+                        claimed.append(campaign)
+                        break
             if not platforms:
                 return claimed
             claimed += await store.claim_for_sending(

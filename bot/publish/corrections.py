@@ -1,7 +1,8 @@
 """Corrections: an issue edited after its publication updates what readers already have.
 
-Within `publish.corrections_window_hours` of publication (and unless
-`publish.corrections` is off), a published issue whose content settled on a new hash is
+Within `publish.corrections_window_hours` of publication (and unless corrections are
+off: `publish.corrections = false`, or an admin's `/corrections off`, kept by
+storage/switches.py), a published issue whose content settled on a new hash is
 corrected once per settled edit, in one transaction (`Corrector.correct`):
 
 * `advance_published` moves `published_hash` to the new content (a conditional UPDATE:
@@ -15,7 +16,11 @@ corrected once per settled edit, in one transaction (`Corrector.correct`):
   "更正 / Correction" message listing the changed entries, in the chat's language. On
   WeChat/WeCom only when an entry's title or link changed (never for summary typos or
   whitespace), and at most once per issue per day;
-* the Official Account (tag mass sends under a monthly quota) gets no corrections;
+* the Official Account (tag mass sends under a daily quota) gets a campaign correction:
+  per follower one correction message for each of its parts (tags) whose mass send
+  changed, on the same title-or-link and once-a-day terms; the delivery engine sends one
+  mass send per tag that got the issue (bot/platforms/wechat/campaign.py), not one per
+  follower;
 * the work is written as the chat's `corrections` row (storage/corrections.py: why that
   shape, how a later edit supersedes a pending one, and the crash bound), which the
   delivery engine sends like a delivery.
@@ -32,29 +37,38 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.clock import Clock
 from bot.delivery.types import StoredMessage
-from bot.publish.rendering import RendererSet, render_for, stored
+from bot.publish.mass import render_part
+from bot.publish.rendering import MASS_PART_PREFIX, MASS_PLATFORM, RendererSet, render_for, stored
 from bot.runtime import Runtime
 from briefings.model import Issue
 from storage import corrections as store
 from storage.corrections import ChangedIssue, Delivered, Work
 from storage.issues import load_issue
 from storage.subscribers import Subscriber, Subscription
+from storage.switches import corrections_switch
 
 log = logging.getLogger(__name__)
 
 EDITABLE = frozenset({"telegram"})  # platforms whose sent messages can be edited
-# Platforms with a sender for corrections (the engine: Telegram, console; WecomPusher).
-# The Official Account pushes by tag mass send under a monthly quota, which a correction
-# must not spend: its chats get none rather than a row nothing would ever send.
-CORRECTED = frozenset({"telegram", "console", "wecom"})
+# Platforms with a sender for corrections (the engine: Telegram, console, WeCom, and the
+# Official Account's campaign: one mass send per tag, under the daily quota).
+CORRECTED = frozenset({"telegram", "console", "wecom", MASS_PLATFORM})
 BATCH = 500
 LISTED = 10  # entries named in one correction message
 
+# (heading, heading when the title already names the date, removed, footer)
 HEADINGS = {
-    "zh": ("更正：{title}（{date}）", "已删除：", "以上条目已更新。"),
-    "en": ("Correction: {title} ({date})", "Removed: ", "The entries above were updated."),
+    "zh": ("更正：{title}（{date}）", "更正：{title}", "已删除：", "以上条目已更新。"),
+    "en": (
+        "Correction: {title} ({date})",
+        "Correction: {title}",
+        "Removed: ",
+        "The entries above were updated.",
+    ),
 }
 
 
@@ -99,6 +113,8 @@ class Corrector:
             return []
         now = self._clock.now()
         async with self._runtime.sessions() as session:
+            if not (await corrections_switch(session)).on:
+                return []  # an edit waits, in the window, for corrections to be on again
             changed = await store.changed_published(
                 session,
                 self._runtime.series.slug,
@@ -124,10 +140,8 @@ class Corrector:
         sessions = self._runtime.sessions
         # A dry run writes nothing, so a plain session; otherwise one transaction.
         async with sessions() if dry_run else sessions.begin() as session:
-            if not dry_run and not await store.advance_published(
-                session, changed.id, changed.published_hash, changed.content_hash
-            ):
-                return None  # another process corrected it first
+            if not dry_run and not await self._may_write(session, changed):
+                return None
             issue = await load_issue(session, changed.id)
             if issue is None:
                 return None
@@ -148,6 +162,18 @@ class Corrector:
                 await store.set_sent_entries(session, changed.id, after, now)
         return plan
 
+    async def _may_write(self, session: AsyncSession, changed: ChangedIssue) -> bool:
+        """Corrections are on (read in the writing transaction: an admin's `/corrections
+        off` since `run` looked is honoured) and this process moves the hash first."""
+        if not self._runtime.settings.publish.corrections:
+            return False
+        if not (await corrections_switch(session)).on:
+            return False
+        # False: another process corrected it first.
+        return await store.advance_published(
+            session, changed.id, changed.published_hash, changed.content_hash
+        )
+
     def _work(
         self,
         chat: Delivered,
@@ -157,6 +183,8 @@ class Corrector:
         rendered: dict[str, list[StoredMessage]],
         now: datetime,
     ) -> Work | None:
+        if chat.platform == MASS_PLATFORM:
+            return self._mass_work(chat, issue, changed, plan, rendered, now)
         reader = reader_of(chat.rendering_key)
         if reader is None or chat.platform not in CORRECTED:
             return None  # a hashed key cannot be re-rendered as published
@@ -205,6 +233,62 @@ class Corrector:
             target,
         )
 
+    def _mass_work(
+        self,
+        chat: Delivered,
+        issue: Issue,
+        changed: ChangedIssue,
+        plan: CorrectionPlan,
+        rendered: dict[str, list[StoredMessage]],
+        now: datetime,
+    ) -> Work | None:
+        """An Official Account follower: for each of its parts (a stored message naming its
+        `part`) whose mass send now reads otherwise because an entry's title or link
+        changed, one correction message for that part (the same for every follower of
+        the part: the campaign sends it once per tag). Once per issue per day."""
+        pending = chat.correction is not None and chat.correction.status in ("pending", "sending")
+        operations: list[dict[str, Any]] = []
+        if self._worth_a_message(chat, plan.changes, now):
+            for message in chat.shown:
+                part = message.get("part")
+                if part is None:
+                    continue
+                new = self._part_text(issue, str(part), rendered)
+                old = str(message["text"])
+                changes = [
+                    c
+                    for c in plan.changes
+                    if c.link_or_title and (c.title in new or c.title in old)
+                ]
+                if new != old and changes:
+                    fix = correction_message(MASS_PLATFORM, "zh", issue, changes)
+                    operations.append({**fix, "part": part, "day": now.date().isoformat()})
+        if not operations and not pending:
+            return None
+        if operations:
+            plan.operations += len(operations)
+            plan.messages += 1
+        shown = chat.shown
+        return Work(
+            chat.delivery_id,
+            changed.id,
+            chat.subscriber_id,
+            chat.platform,
+            changed.content_hash,
+            "message",
+            operations,
+            shown,
+            shown,
+        )
+
+    def _part_text(self, issue: Issue, part: str, rendered: dict[str, list[StoredMessage]]) -> str:
+        """The part's mass-send text as publication would render the edited issue."""
+        key = MASS_PART_PREFIX + part
+        if key not in rendered:
+            text = render_part(self._renderers.mass(), issue, part, self._runtime.taxonomy)
+            rendered[key] = [{"text": text or ""}]
+        return str(rendered[key][0]["text"])
+
     @staticmethod
     def _worth_a_message(chat: Delivered, changes: Sequence[EntryChange], now: datetime) -> bool:
         if chat.platform in EDITABLE:
@@ -246,13 +330,14 @@ def correction_message(
     platform: str, language: str, issue: Issue, changes: Sequence[EntryChange]
 ) -> dict[str, Any]:
     """The short "更正 / Correction" message: the issue, then the changed entries."""
-    heading, removed, footer = HEADINGS.get(language, HEADINGS["zh"])
+    heading, dated_title, removed, footer = HEADINGS.get(language, HEADINGS["zh"])
     rich = platform in EDITABLE
     # an undated issue of a numbered series is named by its number
     day = issue.key.isoformat() if issue.key is not None else f"#{issue.number}"
-    lines = [heading.format(title=issue.title, date=day)]
-    if day in issue.title:  # the series' titles often carry the date already
-        lines[0] = lines[0].replace(f"（{day}）", "").replace(f" ({day})", "")
+    # The series' titles often carry the date already: then the title is said as it is
+    # (never cut: the date may stand inside it), without the date a second time.
+    template = dated_title if day in issue.title else heading
+    lines = [template.format(title=issue.title, date=day)]
     for change in changes[:LISTED]:
         prefix = removed if change.removed else ""
         if rich:

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import i18n
 from bot.clock import Clock
 from bot.publish.alerts import Alert, LogNotifier, Notifier
-from bot.publish.rendering import PublicationRenderings, RendererSet
+from bot.publish.rendering import MASS_PLATFORM, PublicationRenderings, RendererSet
 from bot.publish.results import (
     Defect,
     Preview,
@@ -38,7 +38,12 @@ from bot.publish.rule import repaired, unfinished_defects
 from bot.runtime import Runtime
 from briefings.model import Issue
 from briefings.taxonomy import Taxonomy
-from storage.deliveries.writes import AlreadyPublished, DeliveryItem, create_deliveries
+from storage.deliveries.writes import (
+    AlreadyPublished,
+    DeliveryItem,
+    create_deliveries,
+    store_renderings,
+)
 from storage.issues import IssueSummary, find_issue_id, get_summary, load_issue
 from storage.publication import (
     archive_unpublished,
@@ -188,6 +193,8 @@ class IssuePublisher:
             if items:
                 result = await create_deliveries(session, issue_id, items, now, skip_existing=False)
                 created += result.created
+        # Official Account parts: what each tag's mass send carries, stored once like the rest.
+        await store_renderings(session, issue_id, MASS_PLATFORM, cache.parts, now)
         fixed = tuple(repaired(issue))
         return Publication(issue.key, issue_id, content_hash, created, len(cache), empty, fixed)
 

@@ -5,6 +5,13 @@ rendering key; `PublicationRenderings` computes each key's messages once per pub
 An issue is rendered as the command core shows it (`Taxonomy.localized`): an English
 reader's push has the taxonomy's English section names, a Chinese one the headings as
 written.
+
+Official Account followers are reached by tag mass sends, one per "part" (everything, a
+section or a topic: bot/publish/mass.py), so their renderings are per part: each
+part with content is rendered once (`part_messages`, one message within the mass-send
+limit) and stored under `mass_part_key(part)`; a follower's delivery holds the messages of
+its parts in push order (key `mass;parts=...`). The campaign sends exactly these stored
+part messages.
 """
 
 from __future__ import annotations
@@ -14,13 +21,21 @@ import hashlib
 
 from bot.config import Settings
 from bot.delivery.types import StoredMessage
-from bot.rendering import platform_of, renderer_for
+from bot.publish.mass import desired_parts, part_names, render_part
+from bot.rendering import mass_send_renderer, platform_of, renderer_for
 from briefings.model import Issue
 from briefings.taxonomy import Taxonomy
-from formatters import Message, Renderer, select_entries
+from formatters import Message, Renderer, WeChatRenderer, select_entries
 from storage.subscribers import Subscriber
 
 MAX_KEY_LENGTH = 200  # renderings.cache_key is 255 characters
+MASS_PLATFORM = "wechat"  # followers reached by tag mass sends
+MASS_PART_PREFIX = "mass;part="
+
+
+def mass_part_key(part: str) -> str:
+    """The stored rendering of one mass-send part of an issue (what its tag receives)."""
+    return _bounded(MASS_PART_PREFIX + part, MASS_PART_PREFIX)
 
 
 def profile_of(subscriber: Subscriber) -> str:
@@ -54,9 +69,12 @@ def rendering_key(subscriber: Subscriber) -> str | None:
     if not sections and not topics:
         parts.append("all")
     parts += [f"format={subscriber.format}", f"lang={subscriber.language}"]
-    key = ";".join(parts)
+    return _bounded(";".join(parts), parts[0] + ";")
+
+
+def _bounded(key: str, head: str) -> str:
     if len(key) > MAX_KEY_LENGTH:
-        key = f"{parts[0]};sha256={hashlib.sha256(key.encode()).hexdigest()}"
+        return f"{head}sha256={hashlib.sha256(key.encode()).hexdigest()}"
     return key
 
 
@@ -68,6 +86,10 @@ class RendererSet:
 
     def get(self, profile: str, language: str) -> Renderer:
         return renderer_for(platform_of(profile), profile, language, self._settings)
+
+    def mass(self) -> Renderer:
+        """Official Account mass sends (Chinese: a tag's followers share no language)."""
+        return mass_send_renderer(self._settings)
 
 
 def render_for(
@@ -102,12 +124,21 @@ class PublicationRenderings:
         self._renderers = renderers
         self._taxonomy = taxonomy
         self._messages: dict[tuple[str, str], list[StoredMessage]] = {}
+        self._parts: dict[str, list[StoredMessage]] = {}  # mass-send part -> its message
+        self._order = {part: i for i, part in enumerate(part_names(taxonomy))}
 
     def __len__(self) -> int:
         return sum(1 for messages in self._messages.values() if messages)
 
+    @property
+    def parts(self) -> dict[str, list[StoredMessage]]:
+        """Rendering key -> message of every mass-send part rendered (and with content)."""
+        return {mass_part_key(part): m for part, m in self._parts.items() if m}
+
     def messages(self, subscriber: Subscriber) -> tuple[str, list[StoredMessage]] | None:
         """(rendering key, messages) for the subscriber; None when it gets nothing."""
+        if subscriber.platform == MASS_PLATFORM:
+            return self._mass(subscriber)
         key = rendering_key(subscriber)
         if key is None:
             return None
@@ -117,3 +148,29 @@ class PublicationRenderings:
             cached = stored(render_for(renderer, self.issue, subscriber, self._taxonomy))
             self._messages[subscriber.platform, key] = cached
         return (key, cached) if cached else None
+
+    def _mass(self, subscriber: Subscriber) -> tuple[str, list[StoredMessage]] | None:
+        """A follower's parts' messages, in push order (tags of everything first)."""
+        last = len(self._order)
+        parts = sorted(desired_parts(subscriber), key=lambda p: self._order.get(p, last))
+        if not parts:
+            return None
+        key = _bounded("mass;parts=" + ",".join(parts), "mass;parts=")
+        cached = self._messages.get((MASS_PLATFORM, key))
+        if cached is None:
+            cached = [m for part in parts for m in self.part_messages(part)]
+            self._messages[MASS_PLATFORM, key] = cached
+        return (key, cached) if cached else None
+
+    def part_messages(self, part: str) -> list[StoredMessage]:
+        """The one mass-send message of `part` ([] when the issue has nothing for it)."""
+        cached = self._parts.get(part)
+        if cached is None:
+            renderer = self._renderers.mass()
+            assert isinstance(renderer, WeChatRenderer)
+            text = render_part(renderer, self.issue, part, self._taxonomy)
+            size = len(text.encode()) if text is not None else 0
+            message = Message(text, "text", size, "bytes") if text is not None else None
+            cached = [{**dataclasses.asdict(message), "part": part}] if message else []
+            self._parts[part] = cached
+        return cached

@@ -2,16 +2,15 @@
 
     async with open_web_service(runtime, core, extra_routes=[telegram_route]) as web:
         await web.prepare()         # robot subscribers, before the first publication
-        await web.run(stop_event)   # serves HTTP, runs the pushers, until stop is set
+        await web.run(stop_event)   # serves HTTP until stop is set; `web.senders` go to the engine
 
 `run` should do this when `web_service_wanted(settings)`: a webhook platform is configured
 (`needs_web`: callbacks, served over HTTP) or pushes are (`pushes_wanted`: the Official
 Account's app id and secret, a WeCom app's corp id, secret and agent id, or WeCom robots;
-pushers need no HTTP). Each answer comes from the platforms' own predicates
+pushes need no HTTP). Each answer comes from the platforms' own predicates
 (`bot.platforms.<name>.configured` and its parts), the only code that reads which keys are
-set. Push-only configurations run their pushers and serve nothing. `senders` are what the
-service adds to the delivery engine (WeCom's batch sender); wechat deliveries are settled
-by the tag campaigns.
+set. Push-only configurations serve nothing. `senders` are what the service adds to the
+delivery engine: WeCom's batch sender and the Official Account's tag campaigns.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from bot.platforms import telegram as telegram_platform
 from bot.platforms import wechat as wechat_platform
 from bot.platforms import wecom as wecom_platform
 from bot.platforms.wechat.adapter import ANSWER_BUDGET, WechatAdapter
-from bot.platforms.wechat.campaign import WechatCampaign, WechatPusher
+from bot.platforms.wechat.campaign import WechatCampaign
 from bot.platforms.wechat.sender import WechatSender
 from bot.platforms.wechat.tags import TagSync
 from bot.platforms.wechat_common import secret_text
@@ -51,7 +50,6 @@ from bot.platforms.wecom.adapter import WecomAdapter
 from bot.platforms.wecom.push import WecomPush
 from bot.platforms.wecom.robots import robot_keys, sync_robots
 from bot.platforms.wecom.sender import WecomSender
-from bot.rendering import mass_send_renderer
 from bot.runtime import Runtime
 from bot.web.server import create_app, serve
 from storage.db import ping
@@ -115,13 +113,7 @@ class WebService:
     wechat: WechatAdapter | None = None
     wecom: WecomAdapter | None = None
     serve_http: bool = True
-    pushers: list[WechatPusher] = field(default_factory=list)
     senders: dict[str, Any] = field(default_factory=dict)  # for the delivery engine
-
-    def claim_as(self, instance_id: str) -> None:
-        """The pushers claim as this instance (bot/cluster): its heartbeat keeps their work."""
-        for pusher in self.pushers:
-            pusher.claimant = instance_id
 
     async def prepare(self) -> None:
         """Start-up steps (robot subscribers); call before the scheduler's first cycle."""
@@ -133,7 +125,7 @@ class WebService:
                 log.exception("start-up step %s failed", getattr(step, "__name__", step))
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Serve HTTP (when callbacks are configured) and run the pushers until `stop`.
+        """Serve HTTP (when callbacks are configured) and run the loops until `stop`.
 
         Raises as soon as one of them fails (e.g. the port is taken), after stopping the rest.
         """
@@ -194,12 +186,9 @@ async def open_web_service(
             serve_http=needs_web(settings),
         )
         if official is not None and tags is not None:
-            campaign = _campaign(runtime, official, tags)
-            stale = settings.cluster.stale_seconds
-            service.pushers.append(WechatPusher(campaign, runtime.sessions, stale_after=stale))
+            service.senders["wechat"] = _campaign(runtime, official, tags)
         if sender is not None:
             service.senders["wecom"] = WecomPush(sender)
-        service.loops += [pusher.run_forever for pusher in service.pushers]
         if settings.wecom.robots:
 
             async def robots() -> int:
@@ -261,10 +250,7 @@ def _campaign(
     runtime: Runtime, api: WechatApi[OfficialAccountClient], tags: TagSync
 ) -> WechatCampaign:
     settings = runtime.settings
-    renderer = mass_send_renderer(settings)
-    return WechatCampaign(
-        api, tags, runtime.sessions, settings.wechat, runtime.taxonomy, renderer=renderer
-    )
+    return WechatCampaign(api, tags, runtime.sessions, settings.wechat, runtime.taxonomy)
 
 
 def _public_routes(runtime: Runtime) -> list[BaseRoute]:
@@ -284,35 +270,32 @@ async def _ping_database(runtime: Runtime) -> None:
 
 
 async def push_once(runtime: Runtime) -> list[str]:
-    """One pass of the WeChat campaign and the WeCom push (`tick --deliver`, the delivery
-    engine until idle), as a short-lived instance (claims and campaign lease live by its
-    heartbeat); summaries."""
+    """The WeChat campaign and the WeCom push (`tick --deliver`): the delivery engine until
+    idle with their senders, as a short-lived instance (its claims live by its heartbeat);
+    summaries."""
     async with short_lived(runtime.sessions, runtime.settings.cluster) as member:
         return await _push_once(runtime, member.id)
 
 
 async def _push_once(runtime: Runtime, claimant: str) -> list[str]:
-    done: list[str] = []
+    senders: dict[str, Any] = {}
     api = official_api(runtime)
     if api is not None:
-        campaign = _campaign(runtime, api, TagSync(api, runtime.sessions, runtime.taxonomy))
-        stale = runtime.settings.cluster.stale_seconds
-        pusher = WechatPusher(campaign, runtime.sessions, claimant=claimant, stale_after=stale)
-        report = await pusher.run_once()
-        if report is not None:
-            done.append(f"wechat: {report}")
+        tags = TagSync(api, runtime.sessions, runtime.taxonomy)
+        senders["wechat"] = _campaign(runtime, api, tags)
     w = runtime.settings.wecom
     wecom = wecom_api(runtime)
-    if wecom is not None or w.robots:
-        if w.robots:
-            await sync_robots(runtime.sessions, w, runtime.taxonomy)
-        async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession() as http:
+        if wecom is not None or w.robots:
+            if w.robots:
+                await sync_robots(runtime.sessions, w, runtime.taxonomy)
             sender = WecomSender(wecom, w.agent_id, robot_keys(w), w.base_url, http)
-            engine = DeliveryEngine(
-                runtime.sessions,
-                {"wecom": WecomPush(sender)},
-                runtime.settings.delivery,
-                claimant=claimant,
-            )
-            done.append(f"wecom: {await engine.run_until_idle()}")
-    return done
+            senders["wecom"] = WecomPush(sender)
+        if not senders:
+            return []
+        engine = DeliveryEngine(
+            runtime.sessions, senders, runtime.settings.delivery, claimant=claimant
+        )
+        report = await engine.run_until_idle()
+    done = [f"wechat: {campaign}" for campaign in report.campaigns]
+    return [*done, f"{', '.join(sorted(senders))}: {report}"]

@@ -1,5 +1,9 @@
 """Campaign claims: an issue's deliveries on a platform claimed, kept and closed together.
 
+The same for an issue's corrections on such a platform (`kind` 'correction', the
+corrections outbox): a campaign correction reaches its chats with one send per audience
+part, like the issue did.
+
 A campaign-shaped platform (the Official Account: tag mass sends, bot/delivery/campaigns.py)
 reaches every pending delivery of an issue with a few audience-wide sends, so its claim is
 the issue's whole set of rows: one UPDATE moves them to 'sending' with the claimant (and
@@ -22,7 +26,7 @@ from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage._dialect import dialect_name
-from storage.models import DeliveryRow, SubscriberRow
+from storage.models import CorrectionRow, DeliveryRow, SubscriberRow
 
 CHAT_CHUNK = 500  # chat ids per IN (...) list
 CAMPAIGN_LOCKS = 0x57C6  # advisory lock class of campaign claims (two-int keyspace)
@@ -34,19 +38,21 @@ class ClaimedCampaign:
     issue_id: int
     platform: str
     deliveries: int  # rows claimed
+    kind: str = "delivery"  # or 'correction': which outbox
 
 
-def _of(platform: str, issue_id: int, claimed_by: str | None) -> ColumnElement[bool]:
+def _table(kind: str) -> Any:
+    return CorrectionRow if kind == "correction" else DeliveryRow
+
+
+def _of(claim: ClaimedCampaign, claimed_by: str | None) -> ColumnElement[bool]:
     """The rows of one campaign claim."""
-    mine = (
-        DeliveryRow.claimed_by.is_(None)
-        if claimed_by is None
-        else DeliveryRow.claimed_by == claimed_by
-    )
+    table = _table(claim.kind)
+    mine = table.claimed_by.is_(None) if claimed_by is None else table.claimed_by == claimed_by
     return (
-        (DeliveryRow.issue_id == issue_id)
-        & (DeliveryRow.platform == platform)
-        & (DeliveryRow.status == "sending")
+        (table.issue_id == claim.issue_id)
+        & (table.platform == claim.platform)
+        & (table.status == "sending")
         & mine
     )
 
@@ -58,50 +64,74 @@ async def claim_campaign(
     *,
     claimed_by: str | None,
     exclude_issues: Collection[int] = (),
+    kind: str = "delivery",
 ) -> ClaimedCampaign | None:
-    """Claim the newest issue with pending deliveries on `platform`, unless another claim
-    holds some of its rows. Pending rows of older issues are dropped: their campaign would
+    """Claim the newest issue with pending deliveries on `platform` (with `kind`
+    'correction': the oldest issue with pending corrections), unless another claim holds
+    some of its rows. Pending deliveries of older issues are dropped: their campaign would
     be stale news once a newer one goes out. On PostgreSQL claims of one issue serialise
     on an advisory lock, so two instances never split an issue's rows between them."""
+    table = _table(kind)
     pending = await session.scalars(
-        select(DeliveryRow.issue_id)
-        .where(DeliveryRow.platform == platform, DeliveryRow.status == "pending")
-        .where(DeliveryRow.issue_id.not_in(sorted(exclude_issues)))
+        select(table.issue_id)
+        .where(table.platform == platform, table.status == "pending")
+        .where(table.issue_id.not_in(sorted(exclude_issues)))
         .distinct()
-        .order_by(DeliveryRow.issue_id)
+        .order_by(table.issue_id)
     )
     issues = list(pending)
     if not issues:
         return None
-    newest = issues[-1]
-    for older in issues[:-1]:
-        await _close(session, platform, older, "pending", "dropped", SUPERSEDED, now)
+    chosen = issues[0] if kind == "correction" else issues[-1]
+    if kind != "correction":
+        for older in issues[:-1]:
+            await _close(session, platform, older, "pending", "dropped", SUPERSEDED, now)
     if dialect_name(session) == "postgresql":
-        await session.execute(select(func.pg_advisory_xact_lock(CAMPAIGN_LOCKS, newest)))
+        lock = CAMPAIGN_LOCKS + (1 if kind == "correction" else 0)
+        await session.execute(select(func.pg_advisory_xact_lock(lock, chosen)))
     held = exists().where(
-        DeliveryRow.issue_id == newest,
-        DeliveryRow.platform == platform,
-        DeliveryRow.status == "sending",
+        table.issue_id == chosen, table.platform == platform, table.status == "sending"
     )
     if await session.scalar(select(held)):
         return None  # another claim runs this campaign
     result = await session.execute(
-        update(DeliveryRow)
-        .where(
-            DeliveryRow.issue_id == newest,
-            DeliveryRow.platform == platform,
-            DeliveryRow.status == "pending",
-        )
+        update(table)
+        .where(table.issue_id == chosen, table.platform == platform, table.status == "pending")
         .values(
             status="sending",
-            attempts=DeliveryRow.attempts + 1,
+            attempts=table.attempts + 1,
             updated_at=now,
             claimed_by=claimed_by,
         ),
         execution_options={"synchronize_session": False},
     )
     count = int(getattr(result, "rowcount", 0))
-    return ClaimedCampaign(newest, platform, count) if count else None
+    return ClaimedCampaign(chosen, platform, count, kind) if count else None
+
+
+async def campaign_operations(
+    session: AsyncSession, claim: ClaimedCampaign, claimed_by: str | None, page: int = 500
+) -> dict[str, dict[str, Any]]:
+    """A correction campaign's operations by the audience part they are for (each
+    operation carries its `part`; chats of one part share it), read in keyed pages:
+    memory bounded by the parts, whatever the rows."""
+    found: dict[str, dict[str, Any]] = {}
+    last = 0
+    while True:
+        rows = list(
+            await session.execute(
+                select(CorrectionRow.id, CorrectionRow.operations)
+                .where(_of(claim, claimed_by), CorrectionRow.id > last)
+                .order_by(CorrectionRow.id)
+                .limit(page)
+            )
+        )
+        for _, operations in rows:
+            for operation in operations or []:
+                found.setdefault(str(operation.get("part", "")), dict(operation))
+        if len(rows) < page:
+            return found
+        last = rows[-1][0]
 
 
 async def touch_campaign(
@@ -109,9 +139,7 @@ async def touch_campaign(
 ) -> int:
     """Heartbeat of a claim made without an instance (see storage.deliveries.writes)."""
     result = await session.execute(
-        update(DeliveryRow)
-        .where(_of(claim.platform, claim.issue_id, claimed_by))
-        .values(updated_at=now),
+        update(_table(claim.kind)).where(_of(claim, claimed_by)).values(updated_at=now),
         execution_options={"synchronize_session": False},
     )
     return int(getattr(result, "rowcount", 0))
@@ -129,7 +157,7 @@ async def release_campaign(
     if note is not None:
         values["last_error"] = note
     result = await session.execute(
-        update(DeliveryRow).where(_of(claim.platform, claim.issue_id, claimed_by)).values(**values),
+        update(_table(claim.kind)).where(_of(claim, claimed_by)).values(**values),
         execution_options={"synchronize_session": False},
     )
     return int(getattr(result, "rowcount", 0))
@@ -147,19 +175,23 @@ async def settle_campaign(
 ) -> int:
     """Close the claim's rows (with `chat_ids`, only those chats'): the campaign reached
     them (sent) or the send meant for them was refused (failed)."""
-    where = _of(claim.platform, claim.issue_id, claimed_by)
+    table = _table(claim.kind)
+    where = _of(claim, claimed_by)
     values: dict[str, Any] = {"status": status, "last_error": note, "updated_at": now}
     if status == "sent":
-        values |= {"sent_at": now, "messages_sent": DeliveryRow.messages_total}
+        values |= {"sent_at": now, "messages_sent": table.messages_total}
+        if claim.kind == "correction":  # completed corrections are counted (reports)
+            values["corrections_sent"] = table.corrections_sent + 1
     if chat_ids is None:
-        return await _update(session, where, values)
+        return await _update(session, table, where, values)
     ids = sorted(set(chat_ids))
     settled = 0
     for chunk in _chunks(ids):
         chats = select(SubscriberRow.id).where(
             SubscriberRow.platform == claim.platform, SubscriberRow.chat_id.in_(chunk)
         )
-        settled += await _update(session, where & DeliveryRow.subscriber_id.in_(chats), values)
+        chosen = where & table.subscriber_id.in_(chats)
+        settled += await _update(session, table, chosen, values)
     return settled
 
 
@@ -177,12 +209,13 @@ async def _close(
         & (DeliveryRow.platform == platform)
         & (DeliveryRow.status == before)
     )
-    return await _update(session, where, {"status": status, "last_error": note, "updated_at": now})
+    values = {"status": status, "last_error": note, "updated_at": now}
+    return await _update(session, DeliveryRow, where, values)
 
 
-async def _update(session: AsyncSession, where: Any, values: dict[str, Any]) -> int:
+async def _update(session: AsyncSession, table: Any, where: Any, values: dict[str, Any]) -> int:
     result = await session.execute(
-        update(DeliveryRow).where(where).values(**values),
+        update(table).where(where).values(**values),
         execution_options={"synchronize_session": False},
     )
     return int(getattr(result, "rowcount", 0))

@@ -123,12 +123,50 @@ async def create_deliveries(
     return CreateResult(created=created, skipped=skipped, renderings_added=renderings_added)
 
 
+async def store_renderings(
+    session: AsyncSession,
+    issue_id: int,
+    platform: str,
+    renderings: Mapping[str, Sequence[Mapping[str, Any]]],
+    now: datetime | None = None,
+) -> int:
+    """Store renderings no delivery points to (rendering key -> messages), each once like a
+    delivery's: what a campaign sends to an audience (an Official Account tag's part).
+    The number added (an existing key keeps its first messages)."""
+    distinct = {(platform, key): messages for key, messages in renderings.items()}
+    added, _ = await _insert_renderings(session, issue_id, distinct, now or utcnow())
+    return added
+
+
+async def renderings_by_prefix(
+    session: AsyncSession, issue_id: int, platform: str, prefix: str
+) -> list[list[dict[str, Any]]]:
+    """Messages of the issue's renderings on `platform` whose key starts with `prefix`."""
+    result = await session.scalars(
+        select(RenderingRow.messages).where(
+            RenderingRow.issue_id == issue_id,
+            RenderingRow.platform == platform,
+            RenderingRow.cache_key.startswith(prefix, autoescape=True),
+        )
+    )
+    return [list(messages) for messages in result]
+
+
 async def _store_renderings(
     session: AsyncSession, issue_id: int, items: list[DeliveryItem], now: datetime
 ) -> tuple[int, dict[tuple[str, str], int]]:
     distinct: dict[tuple[str, str], Sequence[Mapping[str, Any]]] = {}
     for item in items:
         distinct.setdefault((item.platform, item.rendering_key), item.messages)
+    return await _insert_renderings(session, issue_id, distinct, now)
+
+
+async def _insert_renderings(
+    session: AsyncSession,
+    issue_id: int,
+    distinct: Mapping[tuple[str, str], Sequence[Mapping[str, Any]]],
+    now: datetime,
+) -> tuple[int, dict[tuple[str, str], int]]:
     added = 0
     if distinct:
         rows = [

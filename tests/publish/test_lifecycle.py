@@ -176,7 +176,8 @@ async def test_renderings_are_shared_and_sized_per_platform(
     assert len(sent) == 7
     keys = {chat: s[0].rendering_key for chat, s in sent.items()}
     assert len({keys[f"telegram:{2000 + n}"] for n in range(5)}) == 1
-    assert keys["wechat:oA"] == "wechat;all;format=full;lang=en"
+    # Official Account followers get their tag parts' mass sends (Chinese: bot.publish.mass).
+    assert keys["wechat:oA"] == "mass;parts=all"
     assert keys["console:local"] == "console;all;format=digest;lang=zh"
     telegram = sent["telegram:2000"][0].messages
     assert telegram[0]["format"] == "html" and telegram[0]["unit"] == "utf16"

@@ -47,6 +47,13 @@ def test_identical_renderings_are_computed_once(monkeypatch: pytest.MonkeyPatch)
         return real(renderer, issue, subscriber, taxonomy)
 
     monkeypatch.setattr(rendering, "render_for", counting)
+    real_part = rendering.render_part
+
+    def counting_parts(renderer, issue, part, taxonomy):  # type: ignore[no-untyped-def]
+        calls.append(f"part:{part}")  # an Official Account tag part, rendered once
+        return real_part(renderer, issue, part, taxonomy)
+
+    monkeypatch.setattr(rendering, "render_part", counting_parts)
     cache = PublicationRenderings(issue, RendererSet(Settings()), Taxonomy.default())
     same = [cache.messages(_subscriber(n)) for n in range(1, 6)]
     papers = (Subscription("section", "papers"),)
@@ -56,7 +63,7 @@ def test_identical_renderings_are_computed_once(monkeypatch: pytest.MonkeyPatch)
         cache.messages(_subscriber(8, "wechat")),
         cache.messages(_subscriber(9, subscriptions=papers)),
     ]
-    assert calls == ["telegram:1", "telegram:6", "telegram:7", "wechat:8"]
+    assert calls == ["telegram:1", "telegram:6", "telegram:7", "part:all"]
     assert all(found is same[0] or found == same[0] for found in same)
     assert same[0] is not None and other[1] == other[3] != same[0]
     assert len(cache) == 4

@@ -2,11 +2,12 @@
 
     python -m tests.wechat.push_worker DB_URL MP_BASE_URL WECOM_BASE_URL ROBOT_KEY...
 
-Push-only settings (no callback token) against the fake API server's process: the tag
-campaign (WeChat mass sends) and the WeCom push (app members and robots), side by side, as
-`briefbot run` runs them. The parent SIGKILLs it at random moments and starts it again;
-rows a killed run left 'sending' are requeued once stale. Logs go to stderr, each line
-with the process id, so the parent can tell which run said what.
+Push-only settings (no callback token) against the fake API server's process: the delivery
+engine with the tag campaign (WeChat mass sends) and the WeCom push (app members and
+robots) as its senders, as `briefbot run` runs them. The parent SIGKILLs it at random
+moments and starts it again; rows a killed run left 'sending' are requeued once stale.
+Logs go to stderr, each line with the process id, so the parent can tell which run said
+what.
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ import aiohttp
 
 from bot.config import Settings, WechatSettings, WecomSettings
 from bot.delivery.engine import DeliveryEngine, EngineTuning
-from bot.platforms.wechat.campaign import WechatCampaign, WechatPusher
+from bot.platforms.wechat.campaign import WechatCampaign
 from bot.platforms.wechat.tags import TagSync
 from bot.platforms.wecom.push import WecomPush
 from bot.platforms.wecom.robots import robot_keys
 from bot.platforms.wecom.sender import WecomSender
-from bot.rendering import mass_send_renderer
 from bot.runtime import Runtime
 from bot.web.service import official_api, wecom_api
 from briefings.model import Series
@@ -70,17 +70,13 @@ async def push_until_done(runtime: Runtime, http: aiohttp.ClientSession) -> None
     assert official is not None and app is not None
     tags = TagSync(official, runtime.sessions, runtime.taxonomy)
     w = runtime.settings
-    renderer = mass_send_renderer(w)
-    campaign = WechatCampaign(
-        official, tags, runtime.sessions, w.wechat, runtime.taxonomy, renderer=renderer
-    )
-    wechat = WechatPusher(campaign, runtime.sessions)
+    campaign = WechatCampaign(official, tags, runtime.sessions, w.wechat, runtime.taxonomy)
     sender = WecomSender(app, w.wecom.agent_id, robot_keys(w.wecom), w.wecom.base_url, http)
     tuning = EngineTuning(stale_after=STALE_AFTER, backoff_base=0.05)
-    settings = w.delivery
-    wecom = DeliveryEngine(runtime.sessions, {"wecom": WecomPush(sender)}, settings, tuning=tuning)
+    senders = {"wechat": campaign, "wecom": WecomPush(sender)}
+    engine = DeliveryEngine(runtime.sessions, senders, w.delivery, tuning=tuning)
     while await unfinished(runtime):
-        await asyncio.gather(wechat.run_once(), wecom.run_until_idle())
+        await engine.run_until_idle()
         await asyncio.sleep(0.1)  # a dead run's rows: wait until they go stale
 
 

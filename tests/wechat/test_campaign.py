@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import select
 
 from bot.clock import FixedClock
-from bot.platforms.wechat.campaign import WechatCampaign, WechatPusher, china_day
+from bot.delivery.engine import DeliveryEngine
+from bot.platforms.wechat.campaign import CampaignReport, WechatCampaign, china_day
 from bot.platforms.wechat.tags import TagSync, tag_name
 from bot.platforms.wechat_common.api import WechatApi
 from bot.platforms.wechat_common.clients import make_official_client
 from bot.publish.publisher import IssuePublisher
-from bot.rendering import mass_send_renderer
+from bot.publish.rendering import MASS_PART_PREFIX
 from bot.runtime import Runtime
 from bot.web.service import official_api
 from storage.deliveries import status_counts
+from storage.deliveries.writes import renderings_by_prefix
 from storage.issues import find_issue_id
-from storage.models import DeliveryRow, SubscriberRow
+from storage.models import DeliveryRow, RenderingRow, SubscriberRow
 from storage.subscribers import ALL, Subscription, get_or_create, set_subscriptions, update_settings
 from storage.wechat import get_part
 from tests.fakes.wechat_mp import DEFAULT_APPID, DEFAULT_SECRET, MpConfig
@@ -110,9 +112,30 @@ def campaign(runtime: Runtime, server: FakeWeChatServer, api: Any = None) -> Wec
         runtime.sessions,
         runtime.settings.wechat,
         runtime.taxonomy,
-        renderer=mass_send_renderer(runtime.settings),
         today=lambda: china_day(server.clock.now()),
     )
+
+
+async def push(
+    runtime: Runtime, sender: WechatCampaign, *, wall: Callable[[], datetime] | None = None
+) -> CampaignReport | None:
+    """The delivery engine until idle with the campaign as its wechat sender; the run's
+    campaign report (None: no campaign was claimed)."""
+    engine = DeliveryEngine(
+        runtime.sessions,
+        {"wechat": sender},
+        runtime.settings.delivery,
+        wall=wall or (lambda: datetime.now(UTC)),
+    )
+    report = await engine.run_until_idle()
+    return report.campaigns[-1] if report.campaigns else None
+
+
+async def stored_parts(runtime: Runtime, issue_id: int) -> dict[str, str]:
+    """part -> the text publication rendered and stored for its mass send."""
+    async with runtime.sessions() as session:
+        stored = await renderings_by_prefix(session, issue_id, "wechat", MASS_PART_PREFIX)
+    return {str(m[0]["part"]): str(m[0]["text"]) for m in stored}
 
 
 def mass_by_tag(server: FakeWeChatServer) -> dict[str, list[set[str]]]:
@@ -136,7 +159,7 @@ async def test_an_issue_goes_out_as_one_mass_send_per_tag(
 ) -> None:
     await add_followers(runtime, server)
     issue_id = await publish(runtime)
-    report = await WechatPusher(campaign(runtime, server), runtime.sessions).run_once()
+    report = await push(runtime, campaign(runtime, server))
     assert report is not None and report.finished
     assert report.sent == ["all", "section:papers", "topic:chips", "topic:quantization"]
     assert mass_by_tag(server) == {tag_name(p): [audience] for p, audience in EXPECTED.items()}
@@ -144,6 +167,8 @@ async def test_an_issue_goes_out_as_one_mass_send_per_tag(
         assert call.body["filter"] == {"is_to_all": False, "tag_id": call.body["filter"]["tag_id"]}
         assert call.body["clientmsgid"].startswith(f"briefbot-{issue_id}-")
     texts = {server.mp.tags[m.meta["tag_id"]]: m.content for m in server.mp.sent("mass")}
+    stored = await stored_parts(runtime, issue_id)  # what is sent is what was stored
+    assert texts == {tag_name(part): stored[part] for part in EXPECTED}
     assert "【论文】" in texts[tag_name("section:papers")]
     assert "业界新闻" not in texts[tag_name("section:papers")]
     assert "【业界新闻】" in texts[tag_name("all")] and "【博文】" in texts[tag_name("all")]
@@ -152,7 +177,7 @@ async def test_an_issue_goes_out_as_one_mass_send_per_tag(
         counts = await status_counts(session, issue_id)
     assert counts["wechat"]["sent"] == len(FOLLOWERS) and counts["wechat"]["pending"] == 0
 
-    again = await WechatPusher(campaign(runtime, server), runtime.sessions).run_once()
+    again = await push(runtime, campaign(runtime, server))
     assert again is None  # nothing pending: nothing sent twice
     assert len(server.mp.sent("mass")) == len(EXPECTED)
 
@@ -170,18 +195,18 @@ async def test_the_daily_quota_spreads_a_campaign_over_days(
     )
     await add_followers(runtime, server)
     issue_id = await publish(runtime)
-    pusher = WechatPusher(campaign(runtime, server), runtime.sessions)
+    pusher = campaign(runtime, server)
 
-    first = await pusher.run_once()
+    first = await push(runtime, pusher)
     assert first is not None and first.sent == ["all"] and not first.finished
     assert first.deferred == ["section:papers", "topic:chips", "topic:quantization"]
     calls = len(server.mp.requests)
-    same_day = await pusher.run_once()
+    same_day = await push(runtime, pusher)
     assert same_day is not None and same_day.quota_exhausted and same_day.sent == []
     assert len(server.mp.requests) == calls  # waiting for tomorrow costs no API call
 
     days = 1
-    while not (report := await pusher.run_once()) or not report.finished:
+    while not (report := await push(runtime, pusher)) or not report.finished:
         server.clock.advance(86400)
         days += 1
         assert days < 10
@@ -203,10 +228,11 @@ async def test_a_restart_mid_campaign_repeats_nothing(
     assert api is not None
     dying = campaign(runtime, server, CrashAfterMassSends(api, server, crash_after))
     with pytest.raises(Crash):
-        await WechatPusher(dying, runtime.sessions).run_once()
+        await push(runtime, dying)
     assert len(server.mp.sent("mass")) == crash_after
 
-    restarted = await WechatPusher(campaign(runtime, server), runtime.sessions).run_once()
+    later = datetime.now(UTC) + timedelta(minutes=5)  # the dead process's claim has lapsed
+    restarted = await push(runtime, campaign(runtime, server), wall=lambda: later)
     assert restarted is not None and restarted.finished
     # The part whose success was never recorded is resent with the same clientmsgid, and
     # WeChat answers 45065 instead of sending it again.
@@ -228,7 +254,7 @@ async def test_an_older_pending_issue_is_superseded(
     clock = FixedClock(datetime(2026, 11, 17, 1, 0, tzinfo=UTC))
     assert (await IssuePublisher(runtime, clock).publish_issue(older, manual=True)).publication
     newer = await publish(runtime)
-    report = await WechatPusher(campaign(runtime, server), runtime.sessions).run_once()
+    report = await push(runtime, campaign(runtime, server))
     assert report is not None and report.issue_id == newer and report.finished
     async with runtime.sessions() as session:
         old_counts = await status_counts(session, older)
@@ -303,20 +329,20 @@ async def test_wechat_refusing_for_quota_stops_the_campaign_until_the_next_day(
     )
     await add_followers(runtime, server)
     issue_id = await publish(runtime)
-    pusher = WechatPusher(campaign(runtime, server), runtime.sessions)
+    pusher = campaign(runtime, server)
 
-    first = await pusher.run_once()
+    first = await push(runtime, pusher)
     assert first is not None and not first.finished
     assert first.sent == ["all", "section:papers"]
     assert first.deferred == ["topic:chips", "topic:quantization"]
     assert errcodes(server) == [0, 0, 45028]
     calls = len(server.mp.requests)
-    same_day = await pusher.run_once()
+    same_day = await push(runtime, pusher)
     assert same_day is not None and same_day.quota_exhausted and same_day.sent == []
     assert len(server.mp.requests) == calls  # the refusal is remembered: no API call
 
     server.clock.advance(86400)
-    next_day = await pusher.run_once()
+    next_day = await push(runtime, pusher)
     assert next_day is not None and next_day.finished
     assert next_day.already == ["all", "section:papers"]
     assert next_day.sent == ["topic:chips", "topic:quantization"]
@@ -341,9 +367,9 @@ async def test_an_interrupted_mass_send_is_retried_on_the_next_run_without_repea
         server.mp.faults.inject(MASS, hang=30.0)
     else:
         server.mp.faults.inject(MASS, errcode=int(fault))
-    pusher = WechatPusher(campaign(runtime, server, api), runtime.sessions)
+    pusher = campaign(runtime, server, api)
 
-    first = await pusher.run_once()
+    first = await push(runtime, pusher)
     assert first is not None and not first.finished and first.sent == []
     assert first.interrupted is not None and first.interrupted.startswith("all: ")
     assert first.deferred == ["section:papers", "topic:chips", "topic:quantization"]
@@ -353,7 +379,7 @@ async def test_an_interrupted_mass_send_is_retried_on_the_next_run_without_repea
     else:
         assert server.mp.sent("mass") == [] and errcodes(server) == [int(fault)]
 
-    second = await pusher.run_once()
+    second = await push(runtime, pusher)
     assert second is not None and second.finished
     if fault == "timeout":  # resent with the same clientmsgid: WeChat answers 45065
         assert second.already == ["all"] and errcodes(server).count(45065) == 1
@@ -372,9 +398,9 @@ async def test_a_refused_part_is_failed_and_reported_while_the_rest_go_out(
     issue_id = await publish(runtime)
     # The first part, "all", is refused.
     server.mp.faults.inject(MASS, errcode=45002, errmsg="content size out of limit")
-    pusher = WechatPusher(campaign(runtime, server), runtime.sessions)
+    pusher = campaign(runtime, server)
 
-    report = await pusher.run_once()
+    report = await push(runtime, pusher)
     assert report is not None and report.finished and report.failed == ["all"]
     assert report.sent == ["section:papers", "topic:chips", "topic:quantization"]
     assert any("refused" in r.getMessage() and "45002" in r.getMessage() for r in caplog.records)
@@ -388,5 +414,42 @@ async def test_a_refused_part_is_failed_and_reported_while_the_rest_go_out(
         assert "(all: " in error and "45002" in error
     assert {status for status, _ in states.values()} == {"sent"}
 
-    assert await pusher.run_once() is None  # settled: the refused part is not retried
+    assert await push(runtime, pusher) is None  # settled: the refused part is not retried
     assert len(server.mp.sent("mass")) == 3
+
+
+async def test_the_campaign_sends_the_rendering_stored_at_publication(
+    runtime: Runtime, server: FakeWeChatServer
+) -> None:
+    """Parts are rendered once, at publication: the campaign sends what was stored, and
+    renders nothing itself (a stored text changed afterwards is what goes out)."""
+    await add_followers(runtime, server)
+    issue_id = await publish(runtime)
+    stored = await stored_parts(runtime, issue_id)
+    assert set(EXPECTED) <= set(stored)
+    async with runtime.sessions.begin() as session:
+        row = await session.scalar(
+            select(RenderingRow).where(
+                RenderingRow.issue_id == issue_id,
+                RenderingRow.cache_key == f"{MASS_PART_PREFIX}topic:chips",
+            )
+        )
+        assert row is not None
+        row.messages = [{**row.messages[0], "text": "芯片：发布时存储的文本"}]
+    report = await push(runtime, campaign(runtime, server))
+    assert report is not None and report.finished
+    texts = {server.mp.tags[m.meta["tag_id"]]: m.content for m in server.mp.sent("mass")}
+    assert texts[tag_name("topic:chips")] == "芯片：发布时存储的文本"
+    assert texts[tag_name("all")] == stored["all"]
+    async with runtime.sessions() as session:  # a follower's delivery holds its parts' texts
+        [messages] = await session.scalars(
+            select(RenderingRow.messages)
+            .join(DeliveryRow, DeliveryRow.rendering_id == RenderingRow.id)
+            .join(SubscriberRow, SubscriberRow.id == DeliveryRow.subscriber_id)
+            .where(DeliveryRow.issue_id == issue_id, SubscriberRow.chat_id == "o-papers-quant")
+        )
+    assert [m["part"] for m in messages] == ["section:papers", "topic:quantization"]
+    assert [m["text"] for m in messages] == [
+        stored["section:papers"],
+        stored["topic:quantization"],
+    ]

@@ -10,16 +10,19 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
+from sqlalchemy import select
 
 from bot.cluster import Membership
 from bot.config import ClusterSettings
-from bot.platforms.wechat.campaign import WechatPusher
+from bot.delivery.engine import DeliveryEngine, EngineTuning
+from bot.platforms.wechat.campaign import WechatCampaign
 from bot.platforms.wechat.tags import tag_name
 from bot.platforms.wechat_common.api import WechatApi
 from bot.runtime import Runtime
 from bot.web.service import official_api
 from storage.deliveries import status_counts
-from storage.wechat import campaign_holder, claim_part, mass_sends_on
+from storage.models import DeliveryRow
+from storage.wechat import claim_part, mass_sends_on
 from tests.fakes.wechat_server import FakeWeChatServer
 from tests.wechat.test_campaign import (
     EXPECTED,
@@ -39,21 +42,48 @@ pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 CLUSTER = ClusterSettings(heartbeat_seconds=0.5, stale_seconds=2.0)
 
 
+class Killed(BaseException):
+    """The process is gone: nothing after it runs, nothing more is written."""
+
+
 class FreezeAfterMassSend:
-    """The real API, hanging for good once WeChat accepted the first mass send: the
-    instance dies with that send accepted and not recorded."""
+    """The real API, hanging once WeChat accepted the first mass send (the instance dies
+    with that send accepted and not recorded), until `killed`: then it is gone."""
 
     def __init__(self, api: WechatApi[Any], server: FakeWeChatServer) -> None:
         self._api = api
         self._server = server
         self.frozen = asyncio.Event()
+        self.killed = asyncio.Event()
 
     async def call(self, fn: Callable[[Any], T]) -> T:
         result = await self._api.call(fn)
         if self._server.mp.sent("mass"):
             self.frozen.set()
-            await asyncio.Event().wait()
+            await self.killed.wait()
+            raise Killed
         return result
+
+
+def engine(runtime: Runtime, sender: WechatCampaign, claimant: str) -> DeliveryEngine:
+    """The delivery engine with the campaign as its wechat sender, claiming as `claimant`."""
+    tuning = EngineTuning(idle_poll=0.2)
+    settings = runtime.settings.delivery
+    senders = {"wechat": sender}
+    return DeliveryEngine(runtime.sessions, senders, settings, tuning=tuning, claimant=claimant)
+
+
+async def holders(runtime: Runtime, issue_id: int) -> set[str | None]:
+    """Who holds the claim of the issue's wechat deliveries still sending."""
+    async with runtime.sessions() as session:
+        rows = await session.scalars(
+            select(DeliveryRow.claimed_by).where(
+                DeliveryRow.issue_id == issue_id,
+                DeliveryRow.platform == "wechat",
+                DeliveryRow.status == "sending",
+            )
+        )
+        return set(rows)
 
 
 async def test_one_instance_runs_a_campaign_and_a_dead_ones_resumes_within_15_s(
@@ -68,24 +98,19 @@ async def test_one_instance_runs_a_campaign_and_a_dead_ones_resumes_within_15_s(
     await living.join()
     dying_beat, living_beat = asyncio.create_task(dying.run()), asyncio.create_task(living.run())
     frozen = FreezeAfterMassSend(api, server)
-    first = WechatPusher(
-        campaign(runtime, server, frozen), runtime.sessions, claimant=dying.id, stale_after=2.0
-    )
-    second = WechatPusher(
-        campaign(runtime, server), runtime.sessions, claimant=living.id, stale_after=2.0, poll=0.2
-    )
+    first = engine(runtime, campaign(runtime, server, frozen), dying.id)
+    second = engine(runtime, campaign(runtime, server), living.id)
     stop = asyncio.Event()
-    doomed = asyncio.create_task(first.run_once())
-    survivor: asyncio.Task[None] | None = None
+    doomed = asyncio.create_task(first.run_until_idle())
+    survivor: asyncio.Task[Any] | None = None
     try:
         await asyncio.wait_for(frozen.frozen.wait(), 30)
         # While the holder lives (hung or not), nobody else runs its campaign.
-        assert await second.run_once() is None
+        assert (await second.run_until_idle()).campaigns == []
         survivor = asyncio.create_task(second.run_forever(stop))
         await asyncio.sleep(1.0)
         assert len(server.mp.sent("mass")) == 1
-        async with runtime.sessions() as session:
-            assert await campaign_holder(session, issue_id) == dying.id
+        assert await holders(runtime, issue_id) == {dying.id}
         # The kill: the heartbeat stops; the hung task is left as it is, a zombie.
         killed_at = wallclock.monotonic()
         dying_beat.cancel()
@@ -94,7 +119,7 @@ async def test_one_instance_runs_a_campaign_and_a_dead_ones_resumes_within_15_s(
             await asyncio.sleep(0.1)
     finally:
         stop.set()
-        doomed.cancel()
+        frozen.killed.set()  # the zombie goes, writing nothing
         living_beat.cancel()
         await asyncio.gather(
             doomed,
@@ -107,8 +132,9 @@ async def test_one_instance_runs_a_campaign_and_a_dead_ones_resumes_within_15_s(
     assert mass_by_tag(server) == {tag_name(p): [audience] for p, audience in EXPECTED.items()}
     errcodes = [r.errcode for r in server.mp.calls("/cgi-bin/message/mass/sendall")]
     assert errcodes.count(45065) == 1
-    async with runtime.sessions() as session:
-        assert await campaign_holder(session, issue_id) is None  # released when finished
+    assert await holders(runtime, issue_id) == set()  # settled when finished
+    counts = await wechat_counts(runtime, issue_id)
+    assert {status for status, n in counts.items() if n} == {"sent"}
 
 
 async def wechat_counts(runtime: Runtime, issue_id: int) -> dict[str, int]:

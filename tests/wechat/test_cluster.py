@@ -18,7 +18,7 @@ from bot.cluster import Membership
 from bot.commands import Core
 from bot.config import ClusterSettings
 from bot.delivery.engine import DeliveryEngine, EngineTuning
-from bot.platforms.wechat.campaign import WechatPusher
+from bot.platforms.wechat.campaign import WechatCampaign
 from bot.platforms.wecom.push import WecomPush
 from bot.platforms.wecom.sender import BatchResult, WecomSender
 from bot.runtime import Runtime
@@ -182,14 +182,13 @@ async def test_without_a_claimant_the_row_heartbeat_and_60_s_rule_still_apply(
     assert member.requeued == 0
 
 
-async def test_under_run_the_pushers_claim_as_the_instance(runtime: Runtime, core: Core) -> None:
-    # `serve` stamps the instance id on the web service's pushers before they start: a
-    # pusher left without it would fall back to the 60 s rule for its claims. WeCom has no
-    # loop of its own: its batch sender goes to the delivery engine, which claims as the
-    # instance (tests/delivery).
+async def test_under_run_the_pushers_are_the_engines_senders(runtime: Runtime, core: Core) -> None:
+    # WeCom and the Official Account have no loops of their own any more: the web service
+    # hands their senders to `run`'s delivery engine, which claims as the instance
+    # (bot/app.py), like every platform's.
     async with open_web_service(runtime, core) as service:
-        assert {type(p) for p in service.pushers} == {WechatPusher}
-        assert {p.run_forever for p in service.pushers} <= set(service.loops)
         assert isinstance(service.senders["wecom"], WecomPush)
-        service.claim_as("instance-1")
-        assert {p.claimant for p in service.pushers} == {"instance-1"}
+        assert isinstance(service.senders["wechat"], WechatCampaign)
+        assert service.senders["wechat"].shape == "campaign"
+        assert service.senders["wecom"].shape == "batch"
+        assert service.loops == []

@@ -29,10 +29,18 @@ import pytest
 from bot.platforms.wechat.tags import tag_name
 from bot.platforms.wechat_common.clients import make_official_client
 from bot.platforms.wecom.robots import robot_chat_id
+from bot.publish.rendering import PublicationRenderings, RendererSet
 from bot.runtime import Runtime
 from storage.deliveries import status_counts
-from storage.issues import find_issue_id
-from storage.subscribers import ALL, Subscription, get_or_create, set_subscriptions
+from storage.deliveries.writes import store_renderings
+from storage.issues import find_issue_id, load_issue
+from storage.subscribers import (
+    ALL,
+    Subscription,
+    get_or_create,
+    get_subscriber,
+    set_subscriptions,
+)
 from tests.fakes.wechat_mp import DEFAULT_APPID, DEFAULT_SECRET
 from tests.wechat.seeding import markdown_messages, seed_deliveries
 
@@ -113,11 +121,17 @@ async def seed(runtime: Runtime) -> tuple[int, dict[str, list[str]]]:
         for openid, subscriptions in FOLLOWERS.items():
             follower, _ = await get_or_create(session, "wechat", openid, kind="user")
             await set_subscriptions(session, follower.id, subscriptions)
-    # The tag campaign renders parts from the issue itself; these only mark who is pending.
-    placeholder = [{"text": "x", "format": "text", "size": 1, "unit": "bytes"}]
-    await seed_deliveries(
-        runtime.sessions, issue_id, "wechat", {o: ("mass", placeholder) for o in FOLLOWERS}
-    )
+    # What publication stores for followers: each tag part rendered once, and per follower
+    # its parts' messages (the campaign sends the stored parts).
+    async with runtime.sessions() as session:
+        issue = await load_issue(session, issue_id)
+        followers = [await get_subscriber(session, "wechat", openid) for openid in FOLLOWERS]
+    assert issue is not None
+    cache = PublicationRenderings(issue, RendererSet(runtime.settings), runtime.taxonomy)
+    mass = {f.chat_id: found for f in followers if f and (found := cache.messages(f))}
+    await seed_deliveries(runtime.sessions, issue_id, "wechat", mass)
+    async with runtime.sessions.begin() as session:
+        await store_renderings(session, issue_id, "wechat", cache.parts)
     renderings = {key: markdown_messages(key, n) for key, n in MEMBER_RENDERINGS.items()}
     chats = {userid: (key, renderings[key]) for userid, key in MEMBERS.items()}
     robot = {robot_chat_id(k): (k, markdown_messages(k[-2:], ROBOT_MESSAGES)) for k in ROBOTS}

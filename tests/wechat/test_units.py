@@ -9,11 +9,11 @@ import pytest
 
 from bot.commands import Reply
 from bot.platforms.wechat.campaign import client_msg_id
-from bot.platforms.wechat.mass_render import render_part
 from bot.platforms.wechat.tags import TAG_NAME_MAX_BYTES, part_names, tag_name
 from bot.platforms.wechat_common.crypto import BadSignature, OfficialCodec, Stale
 from bot.platforms.wechat_common.replies import SUCCESS, AnswerBook, ServiceBudget, pack_texts
 from bot.platforms.wecom.limits import SlidingLimiter
+from bot.publish.mass import render_part
 from briefings.model import Entry, Issue, Section, Series
 from briefings.taxonomy import Taxonomy
 from formatters import Message, WeChatRenderer

@@ -177,7 +177,9 @@ async def test_push_only_wechat_runs_the_campaign_and_serves_nothing(
     await subscribe_and_publish(runtime, "wechat", ["o-push-only"])
     async with open_web_service(runtime, core) as web:
         assert web.wechat is None and not web.serve_http
-        served = await run_until(web, lambda: bool(wechat_server.mp.sent("mass")), port)
+        assert "wechat" in web.senders  # the engine runs the campaign (bot/app.py)
+        sent = wechat_server.mp.sent
+        served = await run_until(web, lambda: bool(sent("mass")), port, runtime)
     assert not served
     [mass] = wechat_server.mp.sent("mass")
     assert mass.targets == ("o-push-only",) and "2026-11-16" in mass.content

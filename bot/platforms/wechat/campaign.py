@@ -1,32 +1,35 @@
-"""An issue's WeChat push: one mass send per tag ("part") that has followers.
+"""An issue's WeChat push: one mass send per tag ("part") that has followers, driven by
+the delivery engine as a campaign-shaped sender (bot/delivery/campaigns.py).
 
 Customer-service messages only reach followers who wrote within 48 hours, so issues go
-out by mass send with the `tag_id` filter. Per issue (a "tag campaign"):
+out by mass send with the `tag_id` filter. The engine claims the issue's pending wechat
+deliveries as one unit (a newer issue supersedes an older one still pending) and asks:
 
-1. reconcile every tag with the subscriptions (`TagSync.sync_all`);
-2. render each part with followers as one message (mass_render.py);
-3. send the parts, largest audience first, while the day's quota lasts: each send is
-   claimed in the ledger (with its quota) before the call and marked sent after it, and
-   carries a `clientmsgid` derived from (issue, part), so a send interrupted by a crash is
-   repeated with the same id and WeChat answers 45065 instead of sending twice;
-4. once every part is sent (or refused), the issue's pending wechat deliveries are
-   settled: failed for followers of a refused part (they missed it), sent for the rest.
-   Parts left when the quota runs out go on the next day.
+1. `plan`: every tag reconciled with the subscriptions (`TagSync.sync_all`), then the
+   parts with followers and a rendering stored at publication (bot/publish/rendering.py:
+   what is sent is what publication rendered), largest audience first; nothing when
+   today's quota is used up and no send awaits a resend (no API call then);
+2. `send_part`: the send is claimed in the ledger (storage/wechat.py) with one unit of the
+   day's quota before the call and marked sent after it, and carries a `clientmsgid`
+   derived from (issue, part), so a send interrupted by a crash is repeated with the same
+   id and WeChat answers 45065 instead of sending twice;
+3. `settle`: once every part is sent (or refused), followers of a refused part missed it
+   (their deliveries fail), the rest are sent. Parts left when the quota runs out go on
+   another day: the engine hands the rows back and rests the platform meanwhile.
 
-`WechatPusher` runs campaigns for issues with pending wechat deliveries; an older issue
-still pending when a newer one arrives is dropped (its parts would be stale news).
+Corrections (issue 14): when an entry's title or link changed after publication,
+bot/publish/corrections.py writes the followers' corrections with one message per part
+that shows the entry, at most once per issue per day. The engine claims them like the
+issue and `plan(issue_id, corrections)` makes one mass send per tag that got the issue
+(its push part is sent in the ledger), under the same daily quota, each with its own
+ledger entry and `clientmsgid` derived from (issue, part, day): `correction:<day>:<part>`.
 
-Several instances: a pusher with a `claimant` (its instance id) runs an issue's campaign
-only while it holds the issue's lease (storage.wechat.take_campaign), so one instance at
-a time sends its parts. The lease passes on once its holder's heartbeat is `stale_after`
-old; pushers check for such an orphaned campaign every `poll` seconds (one query), so a
-dead instance's campaign resumes (same clientmsgids: 45065, not a second send) within
-`stale_after` + `poll`, not at the next `interval`.
+Crash-safety and failover are the engine's (one claim of the issue's rows, requeued when
+its instance dies; bot/delivery/engine.py); the ledger makes every part go at most once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import logging
@@ -40,27 +43,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wechatpy.exceptions import WeChatClientException
 
 from bot.config import WechatSettings
-from bot.platforms.wechat.mass_render import render_part
+from bot.delivery.campaigns import Campaign, PartOutcome, Settlement
 from bot.platforms.wechat.tags import TagSync, part_names
 from bot.platforms.wechat_common.api import WechatApi
 from bot.platforms.wechat_common.clients import OfficialAccountClient, send_mass_text_by_tag
+from bot.publish.rendering import MASS_PART_PREFIX
 from bot.redaction import redact
 from briefings.taxonomy import Taxonomy
-from formatters import WeChatRenderer
-from storage.instances import is_alive
-from storage.issues import load_issue
+from storage.deliveries.writes import renderings_by_prefix
 from storage.wechat import (
-    PartRecord,
-    campaign_holder,
     campaign_parts,
     claim_part,
     exhaust_quota,
     finish_part,
     mass_sends_on,
-    pending_issue_ids,
-    release_campaign,
-    settle_pending,
-    take_campaign,
 )
 
 log = logging.getLogger(__name__)
@@ -69,7 +65,8 @@ CHINA = ZoneInfo("Asia/Shanghai")  # WeChat's quota day
 DUPLICATE_CLIENT_MSG_ID = 45065
 NO_QUOTA = 45028
 RETRY_LATER = frozenset({None, -1, 45009})
-SUPERSEDED = "superseded by a newer issue before its WeChat campaign finished"
+QUOTA_RECHECK = 300.0  # seconds between looks at a used-up quota (no API call)
+INTERRUPTED_WAIT = 60.0  # seconds before a campaign interrupted by an error resumes
 
 
 def china_day(timestamp: float | None = None) -> str:
@@ -88,7 +85,17 @@ class PartPlan:
     part: str
     tag_id: int
     members: int
-    text: str
+    text: str  # the part's rendering stored at publication (or its correction)
+    ledger: str = ""  # its name in the ledger and clientmsgid; "" : the part's own
+
+    @property
+    def key(self) -> str:
+        return self.ledger or self.part
+
+
+def correction_key(part: str, day: str) -> str:
+    """A correction's ledger name: one per (part, day), so at most one a day per part."""
+    return f"correction:{day}:{part}"
 
 
 @dataclass(slots=True)
@@ -104,6 +111,11 @@ class CampaignReport:
 
 
 class WechatCampaign:
+    """The Official Account as the engine's "campaign" sender."""
+
+    platform = "wechat"
+    shape = "campaign"
+
     def __init__(
         self,
         api: WechatApi[OfficialAccountClient],
@@ -112,68 +124,77 @@ class WechatCampaign:
         settings: WechatSettings,
         taxonomy: Taxonomy,
         *,
-        renderer: WeChatRenderer,  # bot.rendering.mass_send_renderer: wechat.max_bytes applies
         today: Callable[[], str] = china_day,
     ) -> None:
         self._api = api
         self._tags = tags
         self._sessions = sessions
         self._settings = settings
-        self._taxonomy = taxonomy
         self._today = today
-        self._renderer = renderer
         self._order = {part: i for i, part in enumerate(part_names(taxonomy))}
 
-    async def plan(self, issue_id: int) -> list[PartPlan]:
-        """Parts with followers and content, largest audience first."""
-        async with self._sessions() as session:
-            issue = await load_issue(session, issue_id)
-        if issue is None:
-            raise LookupError(f"no issue with id {issue_id}")
-        members = await self._tags.sync_all()
-        ids = await self._tags.tag_ids()
-        plans = []
-        for part, count in members.items():
-            text = render_part(self._renderer, issue, part, self._taxonomy) if count else None
-            if text is not None:
-                plans.append(PartPlan(part, ids[part], count, text))
-        plans.sort(key=lambda p: (-p.members, self._order.get(p.part, len(self._order))))
-        return plans
+    def chat_kind(self, chat_id: str) -> str:
+        return "user"
 
-    async def run(self, issue_id: int) -> CampaignReport:
+    async def plan(
+        self, issue_id: int, corrections: dict[str, dict[str, Any]] | None = None
+    ) -> Campaign:
+        """Parts with followers and a stored rendering, largest audience first; with
+        `corrections` (part -> its correction message), the parts that got the issue."""
         report = CampaignReport(issue_id)
         if await self._waiting_for_quota(issue_id):
             report.quota_exhausted = True
-            return report
-        plans = await self.plan(issue_id)
-        for index, plan in enumerate(plans):
-            if not await self._send_part(issue_id, plan, report):
-                report.deferred += [p.part for p in plans[index + 1 :]]
-                break
+            return Campaign(issue_id, [], report, wait=QUOTA_RECHECK)
         async with self._sessions() as session:
-            records = await campaign_parts(session, issue_id)
-        done = all(
-            p.part in records and records[p.part].status in ("sent", "failed") for p in plans
-        )
-        if done:
-            await self._settle(issue_id, plans, records)
-            report.finished = True
-        log.info("wechat campaign of issue %s: %s", issue_id, report)
-        return report
+            if corrections is None:
+                stored = await renderings_by_prefix(session, issue_id, "wechat", MASS_PART_PREFIX)
+                texts = {str(m[0]["part"]): (str(m[0]["text"]), "") for m in stored if m}
+            else:
+                records = await campaign_parts(session, issue_id)
+                texts = {
+                    part: (str(op["text"]), correction_key(part, str(op.get("day", ""))))
+                    for part, op in corrections.items()
+                    if part in records and records[part].status == "sent"  # got the issue
+                }
+        members = await self._tags.sync_all()
+        ids = await self._tags.tag_ids()
+        plans = [
+            PartPlan(part, ids[part], count, *texts[part])
+            for part, count in members.items()
+            if count and part in texts
+        ]
+        plans.sort(key=lambda p: (-p.members, self._order.get(p.part, len(self._order))))
+        return Campaign(issue_id, plans, report)
 
-    async def _settle(
-        self, issue_id: int, plans: list[PartPlan], records: dict[str, PartRecord]
-    ) -> None:
-        """Followers of a refused part missed it: failed; every other pending one: sent."""
-        refused = [p.part for p in plans if records[p.part].status == "failed"]
-        missed = await self._tags.audience(refused) if refused else set()
-        async with self._sessions.begin() as session:
-            if missed:
-                why = "; ".join(f"{part}: {records[part].detail}" for part in refused)
-                note = f"mass send refused ({why})"
-                await settle_pending(session, issue_id, "wechat", "failed", note, chat_ids=missed)
-            note = f"tag campaign: {len(plans)} mass send(s)"
-            await settle_pending(session, issue_id, "wechat", "sent", note)
+    async def send_part(self, campaign: Campaign, plan: PartPlan) -> PartOutcome:
+        """Claim and send one part; `go_on` False when the campaign must stop for now
+        (the parts after it are deferred)."""
+        report: CampaignReport = campaign.report
+        outcome = await self._send_part(campaign.issue_id, plan, report)
+        if not outcome.go_on:
+            later = list(campaign.parts)[list(campaign.parts).index(plan) + 1 :]
+            report.deferred += [p.part for p in later]
+        return outcome
+
+    async def settle(self, campaign: Campaign) -> Settlement | None:
+        """Followers of a refused part missed it; every other delivery was reached."""
+        report: CampaignReport = campaign.report
+        plans: list[PartPlan] = list(campaign.parts)
+        async with self._sessions() as session:
+            records = await campaign_parts(session, campaign.issue_id)
+        done = ("sent", "failed")
+        if not all(p.key in records and records[p.key].status in done for p in plans):
+            return None
+        refused = [p for p in plans if records[p.key].status == "failed"]
+        missed = await self._tags.audience([p.part for p in refused]) if refused else set()
+        why = "; ".join(f"{p.part}: {records[p.key].detail}" for p in refused)
+        report.finished = True
+        log.info("wechat campaign of issue %s: %s", campaign.issue_id, report)
+        return Settlement(
+            missed=missed,
+            missed_note=f"mass send refused ({why})",
+            note=f"tag campaign: {len(plans)} mass send(s)",
+        )
 
     async def _waiting_for_quota(self, issue_id: int) -> bool:
         """Today's quota is used up and no send of this issue awaits a resend: no API calls."""
@@ -184,16 +205,17 @@ class WechatCampaign:
         resend = any(r.status == "sending" and r.day == day for r in records.values())
         return used >= self._settings.mass_send_daily_quota and not resend
 
-    async def _send_part(self, issue_id: int, plan: PartPlan, report: CampaignReport) -> bool:
-        """Claim and send one part; False when the campaign must stop for now."""
+    async def _send_part(
+        self, issue_id: int, plan: PartPlan, report: CampaignReport
+    ) -> PartOutcome:
         day = self._today()
-        cid = client_msg_id(issue_id, plan.part)
+        cid = client_msg_id(issue_id, plan.key)
         async with self._sessions.begin() as session:
             claim = await claim_part(
                 session,
                 self._settings.app_id,
                 issue_id,
-                plan.part,
+                plan.key,
                 tag_id=plan.tag_id,
                 client_msg_id=cid,
                 day=day,
@@ -201,10 +223,10 @@ class WechatCampaign:
             )
         if claim == "done":
             report.already.append(plan.part)
-            return True
+            return PartOutcome(go_on=True)
         if claim == "no_quota":
             report.deferred.append(plan.part)
-            return False
+            return PartOutcome(go_on=False, wait=QUOTA_RECHECK)
         try:
             answer = await self._api.call(
                 lambda c: send_mass_text_by_tag(c, plan.tag_id, plan.text, client_msg_id=cid)
@@ -213,10 +235,10 @@ class WechatCampaign:
             return await self._refused(issue_id, plan, day, exc, report)
         except Exception as exc:  # timeout, connection: maybe sent; the clientmsgid tells later
             report.interrupted = redact(f"{plan.part}: {type(exc).__name__}: {exc}")
-            return False
-        await self._finish(issue_id, plan.part, "sent", _msg_id(answer), "")
+            return PartOutcome(go_on=False, wait=INTERRUPTED_WAIT)
+        await self._finish(issue_id, plan.key, "sent", _msg_id(answer), "")
         report.sent.append(plan.part)
-        return True
+        return PartOutcome(go_on=True, sent=True)
 
     async def _refused(
         self,
@@ -225,26 +247,26 @@ class WechatCampaign:
         day: str,
         exc: WeChatClientException,
         report: CampaignReport,
-    ) -> bool:
+    ) -> PartOutcome:
         if exc.errcode == DUPLICATE_CLIENT_MSG_ID:  # an earlier, interrupted call went through
-            await self._finish(issue_id, plan.part, "sent", _error_msg_id(exc), "45065")
+            await self._finish(issue_id, plan.key, "sent", _error_msg_id(exc), "45065")
             report.already.append(plan.part)
-            return True
+            return PartOutcome(go_on=True)
         if exc.errcode == NO_QUOTA:
             async with self._sessions.begin() as session:
                 await exhaust_quota(
                     session, self._settings.app_id, day, self._settings.mass_send_daily_quota
                 )
-            await self._finish(issue_id, plan.part, "deferred", None, str(exc))
+            await self._finish(issue_id, plan.key, "deferred", None, str(exc))
             report.deferred.append(plan.part)
-            return False
+            return PartOutcome(go_on=False, wait=QUOTA_RECHECK)
         if exc.errcode in RETRY_LATER:
             report.interrupted = redact(f"{plan.part}: {exc}")
-            return False
+            return PartOutcome(go_on=False, wait=INTERRUPTED_WAIT)
         log.error("mass send of %s (issue %s) refused: %s", plan.part, issue_id, exc)
-        await self._finish(issue_id, plan.part, "failed", None, str(exc))
+        await self._finish(issue_id, plan.key, "failed", None, str(exc))
         report.failed.append(plan.part)
-        return True
+        return PartOutcome(go_on=True)
 
     async def _finish(
         self, issue_id: int, part: str, status: Any, msg_id: int | None, detail: str
@@ -263,82 +285,3 @@ def _error_msg_id(exc: WeChatClientException) -> int | None:
     with contextlib.suppress(Exception):
         return _msg_id(exc.response.json())
     return None
-
-
-class WechatPusher:
-    """Runs the campaign of the newest issue with pending wechat deliveries."""
-
-    def __init__(
-        self,
-        campaign: WechatCampaign,
-        sessions: async_sessionmaker[AsyncSession],
-        *,
-        interval: float = 300.0,
-        claimant: str | None = None,
-        stale_after: float = 10.0,  # the cluster's stale_seconds
-        poll: float = 2.0,
-    ) -> None:
-        self._campaign = campaign
-        self._sessions = sessions
-        self._interval = interval
-        self.claimant = claimant
-        self._stale_after = stale_after
-        self._poll = poll
-
-    async def run_once(self) -> CampaignReport | None:
-        """The newest pending issue's campaign; None when there is none, or when another
-        live instance is running it."""
-        async with self._sessions.begin() as session:
-            pending = await pending_issue_ids(session, "wechat")
-            for old in pending[:-1]:
-                await settle_pending(session, old, "wechat", "dropped", SUPERSEDED)
-        if not pending:
-            return None
-        issue_id, holder = pending[-1], self.claimant
-        if holder is None:
-            return await self._campaign.run(issue_id)
-        async with self._sessions.begin() as session:
-            if not await take_campaign(session, issue_id, holder, self._stale_after):
-                return None
-        try:
-            report = await self._campaign.run(issue_id)
-        except Exception:
-            await self._release(issue_id, holder)
-            raise
-        # Not in a `finally`: a cancelled run keeps the lease, which then lapses with
-        # this instance's heartbeat (a clean stop deregisters: at once).
-        await self._release(issue_id, holder)
-        return report
-
-    async def _release(self, issue_id: int, holder: str) -> None:
-        async with self._sessions.begin() as session:
-            await release_campaign(session, issue_id, holder)
-
-    async def orphaned(self) -> bool:
-        """Whether the newest pending issue's campaign was left by a dead instance."""
-        async with self._sessions() as session:
-            pending = await pending_issue_ids(session, "wechat")
-            if not pending:
-                return False
-            holder = await campaign_holder(session, pending[-1])
-            if holder is None or holder == self.claimant:
-                return False
-            return not await is_alive(session, holder, self._stale_after)
-
-    async def run_forever(self, stop: asyncio.Event) -> None:
-        loop = asyncio.get_running_loop()
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("wechat push failed; retrying in %.0fs", self._interval)
-            due = loop.time() + self._interval
-            while not stop.is_set() and (left := due - loop.time()) > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), min(left, self._poll))
-                if self.claimant is not None and not stop.is_set():
-                    try:
-                        if await self.orphaned():
-                            break
-                    except Exception:
-                        log.exception("wechat push: cannot check for an orphaned campaign")

@@ -20,12 +20,13 @@ from wechatpy.exceptions import WeChatClientException
 
 from bot.platforms.wechat_common.api import WechatApi
 from bot.platforms.wechat_common.clients import OfficialAccountClient
+from bot.publish.mass import ALL_PART, desired_parts, part_names
 from briefings.taxonomy import Taxonomy
-from storage.subscribers import Subscriber, get_subscriber, iter_active
+from storage.subscribers import get_subscriber, iter_active
 
 log = logging.getLogger(__name__)
+__all__ = ["ALL_PART", "TagSync", "desired_parts", "part_names", "sync_tags", "tag_name"]
 
-ALL_PART = "all"
 TAG_PREFIX = "bb:"
 TAG_NAME_MAX_BYTES = 30
 TAG_BATCH = 50  # openids per batch(un)tagging call
@@ -36,28 +37,11 @@ NOT_A_FOLLOWER = frozenset({40003, 43004})
 Api = WechatApi[OfficialAccountClient]
 
 
-def part_names(taxonomy: Taxonomy) -> list[str]:
-    """Every part, in push priority order before audience sizes are known."""
-    return [
-        ALL_PART,
-        *(f"section:{s.key}" for s in taxonomy.sections),
-        *(f"topic:{t.key}" for t in taxonomy.topics),
-    ]
-
-
 def tag_name(part: str) -> str:
     name = TAG_PREFIX + part
     if len(name.encode()) <= TAG_NAME_MAX_BYTES:
         return name
     return TAG_PREFIX + hashlib.sha1(part.encode()).hexdigest()[: TAG_NAME_MAX_BYTES - 3]
-
-
-def desired_parts(subscriber: Subscriber | None) -> set[str]:
-    if subscriber is None or not subscriber.active or subscriber.paused:
-        return set()
-    if any(s.kind == "all" for s in subscriber.subscriptions):
-        return {ALL_PART}
-    return {f"{s.kind}:{s.key}" for s in subscriber.subscriptions}
 
 
 def _batches(items: Iterable[str], size: int = TAG_BATCH) -> list[list[str]]:

@@ -9,7 +9,7 @@ import pytest
 
 from storage.subscribers import ALL, Subscription
 from tests.bot.telegram.conftest import HarnessFactory
-from tests.bot.telegram.harness import Harness, button_texts
+from tests.bot.telegram.harness import ADMIN_ID, Harness, button_texts
 
 ZH, EN = 6101, 6202
 
@@ -115,3 +115,17 @@ async def test_a_groups_subscription_is_for_its_admins_in_english_too(harness: H
     asked = [c for c in harness.server.calls if c.method == "getChatMember"]
     # each user asked once: the answer is cached briefly
     assert sorted(int(c.params["user_id"]) for c in asked) == [member, admin]
+
+
+async def test_an_english_admin_gets_stats_and_help_in_english(harness: Harness) -> None:
+    [stats] = await harness.say(ADMIN_ID, "/stats", language_code="en")
+    assert "By platform" in stats.visible_text and "按平台" not in stats.visible_text
+    [help_] = await harness.say(ADMIN_ID, "/help", language_code="en")
+    text = help_.visible_text
+    assert "Admin commands:" in text and "管理员" not in text
+    assert "/preview YYYY-MM-DD|latest|correction [YYYY-MM-DD]" in text
+    assert "Corrections: when a published issue is edited within 48 hours" in text
+    assert "set publish.corrections = false in the configuration" in text
+    [chinese] = await harness.say(ADMIN_ID, "/help")
+    assert "/preview YYYY-MM-DD|latest|更正 [YYYY-MM-DD]" in chinese.visible_text
+    assert "关闭：在配置里设 publish.corrections = false 并重启。" in chinese.visible_text

@@ -1,19 +1,44 @@
-"""One mass-send text per part of an issue, within WeChat's 2048 bytes.
+"""Official Account mass-send parts: who receives which, and each part's one message.
+
+Followers are reached by tag mass sends, one per part: everything (`all`), a section
+(`section:<key>`) or a topic (`topic:<key>`). A follower receives `all` alone when
+subscribed to everything (one message per issue, not one per section), else one part per
+subscribed section and topic; none while paused or inactive (`desired_parts`).
 
 Every mass send costs quota (a subscription account has one a day), so a part is always
 ONE message: the full rendering when it fits, else the digest (titles and links), else
 the digest of as many leading entries as fit, followed by a line saying how many were
-left out and which command shows them all.
+left out and which command shows them all. Publication renders each part once and stores
+it (bot/publish/rendering.py); the campaign sends what was stored.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.platforms.wechat.tags import ALL_PART
 from briefings.model import Issue
 from briefings.taxonomy import Taxonomy
 from formatters import Limits, WeChatRenderer, select_entries
+from storage.subscribers import Subscriber
+
+ALL_PART = "all"
+
+
+def part_names(taxonomy: Taxonomy) -> list[str]:
+    """Every part, in push priority order before audience sizes are known."""
+    return [
+        ALL_PART,
+        *(f"section:{s.key}" for s in taxonomy.sections),
+        *(f"topic:{t.key}" for t in taxonomy.topics),
+    ]
+
+
+def desired_parts(subscriber: Subscriber | None) -> set[str]:
+    if subscriber is None or not subscriber.active or subscriber.paused:
+        return set()
+    if any(s.kind == "all" for s in subscriber.subscriptions):
+        return {ALL_PART}
+    return {f"{s.kind}:{s.key}" for s in subscriber.subscriptions}
 
 
 def part_selection(issue: Issue, part: str) -> Issue:
