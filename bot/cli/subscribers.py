@@ -148,15 +148,19 @@ async def _list(args: argparse.Namespace, runtime: Runtime) -> int:
         print("no subscribers")
     for r in records:
         flags = [flag for flag in ("paused", "inactive") if _flag(r, flag)]
-        wanted = ", ".join(
-            s["kind"] if s["kind"] == "all" else f"{s['kind']}:{s['key']}"
-            for s in r["subscriptions"]
-        )
+        wanted = _wanted(r["subscriptions"]) or "(nothing)"
+        # other series than the first (several [[series]]): `; widgets: all`
+        for series, items in r.get("series_subscriptions", {}).items():
+            wanted += f"; {series}: {_wanted(items) or '(nothing)'}"
         print(
             f"{r['platform']}:{r['chat_id']}  {r['kind']} {r['language']} {r['format']}"
-            f"{' [' + ','.join(flags) + ']' if flags else ''}  {wanted or '(nothing)'}"
+            f"{' [' + ','.join(flags) + ']' if flags else ''}  {wanted}"
         )
     return 0
+
+
+def _wanted(items: list[dict[str, str]]) -> str:
+    return ", ".join(s["kind"] if s["kind"] == "all" else f"{s['kind']}:{s['key']}" for s in items)
 
 
 def _flag(record: dict[str, Any], flag: str) -> bool:

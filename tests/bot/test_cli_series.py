@@ -57,6 +57,8 @@ def test_subscribers_add_takes_a_series(cli: Cli, tmp_path: Path, db_url: str) -
     assert code == 2 and "unknown topic 'releases'" in err  # not a topic of the first series
     code, _, err = cli("--config", config, "subscribers", "add", "telegram:5", "--series", "x")
     assert code == 2 and "no series 'x'" in err
+    code, out, _ = cli("--config", config, "subscribers", "list")
+    assert code == 0 and out.rstrip().endswith("(nothing); widgets: topic:releases")
     engine = create_engine(db_url.replace("+aiosqlite", ""))
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT series, kind, key FROM subscriptions")).all()
