@@ -287,7 +287,12 @@ class DeliveryEngine:
         platforms = [p for p in claimable if lanes[p].shape != "campaign"]
         running = {job.platform for job in self._jobs.values() if job.campaign is not None}
         campaigning = [p for p in claimable if lanes[p].shape == "campaign" and p not in running]
-        exclude = sorted(self._courier.paused)
+        # Pauses are per platform (pauses.py): platforms sharing their paused issues are
+        # claimed together.
+        groups: dict[tuple[int, ...], list[str]] = {}
+        for platform in platforms:
+            groups.setdefault(tuple(self._courier.excluded(platform)), []).append(platform)
+        excluded = self._courier.excluded
 
         async def op(session: AsyncSession) -> list[Claimed]:
             now = self._wall()
@@ -299,30 +304,30 @@ class DeliveryEngine:
                         platform,
                         now,
                         claimed_by=self._claimant,
-                        exclude_issues=exclude,
+                        exclude_issues=excluded(platform),
                         kind=kind,
                     )
                     if campaign is not None:
                         claimed.append(campaign)
                         break
-            if not platforms:
-                return claimed
-            claimed += await store.claim_for_sending(
-                session,
-                limit,
-                now,
-                platforms=platforms,
-                exclude_issues=exclude,
-                claimed_by=self._claimant,
-            )
-            claimed += await corrections.claim_corrections(
-                session,
-                limit - sum(1 for c in claimed if isinstance(c, ClaimedDelivery)),
-                now,
-                platforms=platforms,
-                exclude_issues=exclude,
-                claimed_by=self._claimant,
-            )
+            for exclude, group in groups.items():
+                claimed += await store.claim_for_sending(
+                    session,
+                    limit - sum(1 for c in claimed if isinstance(c, ClaimedDelivery)),
+                    now,
+                    platforms=group,
+                    exclude_issues=exclude,
+                    claimed_by=self._claimant,
+                )
+            for exclude, group in groups.items():
+                claimed += await corrections.claim_corrections(
+                    session,
+                    limit - sum(1 for c in claimed if not isinstance(c, ClaimedCampaign)),
+                    now,
+                    platforms=group,
+                    exclude_issues=exclude,
+                    claimed_by=self._claimant,
+                )
             return claimed
 
         return await self._writer.call(op)
@@ -490,5 +495,5 @@ class DeliveryEngine:
 
     async def _refresh_paused(self) -> None:
         async with self._sessions() as session:
-            saved = set(await pauses.paused_issues(session))
+            saved = pauses.paused_pairs(await pauses.paused_issues(session))
         self._courier.paused = saved | self._courier.tripped
