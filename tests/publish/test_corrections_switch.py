@@ -9,10 +9,12 @@ Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 import pytest
 
+from bot.cli import archive
 from bot.platforms.telegram.adapter import TelegramPlatform
 from bot.publish.corrections import Corrector
 from storage.corrections import ChangedIssue
@@ -35,7 +37,7 @@ async def settle(scene: Scene, hour: int) -> None:
 
 
 async def test_the_corrector_sends_nothing_while_off_and_resumes_when_on(
-    scene_factory: Any,
+    scene_factory: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     scene = await scene_factory()
     before = texts(scene.server, 1001)
@@ -63,6 +65,14 @@ async def test_the_corrector_sends_nothing_while_off_and_resumes_when_on(
     assert await Corrector(scene.runtime, scene.clock).correct(changed, utc(11, 2, 7)) is None
     assert await scene.correction_rows() == []
     assert (await summary_of(scene.runtime)).published_hash == summary.published_hash
+
+    # The operator's `briefbot corrections` says why it queues nothing.
+    parser = argparse.ArgumentParser()
+    archive.register(parser.add_subparsers())
+    args = parser.parse_args(["corrections", "latest"])
+    assert await args.handler(args, scene.runtime) == 0
+    assert "an admin switched corrections off in the chat" in capsys.readouterr().out
+    assert await scene.correction_rows() == []
 
     assert (await scene.ask("/corrections on", "en")).startswith("Corrections switched on")
     await settle(scene, 8)
