@@ -4,9 +4,9 @@ would make, planned by `Corrector.correct(..., dry_run=True)` (nothing written o
 The checks before the plan are those of the automatic corrections (bot/publish/
 corrections.py): the issue was pushed, readers do not have its current content,
 corrections are on (the configuration, then the admins' switch) and the window has not
-passed. An edit that has not settled yet is
-planned all the same, with the time it would go out, so an admin can look before it does.
-The answer is data; the command core says it in the admin's language.
+passed. An edit that has not settled yet is planned all the same, with the time it would
+go out, so an admin can look before it does. The answer is data; the command core says
+it in the admin's language.
 """
 
 from __future__ import annotations
