@@ -181,6 +181,7 @@ class DeliveryEngine:
         self._tasks: dict[asyncio.Task[None], list[Job]] = {}  # a unit of work: its jobs
         self._tails: dict[tuple[str, str], asyncio.Task[None]] = {}  # a chat's last unit
         self._wake = asyncio.Event()
+        self._woken = False  # wake() was called: claim at the next turn, idle poll or not
         self._fatal: BaseException | None = None
         self._killed: BaseException | None = None
         self._until_idle = False
@@ -191,6 +192,12 @@ class DeliveryEngine:
     def _slots(self, concurrency: int | None) -> asyncio.Semaphore:
         """`workers` sending slots, or fewer when the sender states a lower concurrency."""
         return asyncio.Semaphore(min(self._settings.workers, concurrency or self._settings.workers))
+
+    def wake(self) -> None:
+        """Look for claimable work now, not at the next idle poll: rows were handed back
+        to pending (a dead instance's, by this instance's heartbeat: bot/cluster)."""
+        self._woken = True
+        self._wake.set()
 
     @property
     def held(self) -> int:
@@ -255,6 +262,8 @@ class DeliveryEngine:
         dry_until = 0.0  # after finding nothing, look again only then (or once all are done)
         while not self._should_stop(stop):
             self._wake.clear()
+            if self._woken:  # set during a claim that found nothing too: not lost
+                self._woken, dry_until = False, 0.0
             free = self._window - len(self._jobs)
             roomy = free >= self._claim_threshold() and loop.time() >= dry_until
             if free > 0 and (roomy or not self._jobs):
