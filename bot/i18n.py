@@ -423,17 +423,68 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "correction_changed": ("改动的条目：", "Changed entries:"),
     "correction_removed": ("已删除：{title}", "removed: {title}"),
     "correction_more": ("……还有 {count} 条", "... and {count} more"),
+    "correction_switched_off": (
+        "{date} 这一期推送后被修改了，但更正已被管理员在聊天中关闭：修改只更新存档，"
+        "重新开启后才会更正。",
+        "Issue {date} was edited after publication, but corrections were switched off in "
+        "the chat by an admin: the edit only updates the archive until they are on again.",
+    ),
     "help_corrections": (
         "更正：已推送的一期在推送后 {hours} 小时内被修改时，读者收到的消息会被更正"
         "（Telegram 原地编辑，放不下或在企业微信上就发一条更正消息）。现在{state}。"
-        "关闭：在配置里设 publish.corrections = false 并重启。",
+        "关闭：发送 {off}（{on} 重新开启）；或在配置里设 publish.corrections = false "
+        "并重启，那样聊天里无法开启。",
         "Corrections: when a published issue is edited within {hours} hours of its "
         "publication, what readers got is corrected (edited in place on Telegram, else a "
-        "short correction message, as on WeCom). Now {state}. To switch them off, set "
-        "publish.corrections = false in the configuration and restart.",
+        "short correction message, as on WeCom). Now {state}. To switch them off, send "
+        "{off} ({on} switches them back on); or set publish.corrections = false in the "
+        "configuration and restart, which the chat cannot override.",
     ),
     "corrections_on": ("已开启", "on"),
     "corrections_off": ("已关闭", "off"),
+    # /corrections (bot.commands.corrections_switch; the switch: storage.switches)
+    "corrections_word_on": ("开", "on"),
+    "corrections_word_off": ("关", "off"),
+    "corrections_usage": (
+        "用法：{command} 查看更正是否开启；{on} 开启，{off} 关闭。",
+        "Usage: {command} shows whether corrections are on; {on} and {off} switch them.",
+    ),
+    "corrections_state_on": (
+        "更正已开启：已推送的一期在推送后 {hours} 小时内被修改时，读者收到的消息会被更正。"
+        "关闭：{off}",
+        "Corrections are on: when a published issue is edited within {hours} hours of its "
+        "publication, what readers got is corrected. To switch them off: {off}",
+    ),
+    "corrections_state_off": (
+        "更正已被管理员在聊天中关闭（{at}）：修改只更新存档。开启：{on}",
+        "Corrections were switched off in the chat by an admin ({at}): edits only update "
+        "the archive. To switch them on: {on}",
+    ),
+    "corrections_config_off": (
+        "更正已在配置中关闭（publish.corrections = false）：修改只更新存档，聊天里无法开启。",
+        "Corrections are off in the configuration (publish.corrections = false): edits only "
+        "update the archive, and the chat cannot switch them on.",
+    ),
+    "corrections_switched_off": (
+        "已关闭更正：之后的修改只更新存档（已在排队的更正照常发出）。发送 {on} 重新开启，"
+        "那时推送后 {hours} 小时内的修改会被更正。",
+        "Corrections switched off: later edits only update the archive (corrections "
+        "already queued still go out). Send {on} to switch them back on; edits within "
+        "{hours} hours of publication are corrected then.",
+    ),
+    "corrections_switched_on": (
+        "已开启更正：推送后 {hours} 小时内的修改会更正读者收到的消息。关闭：{off}",
+        "Corrections switched on: edits within {hours} hours of publication correct what "
+        "readers got. To switch them off: {off}",
+    ),
+    "corrections_already_on": (
+        "更正本来就是开启的。关闭：{off}",
+        "Corrections were already on. To switch them off: {off}",
+    ),
+    "corrections_already_off": (
+        "更正本来就是关闭的（{at} 关闭）。开启：{on}",
+        "Corrections were already off (since {at}). To switch them on: {on}",
+    ),
     "defect_at_line": ("第 {line} 行：{defect}", "line {line}: {defect}"),
     "defect_empty_section": ("栏目“{heading}”没有条目", "section “{heading}” has no entries"),
     "defect_no_entries": ("这一期没有任何条目", "the issue has no entries"),
@@ -556,6 +607,14 @@ COMMAND_TEXTS: Final[dict[str, tuple[CommandText, CommandText]]] = {
     "publish": (
         CommandText("推送某一期", "YYYY-MM-DD|latest", "2026-11-16"),
         CommandText("Publish an issue", "YYYY-MM-DD|latest", "2026-11-16"),
+    ),
+    "corrections": (
+        CommandText(
+            "查看、开启或关闭更正（已推送一期被修改时更正读者收到的消息）", "[开|关]", "关"
+        ),
+        CommandText(
+            "Show, or switch on or off, corrections of published issues", "[on|off]", "off"
+        ),
     ),
 }
 

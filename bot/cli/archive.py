@@ -133,6 +133,7 @@ async def _corrections(args: argparse.Namespace, runtime: Runtime) -> int:
     from storage.corrections import ChangedIssue
     from storage.issues import find_issue_id, get_summary, latest_issue
     from storage.publication import is_archived_hash
+    from storage.switches import corrections_switch
 
     async with runtime.sessions() as session:
         key = args.key
@@ -153,8 +154,16 @@ async def _corrections(args: argparse.Namespace, runtime: Runtime) -> int:
     settings = runtime.settings.publish
     now = SystemClock().now()
     window = timedelta(hours=settings.corrections_window_hours)
-    if not settings.corrections or summary.published_at < now - window:
-        why = "corrections are off" if not settings.corrections else "the window has passed"
+    async with runtime.sessions() as session:
+        switched_on = (await corrections_switch(session)).on
+    why = ""
+    if not settings.corrections:
+        why = "corrections are off"
+    elif not switched_on:  # the Corrector would refuse to write, as it does for the cycle
+        why = "an admin switched corrections off in the chat (/corrections on)"
+    elif summary.published_at < now - window:
+        why = "the window has passed"
+    if why:
         print(f"{summary.key} changed after publication, but {why}: the archive only")
         return 0
     changed = ChangedIssue(summary.id, summary.key, published, summary.content_hash)

@@ -5,7 +5,8 @@ of its past life wait for that life's heartbeat to lapse, like anyone else's), a
 heartbeat every `heartbeat_seconds`, and at each beat the requeue of deliveries claimed
 by instances silent for `stale_seconds`, by whichever instance beats first. So the work
 of a dead instance is pending again at most `stale_seconds + heartbeat_seconds` after
-its last heartbeat, and an engine's idle poll later it is being sent.
+its last heartbeat, and at once it is being sent: the composition root hands
+`on_requeue` the engine's wake (bot/app.py), so no idle poll is waited out.
 
 One-shot drains (`tick --deliver`, `publish --deliver`) are instances too, for their
 short life (`short_lived`): their claims are judged by the same heartbeat, so a killed
@@ -52,6 +53,9 @@ class Membership:
         self.leader = False  # set by Leadership; written with every heartbeat
         self.live = 1  # instances alive at the last heartbeat, this one included
         self.on_live: Callable[[int], None] | None = None  # told `live` after each beat
+        # Called after a beat handed claims of dead instances back to pending: whoever
+        # sends them starts at once (the 15 s resume bound has no room for a poll).
+        self.on_requeue: Callable[[], None] | None = None
         self.requeued = 0  # deliveries of dead instances this one handed back to pending
         self._joined = False
 
@@ -81,6 +85,8 @@ class Membership:
         if requeued:
             log.warning("requeued %d delivery(ies) claimed by a dead instance", requeued)
             self.requeued += requeued
+            if self.on_requeue is not None:
+                self.on_requeue()
 
     async def flag_leader(self) -> None:
         """Show this instance as the leader in the instances table (for `status`)."""

@@ -55,8 +55,8 @@ def correction_text(lang: str, preview: CorrectionPreview, zone: tzinfo) -> str:
         return i18n.t(lang, "correction_unpublished", date=day)
     if preview.state == "current":
         return i18n.t(lang, "correction_current", date=day)
-    if preview.state == "off":
-        return i18n.t(lang, "correction_off", date=day)
+    if preview.state in ("off", "switched_off"):
+        return i18n.t(lang, f"correction_{preview.state}", date=day)
     if preview.state == "window_passed":
         hours = f"{preview.window_hours:g}"
         return i18n.t(lang, "correction_window_passed", date=day, hours=hours)

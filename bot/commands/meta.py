@@ -19,6 +19,7 @@ from storage.subscribers import (
     delete_subscriber,
     set_subscriptions,
 )
+from storage.switches import corrections_switch
 
 _PAYLOAD_SPLIT = re.compile(r"[-_+]")
 
@@ -106,17 +107,26 @@ async def help_(ctx: Ctx, inv: Invocation) -> list[Reply]:
     if ctx.incoming.is_admin:
         parts.append(ctx.t("help_admin"))
         parts.extend(_help_entry(ctx, c.name) for c in ctx.commands.admin)
-        parts.append(_corrections_note(ctx))
+        parts.append(await _corrections_note(ctx))
     return [ctx.say(*parts)]
 
 
-def _corrections_note(ctx: Ctx) -> str:
-    """How edits of published issues reach readers, and how to switch that off: a
-    setting, not a command (bot/publish/corrections.py reads it)."""
+async def _corrections_note(ctx: Ctx) -> str:
+    """How edits of published issues reach readers, whether they do now (the setting,
+    then the admins' switch: bot/publish/corrections.py reads both), and how to switch
+    that off."""
     publish = ctx.deps.settings.publish
-    state = ctx.t("corrections_on" if publish.corrections else "corrections_off")
+    on = publish.corrections
+    if on:
+        async with ctx.deps.sessions() as session:
+            on = (await corrections_switch(session)).on
+    state = ctx.t("corrections_on" if on else "corrections_off")
     hours = f"{publish.corrections_window_hours:g}"
-    return ctx.t("help_corrections", hours=hours, state=state)
+    switch = {
+        "on": ctx.cmd("corrections", ctx.t("corrections_word_on")),
+        "off": ctx.cmd("corrections", ctx.t("corrections_word_off")),
+    }
+    return ctx.t("help_corrections", hours=hours, state=state, **switch)
 
 
 def _help_entry(ctx: Ctx, name: str) -> str:

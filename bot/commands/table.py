@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.commands import admin, browse, meta, search, series, settings, subscriptions
+from bot.commands import (
+    admin,
+    browse,
+    corrections_switch,
+    meta,
+    search,
+    series,
+    settings,
+    subscriptions,
+)
 from bot.commands.buttons import IssueList, IssuePart, OpenIssue, SearchMore, SettingChoice, Toggle
 from bot.commands.spec import ButtonSpec, CommandSpec, CommandTable, Word
 
@@ -77,6 +86,12 @@ COMMAND_TABLE: Final = CommandTable(
         CommandSpec("stats", admin.stats, words=(Word("统计"),), admin=True),
         CommandSpec("preview", admin.preview, admin=True),
         CommandSpec("publish", admin.publish, admin=True),
+        CommandSpec(
+            "corrections",
+            corrections_switch.corrections,
+            words=(Word("更正"), Word("关闭更正", ("off",)), Word("开启更正", ("on",))),
+            admin=True,
+        ),
     ),
     (
         ButtonSpec(OpenIssue, browse.on_overview),

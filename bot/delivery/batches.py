@@ -67,7 +67,7 @@ async def deliver_batch(courier: Courier, jobs: list[Job]) -> None:
     failures = 0
     while live and not live[0].done:
         resting = courier.is_resting(jobs[0].platform)
-        if courier.stopping or live[0].issue_id in courier.paused or resting:
+        if courier.stopping or courier.is_paused(live[0]) or resting:
             for job in live:
                 await courier.release(job)
             return

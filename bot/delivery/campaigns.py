@@ -121,15 +121,18 @@ async def deliver_campaign(courier: Courier, job: Job) -> None:
         else:
             campaign = await sender.plan(claim.issue_id)
     except Exception as exc:  # the platform failed (tags, tokens): try again later
-        log.exception("%s campaign of issue %s: planning failed", claim.platform, claim.issue_id)
-        await _rest(courier, job, RETRY_LATER, redact(f"{type(exc).__name__}: {exc}"))
+        reason = redact(f"{type(exc).__name__}: {exc}")
+        error = f"{claim.platform} campaign of issue {claim.issue_id}: {reason}"
+        log.warning("%s; retrying in %.0fs", error, RETRY_LATER)
+        courier.report.errors.append(error)
+        await _rest(courier, job, RETRY_LATER, reason)
         return
     courier.report.campaigns.append(campaign.report)
     if campaign.wait is not None:
         await _rest(courier, job, campaign.wait)
         return
     for part in campaign.parts:
-        if courier.stopping or claim.issue_id in courier.paused:
+        if courier.stopping or courier.is_paused(job):
             await courier.release(job)
             return
         outcome = await _send(courier, lane, job, campaign, part)

@@ -107,9 +107,10 @@ class Courier:
     wall: Callable[[], datetime]
     notifier: AlertSink | None = None
     claimant: str | None = None  # the instance the claims were made as
-    paused: set[int] = field(default_factory=set)  # issues not to send now
+    # (issue, platform) not to send now; platform None: on every platform (pauses.py)
+    paused: set[tuple[int, str | None]] = field(default_factory=set)
     resting: dict[str, float] = field(default_factory=dict)  # platform -> claim again after
-    tripped: set[int] = field(default_factory=set)  # paused here, not saved yet
+    tripped: set[tuple[int, str | None]] = field(default_factory=set)  # paused, not saved yet
     gone: dict[int, str] = field(default_factory=dict)  # subscribers deactivated: why
     stopping: bool = False
     side_tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -134,7 +135,7 @@ class Courier:
     async def _send_all(self, job: Job, lane: Lane, chat: Chat) -> None:
         failures = migrations = 0
         while not job.done:
-            if self.stopping or job.issue_id in self.paused or self.is_resting(job.platform):
+            if self.stopping or self.is_paused(job) or self.is_resting(job.platform):
                 await self.release(job)
                 return
             await chat.ready()  # the chat's rate, waited out before holding a slot
@@ -164,6 +165,14 @@ class Courier:
                 await self._finish(job, "failed", describe(error))
                 return
         self.report.deliveries_sent += 1
+
+    def is_paused(self, job: Job) -> bool:
+        paused = self.paused
+        return (job.issue_id, None) in paused or (job.issue_id, job.platform) in paused
+
+    def excluded(self, platform: str) -> list[int]:
+        """Issues not to claim on `platform`."""
+        return sorted({i for i, p in self.paused if p is None or p == platform})
 
     def is_resting(self, platform: str) -> bool:
         """The platform gave up after its retries (`give_back`): held work goes back too."""
@@ -316,10 +325,11 @@ class Courier:
         return found
 
     def _note_error(self, job: Job, error: SendError) -> None:
-        count = self.errors.record(job.issue_id)
-        if count is not None and job.issue_id not in self.paused:
-            self.paused.add(job.issue_id)
-            self.tripped.add(job.issue_id)
+        key = (job.issue_id, job.platform)
+        count = self.errors.record(key)
+        if count is not None and not self.is_paused(job):
+            self.paused.add(key)
+            self.tripped.add(key)
             self.report.paused_issues.append(job.issue_id)
             task = asyncio.create_task(self._pause_issue(job, count, error))
             self.side_tasks.add(task)
@@ -338,13 +348,13 @@ class Courier:
                 f"(last on {job.platform}: {reason}). Unsent deliveries are kept; resume with "
                 f"`briefbot resume {name}` once the cause is fixed."
             )
-            await pauses.pause_issue(session, job.issue_id, text, self.wall())
+            await pauses.pause_issue(session, job.issue_id, text, self.wall(), job.platform)
             return text
 
         text = f"Delivery of issue #{job.issue_id} paused: {count} send errors ({reason})"
         try:
             text = await self.writer.call(op)
-            self.tripped.discard(job.issue_id)  # saved: an admin's resume now counts
+            self.tripped.discard((job.issue_id, job.platform))  # saved: a resume now counts
         finally:
             log.error("%s", text)
             if self.notifier is not None:

@@ -181,6 +181,7 @@ class DeliveryEngine:
         self._tasks: dict[asyncio.Task[None], list[Job]] = {}  # a unit of work: its jobs
         self._tails: dict[tuple[str, str], asyncio.Task[None]] = {}  # a chat's last unit
         self._wake = asyncio.Event()
+        self._woken = False  # wake() was called: claim at the next turn, idle poll or not
         self._fatal: BaseException | None = None
         self._killed: BaseException | None = None
         self._until_idle = False
@@ -191,6 +192,12 @@ class DeliveryEngine:
     def _slots(self, concurrency: int | None) -> asyncio.Semaphore:
         """`workers` sending slots, or fewer when the sender states a lower concurrency."""
         return asyncio.Semaphore(min(self._settings.workers, concurrency or self._settings.workers))
+
+    def wake(self) -> None:
+        """Look for claimable work now, not at the next idle poll: rows were handed back
+        to pending (a dead instance's, by this instance's heartbeat: bot/cluster)."""
+        self._woken = True
+        self._wake.set()
 
     @property
     def held(self) -> int:
@@ -255,6 +262,8 @@ class DeliveryEngine:
         dry_until = 0.0  # after finding nothing, look again only then (or once all are done)
         while not self._should_stop(stop):
             self._wake.clear()
+            if self._woken:  # set during a claim that found nothing too: not lost
+                self._woken, dry_until = False, 0.0
             free = self._window - len(self._jobs)
             roomy = free >= self._claim_threshold() and loop.time() >= dry_until
             if free > 0 and (roomy or not self._jobs):
@@ -287,7 +296,12 @@ class DeliveryEngine:
         platforms = [p for p in claimable if lanes[p].shape != "campaign"]
         running = {job.platform for job in self._jobs.values() if job.campaign is not None}
         campaigning = [p for p in claimable if lanes[p].shape == "campaign" and p not in running]
-        exclude = sorted(self._courier.paused)
+        # Pauses are per platform (pauses.py): platforms sharing their paused issues are
+        # claimed together.
+        groups: dict[tuple[int, ...], list[str]] = {}
+        for platform in platforms:
+            groups.setdefault(tuple(self._courier.excluded(platform)), []).append(platform)
+        excluded = self._courier.excluded
 
         async def op(session: AsyncSession) -> list[Claimed]:
             now = self._wall()
@@ -299,30 +313,30 @@ class DeliveryEngine:
                         platform,
                         now,
                         claimed_by=self._claimant,
-                        exclude_issues=exclude,
+                        exclude_issues=excluded(platform),
                         kind=kind,
                     )
                     if campaign is not None:
                         claimed.append(campaign)
                         break
-            if not platforms:
-                return claimed
-            claimed += await store.claim_for_sending(
-                session,
-                limit,
-                now,
-                platforms=platforms,
-                exclude_issues=exclude,
-                claimed_by=self._claimant,
-            )
-            claimed += await corrections.claim_corrections(
-                session,
-                limit - sum(1 for c in claimed if isinstance(c, ClaimedDelivery)),
-                now,
-                platforms=platforms,
-                exclude_issues=exclude,
-                claimed_by=self._claimant,
-            )
+            for exclude, group in groups.items():
+                claimed += await store.claim_for_sending(
+                    session,
+                    limit - sum(1 for c in claimed if isinstance(c, ClaimedDelivery)),
+                    now,
+                    platforms=group,
+                    exclude_issues=exclude,
+                    claimed_by=self._claimant,
+                )
+            for exclude, group in groups.items():
+                claimed += await corrections.claim_corrections(
+                    session,
+                    limit - sum(1 for c in claimed if not isinstance(c, ClaimedCampaign)),
+                    now,
+                    platforms=group,
+                    exclude_issues=exclude,
+                    claimed_by=self._claimant,
+                )
             return claimed
 
         return await self._writer.call(op)
@@ -490,5 +504,5 @@ class DeliveryEngine:
 
     async def _refresh_paused(self) -> None:
         async with self._sessions() as session:
-            saved = set(await pauses.paused_issues(session))
+            saved = pauses.paused_pairs(await pauses.paused_issues(session))
         self._courier.paused = saved | self._courier.tripped

@@ -1,8 +1,15 @@
-"""Issues whose delivery is paused (by an error burst, or by an admin), kept in app_state."""
+"""Issues whose delivery is paused (by an error burst, or by an admin), kept in app_state.
+
+An error burst pauses the issue on the platform whose sends failed (`platforms`): a
+Telegram outage does not hold back the issue's WeCom batches or Official Account mass
+sends. An entry without `platforms` (an admin's, or written before platforms were kept)
+pauses every platform. Resuming an issue resumes it everywhere.
+"""
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Hashable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,10 +27,38 @@ async def paused_issues(session: AsyncSession) -> dict[int, dict[str, Any]]:
     return {int(issue_id): info for issue_id, info in value.items()}
 
 
-async def pause_issue(session: AsyncSession, issue_id: int, reason: str, now: datetime) -> None:
+async def pause_issue(
+    session: AsyncSession,
+    issue_id: int,
+    reason: str,
+    now: datetime,
+    platform: str | None = None,
+) -> None:
+    """Pause the issue on `platform` (None: everywhere), beside any earlier pause of it."""
     paused = await paused_issues(session)
-    paused[issue_id] = {"reason": reason, "at": now.isoformat()}
+    earlier = paused.get(issue_id)
+    platforms: list[str] | None = [platform] if platform is not None else None
+    if earlier is not None:  # paused on more platforms now (None: on every one)
+        before = earlier.get("platforms")
+        everywhere = before is None or platforms is None
+        platforms = None if everywhere else sorted({*before, *(platforms or [])})
+    info: dict[str, Any] = {"reason": reason, "at": now.isoformat()}
+    if platforms is not None:
+        info["platforms"] = platforms
+    paused[issue_id] = info
     await set_value(session, PAUSED_KEY, {str(k): v for k, v in paused.items()}, now)
+
+
+def paused_pairs(saved: Mapping[int, Mapping[str, Any]]) -> set[tuple[int, str | None]]:
+    """(issue, platform) of every pause; platform None: every platform."""
+    pairs: set[tuple[int, str | None]] = set()
+    for issue_id, info in saved.items():
+        platforms = info.get("platforms")
+        if platforms is None:
+            pairs.add((issue_id, None))
+        else:
+            pairs.update((issue_id, str(p)) for p in platforms)
+    return pairs
 
 
 async def resume_issue(session: AsyncSession, issue_id: int, now: datetime) -> bool:
@@ -42,12 +77,13 @@ class ErrorBurst:
         self._threshold = threshold
         self._window = window
         self._clock = clock
-        self._errors: dict[int, deque[float]] = {}
+        self._errors: dict[Hashable, deque[float]] = {}
 
-    def record(self, issue_id: int) -> int | None:
-        """Note one error; the count in the window when it reaches the threshold, else None."""
+    def record(self, key: Hashable) -> int | None:
+        """Note one error of `key` (an issue on a platform); the count in the window when
+        it reaches the threshold, else None."""
         now = self._clock()
-        times = self._errors.setdefault(issue_id, deque())
+        times = self._errors.setdefault(key, deque())
         times.append(now)
         while times and times[0] <= now - self._window:
             times.popleft()

@@ -21,6 +21,7 @@ class DrainReport:
     requeued: int = 0  # stale deliveries of dead processes returned to pending
     paused_issues: list[int] = field(default_factory=list)  # by an error burst
     campaigns: list[Any] = field(default_factory=list)  # campaign senders' own reports
+    errors: list[str] = field(default_factory=list)  # failures work was put off for (redacted)
     elapsed: float = 0.0
     commits: int = 0  # checkpoint transactions
 
@@ -45,4 +46,5 @@ class DrainReport:
         parts += [f"{value} {name}" for name, value in extras.items() if value]
         if self.paused_issues:
             parts.append("PAUSED issue(s) " + ", ".join(map(str, self.paused_issues)))
+        parts += [f"FAILED {error}" for error in self.errors]
         return "; ".join(parts)

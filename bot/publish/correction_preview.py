@@ -3,9 +3,10 @@ would make, planned by `Corrector.correct(..., dry_run=True)` (nothing written o
 
 The checks before the plan are those of the automatic corrections (bot/publish/
 corrections.py): the issue was pushed, readers do not have its current content,
-corrections are on and the window has not passed. An edit that has not settled yet is
-planned all the same, with the time it would go out, so an admin can look before it does.
-The answer is data; the command core says it in the admin's language.
+corrections are on (the configuration, then the admins' switch) and the window has not
+passed. An edit that has not settled yet is planned all the same, with the time it would
+go out, so an admin can look before it does. The answer is data; the command core says
+it in the admin's language.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from briefings.model import Issue
 from storage.corrections import ChangedIssue
 from storage.issues import IssueSummary, find_issue_id, get_summary, list_issues, load_issue
 from storage.publication import is_archived_hash
+from storage.switches import corrections_switch
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -32,6 +34,7 @@ CorrectionState = Literal[
     "unpublished",  # never pushed (or archived without a push): nothing to correct
     "current",  # readers have the current content
     "off",  # publish.corrections is false: an edit only updates the archive
+    "switched_off",  # an admin's `/corrections off` (storage/switches.py): the same
     "window_passed",  # edited after publish.corrections_window_hours
     "planned",  # `plan` says what would go out
 ]
@@ -64,6 +67,7 @@ class CorrectionPreviewer:
         hours = settings.corrections_window_hours
         async with self._runtime.sessions() as session:
             summary = await self._summary(session, key)
+            switched_on = (await corrections_switch(session)).on
         if summary is None:
             return CorrectionPreview(key, "unknown", hours)
         published, at = summary.published_hash, summary.published_at
@@ -73,6 +77,8 @@ class CorrectionPreviewer:
             return CorrectionPreview(summary.key, "current", hours, at)
         if not settings.corrections:
             return CorrectionPreview(summary.key, "off", hours, at)
+        if not switched_on:
+            return CorrectionPreview(summary.key, "switched_off", hours, at)
         if at < now - timedelta(hours=hours):
             return CorrectionPreview(summary.key, "window_passed", hours, at)
         changed = ChangedIssue(summary.id, summary.key, published, summary.content_hash)

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from bot.delivery import DeliveryEngine
+from bot.delivery import DeliveryEngine, pauses
 from bot.delivery.types import BatchResult, MaybeSent, SendError, Transient
 from storage import subscribers
+from tests.delivery.fakes import ScriptedSender
 from tests.delivery.helpers import FAST, TUNING, Sessions, counts, seed
 
 PLATFORM = "console"  # any known platform name: the engine only goes by the sender
@@ -152,3 +153,29 @@ async def test_an_at_most_once_chat_never_gets_a_message_twice(
     assert report.deliveries_sent == 1 and report.calls == len(expected) - 1
     [warning] = [r.getMessage() for r in caplog.records if "at-most-once" in r.getMessage()]
     assert f"chat={chat}" in warning and f"message=2/{len(expected)}" in warning
+
+
+async def test_an_error_burst_pauses_the_issue_only_where_the_errors_are(
+    sessions: Sessions,
+) -> None:
+    """A Telegram outage holds back the issue on Telegram; its deliveries on another
+    platform go on (pauses are per platform; `resume` lifts them everywhere)."""
+    broken = await seed(sessions, 6, platform="telegram")
+    working = await seed(sessions, 6, platform="console")
+    assert broken.issue_id == working.issue_id
+    outage = {str(chat): [Transient("502")] * 10 for chat in broken.expected}
+    telegram = ScriptedSender("telegram", outage)
+    console = ScriptedSender("console")
+    settings = FAST.model_copy(update={"error_burst": 3})
+    senders = {"telegram": telegram, "console": console}
+    report = await DeliveryEngine(
+        sessions, senders, settings, tuning=TUNING, limits={}
+    ).run_until_idle()
+    assert report.paused_issues == [broken.issue_id]
+    for chat, expected in working.expected.items():
+        assert console.texts_to(chat) == expected  # not held back by Telegram's errors
+    assert (await counts(sessions, working.issue_id, "console"))["sent"] == 6
+    assert (await counts(sessions, broken.issue_id, "telegram"))["sent"] == 0
+    async with sessions() as session:
+        saved = await pauses.paused_issues(session)
+    assert saved[broken.issue_id]["platforms"] == ["telegram"]

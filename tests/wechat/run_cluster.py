@@ -130,10 +130,6 @@ class AttributedWeChatServer(FakeWeChatServer):
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._release.wait(), HANG)
 
-    def calls(self, path: str, *, since: float = 0.0) -> list[Arrival]:
-        with self._arrivals_lock:
-            return [a for a in self.arrivals if a.path == path and a.at >= since]
-
     def unanswered(self, instance: int) -> list[Arrival]:
         """The calls of `instance` not answered yet (at a kill: those in flight)."""
         with self._arrivals_lock:

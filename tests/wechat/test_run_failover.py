@@ -94,7 +94,12 @@ async def kill_the_worker(cluster: RunCluster, path: str) -> Kill:
     """Once a held call to `path` is in flight and every live instance has joined: SIGKILL
     the instance that made it, let the server answer it, and time the resumption."""
     server = cluster.server
-    await poll(lambda: cluster.check_alive() or bool(server.held()), 90, f"a held {path}")
+
+    def holding() -> bool:
+        cluster.check_alive()  # an instance that exited says why, not a timeout
+        return bool(server.held())
+
+    await poll(holding, 90, f"a held {path}")
     [held] = server.held()
     assert held.path == path, held
     await cluster.wait_joined(len(cluster.live))  # so the kill leaves standbys that know

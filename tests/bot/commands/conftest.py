@@ -98,6 +98,7 @@ class FakeCorrections:
 
     STATES: ClassVar[dict[date, CorrectionState]] = {
         date(2026, 11, 2): "off",
+        date(2026, 10, 19): "switched_off",
         date(2026, 11, 9): "window_passed",
         date(2026, 10, 26): "unpublished",
         date(2026, 11, 23): "current",

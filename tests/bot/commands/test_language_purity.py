@@ -59,10 +59,14 @@ WALK: dict[str, tuple[str, ...]] = {
         # a correction: planned (a message; edits in place), then each reason for none
         *("correction", "更正 2026-11-16", "correction 2026-11-02", "更正 2026-11-09"),
         *("correction 2026-10-26", "correction 2026-11-23", "correction 2020-01-01"),
+        "correction 2026-10-19",  # switched off by an admin's /corrections off
         *("correction bad", "correction 2026-11-16 x"),
     ),
     # latest publishes, again is refused with the time, 2026-11-02 loses a race
     "publish": ("", "latest", "latest", "2026-11-02", "bad"),
+    # shown on, switched off (twice: already), shown off, back on (twice), Chinese words,
+    # then bad arguments
+    "corrections": ("", "off", "off", "", "on", "on", "关", "开", "bogus", "on off"),
     "stop": ("", ""),
 }
 EXTRA_TEXTS = ("/frobnicate", "hello there", "9", "２")

@@ -126,6 +126,10 @@ async def test_an_english_admin_gets_stats_and_help_in_english(harness: Harness)
     assert "/preview YYYY-MM-DD|latest|correction [YYYY-MM-DD]" in text
     assert "Corrections: when a published issue is edited within 48 hours" in text
     assert "set publish.corrections = false in the configuration" in text
+    assert "To switch them off, send /corrections off (/corrections on switches" in text
     [chinese] = await harness.say(ADMIN_ID, "/help")
     assert "/preview YYYY-MM-DD|latest|更正 [YYYY-MM-DD]" in chinese.visible_text
-    assert "关闭：在配置里设 publish.corrections = false 并重启。" in chinese.visible_text
+    assert "关闭：发送 /corrections 关（/corrections 开 重新开启）；或在配置里设 " in (
+        chinese.visible_text
+    )
+    assert "publish.corrections = false 并重启" in chinese.visible_text
