@@ -2,8 +2,9 @@
 
 Corrections off (`publish.corrections = false`, or an admin's `/corrections off`, kept by
 storage/switches.py) stops the corrector writing new ones AND the engine claiming the
-ones already queued: they stay pending, held, and nothing of them reaches readers while
-corrections are off (a send under way when the switch flips finishes, as at any stop).
+ones already queued: they stay pending, held, and none is claimed while corrections are
+off. Those an engine had claimed before the switch flipped are finished (a claim is one
+chat's few operations, or one campaign), as they would be at any clean stop.
 
 Switched back on, a held correction goes out if its issue is still within
 `publish.corrections_window_hours` of publication at the moment of the switch, and is
