@@ -38,6 +38,7 @@ from bot.cluster import Leadership, Membership
 from bot.cluster.membership import short_lived
 from bot.commands import Core, CoreDeps
 from bot.config import Settings, WebSettings
+from bot.delivery.correction_terms import CorrectionTerms
 from bot.delivery.drain import drain
 from bot.delivery.engine import DeliveryEngine, EngineTuning
 from bot.delivery.ratelimit import Gate, RateLimits
@@ -302,6 +303,7 @@ def instance_engine(
         gates=platforms.gates,
         claimant=member.id,
         tuning=tuning,
+        corrections=CorrectionTerms.from_settings(runtime.settings.publish),
     )
     member.on_requeue = engine.wake
     return engine

@@ -466,11 +466,13 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "update the archive, and the chat cannot switch them on.",
     ),
     "corrections_switched_off": (
-        "已关闭更正：之后的修改只更新存档（已在排队的更正照常发出）。发送 {on} 重新开启，"
-        "那时推送后 {hours} 小时内的修改会被更正。",
-        "Corrections switched off: later edits only update the archive (corrections "
-        "already queued still go out). Send {on} to switch them back on; edits within "
-        "{hours} hours of publication are corrected then.",
+        "已关闭更正：之后的修改只更新存档，已在排队的更正也暂不发出。发送 {on} 重新开启，"
+        "那时推送后 {hours} 小时内的修改会被更正，排队的更正也会发出"
+        "（已超过 {hours} 小时的作废）。",
+        "Corrections switched off: later edits only update the archive, and corrections "
+        "already queued are held. Send {on} to switch them back on; edits within {hours} "
+        "hours of publication are corrected then, and held corrections go out (those past "
+        "the {hours} hours are dropped).",
     ),
     "corrections_switched_on": (
         "已开启更正：推送后 {hours} 小时内的修改会更正读者收到的消息。关闭：{off}",

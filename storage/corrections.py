@@ -366,6 +366,27 @@ async def requeue_stale_corrections(session: AsyncSession, older_than: datetime)
     return int(getattr(result, "rowcount", 0))
 
 
+async def expire_held(
+    session: AsyncSession, queued_before: datetime, published_before: datetime, now: datetime
+) -> int:
+    """Drop the corrections held while corrections were off (pending since before
+    `queued_before`, the moment they were switched back on) whose issue's window had
+    ended by then (published before `published_before`): readers would get a correction
+    long after the issue, when edits that late only update the archive."""
+    late = select(IssueRow.id).where(IssueRow.published_at < published_before)
+    result = await session.execute(
+        update(CorrectionRow)
+        .where(
+            CorrectionRow.status == "pending",
+            CorrectionRow.updated_at < queued_before,
+            CorrectionRow.issue_id.in_(late),
+        )
+        .values(status="dropped", last_error="expired while corrections were off", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
 def entries_digest(sections: Sequence[Any]) -> list[dict[str, str]]:
     """An issue's entries as compared for corrections: section, title, link, summary."""
     return [

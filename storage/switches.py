@@ -2,7 +2,10 @@
 
 Corrections (bot/publish/corrections.py): the configuration key `publish.corrections`
 is the default and a hard off; `/corrections off` in the chat switches them off on top
-of it, `/corrections on` back (the configuration still wins when it says off).
+of it, `/corrections on` back (the configuration still wins when it says off). While
+off, the delivery engine claims no correction: those queued wait, and when switched back
+on go out or, past their issue's window at that moment, are dropped
+(bot/delivery/correction_terms.py: the switch's `at` is that moment).
 """
 
 from __future__ import annotations

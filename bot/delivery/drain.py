@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bot.delivery.correction_terms import CorrectionTerms
 from bot.delivery.engine import DeliveryEngine, EngineTuning
 from bot.delivery.ratelimit import Gate
 from bot.delivery.report import DrainReport
@@ -35,5 +36,6 @@ async def drain(
         tuning=tuning,
         gates=gates,
         claimant=claimant,
+        corrections=CorrectionTerms.from_settings(runtime.settings.publish),
     )
     return await engine.run_until_idle()

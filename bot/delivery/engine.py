@@ -38,6 +38,8 @@ Corrections of published issues (storage/corrections.py) are a second outbox wit
 same protocol: claimed after deliveries in the same window, sent by the same courier
 through the same slots and buckets (an edit costs a token like a send), checkpointed by
 the same writer (`kind` 'correction'), so the crash bound above holds for them too.
+While corrections are off (configuration or an admin's switch) none is claimed: queued
+ones wait, and go out or expire when they are on again (correction_terms.py).
 
 Shapes (bot/delivery/types.py): what a platform's sender states, and what the engine
 then does; claim, checkpoint, heartbeat, requeue, retry, pause and release stay the above.
@@ -93,6 +95,7 @@ from bot.config import DeliverySettings
 from bot.delivery import pauses
 from bot.delivery.batches import batchable, batches, deliver_batch
 from bot.delivery.campaigns import campaign_job, deliver_campaign
+from bot.delivery.correction_terms import CorrectionGate, CorrectionTerms
 from bot.delivery.courier import Courier, Lane, Policy
 from bot.delivery.jobs import Job, RenderingCache
 from bot.delivery.ratelimit import Clock, Gate, RateLimits, Sleep
@@ -140,18 +143,21 @@ class DeliveryEngine:
         tuning: EngineTuning | None = None,
         wall: Callable[[], datetime] = utcnow,
         claimant: str | None = None,
+        corrections: CorrectionTerms | None = None,
     ) -> None:
         """`clock`/`sleep` drive flood pauses, backoff and error windows (buckets run on
         the event loop's clock). `limits` per platform; by default Telegram gets
         `settings`' limits and other platforms none. `gates` are platforms' gates built by
         the caller and shared with its other senders (command replies and alerts take the
         same buckets); they win over `limits`. `wall` stamps database rows. `claimant` is the
-        instance id stamped on claims (bot/cluster): they last as long as its heartbeat."""
+        instance id stamped on claims (bot/cluster): they last as long as its heartbeat.
+        `corrections`: publish.corrections and its window (default: on, 48 hours)."""
         self._sessions = sessions
         self._claimant = claimant
         self._settings = settings
         self._tuning = tuning = tuning or EngineTuning()
         self._wall = wall
+        self._corrections = CorrectionGate(corrections or CorrectionTerms())
         if limits is None:
             limits = {"telegram": RateLimits.from_settings(settings)}
         shared = gates or {}
@@ -306,8 +312,10 @@ class DeliveryEngine:
         async def op(session: AsyncSession) -> list[Claimed]:
             now = self._wall()
             claimed: list[Claimed] = []
+            fixes = await self._corrections.open(session, now)  # else they wait, pending
+            kinds = ("delivery", "correction") if fixes else ("delivery",)
             for platform in campaigning:  # an issue's first push before corrections
-                for kind in ("delivery", "correction"):
+                for kind in kinds:
                     campaign = await campaigns.claim_campaign(
                         session,
                         platform,
@@ -328,7 +336,7 @@ class DeliveryEngine:
                     exclude_issues=exclude,
                     claimed_by=self._claimant,
                 )
-            for exclude, group in groups.items():
+            for exclude, group in groups.items() if fixes else ():
                 claimed += await corrections.claim_corrections(
                     session,
                     limit - sum(1 for c in claimed if not isinstance(c, ClaimedCampaign)),

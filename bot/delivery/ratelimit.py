@@ -27,8 +27,14 @@ token and the server reading its own:
   (S/R + J) of the start; the global one for its first C/r seconds.
 
 These count one process's requests. Processes sharing a bot token must share the
-global envelope (split C and r among them), and a chat that two processes may send to
-at once has two requests in flight: its C must be S - 2.
+global envelope (split C and r among them: `Gate.set_share`), and a chat that two
+processes may send to at once has two requests in flight: its C must be S - 2. With
+several instances that is every chat: one instance pushes to it (the claim of its
+delivery) while another may answer it (the leader's long polling, or any instance in
+webhook mode), so `set_share(n > 1)` makes new chat buckets C = S - 2 (1 for a private
+chat's 3), leaving the server's burst room for the other instance's reply. Two
+instances each sending a chat a steady stream could still outrun its rate; replies
+come from people typing, under the per-user flood guard, so that is not a stream.
 
 Replies to users (`Gate.ready(priority=True)`) are served before waiting pushes, and a
 push holding the turn of a chat a reply waits for goes ahead of the other pushes, so a
@@ -252,16 +258,16 @@ def global_bucket(
 
 
 def chat_bucket(
-    rate_per_second: float, burst: int, headroom: float, *, full: bool = True
+    rate_per_second: float, burst: int, headroom: float, *, full: bool = True, senders: int = 1
 ) -> Bucket:
     """Our side of a chat's server bucket, for requests sent one at a time (the chat's
-    turn): C + 1 <= S (module docstring)."""
+    turn) by each of `senders` processes: C + senders <= S (module docstring)."""
     if rate_per_second <= 0 or burst < 1:
         raise ValueError(f"invalid limit: {rate_per_second}/s, burst {burst}")
     rate = rate_per_second * (1 - headroom)
-    if burst == 1:  # nothing to absorb a late read: space by the interval plus the jitter
+    if burst - senders < 1:  # nothing to absorb a late read: space by interval + jitter
         return Bucket(_spaced(rate), 1, full=full)
-    return Bucket(rate, burst - 1, full=full)
+    return Bucket(rate, burst - senders, full=full)
 
 
 def _spaced(rate: float) -> float:
@@ -344,6 +350,8 @@ class ChatLimiters:
         self._empty_until = empty_until
         self._entries: dict[object, Chat] = {}
         self._idle: OrderedDict[object, float] = OrderedDict()  # key -> forget after
+        # Processes that may send to one chat at once (module docstring); set by the Gate.
+        self.senders = 1
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -392,7 +400,9 @@ class ChatLimiters:
         per_second, burst = rate
         # The server's bucket is full again S/R after the last request it read.
         settled = self._clock() >= self._empty_until + burst / per_second
-        return chat_bucket(per_second, burst, self._limits.headroom, full=settled)
+        return chat_bucket(
+            per_second, burst, self._limits.headroom, full=settled, senders=self.senders
+        )
 
     def _forget_refilled(self) -> None:
         now = self._clock()
@@ -435,9 +445,12 @@ class Gate:
 
     def set_share(self, instances: int) -> None:
         """Keep 1/`instances` of the token's global rate and burst (bot/delivery/share.py):
-        N such shares add up to no more than the whole. No-op without a global limit."""
+        N such shares add up to no more than the whole; with more than one instance a
+        chat may get requests from two at once, so its buckets keep room for the other's
+        (module docstring). Chats already in use keep their bucket until it refills."""
         instances = max(1, instances)
         self.share = instances
+        self.chats.senders = 2 if instances > 1 else 1
         limits = self.limits
         if self._global is None or limits is None or limits.global_per_second is None:
             return

@@ -28,6 +28,7 @@ from starlette.routing import BaseRoute
 
 from bot.cluster.membership import short_lived
 from bot.config import Settings
+from bot.delivery.correction_terms import CorrectionTerms
 from bot.delivery.engine import DeliveryEngine
 from bot.platforms import telegram as telegram_platform
 from bot.platforms import wechat as wechat_platform
@@ -294,7 +295,11 @@ async def _push_once(runtime: Runtime, claimant: str) -> list[str]:
         if not senders:
             return []
         engine = DeliveryEngine(
-            runtime.sessions, senders, runtime.settings.delivery, claimant=claimant
+            runtime.sessions,
+            senders,
+            runtime.settings.delivery,
+            claimant=claimant,
+            corrections=CorrectionTerms.from_settings(runtime.settings.publish),
         )
         report = await engine.run_until_idle()
     done = [f"wechat: {campaign}" for campaign in report.campaigns]

@@ -242,3 +242,59 @@ async def test_a_push_holding_a_chat_a_reply_waits_for_goes_before_other_pushes(
     awaited = True  # a reply now waits for the holder's chat
     await asyncio.gather(*tasks)
     assert order == ["holder", "push 0", "push 1", "push 2"]
+
+
+async def _two_instances_refusals(senders: int, seed: int) -> int:
+    """One private chat, two instances: one pushes a 6-message issue to it, the other
+    answers its user twice meanwhile. Each request reaches a strict server bucket late
+    by a random delay; returns how many the server would refuse."""
+    loop = asyncio.get_running_loop()
+    rate, burst = 20.0, 3
+    server = TokenBucket(rate, burst, burst, loop.time())
+    limits = RateLimits(private_per_second=rate, private_burst=burst)
+    rng = random.Random(seed)
+    refused = 0
+
+    async def request(chats: ChatLimiters) -> None:
+        nonlocal refused
+        async with chats.turn(7, "private"):
+            await asyncio.sleep(rng.uniform(0, 2 / rate))  # to the server
+            now = loop.time()
+            if server.wait_needed(now) > 0:
+                refused += 1
+            else:
+                server.take(now)
+
+    pusher, answerer = (ChatLimiters(limits, loop.time) for _ in range(2))
+    pusher.senders = answerer.senders = senders
+
+    async def push() -> None:
+        for _ in range(6):
+            await request(pusher)
+
+    async def answer() -> None:
+        for _ in range(2):
+            await asyncio.sleep(rng.uniform(0, 6 / rate))
+            await request(answerer)
+
+    await asyncio.gather(push(), answer())
+    return refused
+
+
+async def test_two_instances_sending_to_one_chat_stay_within_its_bucket() -> None:
+    """With several instances a chat's bucket leaves the server's burst room for the other
+    instance's request (S - 2); sized for one sender (S - 1) the same traffic is refused."""
+    assert [await _two_instances_refusals(2, seed) for seed in range(8)] == [0] * 8
+    assert sum([await _two_instances_refusals(1, seed) for seed in range(8)]) > 0
+
+
+def test_a_shared_gate_sizes_new_chat_buckets_for_two_senders() -> None:
+    limits = RateLimits(private_per_second=1.0, private_burst=3)
+    shared = Gate(limits, FakeClock(), asyncio.sleep, fresh=False)
+    assert shared.chats.senders == 1
+    shared.set_share(3)
+    assert shared.chats.senders == 2
+    assert chat_bucket(1.0, 3, 0.02, senders=2).capacity == 1
+    assert chat_bucket(1.0, 2, 0.0, senders=2).rate == pytest.approx(1 / 1.5)  # spaced
+    shared.set_share(1)
+    assert shared.chats.senders == 1

@@ -10,14 +10,17 @@ Runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.cli import archive
 from bot.platforms.telegram.adapter import TelegramPlatform
 from bot.publish.corrections import Corrector
 from storage.corrections import ChangedIssue
+from storage.models import CorrectionRow
 from tests.bot.telegram.harness import Harness
 from tests.fakes.telegram_fixtures import telegram_server_factory_fixture
 from tests.publish.helpers import KEY, summary_of, utc
@@ -111,3 +114,72 @@ async def test_an_admin_switches_corrections_on_telegram_and_readers_follow(
     edits = scene.server.calls_to("editMessageText")
     assert sorted(str(c.params["chat_id"]) for c in edits) == ["1001", "1002"]
     assert all("芯片发布（更正）" in c.params["text"] for c in edits)
+
+
+async def statuses(scene: Scene) -> list[tuple[str, str | None]]:
+    async with scene.runtime.sessions() as session:
+        rows = await session.execute(select(CorrectionRow.status, CorrectionRow.last_error))
+        return sorted(tuple(row) for row in rows)
+
+
+async def queued_then_switched_off(scene: Scene) -> None:
+    """The edit is corrected (two edits in place queued), then corrections are switched
+    off before the engine sends them."""
+    await scene.edit(FIXED)
+    await tick(scene.cycle, scene.clock, utc(11, 2, 6))  # settled: the corrector queues
+    assert await statuses(scene) == [("pending", None)] * 2
+    assert (await scene.ask("/corrections off", "en")).startswith("Corrections switched off")
+
+
+async def test_queued_corrections_wait_while_off_and_go_out_when_on_within_the_window(
+    scene_factory: Any,
+) -> None:
+    """The real engine (a drain) on the local Bot API server holds what was queued."""
+    scene = await scene_factory()
+    await queued_then_switched_off(scene)
+    await push(scene.runtime, scene.server)
+    await push(scene.runtime, scene.server)
+    assert scene.reader_calls() == (2, 0)  # nothing claimed: held, not sent
+    assert await statuses(scene) == [("pending", None)] * 2
+
+    scene.clock.set(utc(11, 4, 1))  # 47 hours after publication (02:00): within the 48
+    assert (await scene.ask("/corrections 开")).startswith("已开启更正")
+    await push(scene.runtime, scene.server)
+    assert scene.reader_calls() == (2, 2)  # each chat's message edited in place, once
+    assert await statuses(scene) == [("sent", None)] * 2
+    assert all(
+        "芯片发布（更正）" in c.params["text"] for c in scene.server.calls_to("editMessageText")
+    )
+
+
+async def test_queued_corrections_past_the_window_when_switched_on_are_dropped(
+    scene_factory: Any,
+) -> None:
+    scene = await scene_factory()
+    await queued_then_switched_off(scene)
+    await push(scene.runtime, scene.server)
+    scene.clock.set(utc(11, 4, 3))  # 49 hours after publication (02:00): past the 48
+    assert (await scene.ask("/corrections on", "en")).startswith("Corrections switched on")
+    await push(scene.runtime, scene.server)
+    await tick(scene.cycle, scene.clock, utc(11, 4, 4))  # nor does the corrector retry
+    await push(scene.runtime, scene.server)
+    assert scene.reader_calls() == (2, 0)
+    assert await statuses(scene) == [("dropped", "expired while corrections were off")] * 2
+
+
+async def test_queued_corrections_wait_while_the_configuration_says_off(
+    scene_factory: Any,
+) -> None:
+    """`publish.corrections = false` holds them too (a hard off has no moment it was
+    lifted: they go out when the configuration is on again)."""
+    scene = await scene_factory()
+    await scene.edit(FIXED)
+    await tick(scene.cycle, scene.clock, utc(11, 2, 6))
+    settings = scene.runtime.settings
+    publish = settings.publish.model_copy(update={"corrections": False})
+    hard_off = replace(scene.runtime, settings=settings.model_copy(update={"publish": publish}))
+    await push(hard_off, scene.server)
+    assert scene.reader_calls() == (2, 0)
+    assert await statuses(scene) == [("pending", None)] * 2
+    await push(scene.runtime, scene.server)
+    assert scene.reader_calls() == (2, 2)

@@ -34,8 +34,8 @@ async def test_admins_switch_corrections_off_and_on_in_chinese(core: Core, deps:
         "关闭：/corrections 关"
     )
     assert await say(core, "/corrections 关") == (
-        "已关闭更正：之后的修改只更新存档（已在排队的更正照常发出）。发送 /corrections 开 "
-        "重新开启，那时推送后 48 小时内的修改会被更正。"
+        "已关闭更正：之后的修改只更新存档，已在排队的更正也暂不发出。发送 /corrections 开 "
+        "重新开启，那时推送后 48 小时内的修改会被更正，排队的更正也会发出（已超过 48 小时的作废）。"
     )
     assert not await switched_on(deps)
     async with deps.sessions() as session:
@@ -61,9 +61,10 @@ async def test_admins_switch_corrections_off_and_on_in_chinese(core: Core, deps:
 
 async def test_admins_switch_corrections_off_and_on_in_english(core: Core, deps: CoreDeps) -> None:
     assert await say(core, "/corrections off", "en") == (
-        "Corrections switched off: later edits only update the archive (corrections already "
-        "queued still go out). Send /corrections on to switch them back on; edits within 48 "
-        "hours of publication are corrected then."
+        "Corrections switched off: later edits only update the archive, and corrections "
+        "already queued are held. Send /corrections on to switch them back on; edits within "
+        "48 hours of publication are corrected then, and held corrections go out (those past "
+        "the 48 hours are dropped)."
     )
     assert await say(core, "/corrections", "en") == (
         f"Corrections were switched off in the chat by an admin ({AT}): edits only update "
@@ -89,8 +90,8 @@ async def test_admins_switch_corrections_off_and_on_in_english(core: Core, deps:
 async def test_plain_chinese_words_switch_them_on_wechat(core: Core, deps: CoreDeps) -> None:
     """On WeChat a Chinese admin types words, and replies spell the command that way."""
     assert await say(core, "关闭更正", chat=WECHAT) == (
-        "已关闭更正：之后的修改只更新存档（已在排队的更正照常发出）。发送 更正 开 "
-        "重新开启，那时推送后 48 小时内的修改会被更正。"
+        "已关闭更正：之后的修改只更新存档，已在排队的更正也暂不发出。发送 更正 开 "
+        "重新开启，那时推送后 48 小时内的修改会被更正，排队的更正也会发出（已超过 48 小时的作废）。"
     )
     assert not await switched_on(deps)
     assert (await say(core, "更正", chat=WECHAT)).endswith("开启：更正 开")
