@@ -311,9 +311,12 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "platform_wecom": ("企业微信", "WeCom"),
     "platform_console": ("终端", "terminal"),
     "publish_usage": (
-        "用法：{command} YYYY-MM-DD 或 {command} latest",
-        "Usage: {command} YYYY-MM-DD or {command} latest",
+        "用法：{command} YYYY-MM-DD、{command} 期号（如 {command} 51）或 {command} latest；"
+        "有多个系列时先写系列：{command} 系列 51",
+        "Usage: {command} YYYY-MM-DD, {command} NUMBER (like {command} 51) or "
+        "{command} latest; with several series, the series first: {command} SERIES 51",
     ),
+    "no_series_issue": ("{series}没有第 {number} 期。", "{series} has no issue #{number}."),
     "publish_unconfigured": (
         "没有配置推送，无法 {command}。",
         "Publishing is not configured, so {command} is unavailable.",
@@ -363,9 +366,11 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     ),
     "already_published": ("{date} 这一期已经推送过了。", "Issue {date} was already published."),
     "preview_usage": (
-        "用法：{command} YYYY-MM-DD 或 {command} latest（预演推送）；"
+        "用法：{command} YYYY-MM-DD、{command} 期号或 {command} latest（预演推送；"
+        "有多个系列时先写系列：{command} 系列 51）；"
         "{command} 更正 [YYYY-MM-DD]（预演已推送一期的更正，默认最近推送的一期）",
-        "Usage: {command} YYYY-MM-DD or {command} latest (a push); "
+        "Usage: {command} YYYY-MM-DD, {command} NUMBER or {command} latest (a push; "
+        "with several series, the series first: {command} SERIES 51); "
         "{command} correction [YYYY-MM-DD] (the correction of a published issue, "
         "by default the newest published one)",
     ),

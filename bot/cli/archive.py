@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.cli.base import Subparsers, fail, issue_key, print_json
+from bot.cli.publishing import issue_ref, ref_label, resolve_ref
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -50,7 +51,7 @@ def register(commands: Subparsers) -> None:
         "now, without waiting for the edit to settle; the window and publish.corrections "
         "still apply.",
     )
-    corrections.add_argument("key", type=issue_key, metavar="KEY|latest")
+    corrections.add_argument("key", type=issue_ref, metavar="KEY|NUMBER|latest")
     corrections.add_argument("--dry-run", action="store_true", help="say it, write nothing")
     corrections.set_defaults(handler=_corrections)
 
@@ -131,25 +132,28 @@ async def _corrections(args: argparse.Namespace, runtime: Runtime) -> int:
     from bot.clock import SystemClock
     from bot.publish.corrections import Corrector
     from storage.corrections import ChangedIssue
-    from storage.issues import find_issue_id, get_summary, latest_issue
+    from storage.issues import find_issue_id, find_numbered_id, get_summary
     from storage.publication import is_archived_hash
     from storage.switches import corrections_switch
 
+    slug = runtime.series.slug
     async with runtime.sessions() as session:
-        key = args.key
-        if key is None:
-            latest = await latest_issue(session, runtime.series.slug)
-            key = latest.key if latest is not None else None
-        issue_id = None if key is None else await find_issue_id(session, runtime.series.slug, key)
+        key = await resolve_ref(session, slug, args.key)
+        if isinstance(key, int):  # a numbered series' issue, dated or not
+            issue_id = await find_numbered_id(session, slug, key)
+        else:
+            issue_id = None if key is None else await find_issue_id(session, slug, key)
         summary = None if issue_id is None else await get_summary(session, issue_id)
     if summary is None:
-        return fail(f"no issue {args.key or 'latest'} in the archive")
+        asked = "latest" if args.key is None else ref_label(args.key)
+        return fail(f"no issue {asked} in the archive of {slug}")
+    label = summary.label
     published = summary.published_hash
     if summary.published_at is None or published is None or is_archived_hash(published):
-        print(f"{summary.key} was never pushed: nothing to correct")
+        print(f"{label} was never pushed: nothing to correct")
         return 0
     if published == summary.content_hash:
-        print(f"{summary.key}: readers have the current content: nothing to correct")
+        print(f"{label}: readers have the current content: nothing to correct")
         return 0
     settings = runtime.settings.publish
     now = SystemClock().now()
@@ -164,14 +168,16 @@ async def _corrections(args: argparse.Namespace, runtime: Runtime) -> int:
     elif summary.published_at < now - window:
         why = "the window has passed"
     if why:
-        print(f"{summary.key} changed after publication, but {why}: the archive only")
+        print(f"{label} changed after publication, but {why}: the archive only")
         return 0
     changed = ChangedIssue(summary.id, summary.key, published, summary.content_hash)
     plan = await Corrector(runtime, SystemClock()).correct(changed, now, dry_run=args.dry_run)
     if plan is None:
-        print(f"{summary.key}: corrected by another process meanwhile")
+        print(f"{label}: corrected by another process meanwhile")
         return 0
-    print(("would correct " if args.dry_run else "corrected ") + plan.summary())
+    # the plan names an issue by its date; an undated one is named by its number here
+    counts = plan.summary().partition(": ")[2]
+    print(("would correct " if args.dry_run else "corrected ") + f"{label}: {counts}")
     for change in plan.changes:
         what = "removed" if change.removed else ("changed" if change.link_or_title else "summary")
         print(f"  {what:8s} {change.title} {change.url}".rstrip())

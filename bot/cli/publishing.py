@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from typing import TYPE_CHECKING
 
-from bot.cli.base import Subparsers, fail, issue_key, parse_moment
+from bot.cli.base import Subparsers, fail, parse_moment
+from bot.i18n import clip
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.clock import Clock
     from bot.publish.alerts import StreamNotifier
     from bot.publish.cycle import CycleReport
@@ -38,7 +42,7 @@ def register(commands: Subparsers) -> None:
     tick.set_defaults(handler=_tick)
 
     publish = commands.add_parser("publish", help="push an issue now (admins' manual publication)")
-    publish.add_argument("key", type=issue_key, metavar="KEY|latest")
+    publish.add_argument("key", type=issue_ref, metavar="KEY|NUMBER|latest")
     publish.add_argument("--dry-run", action="store_true", help="show who would get what")
     publish.add_argument(
         "--deliver",
@@ -46,6 +50,39 @@ def register(commands: Subparsers) -> None:
         help="also send the deliveries now (otherwise a running `briefbot run` sends them)",
     )
     publish.set_defaults(handler=_publish)
+
+
+def issue_ref(text: str) -> date | int | None:
+    """`latest` -> None; an ISO date; or an issue number (`51`, `#51`) of a numbered
+    series (`--series SLUG` names the series); otherwise argparse's error."""
+    if text == "latest":
+        return None
+    digits = text.removeprefix("#")
+    if digits.isascii() and digits.isdigit() and len(digits) <= 6:
+        return int(digits)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        message = f"expected YYYY-MM-DD, an issue number or 'latest', got {clip(text)!r}"
+        raise argparse.ArgumentTypeError(message) from None
+
+
+def ref_label(ref: date | int) -> str:
+    return f"#{ref}" if isinstance(ref, int) else ref.isoformat()
+
+
+async def resolve_ref(
+    session: AsyncSession, series_slug: str, ref: date | int | None
+) -> date | int | None:
+    """`latest` as the newest issue's number (a numbered series) or date; None: no issue."""
+    from storage.issues import latest_issue
+
+    if ref is not None:
+        return ref
+    newest = await latest_issue(session, series_slug)
+    if newest is None:
+        return None
+    return newest.number if newest.number is not None else newest.key
 
 
 def parse_now(text: str | None, timezone: str) -> Clock:
@@ -108,15 +145,11 @@ async def _publish(args: argparse.Namespace, runtime: Runtime) -> int:
     from bot.commands.admin import answer_text
     from bot.publish.publisher import IssuePublisher
     from bot.publish.results import Refusal
-    from storage.issues import latest_issue
 
-    key = args.key
+    async with runtime.sessions() as session:
+        key = await resolve_ref(session, runtime.series.slug, args.key)
     if key is None:
-        async with runtime.sessions() as session:
-            latest = await latest_issue(session, runtime.series.slug)
-        if latest is None:
-            return fail("the archive is empty")
-        key = latest.key
+        return fail("the archive is empty")
     publisher = IssuePublisher(runtime, SystemClock(), _alerts())
     result = await publisher.publish(key, dry_run=args.dry_run)
     # the chat's answer, in English like the rest of the CLI

@@ -14,14 +14,15 @@ from zoneinfo import ZoneInfo
 
 from bot import i18n, redaction
 from bot.commands.bounds import LOG_CHARS
-from bot.commands.browse import parse_date
+from bot.commands.browse import parse_date, parse_number
 from bot.commands.context import Ctx
 from bot.commands.correction_preview import asks_for_correction, preview_correction
+from bot.commands.series import split_series, unknown_series
 from bot.commands.types import Invocation, Reply
 from bot.publish.results import Preview, Publication, PublishResult, Refusal
 from briefings.taxonomy import Taxonomy
 from storage.deliveries.status import status_counts
-from storage.issues import find_issue_id, list_issues
+from storage.issues import find_issue_id, find_numbered_id, latest_issue, list_issues
 from storage.subscribers import stats as subscriber_stats
 
 log = logging.getLogger(__name__)
@@ -93,29 +94,50 @@ def _known(ctx: Ctx, kind: str, key: str) -> str:
     return ctx.t(text_key) if text_key in i18n.TEXTS else key
 
 
-async def _issue_key(ctx: Ctx, text: str) -> date | None:
+async def _issue_ref(ctx: Ctx, text: str) -> date | int | None:
+    """`latest`, a date, or an issue number (`51`, `#51`, `第51期`) of the request's series;
+    the newest issue of a numbered series by its number (it may have no date)."""
     if text.casefold() == "latest":
         async with ctx.deps.sessions() as session:
-            newest = await list_issues(session, ctx.deps.series.slug, limit=1)
-        return newest[0].key if newest else None
-    return parse_date(text)
+            newest = await latest_issue(session, ctx.deps.series.slug)
+        if newest is None:
+            return None
+        return newest.number if newest.number is not None else newest.key
+    found = parse_date(text)
+    return found if found is not None else parse_number(text)
+
+
+async def _find(ctx: Ctx, ref: date | int) -> int | None:
+    async with ctx.deps.sessions() as session:
+        if isinstance(ref, int):
+            return await find_numbered_id(session, ctx.deps.series.slug, ref)
+        return await find_issue_id(session, ctx.deps.series.slug, ref)
+
+
+def _missing(ctx: Ctx, ref: date | int) -> Reply:
+    if isinstance(ref, int):
+        return ctx.say(ctx.t("no_series_issue", series=ctx.deps.series.title, number=ref))
+    return ctx.say(ctx.t("no_issue", date=ref.isoformat()))
 
 
 async def _push(ctx: Ctx, inv: Invocation, *, dry_run: bool) -> list[Reply]:
+    """`/publish [SERIES] KEY`: KEY a date, an issue number or `latest`, of SERIES (with
+    several series configured; by default the primary one)."""
     command = ctx.cmd(inv.name)
     publisher = ctx.deps.publisher
     if publisher is None:
         return [ctx.say(ctx.t("publish_unconfigured", command=command))]
-    key = await _issue_key(ctx, inv.args[0]) if len(inv.args) == 1 else None
-    if key is None:
+    ctx, inv = await split_series(ctx, inv)
+    if len(inv.args) == 2 and ctx.deps.several_series:  # the first word named no series
+        return [unknown_series(ctx, inv.args[0])]
+    ref = await _issue_ref(ctx, inv.args[0]) if len(inv.args) == 1 else None
+    if ref is None:
         usage = "preview_usage" if dry_run else "publish_usage"
         return [ctx.say(ctx.t(usage, command=command))]
-    async with ctx.deps.sessions() as session:
-        known = await find_issue_id(session, ctx.deps.series.slug, key) is not None
-    if not known:  # before asking the publisher, which would refuse it too
-        return [ctx.say(ctx.t("no_issue", date=key.isoformat()))]
+    if await _find(ctx, ref) is None:  # before asking the publisher, which would refuse it too
+        return [_missing(ctx, ref)]
     try:
-        result = await publisher.publish(key, dry_run)
+        result = await publisher.publish(ref, dry_run, ctx.deps.series.slug)
     except Exception as exc:  # the operator wants to know why, not a generic error
         # One redacted line: a failed push can carry an API URL with its token in it.
         error = i18n.clip(redaction.describe(exc), LOG_CHARS)
@@ -127,8 +149,10 @@ async def _push(ctx: Ctx, inv: Invocation, *, dry_run: bool) -> list[Reply]:
 def answer_text(lang: str, result: PublishResult, zone: tzinfo, taxonomy: Taxonomy) -> str:
     """What a publish request came to, in `lang`; times in the publication's `zone`,
     sections named by `taxonomy` as the reader's issues name them."""
-    day = result.key.isoformat()
+    day = result.label
     if isinstance(result, Refusal):
+        if result.reason == "unknown" and isinstance(result.key, int):
+            return i18n.t(lang, "no_numbered_issue", number=result.key)
         if result.reason == "unknown":
             return i18n.t(lang, "no_issue", date=day)
         if result.published_at is None:
@@ -154,7 +178,7 @@ def _preview_text(lang: str, preview: Preview, zone: tzinfo, taxonomy: Taxonomy)
             lang,
             "preview_title",
             title=preview.title,
-            date=preview.key.isoformat(),
+            date=preview.label,
             hash=preview.content_hash,
         ),
         i18n.t(
@@ -192,7 +216,8 @@ def _at(moment: datetime, zone: tzinfo) -> str:
 
 
 async def preview(ctx: Ctx, inv: Invocation) -> list[Reply]:
-    """`/preview KEY|latest`: a push; `/preview correction [KEY]`: a correction."""
+    """`/preview [SERIES] KEY|NUMBER|latest`: a push; `/preview correction [KEY]`: a
+    correction."""
     if asks_for_correction(inv.args):
         return await preview_correction(ctx, inv.args[1:])
     return await _push(ctx, inv, dry_run=True)

@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 class Publisher(Protocol):
     """Pushes an issue to subscribers (used by /preview and /publish)."""
 
-    async def publish(self, key: date, dry_run: bool) -> PublishResult:
-        """Publish (or with `dry_run` only plan) the issue `key`: what came of it, as data
-        for the command core to say in the admin's language."""
+    async def publish(self, key: date | int, dry_run: bool, series: str = "") -> PublishResult:
+        """Publish (or with `dry_run` only plan) the issue dated `key` (numbered, an int)
+        of `series` (a slug; "": the primary one): what came of it, as data for the
+        command core to say in the admin's language."""
         ...
 
 

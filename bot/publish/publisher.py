@@ -44,7 +44,13 @@ from storage.deliveries.writes import (
     create_deliveries,
     store_renderings,
 )
-from storage.issues import IssueSummary, find_issue_id, get_summary, load_issue
+from storage.issues import (
+    IssueSummary,
+    find_issue_id,
+    find_numbered_id,
+    get_summary,
+    load_issue,
+)
 from storage.publication import (
     archive_unpublished,
     claim_publication,
@@ -106,10 +112,16 @@ class IssuePublisher:
 
     # -- the command core's Publisher -------------------------------------------------
 
-    async def publish(self, key: date, dry_run: bool = False) -> PublishResult:
-        """An admin's push of issue `key` now (or, `dry_run`, who would get what)."""
+    async def publish(
+        self, key: date | int, dry_run: bool = False, series: str = ""
+    ) -> PublishResult:
+        """An admin's push now (or, `dry_run`, who would get what) of the issue dated `key`,
+        or numbered `key` (an int: a numbered series' issue, dated or not), of `series`
+        (a configured slug; "" or this publisher's own: this series)."""
+        if series and series != self._runtime.series.slug:
+            return await self._in_series(series).publish(key, dry_run)
         async with self._runtime.sessions() as session:
-            issue_id = await find_issue_id(session, self._runtime.series.slug, key)
+            issue_id = await _find(session, self._runtime.series.slug, key)
             summary = None if issue_id is None else await get_summary(session, issue_id)
         if summary is None:
             return Refusal(key, "unknown")
@@ -123,6 +135,13 @@ class IssuePublisher:
         if outcome.publication is None:  # another process published it since we looked
             return Refusal(key, "already_published")
         return outcome.publication
+
+    def _in_series(self, slug: str) -> IssuePublisher:
+        """The publisher of another configured series (its subscribers, its renderings)."""
+        view = self._runtime.for_series(slug)
+        if view is None:  # the command core and the CLI only name configured series
+            raise ValueError(f"no series {slug!r}")
+        return IssuePublisher(view, self._clock, self._notifier, batch_size=self._batch)
 
     # -- scheduler actions ------------------------------------------------------------
 
@@ -196,7 +215,9 @@ class IssuePublisher:
         # Official Account parts: what each tag's mass send carries, stored once like the rest.
         await store_renderings(session, issue_id, MASS_PLATFORM, cache.parts, now)
         fixed = tuple(repaired(issue))
-        return Publication(issue.key, issue_id, content_hash, created, len(cache), empty, fixed)
+        return Publication(
+            issue.key, issue_id, content_hash, created, len(cache), empty, fixed, issue.number
+        )
 
     async def _ensure_channel(self, session: AsyncSession, now: datetime) -> None:
         """The configured channel is a subscriber that receives every push."""
@@ -256,6 +277,7 @@ class IssuePublisher:
             listed=tuple(listed),
             held_at=summary.held_at,
             unfinished=tuple(unfinished_defects(issue)),
+            number=issue.number,
         )
 
     async def _readers(
@@ -278,6 +300,13 @@ class IssuePublisher:
         return Subscriber(
             0, "telegram", channel, "channel", "zh", "full", False, True, now, subscriptions=(ALL,)
         )
+
+
+async def _find(session: AsyncSession, series_slug: str, key: date | int) -> int | None:
+    """An issue's id by date, or by number (an int)."""
+    if isinstance(key, int):
+        return await find_numbered_id(session, series_slug, key)
+    return await find_issue_id(session, series_slug, key)
 
 
 def _within(session: AsyncSession) -> async_sessionmaker[AsyncSession]:
@@ -308,7 +337,8 @@ def hold_alert(issue: Issue, defects: tuple[Defect, ...], taxonomy: Taxonomy) ->
             lang,
             "alert_held",
             title=issue.title,
-            date=f"{issue.key}",
+            # an undated issue by its number (what /publish and `briefbot publish` take)
+            date=f"{issue.key}" if issue.key is not None else f"{issue.number}",
             defects=_listed(lang, defects, taxonomy),
         )
 
@@ -318,7 +348,7 @@ def hold_alert(issue: Issue, defects: tuple[Defect, ...], taxonomy: Taxonomy) ->
 def repaired_alert(publication: Publication) -> Alert:
     def text(lang: str) -> str:
         listed = _listed(lang, publication.repaired)
-        return i18n.t(lang, "alert_repaired", date=publication.key.isoformat(), defects=listed)
+        return i18n.t(lang, "alert_repaired", date=publication.label, defects=listed)
 
     return Alert(text("zh"), english=text("en"))
 

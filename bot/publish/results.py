@@ -14,6 +14,7 @@ from typing import Literal
 
 from bot import i18n
 from briefings.taxonomy import Taxonomy
+from storage.issues import issue_label
 
 DefectKind = Literal["warning", "empty_section", "no_entries"]
 
@@ -56,13 +57,18 @@ class Defect:
 
 @dataclass(frozen=True, slots=True)
 class Publication:
-    key: date
+    key: date | None  # None: an undated issue of a numbered series (`number` names it)
     issue_id: int
     content_hash: str
     deliveries: int
     renderings: int
     empty: int  # active subscribers whose subscriptions matched no entry
     repaired: tuple[Defect, ...] = ()  # defects the parser repaired: published, admins told
+    number: int | None = None
+
+    @property
+    def label(self) -> str:
+        return issue_label(self.key, self.number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +86,7 @@ class Recipient:
 class Preview:
     """Who would get what if the issue were published now (nothing was written)."""
 
-    key: date
+    key: date | None  # None: an undated issue of a numbered series (`number` names it)
     title: str
     content_hash: str
     recipients: int
@@ -89,6 +95,11 @@ class Preview:
     listed: tuple[Recipient, ...]  # the first recipients, one by one
     held_at: datetime | None = None  # held as unfinished by the automatic publication
     unfinished: tuple[Defect, ...] = ()  # why it would be held (a manual push is not)
+    number: int | None = None
+
+    @property
+    def label(self) -> str:
+        return issue_label(self.key, self.number)
 
     @property
     def unlisted(self) -> int:
@@ -99,10 +110,14 @@ class Preview:
 class Refusal:
     """Nothing was published (or planned), and why."""
 
-    key: date
+    key: date | int  # as asked: a date, or a numbered series' issue number
     reason: Literal["unknown", "already_published"]
     published_at: datetime | None = None  # "already_published": when, if known
     published_hash: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"#{self.key}" if isinstance(self.key, int) else self.key.isoformat()
 
 
 PublishResult = Publication | Preview | Refusal

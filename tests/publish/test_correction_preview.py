@@ -189,7 +189,8 @@ async def test_after_the_window_or_for_no_such_issue_nothing_is_corrected(
     assert "现在已开启" in await late.ask("/help")
     assert await late.ask("/preview correction 2020-01-01") == "没有 2020-01-01 这一期。"
     assert await late.ask("/preview correction soon", "en") == (
-        "Usage: /preview YYYY-MM-DD or /preview latest (a push); /preview correction "
+        "Usage: /preview YYYY-MM-DD, /preview NUMBER or /preview latest (a push; with "
+        "several series, the series first: /preview SERIES 51); /preview correction "
         "[YYYY-MM-DD] (the correction of a published issue, by default the newest "
         "published one)"
     )

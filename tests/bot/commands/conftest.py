@@ -52,20 +52,24 @@ class FakePublisher:
     """Answers with every part an answer can have, so each is said in both languages:
     a dry run of a held issue with each kind of defect, a publication, then refusals."""
 
-    calls: list[tuple[date, bool]] = field(default_factory=list)
-    raced: set[date] = field(default_factory=set)  # published by the scheduler meanwhile
-    published: set[date] = field(default_factory=set)
+    calls: list[tuple[date | int, bool]] = field(default_factory=list)
+    series: list[str] = field(default_factory=list)  # each call's series
+    raced: set[date | int] = field(default_factory=set)  # published by the scheduler meanwhile
+    published: set[date | int] = field(default_factory=set)
 
-    async def publish(self, key: date, dry_run: bool) -> PublishResult:
+    async def publish(self, key: date | int, dry_run: bool, series: str = "") -> PublishResult:
         self.calls.append((key, dry_run))
+        self.series.append(series)
+        # an int is a numbered series' issue: undated here, named by its number
+        day, number = (None, key) if isinstance(key, int) else (key, None)
         if dry_run:
-            return replace(FAKE_PREVIEW, key=key)
+            return replace(FAKE_PREVIEW, key=day, number=number)
         if key in self.raced:
             return Refusal(key, "already_published")
         if key in self.published:
             return Refusal(key, "already_published", T0, "c0ffee")
         self.published.add(key)
-        return replace(FAKE_PUBLICATION, key=key)
+        return replace(FAKE_PUBLICATION, key=day, number=number)
 
 
 FAKE_PREVIEW = Preview(

@@ -145,7 +145,7 @@ async def test_publish_usage_and_errors(core: Core, publisher: FakePublisher) ->
     assert "用法：/publish YYYY-MM-DD" in text_of(await admin.send("/publish"))
     assert "用法：/preview YYYY-MM-DD" in text_of(await admin.send("/preview soon"))
 
-    async def broken(key: date, dry_run: bool) -> str:
+    async def broken(key: date, dry_run: bool, series: str = "") -> str:
         raise RuntimeError("no such issue in the archive")
 
     publisher.publish = broken  # type: ignore[method-assign]
@@ -158,7 +158,7 @@ async def test_publish_errors_reach_the_admin_redacted_and_clipped(
 ) -> None:
     token = "123456789:AAE" + "x" * 32
 
-    async def leaky(key: date, dry_run: bool) -> str:
+    async def leaky(key: date, dry_run: bool, series: str = "") -> str:
         raise RuntimeError(f"POST https://api.telegram.org/bot{token}/sendMessage failed\n" * 500)
 
     publisher.publish = leaky  # type: ignore[method-assign]

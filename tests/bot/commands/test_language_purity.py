@@ -55,15 +55,15 @@ WALK: dict[str, tuple[str, ...]] = {
     "settings": ("", "format digest", "pause", "resume", "bogus", "format full"),
     "stats": ("",),
     "preview": (
-        *("", "latest", "2026-11-16", "2020-01-01", "bad"),
+        *("", "latest", "2026-11-16", "2020-01-01", "bad", "第51期"),  # no issue 51 here
         # a correction: planned (a message; edits in place), then each reason for none
         *("correction", "更正 2026-11-16", "correction 2026-11-02", "更正 2026-11-09"),
         *("correction 2026-10-26", "correction 2026-11-23", "correction 2020-01-01"),
         "correction 2026-10-19",  # switched off by an admin's /corrections off
         *("correction bad", "correction 2026-11-16 x"),
     ),
-    # latest publishes, again is refused with the time, 2026-11-02 loses a race
-    "publish": ("", "latest", "latest", "2026-11-02", "bad"),
+    # latest publishes, again is refused with the time, 2026-11-02 loses a race; no #51
+    "publish": ("", "latest", "latest", "2026-11-02", "bad", "#51"),
     # shown on, switched off (twice: already), shown off, back on (twice), Chinese words,
     # then bad arguments
     "corrections": ("", "off", "off", "", "on", "on", "关", "开", "bogus", "on off"),
