@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.web.labels import lang_tag
 from briefings.model import Series
 from formatters.plain import plain_inline
 from formatters.weblinks import issue_label, issue_path, web_ref
@@ -248,7 +249,8 @@ def _feed(
     return {
         "id": stable_id(f"feed:{path}:{lang.code}"),
         "title": plain_inline(title),
-        "lang": "zh-CN" if lang.code == "zh" else "en",
+        # the entries' language: the series' own, else the reader's (as the pages do)
+        "lang": lang_tag(site.languages.get(series.slug, lang.code)),
         "home": base + path + suffix,
         "self": base + request.url.path + suffix,
         "updated": updated,

@@ -98,3 +98,8 @@ def choose_language(query_lang: str | None, accept_language: str | None) -> tupl
         if q > best_q or (q == best_q and order == 0):
             best, best_q = base, q
     return best, False
+
+
+def lang_tag(code: str) -> str:
+    """A BCP 47 tag of a configured language (`zh`, `en`): pages' and feeds' language."""
+    return "zh-CN" if code == "zh" else code

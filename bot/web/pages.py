@@ -26,13 +26,13 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date
 from email.utils import format_datetime
 from itertools import groupby
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -47,7 +47,7 @@ from starlette.templating import Jinja2Templates
 from bot.commands.bounds import number_or_none
 from bot.config import WebSettings
 from bot.web import feeds
-from bot.web.labels import LABELS, choose_language
+from bot.web.labels import LABELS, choose_language, lang_tag
 from briefings.marks import MARK_END, MARK_START
 from briefings.model import Entry, Issue, Link, Series
 from briefings.taxonomy import Taxonomy
@@ -65,6 +65,9 @@ from storage.web_queries import (
     series_title,
     topic_entries,
 )
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 HERE = Path(__file__).parent
 PER_PAGE = 20  # entries on a section or topic page
@@ -150,6 +153,18 @@ class Lang:
         return path + ("?" + urlencode(query) if query else "")
 
 
+CONTENT_PAGES = frozenset({"issue.html", "listing.html"})  # a series' own text
+
+
+def content_languages(runtime: Runtime) -> dict[str, str]:
+    """Each series' slug -> the language its issues are written in: the first of its
+    `languages` (the series table lists its own language first)."""
+    return {
+        view.series.slug: view.settings.primary_series.languages[0]
+        for view in runtime.each_series()
+    }
+
+
 class Site:
     """The pages and feeds on one archive; build it inside the web service's lifetime."""
 
@@ -159,11 +174,15 @@ class Site:
         series: Series,
         taxonomy: Taxonomy,
         web: WebSettings,
+        languages: Mapping[str, str] | None = None,
     ) -> None:
+        """`languages`: each series' slug -> the language its issues are written in
+        (`content_languages`); a series without one is declared in the reader's."""
         self.sessions = sessions
         self.series = series
         self.taxonomy = taxonomy
         self.web = web
+        self.languages = dict(languages or {})
         self.env = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(["html", "xml"], default=True),
@@ -222,8 +241,14 @@ class Site:
         self, request: Request, lang: Lang, name: str, context: dict[str, Any], status: int = 200
     ) -> Response:
         t = LABELS[lang.code]
+        # An issue's or a listing's entries are in the series' language, whatever the
+        # interface's: the page declares it, the header and footer the interface's.
+        slug = context.get("series", self.series).slug
+        content = self.languages.get(slug) if name in CONTENT_PAGES else None
         base = {
             "lang": lang.code,
+            "page_lang": lang_tag(content or lang.code),
+            "ui_lang": lang_tag(lang.code),
             "u": lang.url,
             "t": t,
             "css_url": self.css_url,
@@ -616,8 +641,9 @@ def site_routes(
     series: Series,
     taxonomy: Taxonomy,
     web: WebSettings,
+    languages: Mapping[str, str] | None = None,
 ) -> list[BaseRoute]:
     """The public routes when `[web] pages` is on, else none."""
     if not web.pages:
         return []
-    return Site(sessions, series, taxonomy, web).routes()
+    return Site(sessions, series, taxonomy, web, languages).routes()

@@ -258,11 +258,13 @@ def _public_routes(runtime: Runtime) -> list[BaseRoute]:
     """The archive pages and feeds (`[web] pages`) and the operator page (`admin_token`),
     after the callbacks and the webhook: `/{series}` would match their paths too."""
     from bot.web.operator import operator_routes  # Jinja and the charts: only when served
-    from bot.web.pages import site_routes
+    from bot.web.pages import content_languages, site_routes
 
     web = runtime.settings.web
     routes = operator_routes(runtime.sessions, web)
-    return routes + site_routes(runtime.sessions, runtime.series, runtime.taxonomy, web)
+    return routes + site_routes(
+        runtime.sessions, runtime.series, runtime.taxonomy, web, content_languages(runtime)
+    )
 
 
 async def _ping_database(runtime: Runtime) -> None:
