@@ -498,11 +498,11 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     # alerts to admins (bot.publish.alerts: a notifier speaks its renderer's language)
     "alert_held": (
         "已暂扣 {title} [{date}]：它看起来没写完。\n{defects}\n"
-        "写完后可手动推送：/publish {date}（/preview {date} 预演谁会收到什么），"
-        "或 briefbot publish {date} [--dry-run]。",
+        "写完后可手动推送：/publish {command}（/preview {command} 预演谁会收到什么），"
+        "或 briefbot {cli} [--dry-run]。",
         "Held {title} [{date}]: it looks unfinished.\n{defects}\n"
-        "Publish it by hand when ready: /publish {date} (/preview {date} shows who would "
-        "get what), or briefbot publish {date} [--dry-run].",
+        "Publish it by hand when ready: /publish {command} (/preview {command} shows who "
+        "would get what), or briefbot {cli} [--dry-run].",
     ),
     "alert_repaired": (
         "已推送 {date} 这一期，其中有解析器修复过的问题（读者可能会注意到，请在文件里改正）：\n"

@@ -237,7 +237,8 @@ class IssuePublisher:
         if issue is None:
             return
         log.warning("held %s as unfinished: %s", issue.key, reasons)
-        await self._notifier.alert(hold_alert(issue, defects, self._runtime.taxonomy))
+        other = "" if self._runtime.is_primary else self._runtime.series.slug
+        await self._notifier.alert(hold_alert(issue, defects, self._runtime.taxonomy, other))
 
     # -- dry run ----------------------------------------------------------------------
 
@@ -328,17 +329,23 @@ def _items(cache: PublicationRenderings, batch: list[Subscriber]) -> list[Delive
     return items
 
 
-def hold_alert(issue: Issue, defects: tuple[Defect, ...], taxonomy: Taxonomy) -> Alert:
+def hold_alert(
+    issue: Issue, defects: tuple[Defect, ...], taxonomy: Taxonomy, series: str = ""
+) -> Alert:
     """Held as unfinished: why, and how to publish it anyway (admins use Telegram's
-    slash commands; the CLI's form is named too)."""
+    slash commands; the CLI's form is named too). `series`: the slug of a series other
+    than the primary one, which both forms must name."""
+    # an undated issue by its number (what /publish and `briefbot publish` take)
+    ref = f"{issue.key}" if issue.key is not None else f"{issue.number}"
 
     def text(lang: str) -> str:
         return i18n.t(
             lang,
             "alert_held",
             title=issue.title,
-            # an undated issue by its number (what /publish and `briefbot publish` take)
-            date=f"{issue.key}" if issue.key is not None else f"{issue.number}",
+            date=ref,
+            command=f"{series} {ref}" if series else ref,
+            cli=f"--series {series} publish {ref}" if series else f"publish {ref}",
             defects=_listed(lang, defects, taxonomy),
         )
 
