@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.base import Subparsers, fail, issue_key, print_json
+from bot.cli.base import Subparsers, fail, print_json
 from bot.cli.publishing import issue_ref, ref_label, resolve_ref
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def register(commands: Subparsers) -> None:
     corrections.set_defaults(handler=_corrections)
 
     show = commands.add_parser("show", help="show one parsed issue")
-    show.add_argument("key", type=issue_key, metavar="KEY|latest")
+    show.add_argument("key", type=issue_ref, metavar="KEY|NUMBER|latest")
     show.add_argument("--json", action="store_true", help="the full model as JSON")
     show.set_defaults(handler=_show)
 
@@ -202,15 +202,19 @@ def summary_to_dict(summary: IssueSummary, now: datetime, settings: Settings) ->
 
 async def _show(args: argparse.Namespace, runtime: Runtime) -> int:
     from bot.json_output import issue_to_dict
-    from storage.issues import get_issue, latest_issue
+    from storage.issues import get_issue, get_numbered_issue, latest_issue
 
+    slug = runtime.series.slug
     async with runtime.sessions() as session:
         if args.key is None:
-            issue = await latest_issue(session, runtime.series.slug)
+            issue = await latest_issue(session, slug)
+        elif isinstance(args.key, int):  # a numbered series' issue, dated or not
+            issue = await get_numbered_issue(session, slug, args.key)
         else:
-            issue = await get_issue(session, runtime.series.slug, args.key)
+            issue = await get_issue(session, slug, args.key)
     if issue is None:
-        return fail(f"no issue {args.key or 'at all'} in the archive")
+        asked = "at all" if args.key is None else ref_label(args.key)
+        return fail(f"no issue {asked} in the archive")
     if args.json:
         print_json(issue_to_dict(issue))
     else:

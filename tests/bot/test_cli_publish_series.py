@@ -63,3 +63,11 @@ def test_corrections_name_a_numbered_issue(cli: Cli, tmp_path: Path) -> None:
     assert cli(*series, "publish", "51")[0] == 0
     code, out, _ = cli(*series, "corrections", "latest", "--dry-run")
     assert (code, out.strip()) == (0, "#51: readers have the current content: nothing to correct")
+
+
+def test_show_takes_a_number(cli: Cli, tmp_path: Path) -> None:
+    series = _widgets(cli, tmp_path)
+    code, out, _ = cli(*series, "show", "#50")
+    assert code == 0 and out.startswith("This Week in Widgets #50  [#50]")
+    code, _, err = cli(*series, "show", "99")
+    assert code == 1 and "no issue #99 in the archive" in err
