@@ -460,19 +460,13 @@ class Site:
             if series is None or issue is None:
                 return self.not_found(request, lang)
             older, newer = await neighbours(session, slug, key)
-        view = self.issue_view(issue, lang)
-        return self.render(
+        return self._issue_page(
             request,
             lang,
-            "issue.html",
-            {
-                "title": f"{view['title']} · {series.title}",
-                "series": series,
-                "issue": view,
-                "older": lang.url(issue_path(slug, older)) if older else None,
-                "newer": lang.url(issue_path(slug, newer)) if newer else None,
-                "feeds": self._feeds(lang, f"/{slug}", series.title),
-            },
+            series,
+            issue,
+            lang.url(issue_path(slug, older)) if older else None,
+            lang.url(issue_path(slug, newer)) if newer else None,
         )
 
     async def _numbered_issue(
@@ -485,11 +479,23 @@ class Site:
             if series is None or issue is None or issue.key is not None:
                 return self.not_found(request, lang)  # a dated issue's page is by date
             older, newer = await numbered_neighbours(session, slug, number)
-        view = self.issue_view(issue, lang)
 
         def link(found: tuple[date | None, int] | None) -> str | None:
             return None if found is None else lang.url(issue_path(slug, web_ref(*found)))
 
+        return self._issue_page(request, lang, series, issue, link(older), link(newer))
+
+    def _issue_page(
+        self,
+        request: Request,
+        lang: Lang,
+        series: Series,
+        issue: Issue,
+        older: str | None,
+        newer: str | None,
+    ) -> Response:
+        """An issue's page, dated or numbered, with links to its neighbours."""
+        view = self.issue_view(issue, lang)
         return self.render(
             request,
             lang,
@@ -498,9 +504,9 @@ class Site:
                 "title": f"{view['title']} · {series.title}",
                 "series": series,
                 "issue": view,
-                "older": link(older),
-                "newer": link(newer),
-                "feeds": self._feeds(lang, f"/{slug}", series.title),
+                "older": older,
+                "newer": newer,
+                "feeds": self._feeds(lang, f"/{series.slug}", series.title),
             },
         )
 
