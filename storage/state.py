@@ -13,8 +13,13 @@ from storage.clock import utcnow
 from storage.models import AppStateRow
 
 
-async def get_value(session: AsyncSession, key: str, default: Any = None) -> Any:
-    row = await session.execute(select(AppStateRow.value).where(AppStateRow.key == key))
+async def get_value(
+    session: AsyncSession, key: str, default: Any = None, *, for_update: bool = False
+) -> Any:
+    """`for_update`: lock the row until the transaction ends (PostgreSQL; SQLite has one
+    writer anyway), so a read-then-write is not raced by another process."""
+    query = select(AppStateRow.value).where(AppStateRow.key == key)
+    row = await session.execute(query.with_for_update() if for_update else query)
     found = row.one_or_none()
     return default if found is None else found[0]
 

@@ -325,7 +325,8 @@ async def adopt_primary(
     primary no longer configured was renamed: its rows stay the primary's. True when
     rows were moved.
     """
-    recorded = await get_value(session, _PRIMARY_STATE)
+    # Locked: instances starting together must not both swap (a second swap undoes it).
+    recorded = await get_value(session, _PRIMARY_STATE, for_update=True)
     now = utcnow()
     if recorded == primary_slug:
         return False

@@ -5,6 +5,8 @@ upgrade keeps existing rows as the primary series'."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -80,6 +82,44 @@ async def test_reordered_series_keep_their_readers(session_factory: Sessions) ->
         assert not await subscribers.adopt_primary(session, "weekly-2", ["weekly-2", "eai"])
         primary = await subscribers.get_subscriber(session, "telegram", "1")
     assert primary is not None and primary.subscriptions == (ALL,)
+
+
+async def test_instances_starting_together_swap_the_series_once(
+    session_factory: Sessions, db_url: str
+) -> None:
+    """Two processes start with the reordered config at once: one swaps, the other then
+    finds the swap recorded (the state row is locked on PostgreSQL; SQLite has one
+    writer), so the readers' choices are not swapped back."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite runs one instance (a second `run` refuses to start)")
+    async with session_factory.begin() as session:
+        await subscribers.adopt_primary(session, "eai", ["eai", "weekly"])
+        reader = await _reader(session, "1")
+        await subscribers.set_subscriptions(session, reader, [NEWS])
+        await subscribers.set_subscriptions(session, reader, [ALL], series="weekly")
+    first, second = session_factory(), session_factory()
+    try:
+        async with first.begin():
+            assert await subscribers.adopt_primary(first, "weekly", ["weekly", "eai"])
+            racing = asyncio.create_task(
+                _adopt_in(second, "weekly", ["weekly", "eai"])
+            )  # blocks on the locked state row until `first` commits
+            await asyncio.sleep(0.3)
+            assert not racing.done()
+        assert not await racing
+    finally:
+        await first.close()
+        await second.close()
+    async with session_factory() as session:
+        primary = await subscribers.get_subscriber(session, "telegram", "1")
+        eai = await subscribers.get_subscriber(session, "telegram", "1", series="eai")
+    assert primary is not None and primary.subscriptions == (ALL,)
+    assert eai is not None and eai.subscriptions == (NEWS,)
+
+
+async def _adopt_in(session: AsyncSession, primary: str, configured: list[str]) -> bool:
+    async with session.begin():
+        return await subscribers.adopt_primary(session, primary, configured)
 
 
 def test_upgrading_keeps_existing_rows_as_the_primary_series(db_url: str) -> None:
