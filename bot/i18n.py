@@ -436,12 +436,15 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     ),
     "help_corrections": (
         "更正：已推送的一期在推送后 {hours} 小时内被修改时，读者收到的消息会被更正"
-        "（Telegram 原地编辑，放不下或在企业微信上就发一条更正消息）。现在{state}。"
+        "（Telegram 原地编辑，放不下时发一条更正消息；微信公众号和企业微信只在条目标题或链接"
+        "改变时发一条更正消息，每期每天至多一次）。现在{state}。"
         "关闭：发送 {off}（{on} 重新开启）；或在配置里设 publish.corrections = false "
         "并重启，那样聊天里无法开启。",
         "Corrections: when a published issue is edited within {hours} hours of its "
         "publication, what readers got is corrected (edited in place on Telegram, else a "
-        "short correction message, as on WeCom). Now {state}. To switch them off, send "
+        "short correction message; on WeChat and WeCom one correction message, only when "
+        "an entry's title or link changed, at most once per issue a day). Now {state}. "
+        "To switch them off, send "
         "{off} ({on} switches them back on); or set publish.corrections = false in the "
         "configuration and restart, which the chat cannot override.",
     ),
