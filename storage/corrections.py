@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.deliveries.writes import PARAM_CHUNK, claim_rows
+from storage.deliveries.writes import PARAM_CHUNK, claim_rows, requeue_unowned
 from storage.models import (
     CorrectionRow,
     DeliveryRow,
@@ -353,17 +353,7 @@ async def touch_corrections(session: AsyncSession, ids: Sequence[int], now: date
 
 async def requeue_stale_corrections(session: AsyncSession, older_than: datetime) -> int:
     """`requeue_stale` for corrections claimed without an instance (one-shot drains)."""
-    result = await session.execute(
-        update(CorrectionRow)
-        .where(
-            CorrectionRow.status == "sending",
-            CorrectionRow.claimed_by.is_(None),
-            CorrectionRow.updated_at < older_than,
-        )
-        .values(status="pending"),
-        execution_options={"synchronize_session": False},
-    )
-    return int(getattr(result, "rowcount", 0))
+    return await requeue_unowned(session, CorrectionRow, older_than)
 
 
 async def expire_held(

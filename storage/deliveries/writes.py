@@ -284,12 +284,18 @@ async def requeue_stale(session: AsyncSession, older_than: datetime) -> int:
     as long as its heartbeat (storage.instances.requeue_orphaned), which is compared on
     the database's clock, so a caller's skewed clock cannot take a live instance's rows.
     """
+    return await requeue_unowned(session, DeliveryRow, older_than)
+
+
+async def requeue_unowned(session: AsyncSession, table: Any, older_than: datetime) -> int:
+    """Rows of an outbox (`table`: deliveries or corrections) claimed without an instance
+    and silent since `older_than`, back to pending (`requeue_stale`)."""
     result = await session.execute(
-        update(DeliveryRow)
+        update(table)
         .where(
-            DeliveryRow.status == "sending",
-            DeliveryRow.claimed_by.is_(None),
-            DeliveryRow.updated_at < older_than,
+            table.status == "sending",
+            table.claimed_by.is_(None),
+            table.updated_at < older_than,
         )
         .values(status="pending"),
         execution_options={"synchronize_session": False},
