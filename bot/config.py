@@ -332,6 +332,9 @@ class WecomRobotSettings(_Section):
     key: SecretStr
     sections: StrList = Field(default_factory=list)
     topics: StrList = Field(default_factory=list)
+    # Slugs of configured series (checked by _check_robot_series); empty: every series
+    # with default_subscription, as a new reader gets.
+    series: StrList = Field(default_factory=list)
 
 
 class WecomSettings(_Section):
@@ -494,6 +497,19 @@ def _check_series(settings: Settings) -> None:
                     )
 
 
+def _check_robot_series(settings: Settings) -> None:
+    """Each robot's `series` names configured series (a typo would silently drop one)."""
+    several = isinstance(settings.series, list)
+    slugs = [s.slug for s in settings.series] if several else [settings.series.slug]
+    for index, robot in enumerate(settings.wecom.robots):
+        unknown = [slug for slug in robot.series if slug not in slugs]
+        if unknown:
+            raise ValueError(
+                f"wecom.robots.{index}.series: unknown series {unknown[0]!r}; "
+                f"configured: {', '.join(slugs)}"
+            )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         extra="forbid",
@@ -539,6 +555,11 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _series_apart(self) -> Settings:
         _check_series(self)
+        return self
+
+    @model_validator(mode="after")
+    def _robots_follow_known_series(self) -> Settings:
+        _check_robot_series(self)
         return self
 
     def series_views(self) -> list[Settings]:

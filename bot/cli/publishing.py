@@ -100,7 +100,7 @@ async def _tick(args: argparse.Namespace, runtime: Runtime) -> int:
     except ValueError as exc:
         return fail(f"--now: {exc}", 2)
     if runtime.settings.wecom.robots:  # robot subscribers must exist before the publication
-        await sync_robots(runtime.sessions, runtime.settings.wecom, runtime.taxonomy)
+        await sync_robots(runtime)
     cycle = build_cycle(runtime, clock, _alerts())
     report = await cycle.run_once()
     print_cycle(report)

@@ -193,7 +193,7 @@ async def open_web_service(
         if settings.wecom.robots:
 
             async def robots() -> int:
-                return await sync_robots(runtime.sessions, settings.wecom, runtime.taxonomy)
+                return await sync_robots(runtime)
 
             service.startup.append(robots)
         try:
@@ -291,7 +291,7 @@ async def _push_once(runtime: Runtime, claimant: str) -> list[str]:
     async with aiohttp.ClientSession() as http:
         if wecom is not None or w.robots:
             if w.robots:
-                await sync_robots(runtime.sessions, w, runtime.taxonomy)
+                await sync_robots(runtime)
             sender = WecomSender(wecom, w.agent_id, robot_keys(w), w.base_url, http)
             senders["wecom"] = WecomPush(sender)
         if not senders:

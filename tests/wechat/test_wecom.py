@@ -390,7 +390,7 @@ async def test_robots_get_their_sections_within_size_and_rate(
     server.wecom.add_robot(SECOND_ROBOT)
     robots = [{"key": ROBOT_KEY, "sections": ["论文"]}, {"key": SECOND_ROBOT}]
     runtime = with_settings(runtime, server, robots=robots)
-    await sync_robots(runtime.sessions, runtime.settings.wecom, runtime.taxonomy)
+    await sync_robots(runtime)
     first, second = await publish(runtime, OLDER), await publish(runtime, NEWER)
     expected = [await expected_texts(runtime, issue) for issue in (first, second)]
     papers, everything = robot_chat_id(ROBOT_KEY), robot_chat_id(SECOND_ROBOT)
@@ -462,7 +462,7 @@ async def test_identical_commands_get_identical_answers_twice(
 async def robot_push(runtime: Runtime, server: FakeWeChatServer) -> tuple[Runtime, list[str], str]:
     """One robot with one pending delivery of four messages: its texts, its chat id."""
     runtime = with_settings(runtime, server, robots=[{"key": ROBOT_KEY}])
-    await sync_robots(runtime.sessions, runtime.settings.wecom, runtime.taxonomy)
+    await sync_robots(runtime)
     async with runtime.sessions() as session:
         issue_id = await find_issue_id(session, runtime.series.slug, NEWER)
     assert issue_id is not None
