@@ -288,6 +288,9 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "saved": ("已保存。", "Saved."),
     # --- admin ---------------------------------------------------------------------------
     "stats_title": ("订阅统计", "Subscriber statistics"),
+    # with several series: one block per series (or the one `/stats SERIES` names)
+    "stats_series": ("【{title}】（{slug}）", "{title} ({slug})"),
+    "stats_subscribers": ("订阅者：{count}", "Subscribers: {count}"),
     "stats_platforms": ("按平台：{items}", "By platform: {items}"),
     "stats_paused": (
         "已暂停：{paused}；已失效：{inactive}",
@@ -368,11 +371,13 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "preview_usage": (
         "用法：{command} YYYY-MM-DD、{command} 期号或 {command} latest（预演推送；"
         "有多个系列时先写系列：{command} 系列 51）；"
-        "{command} 更正 [YYYY-MM-DD]（预演已推送一期的更正，默认最近推送的一期）",
+        "{command} 更正 [YYYY-MM-DD|期号]（预演已推送一期的更正，默认最近推送的一期；"
+        "有多个系列时先写系列：{command} 更正 系列 51）",
         "Usage: {command} YYYY-MM-DD, {command} NUMBER or {command} latest (a push; "
         "with several series, the series first: {command} SERIES 51); "
-        "{command} correction [YYYY-MM-DD] (the correction of a published issue, "
-        "by default the newest published one)",
+        "{command} correction [YYYY-MM-DD|NUMBER] (the correction of a published issue, "
+        "by default the newest published one; with several series, the series first: "
+        "{command} correction SERIES 51)",
     ),
     # /preview correction (bot.publish.correction_preview)
     "n_operations": ("{count} 次编辑或发送", "{count} edits or sends"),

@@ -78,6 +78,7 @@ class SubscriberStats:
     all_sections: int = 0  # subscribed to everything
     by_section: dict[str, int] = field(default_factory=dict)
     by_topic: dict[str, int] = field(default_factory=dict)
+    subscribers: int = 0  # active ones with a subscription to the series asked for
 
 
 # --- single subscribers ---------------------------------------------------------------
@@ -412,6 +413,11 @@ async def stats(session: AsyncSession, *, series: str = PRIMARY) -> SubscriberSt
         .where(active, SubscriptionRow.series == series)
         .group_by(SubscriptionRow.kind, SubscriptionRow.key)
     )
+    in_series = await session.scalar(
+        select(func.count(func.distinct(SubscriptionRow.subscriber_id)))
+        .join(SubscriberRow, SubscriberRow.id == SubscriptionRow.subscriber_id)
+        .where(active, SubscriptionRow.series == series)
+    )
     counts: dict[str, dict[str, int]] = {kind: {} for kind in SUBSCRIPTION_KINDS}
     for kind, key, count in by_subscription:
         counts[kind][key] = count
@@ -422,6 +428,7 @@ async def stats(session: AsyncSession, *, series: str = PRIMARY) -> SubscriberSt
         all_sections=counts["all"].get("", 0),
         by_section=counts["section"],
         by_topic=counts["topic"],
+        subscribers=in_series or 0,
     )
 
 

@@ -1,5 +1,8 @@
 """Delivery sub-commands: `status [KEY] [--watch] [--json]`, `resume KEY`.
 
+KEY is a date, `latest`, or an issue number of a numbered series (`--series SLUG`
+names the series; the primary one by default), parsed as `publish` parses it.
+
 `status` also lists the running instances (several on PostgreSQL), their heartbeats and
 the leader; `--json` is then {"issues": [...], "leader": ..., "instances": [...]}.
 """
@@ -11,10 +14,11 @@ import asyncio
 import json
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bot.cli.base import Subparsers, fail, issue_key, print_json
+from bot.cli.base import Subparsers, fail, print_json
+from bot.cli.publishing import issue_ref, ref_label
 
 if TYPE_CHECKING:  # handlers import what they run: `briefbot --help` stays instant
     from bot.delivery.status import IssueStatus
@@ -32,7 +36,7 @@ def register(commands: Subparsers) -> None:
         "every issue still delivering, and the newest one. Then the `run` instances, the age "
         "of their heartbeats and which one leads.",
     )
-    status.add_argument("key", nargs="?", type=issue_key, default=None, metavar="KEY|latest")
+    status.add_argument("key", nargs="?", type=issue_ref, default=None, metavar="KEY|NUMBER|latest")
     status.add_argument(
         "--watch", action="store_true", help="redraw every second until done (Ctrl-C stops)"
     )
@@ -45,7 +49,7 @@ def register(commands: Subparsers) -> None:
     resume = commands.add_parser(
         "resume", help="resume delivering an issue paused after an error burst"
     )
-    resume.add_argument("key", type=issue_key, metavar="KEY|latest")
+    resume.add_argument("key", type=issue_ref, metavar="KEY|NUMBER|latest")
     resume.set_defaults(handler=_resume)
 
 
@@ -62,7 +66,7 @@ async def _status(args: argparse.Namespace, runtime: Runtime) -> int:
             )
             instances = await list_instances(session, stale)
         if statuses is None:
-            return fail(f"no issue {args.key} in the archive")
+            return fail(f"no issue {ref_label(args.key)} in the archive of {runtime.series.slug}")
         show(statuses, instances, as_json=args.json, watch=args.watch)
         if not args.watch or all(s.done for s in statuses):
             return 0
@@ -97,16 +101,22 @@ def show(
 async def _resume(args: argparse.Namespace, runtime: Runtime) -> int:
     from bot.delivery.pauses import resume_issue
     from storage.deliveries.status import issues_with_deliveries
-    from storage.issues import find_issue_id
+    from storage.issues import find_issue_id, find_numbered_id, get_summary
 
+    slug = runtime.series.slug
     async with runtime.sessions.begin() as session:
-        key: date | None = args.key
-        if key is None:
-            newest = await issues_with_deliveries(session, runtime.series.slug, limit=1)
-            key = newest[0].key if newest else None
-        issue_id = None if key is None else await find_issue_id(session, runtime.series.slug, key)
-        if issue_id is None:
-            return fail(f"no issue {args.key or 'with deliveries'} in the archive")
-        resumed = await resume_issue(session, issue_id, datetime.now(UTC))
-    print(f"{key}: delivery resumed" if resumed else f"{key}: delivery was not paused")
+        if args.key is None:  # `latest`: the newest issue that has deliveries
+            newest = await issues_with_deliveries(session, slug, limit=1)
+            issue_id = newest[0].issue_id if newest else None
+        elif isinstance(args.key, int):  # a numbered series' issue, dated or not
+            issue_id = await find_numbered_id(session, slug, args.key)
+        else:
+            issue_id = await find_issue_id(session, slug, args.key)
+        summary = None if issue_id is None else await get_summary(session, issue_id)
+        if summary is None:
+            asked = "with deliveries" if args.key is None else ref_label(args.key)
+            return fail(f"no issue {asked} in the archive of {slug}")
+        resumed = await resume_issue(session, summary.id, datetime.now(UTC))
+    label = summary.label
+    print(f"{label}: delivery resumed" if resumed else f"{label}: delivery was not paused")
     return 0

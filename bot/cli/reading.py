@@ -1,7 +1,9 @@
 """Reading sub-commands: `render` (an issue as a subscriber gets it) and `search` (as /search).
 
-Both reuse the bot's own code paths (`bot.publish.rendering` and `storage.search` with
-`bot.commands.search`'s page size), so what they print is what a chat would receive.
+`render` takes a date, `latest` or, in a numbered series, an issue number (`--series
+SLUG` names the series), as `publish` does. Both reuse the bot's own code paths
+(`bot.publish.rendering` and `storage.search` with `bot.commands.search`'s page size),
+so what they print is what a chat would receive.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import re
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.base import Subparsers, fail, issue_key, print_json
+from bot.cli.base import Subparsers, fail, print_json
+from bot.cli.publishing import issue_ref, ref_label
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from briefings.marks import MARK_END, MARK_START
 from briefings.taxonomy import Kind, Taxonomy
@@ -32,7 +35,7 @@ def register(commands: Subparsers) -> None:
     render = commands.add_parser(
         "render", help="print an archived issue as a subscriber on a platform would receive it"
     )
-    render.add_argument("key", type=issue_key, metavar="KEY|latest")
+    render.add_argument("key", type=issue_ref, metavar="KEY|NUMBER|latest")
     render.add_argument("--platform", choices=PLATFORMS, required=True)
     render.add_argument("--sections", default="", help="comma-separated section keys or names")
     render.add_argument("--topics", default="", help="comma-separated topic keys or names")
@@ -87,14 +90,15 @@ async def _render(args: argparse.Namespace, runtime: Runtime) -> int:
         return fail(str(exc), 2)
     issue = await _load_issue(runtime, args.key)
     if issue is None:
-        return fail(f"no issue {args.key or 'at all'} in the archive")
+        asked = "at all" if args.key is None else ref_label(args.key)
+        return fail(f"no issue {asked} in the archive of {runtime.series.slug}")
     subscriber = _virtual_subscriber(args, subscriptions or [ALL])
     renderer = RendererSet(runtime.settings).get(profile_of(subscriber), subscriber.language)
     messages = render_for(renderer, issue, subscriber, runtime.taxonomy)
     if args.json:
         print_json([_message_dict(m) for m in messages])
     else:
-        _print_messages(messages, renderer.limits.max_size, issue.key)
+        _print_messages(messages, renderer.limits.max_size, _label(issue))
     return 0
 
 
@@ -117,13 +121,22 @@ def _valid(taxonomy: Taxonomy, kind: Kind) -> str:
     return ", ".join(f"{item.key} ({item.zh})" for item in items)
 
 
-async def _load_issue(runtime: Runtime, key: date | None) -> Issue | None:
-    from storage.issues import get_issue, latest_issue
+async def _load_issue(runtime: Runtime, key: date | int | None) -> Issue | None:
+    from storage.issues import get_issue, get_numbered_issue, latest_issue
 
+    slug = runtime.series.slug
     async with runtime.sessions() as session:
         if key is None:
-            return await latest_issue(session, runtime.series.slug)
-        return await get_issue(session, runtime.series.slug, key)
+            return await latest_issue(session, slug)
+        if isinstance(key, int):  # a numbered series' issue, dated or not
+            return await get_numbered_issue(session, slug, key)
+        return await get_issue(session, slug, key)
+
+
+def _label(issue: Issue) -> str:
+    from storage.issues import issue_label
+
+    return issue_label(issue.key, issue.number)
 
 
 def _virtual_subscriber(args: argparse.Namespace, subs: list[Subscription]) -> Subscriber:
@@ -154,9 +167,9 @@ def _message_dict(message: Message) -> dict[str, Any]:
     }
 
 
-def _print_messages(messages: list[Message], limit: int | None, key: date) -> None:
+def _print_messages(messages: list[Message], limit: int | None, label: str) -> None:
     if not messages:
-        print(f"nothing of issue {key} matches this selection: a subscriber would get no message")
+        print(f"nothing of issue {label} matches this selection: a subscriber would get no message")
     for number, message in enumerate(messages, start=1):
         budget = f"/{limit}" if limit is not None else " (no limit)"
         size = f"{message.size}{budget} {message.unit}"

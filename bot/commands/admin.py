@@ -1,5 +1,5 @@
 """Admin-only commands: /stats, /preview, /publish (AdminOnly, from the table, refuses
-everyone else). `/preview correction [KEY]` is bot/commands/correction_preview.py.
+everyone else). `/preview correction [SERIES] [KEY]` is bot/commands/correction_preview.py.
 
 The publisher answers /preview and /publish with data (`bot.publish.results`);
 `answer_text` says it in the admin's language. The CLI prints the same in English.
@@ -23,6 +23,7 @@ from bot.publish.results import Preview, Publication, PublishResult, Refusal
 from briefings.taxonomy import Taxonomy
 from storage.deliveries.status import status_counts
 from storage.issues import find_issue_id, find_numbered_id, latest_issue, list_issues
+from storage.subscribers import SubscriberStats
 from storage.subscribers import stats as subscriber_stats
 
 log = logging.getLogger(__name__)
@@ -32,15 +33,46 @@ LAST_PUSHES = 3
 
 
 async def stats(ctx: Ctx, inv: Invocation) -> list[Reply]:
+    """`/stats [SERIES]`: subscribers by platform, then per series (with several: each
+    one, or the one named) who subscribed to what and its last pushes."""
+    if ctx.deps.several_series and inv.args:
+        choice = ctx.deps.find_series(inv.raw_args)
+        if choice is None:
+            return [unknown_series(ctx, inv.raw_args)]
+        chosen = [choice]
+    else:
+        chosen = list(ctx.deps.catalog) if ctx.deps.several_series else []
     async with ctx.deps.sessions() as session:
-        counts = await subscriber_stats(session)
-        recent = await list_issues(session, ctx.deps.series.slug, limit=RECENT_ISSUES)
-        pushed = [s for s in recent if s.published_at is not None][:LAST_PUSHES]
-        deliveries = [(s, await status_counts(session, s.id)) for s in pushed]
+        # platforms, paused and inactive count subscribers, whatever their series
+        counts = await subscriber_stats(session, series=ctx.deps.subscription_series)
+        per_series = [(c, await subscriber_stats(session, series=c.key)) for c in chosen]
     lines = [
         ctx.t("stats_title"),
         ctx.t("stats_platforms", items=_items(ctx, counts.by_platform, "platform")),
         ctx.t("stats_paused", paused=counts.paused, inactive=counts.inactive),
+    ]
+    if not chosen:  # one series: its counts as they always were
+        lines += await _series_stats(ctx, counts)
+    for choice, in_series in per_series:
+        title = ctx.t("stats_series", title=choice.series.title, slug=choice.series.slug)
+        switched = replace(ctx, deps=ctx.deps.in_series(choice))
+        lines += ["", title, *await _series_stats(switched, in_series)]
+    reply = ctx.say("\n".join(lines))
+    if ctx.chat.platform in PICTURE_PLATFORMS:
+        reply = replace(reply, images=await _charts(ctx))
+    return [reply]
+
+
+async def _series_stats(ctx: Ctx, counts: SubscriberStats) -> list[str]:
+    """The request's series: its subscriptions, named by its taxonomy, and last pushes."""
+    async with ctx.deps.sessions() as session:
+        recent = await list_issues(session, ctx.deps.series.slug, limit=RECENT_ISSUES)
+        pushed = [s for s in recent if s.published_at is not None][:LAST_PUSHES]
+        deliveries = [(s, await status_counts(session, s.id)) for s in pushed]
+    lines = []
+    if ctx.deps.several_series:
+        lines.append(ctx.t("stats_subscribers", count=counts.subscribers))
+    lines += [
         ctx.t("stats_all", count=counts.all_sections),
         ctx.t("stats_sections", items=_items(ctx, counts.by_section)),
         ctx.t("stats_topics", items=_items(ctx, counts.by_topic)),
@@ -55,13 +87,10 @@ async def stats(ctx: Ctx, inv: Invocation) -> list[Reply]:
             for platform, statuses in sorted(by_platform.items())
         ]
         text = "; ".join(per_platform) or ctx.t("none")
-        lines.append(ctx.t("stats_push_line", date=summary.key.isoformat(), at=at, counts=text))
+        lines.append(ctx.t("stats_push_line", date=summary.label, at=at, counts=text))
     if not deliveries:
         lines.append(ctx.t("stats_no_pushes"))
-    reply = ctx.say("\n".join(lines))
-    if ctx.chat.platform in PICTURE_PLATFORMS:
-        reply = replace(reply, images=await _charts(ctx))
-    return [reply]
+    return lines
 
 
 async def _charts(ctx: Ctx) -> tuple[bytes, ...]:
@@ -216,10 +245,11 @@ def _at(moment: datetime, zone: tzinfo) -> str:
 
 
 async def preview(ctx: Ctx, inv: Invocation) -> list[Reply]:
-    """`/preview [SERIES] KEY|NUMBER|latest`: a push; `/preview correction [KEY]`: a
-    correction."""
+    """`/preview [SERIES] KEY|NUMBER|latest`: a push; `/preview correction [SERIES]
+    [KEY|NUMBER|latest]`: a correction."""
     if asks_for_correction(inv.args):
-        return await preview_correction(ctx, inv.args[1:])
+        rest = inv.args[1:]
+        return await preview_correction(ctx, Invocation(inv.name, rest, " ".join(rest)))
     return await _push(ctx, inv, dry_run=True)
 
 

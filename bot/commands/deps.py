@@ -36,8 +36,11 @@ class Publisher(Protocol):
 class CorrectionPreviewer(Protocol):
     """Plans, without sending, the correction of a published issue (/preview correction)."""
 
-    async def preview(self, key: date | None, now: datetime) -> CorrectionPreview:
-        """What an edit of issue `key` (None: the newest published one) would correct."""
+    async def preview(
+        self, key: date | int | None, now: datetime, series: str = ""
+    ) -> CorrectionPreview:
+        """What an edit of issue `key` (an int: a numbered series' issue number; None:
+        the newest published one) of `series` (a slug; "": the primary one) would correct."""
         ...
 
 

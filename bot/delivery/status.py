@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.pauses import paused_issues
 from storage.deliveries.status import PlatformProgress, delivery_progress, issues_with_deliveries
-from storage.issues import find_issue_id
+from storage.issues import find_issue_id, find_numbered_id, get_summary, issue_label
 
 RATE_WINDOW = timedelta(seconds=60)  # one-shot rate: deliveries completed this recently
 BAR_WIDTH = 24
@@ -42,9 +42,14 @@ class PlatformStatus:
 @dataclass(frozen=True, slots=True)
 class IssueStatus:
     issue_id: int
-    key: date
+    key: date | None  # None: an undated issue of a numbered series (`number` names it)
     paused: str | None  # why, when an error burst or an admin paused it
     platforms: tuple[PlatformStatus, ...]
+    number: int | None = None
+
+    @property
+    def label(self) -> str:
+        return issue_label(self.key, self.number)
 
     @property
     def done(self) -> bool:
@@ -70,28 +75,43 @@ class RateMeter:
 async def issue_statuses(
     session: AsyncSession,
     series_slug: str,
-    key: date | None,
+    key: date | int | None,
     now: datetime,
     meter: RateMeter | None = None,
     at: float = 0.0,
 ) -> list[IssueStatus] | None:
-    """The issue `key` (None if unknown), or every unfinished issue plus the newest one."""
+    """The issue `key` (a date, or an int: a numbered series' issue number; None if
+    unknown), or with no key every unfinished issue plus the newest one."""
     if key is not None:
-        issue_id = await find_issue_id(session, series_slug, key)
-        if issue_id is None:
+        chosen = await _one(session, series_slug, key)
+        if chosen is None:
             return None
-        chosen = [(issue_id, key)]
     else:
         found = await issues_with_deliveries(session, series_slug)
-        chosen = [(i.issue_id, i.key) for n, i in enumerate(found) if n == 0 or i.unfinished]
+        chosen = [
+            (i.issue_id, i.key, i.number) for n, i in enumerate(found) if n == 0 or i.unfinished
+        ]
     paused = await paused_issues(session)
     statuses = []
-    for issue_id, issue_key in chosen:
+    for issue_id, issue_key, number in chosen:
         progress = await delivery_progress(session, issue_id, now - RATE_WINDOW)
         platforms = tuple(_platform(p, issue_id, meter, at) for p in progress)
         reason = paused.get(issue_id, {}).get("reason") if issue_id in paused else None
-        statuses.append(IssueStatus(issue_id, issue_key, reason, platforms))
+        statuses.append(IssueStatus(issue_id, issue_key, reason, platforms, number))
     return statuses
+
+
+async def _one(
+    session: AsyncSession, series_slug: str, key: date | int
+) -> list[tuple[int, date | None, int | None]] | None:
+    """The issue asked for by date or number, with both (the one asked may be all it
+    has); None when the series has no such issue."""
+    if isinstance(key, int):
+        issue_id = await find_numbered_id(session, series_slug, key)
+    else:
+        issue_id = await find_issue_id(session, series_slug, key)
+    summary = None if issue_id is None else await get_summary(session, issue_id)
+    return None if summary is None else [(summary.id, summary.key, summary.number)]
 
 
 def _platform(
@@ -140,7 +160,7 @@ def render(statuses: list[IssueStatus]) -> str:
     lines = []
     for issue in statuses:
         state = "PAUSED" if issue.paused else ("done" if issue.done else "delivering")
-        lines.append(f"{issue.key}  {state}")
+        lines.append(f"{issue.label}  {state}")
         if issue.paused:
             lines.append(f"  {issue.paused}")
         for p in issue.platforms:
@@ -158,6 +178,7 @@ def to_json(statuses: list[IssueStatus]) -> list[dict[str, Any]]:
         {
             "issue_id": issue.issue_id,
             "key": issue.key.isoformat() if issue.key else None,  # undated: a numbered series
+            "number": issue.number,
             "paused": issue.paused,
             "done": issue.done,
             "platforms": [

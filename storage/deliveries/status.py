@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.issues import newest_first
 from storage.models import DELIVERY_STATUSES, DeliveryRow, IssueRow, SeriesRow
 
 
@@ -29,8 +30,9 @@ class PlatformProgress:
 @dataclass(frozen=True, slots=True)
 class IssueDeliveries:
     issue_id: int
-    key: date
+    key: date | None  # None: an undated issue of a numbered series (`number` names it)
     unfinished: int  # pending + sending
+    number: int | None = None
 
 
 async def status_counts(session: AsyncSession, issue_id: int) -> dict[str, dict[str, int]]:
@@ -103,13 +105,14 @@ def _aware(value: datetime | None) -> datetime | None:
 async def issues_with_deliveries(
     session: AsyncSession, series_slug: str | None = None, limit: int = 20
 ) -> list[IssueDeliveries]:
-    """Issues that have deliveries, newest key first, with their unfinished count."""
+    """Issues that have deliveries, newest first (by number in a numbered series), with
+    their unfinished count."""
     unfinished = case((DeliveryRow.status.in_(("pending", "sending")), 1), else_=0)
     query = (
-        select(IssueRow.id, IssueRow.key, func.sum(unfinished))
+        select(IssueRow.id, IssueRow.key, IssueRow.number, func.sum(unfinished))
         .join(DeliveryRow, DeliveryRow.issue_id == IssueRow.id)
-        .group_by(IssueRow.id, IssueRow.key)
-        .order_by(IssueRow.key.desc())
+        .group_by(IssueRow.id, IssueRow.key, IssueRow.number)
+        .order_by(*newest_first())
         .limit(limit)
     )
     if series_slug is not None:
@@ -117,4 +120,6 @@ async def issues_with_deliveries(
             SeriesRow.slug == series_slug
         )
     result = await session.execute(query)
-    return [IssueDeliveries(id_, key, int(count or 0)) for id_, key, count in result]
+    return [
+        IssueDeliveries(id_, key, int(count or 0), number) for id_, key, number, count in result
+    ]

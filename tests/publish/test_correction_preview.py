@@ -191,8 +191,9 @@ async def test_after_the_window_or_for_no_such_issue_nothing_is_corrected(
     assert await late.ask("/preview correction soon", "en") == (
         "Usage: /preview YYYY-MM-DD, /preview NUMBER or /preview latest (a push; with "
         "several series, the series first: /preview SERIES 51); /preview correction "
-        "[YYYY-MM-DD] (the correction of a published issue, by default the newest "
-        "published one)"
+        "[YYYY-MM-DD|NUMBER] (the correction of a published issue, by default the newest "
+        "published one; with several series, the series first: /preview correction "
+        "SERIES 51)"
     )
 
 

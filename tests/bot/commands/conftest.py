@@ -110,10 +110,17 @@ class FakeCorrections:
     }
 
     def __init__(self) -> None:
-        self.calls: list[date | None] = []
+        self.calls: list[date | int | None] = []
+        self.series: list[str] = []  # each call's series
 
-    async def preview(self, key: date | None, now: datetime) -> CorrectionPreview:
+    async def preview(
+        self, key: date | int | None, now: datetime, series: str = ""
+    ) -> CorrectionPreview:
         self.calls.append(key)
+        self.series.append(series)
+        if isinstance(key, int):  # a numbered series' issue: #50 unpublished, no other
+            known = key == 50
+            return CorrectionPreview(None, "unpublished" if known else "unknown", 48, number=key)
         if key in self.STATES:
             return CorrectionPreview(key, self.STATES[key], 48, T0)
         changes = [
