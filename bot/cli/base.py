@@ -1,4 +1,4 @@
-"""Shared pieces of the sub-commands: handler type, output helpers, issue-key parsing.
+"""Shared pieces of the sub-commands: handler type, output helpers, time parsing.
 
 Imported by every `register`, so it stays light: the standard library and `bot.i18n` only.
 """
@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
@@ -35,18 +35,6 @@ def print_json(data: Any) -> None:
 def fail(message: str, code: int = 1) -> int:
     print(f"briefbot: {message}", file=sys.stderr)
     return code
-
-
-def issue_key(text: str) -> date | None:
-    """`latest` -> None; otherwise an ISO date, or argparse's error."""
-    if text == "latest":
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        shown = clip(text)
-        message = f"expected YYYY-MM-DD or 'latest', got {shown!r}"
-        raise argparse.ArgumentTypeError(message) from None
 
 
 def parse_moment(text: str, timezone: str) -> datetime:
