@@ -237,6 +237,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "本机器人推送这些系列（点按钮订阅或退订）：",
         "This bot carries these series (tap to subscribe or unsubscribe):",
     ),
+    "series_title_text": ("本机器人推送这些系列：", "This bot carries these series:"),
     "series_hint": (
         "{latest} 看一个系列的最新一期，{sections} 选它的栏目与标签，{series} 订阅或退订它。",
         "{latest} shows a series' latest issue, {sections} chooses its sections and "
@@ -247,10 +248,6 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "unknown_series": (
         "没有叫「{name}」的系列；可选：{names}",
         "No series “{name}”; series: {names}",
-    ),
-    "series_wechat_primary_only": (
-        "公众号只推送「{title}」；其他系列可以用 {latest} 阅读。",
-        "The Official Account pushes only “{title}”; read the other series with {latest}.",
     ),
     "only_one_series": ("本机器人只推送一个系列：{title}", "This bot carries one series: {title}"),
     "sections_title": (
@@ -637,8 +634,9 @@ COMMAND_TEXTS: Final[dict[str, tuple[CommandText, CommandText]]] = {
 # Commands that exist only with several series configured (bot/commands/series.py).
 SERIES_COMMAND_TEXTS: Final[dict[str, tuple[CommandText, CommandText]]] = {
     "series": (
-        CommandText("查看各个系列，订阅或退订", "[系列]", "widgets"),
-        CommandText("List the series, subscribe or unsubscribe", "[series]", "widgets"),
+        # {series}: a configured series other than the first (bot/commands/meta.py)
+        CommandText("查看各个系列，订阅或退订", "[系列]", "{series}"),
+        CommandText("List the series, subscribe or unsubscribe", "[series]", "{series}"),
     ),
 }
 

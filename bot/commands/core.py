@@ -17,7 +17,7 @@ from bot.commands.parsing import parse_command
 from bot.commands.router import Route, Router, Run
 from bot.commands.spec import CommandTable
 from bot.commands.table import COMMAND_TABLE, SERIES_COMMANDS
-from bot.commands.types import Incoming, Reply
+from bot.commands.types import Incoming, Invocation, Reply
 from storage.subscribers import Subscriber, get_subscriber, update_settings
 
 log = logging.getLogger(__name__)
@@ -44,14 +44,14 @@ class Core:
     def deps(self) -> CoreDeps:
         return self._deps
 
+    def parse(self, text: str, platform: str) -> Invocation | None:
+        """The command in `text` as this core reads it (its table: /series only with
+        several series); adapters ask before answering anything else with the help."""
+        return parse_command(text, self._deps.bot_username, platform=platform, table=self._table)
+
     async def handle_text(self, incoming: Incoming) -> list[Reply]:
         """Replies to a text; [] when it is not for us (chatter, another bot's command)."""
-        invocation = parse_command(
-            incoming.text,
-            self._deps.bot_username,
-            platform=incoming.chat.platform,
-            table=self._table,
-        )
+        invocation = self.parse(incoming.text, incoming.chat.platform)
         route = self._router.for_text(invocation)
         return await self._dispatch(Update(incoming, invocation), route)
 

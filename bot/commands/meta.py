@@ -131,6 +131,9 @@ async def _corrections_note(ctx: Ctx) -> str:
 
 def _help_entry(ctx: Ctx, name: str) -> str:
     syntax, example = i18n.usage(ctx.lang, name)
+    if "{series}" in example:  # an example only several series have: name a real one
+        catalog = ctx.deps.catalog
+        example = example.format(series=catalog[-1].series.slug) if catalog else ""
     head = " ".join(filter(None, (ctx.cmd(name), syntax)))
     lines = [f"{head} — {i18n.describe(ctx.lang, name)}"]
     if example:

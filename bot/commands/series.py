@@ -89,12 +89,6 @@ async def on_series(ctx: Ctx, toggle: Toggle) -> list[Reply]:
 
 
 async def _switch(ctx: Ctx, choice: SeriesChoice, *, edit: bool) -> list[Reply]:
-    if ctx.chat.platform == "wechat" and choice.key:
-        # Official Account pushes are mass sends by tag, for the primary series only
-        # (bot.publish.publisher): subscribing here would promise what never comes.
-        primary = ctx.deps.catalog[0].series.title
-        latest = ctx.cmd("latest", choice.series.slug)
-        return [ctx.say(ctx.t("series_wechat_primary_only", title=primary, latest=latest))]
     async with ctx.deps.sessions.begin() as session:
         subscriber, _ = await ctx.ensure_subscriber(session)
         subscribed = choice.key in await subscribed_series(session, subscriber.id)
@@ -112,7 +106,7 @@ async def series_view(ctx: Ctx, *, edit: bool, note: str = "") -> Reply:
         if subscriber is not None:
             subscribed = await subscribed_series(session, subscriber.id)
     lines = [note] if note else []
-    lines.append(ctx.t("series_title"))
+    lines.append(ctx.t("series_title" if ctx.has_buttons else "series_title_text"))
     buttons = []
     for choice in ctx.deps.catalog:
         mark = ON if choice.key in subscribed else OFF

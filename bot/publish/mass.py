@@ -5,6 +5,12 @@ Followers are reached by tag mass sends, one per part: everything (`all`), a sec
 subscribed to everything (one message per issue, not one per section), else one part per
 subscribed section and topic; none while paused or inactive (`desired_parts`).
 
+With several series, every series has its own parts: the primary series' are named as
+above (so an account's tags and ledger outlive adding a series), another series' carry
+its subscription key (its slug) in front: `gadgets/all`, `gadgets/section:<key>`. An
+issue's publication stores the parts of its own series only, so a tag of one series
+never receives another series' issue.
+
 Every mass send costs quota (a subscription account has one a day), so a part is always
 ONE message: the full rendering when it fits, else the digest (titles and links), else
 the digest of as many leading entries as fit, followed by a line saying how many were
@@ -22,27 +28,48 @@ from formatters import Limits, WeChatRenderer, select_entries
 from storage.subscribers import Subscriber
 
 ALL_PART = "all"
+SERIES_MARK = "/"  # between a series' key and its part; slugs and kinds have none
 
 
-def part_names(taxonomy: Taxonomy) -> list[str]:
-    """Every part, in push priority order before audience sizes are known."""
+def qualified(part: str, series: str = "") -> str:
+    """`part` of the series whose subscription key is `series` ('' : the primary one)."""
+    return f"{series}{SERIES_MARK}{part}" if series else part
+
+
+def split_part(part: str) -> tuple[str, str]:
+    """(series key, the part within it): `gadgets/section:news` -> ("gadgets",
+    "section:news"). Only what precedes the kind's ':' can name a series, so a section
+    or topic key holding a '/' stays whole."""
+    head, colon, rest = part.partition(":")
+    series, mark, kind = head.rpartition(SERIES_MARK)
+    return (series, kind + colon + rest) if mark else ("", part)
+
+
+def part_names(taxonomy: Taxonomy, series: str = "") -> list[str]:
+    """Every part of a series, in push priority order before audience sizes are known."""
     return [
-        ALL_PART,
-        *(f"section:{s.key}" for s in taxonomy.sections),
-        *(f"topic:{t.key}" for t in taxonomy.topics),
+        qualified(part, series)
+        for part in (
+            ALL_PART,
+            *(f"section:{s.key}" for s in taxonomy.sections),
+            *(f"topic:{t.key}" for t in taxonomy.topics),
+        )
     ]
 
 
-def desired_parts(subscriber: Subscriber | None) -> set[str]:
+def desired_parts(subscriber: Subscriber | None, series: str = "") -> set[str]:
+    """The parts a follower receives of the series its subscriptions were loaded for
+    (`series`: that series' subscription key)."""
     if subscriber is None or not subscriber.active or subscriber.paused:
         return set()
     if any(s.kind == "all" for s in subscriber.subscriptions):
-        return {ALL_PART}
-    return {f"{s.kind}:{s.key}" for s in subscriber.subscriptions}
+        return {qualified(ALL_PART, series)}
+    return {qualified(f"{s.kind}:{s.key}", series) for s in subscriber.subscriptions}
 
 
 def part_selection(issue: Issue, part: str) -> Issue:
     """The issue reduced to the part's entries (everything for `all`)."""
+    part = split_part(part)[1]
     if part == ALL_PART:
         return issue
     kind, _, key = part.partition(":")
@@ -65,9 +92,12 @@ def render_part(
 
 
 def _more_command(part: str, taxonomy: Taxonomy) -> str:
-    if part == ALL_PART:
-        return "最新"
-    return f"最新 {taxonomy.display_name(part.partition(':')[2], 'zh')}"
+    """What a follower replies for the whole part (`最新 SERIES SECTION` in another series)."""
+    series, part = split_part(part)
+    words = ["最新", series] if series else ["最新"]
+    if part != ALL_PART:
+        words.append(taxonomy.display_name(part.partition(":")[2], "zh"))
+    return " ".join(words)
 
 
 def _leading(issue: Issue, count: int) -> Issue:

@@ -204,7 +204,7 @@ class IssuePublisher:
             reasons = tuple(d.stored for d in defects)
             raise _Rollback(Outcome("held", reasons=reasons, defects=defects))
         await self._ensure_channel(session, now)
-        cache = PublicationRenderings(issue, self._renderers, self._runtime.taxonomy)
+        cache = self._renderings(issue)
         created = empty = 0
         async for batch in self._readers(_within(session)):
             items = _items(cache, batch)
@@ -247,7 +247,7 @@ class IssuePublisher:
         async with self._runtime.sessions() as session:
             issue = await load_issue(session, summary.id)
         assert issue is not None
-        cache = PublicationRenderings(issue, self._renderers, self._runtime.taxonomy)
+        cache = self._renderings(issue)
         listed: list[Recipient] = []
         counts = {"recipients": 0, "empty": 0}
 
@@ -281,14 +281,15 @@ class IssuePublisher:
             number=issue.number,
         )
 
+    def _renderings(self, issue: Issue) -> PublicationRenderings:
+        return PublicationRenderings(issue, self._renderers, self._runtime.taxonomy, self._series)
+
     async def _readers(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> AsyncIterator[list[Subscriber]]:
-        """This series' active subscribers in batches. Official Account pushes are mass
-        sends by tag, and the tags follow the primary series' subscriptions: another
-        series leaves its followers out (they read it in the chat: /latest SERIES)."""
+        """This series' active subscribers in batches."""
         async for batch in iter_active(sessions, batch=self._batch, series=self._series):
-            yield [s for s in batch if s.platform != "wechat"] if self._series else batch
+            yield batch
 
     async def _missing_channel(self, now: datetime) -> Subscriber | None:
         """The configured channel as it will be added on publication, if it is not yet."""

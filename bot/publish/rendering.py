@@ -9,8 +9,9 @@ written.
 Official Account followers are reached by tag mass sends, one per "part" (everything, a
 section or a topic: bot/publish/mass.py), so their renderings are per part: each
 part with content is rendered once (`part_messages`, one message within the mass-send
-limit) and stored under `mass_part_key(part)`; a follower's delivery holds the messages of
-its parts in push order (key `mass;parts=...`). The campaign sends exactly these stored
+limit) and stored under `mass_part_key(part)` (the part named within the issue's
+series); a follower's delivery holds the messages of its parts in push order (key
+`mass;parts=...`). The campaign sends exactly these stored
 part messages.
 """
 
@@ -119,13 +120,18 @@ def stored(messages: list[Message]) -> list[StoredMessage]:
 class PublicationRenderings:
     """Messages per rendering key, computed once within one publication."""
 
-    def __init__(self, issue: Issue, renderers: RendererSet, taxonomy: Taxonomy) -> None:
+    def __init__(
+        self, issue: Issue, renderers: RendererSet, taxonomy: Taxonomy, series: str = ""
+    ) -> None:
+        """`series`: the subscription key of the issue's series ('' : the primary one),
+        which names its mass-send parts (bot/publish/mass.py)."""
         self.issue = issue
         self._renderers = renderers
         self._taxonomy = taxonomy
+        self._series = series
         self._messages: dict[tuple[str, str], list[StoredMessage]] = {}
         self._parts: dict[str, list[StoredMessage]] = {}  # mass-send part -> its message
-        self._order = {part: i for i, part in enumerate(part_names(taxonomy))}
+        self._order = {part: i for i, part in enumerate(part_names(taxonomy, series))}
 
     def __len__(self) -> int:
         return sum(1 for messages in self._messages.values() if messages)
@@ -152,7 +158,8 @@ class PublicationRenderings:
     def _mass(self, subscriber: Subscriber) -> tuple[str, list[StoredMessage]] | None:
         """A follower's parts' messages, in push order (tags of everything first)."""
         last = len(self._order)
-        parts = sorted(desired_parts(subscriber), key=lambda p: self._order.get(p, last))
+        parts = desired_parts(subscriber, self._series)
+        parts = sorted(parts, key=lambda p: self._order.get(p, last))
         if not parts:
             return None
         key = _bounded("mass;parts=" + ",".join(parts), "mass;parts=")

@@ -170,7 +170,7 @@ async def open_web_service(
     settings = runtime.settings
     async with aiohttp.ClientSession() as http:
         official = official_api(runtime)
-        tags = TagSync(official, runtime.sessions, runtime.taxonomy) if official else None
+        tags = TagSync.for_runtime(official, runtime) if official else None
         wechat = _wechat(runtime, core, official, tags, answer_budget)
         sender = _wecom_sender(runtime, http)
         wecom = _wecom(runtime, core, sender)
@@ -250,8 +250,7 @@ def _wecom(runtime: Runtime, core: TextCore, sender: WecomSender | None) -> Weco
 def _campaign(
     runtime: Runtime, api: WechatApi[OfficialAccountClient], tags: TagSync
 ) -> WechatCampaign:
-    settings = runtime.settings
-    return WechatCampaign(api, tags, runtime.sessions, settings.wechat, runtime.taxonomy)
+    return WechatCampaign(api, tags, runtime.sessions, runtime.settings.wechat)
 
 
 def _public_routes(runtime: Runtime) -> list[BaseRoute]:
@@ -284,7 +283,7 @@ async def _push_once(runtime: Runtime, claimant: str) -> list[str]:
     senders: dict[str, Any] = {}
     api = official_api(runtime)
     if api is not None:
-        tags = TagSync(api, runtime.sessions, runtime.taxonomy)
+        tags = TagSync.for_runtime(api, runtime)
         senders["wechat"] = _campaign(runtime, api, tags)
     w = runtime.settings.wecom
     wecom = wecom_api(runtime)

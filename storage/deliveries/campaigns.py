@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage._dialect import dialect_name
-from storage.models import CorrectionRow, DeliveryRow, SubscriberRow
+from storage.models import CorrectionRow, DeliveryRow, IssueRow, SubscriberRow
 
 CHAT_CHUNK = 500  # chat ids per IN (...) list
 CAMPAIGN_LOCKS = 0x57C6  # advisory lock class of campaign claims (two-int keyspace)
@@ -66,26 +66,28 @@ async def claim_campaign(
     exclude_issues: Collection[int] = (),
     kind: str = "delivery",
 ) -> ClaimedCampaign | None:
-    """Claim the newest issue with pending deliveries on `platform` (with `kind`
-    'correction': the oldest issue with pending corrections), unless another claim holds
-    some of its rows. Pending deliveries of older issues are dropped: their campaign would
-    be stale news once a newer one goes out. On PostgreSQL claims of one issue serialise
-    on an advisory lock, so two instances never split an issue's rows between them."""
+    """Claim an issue with pending deliveries on `platform`: of each series the newest
+    (with `kind` 'correction': the oldest issue with pending corrections), unless another
+    claim holds some of its rows. Pending deliveries of a series' older issues are
+    dropped: their campaign would be stale news once a newer one goes out. On PostgreSQL
+    claims of one issue serialise on an advisory lock, so two instances never split an
+    issue's rows between them."""
     table = _table(kind)
-    pending = await session.scalars(
-        select(table.issue_id)
+    pending = await session.execute(
+        select(table.issue_id, IssueRow.series_id)
+        .join(IssueRow, IssueRow.id == table.issue_id)
         .where(table.platform == platform, table.status == "pending")
         .where(table.issue_id.not_in(sorted(exclude_issues)))
         .distinct()
         .order_by(table.issue_id)
     )
-    issues = list(pending)
+    issues = [(int(issue_id), int(series_id)) for issue_id, series_id in pending]
     if not issues:
         return None
-    chosen = issues[0] if kind == "correction" else issues[-1]
-    if kind != "correction":
-        for older in issues[:-1]:
-            await _close(session, platform, older, "pending", "dropped", SUPERSEDED, now)
+    if kind == "correction":
+        chosen = issues[0][0]
+    else:
+        chosen = await _newest_per_series(session, platform, issues, now)
     if dialect_name(session) == "postgresql":
         lock = CAMPAIGN_LOCKS + (1 if kind == "correction" else 0)
         await session.execute(select(func.pg_advisory_xact_lock(lock, chosen)))
@@ -107,6 +109,21 @@ async def claim_campaign(
     )
     count = int(getattr(result, "rowcount", 0))
     return ClaimedCampaign(chosen, platform, count, kind) if count else None
+
+
+async def _newest_per_series(
+    session: AsyncSession, platform: str, issues: list[tuple[int, int]], now: datetime
+) -> int:
+    """Drop what a newer issue of the same series supersedes (another series' issue is
+    not news of this one); the oldest of the issues left, so no series waits behind
+    another's stream of issues."""
+    newest: dict[int, int] = {}
+    for issue_id, series_id in issues:  # ordered by id: the last one of a series wins
+        older = newest.get(series_id)
+        if older is not None:
+            await _close(session, platform, older, "pending", "dropped", SUPERSEDED, now)
+        newest[series_id] = issue_id
+    return min(newest.values())
 
 
 async def campaign_operations(

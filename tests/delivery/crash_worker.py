@@ -86,9 +86,9 @@ async def telegram(sessions: Sessions, base_url: str, token: str) -> None:
 async def wechat(runtime: Runtime, http: aiohttp.ClientSession) -> None:
     official, app = official_api(runtime), wecom_api(runtime)
     assert official is not None and app is not None
-    tags = TagSync(official, runtime.sessions, runtime.taxonomy)
+    tags = TagSync.for_runtime(official, runtime)
     w = runtime.settings
-    campaign = WechatCampaign(official, tags, runtime.sessions, w.wechat, runtime.taxonomy)
+    campaign = WechatCampaign(official, tags, runtime.sessions, w.wechat)
     sender = WecomSender(app, w.wecom.agent_id, robot_keys(w.wecom), w.wecom.base_url, http)
     senders: dict[str, Sender] = {"wechat": campaign, "wecom": WecomPush(sender)}
     engine = DeliveryEngine(runtime.sessions, senders, w.delivery, tuning=TUNING)

@@ -17,7 +17,7 @@ import xmltodict
 from sqlalchemy import select
 from wechatpy.crypto.base import WeChatCipher
 
-from bot.commands import Core, Incoming, Reply
+from bot.commands import Core, Incoming, Invocation, Reply
 from bot.runtime import Runtime
 from bot.web.service import WebService, open_web_service
 from storage.db import create_engine, session_factory
@@ -50,6 +50,9 @@ class CountingCore:
     def __init__(self, core: Core) -> None:
         self.core = core
         self.texts: list[str] = []
+
+    def parse(self, text: str, platform: str) -> Invocation | None:
+        return self.core.parse(text, platform)
 
     async def handle_text(self, incoming: Incoming) -> list[Reply]:
         self.texts.append(incoming.text)

@@ -105,13 +105,12 @@ async def publish(runtime: Runtime) -> int:
 def campaign(runtime: Runtime, server: FakeWeChatServer, api: Any = None) -> WechatCampaign:
     api = api or official_api(runtime)
     assert api is not None
-    tags = TagSync(api, runtime.sessions, runtime.taxonomy)
+    tags = TagSync.for_runtime(api, runtime)
     return WechatCampaign(
         api,
         tags,
         runtime.sessions,
         runtime.settings.wechat,
-        runtime.taxonomy,
         today=lambda: china_day(server.clock.now()),
     )
 
@@ -296,7 +295,7 @@ async def test_followers_are_tagged_and_untagged_in_batches_of_50(
             server.mp.add_follower(openid, interacted=None)
     api = official_api(runtime)
     assert api is not None
-    tags = TagSync(api, runtime.sessions, runtime.taxonomy)
+    tags = TagSync.for_runtime(api, runtime)
     assert (await tags.sync_all())["all"] == 120
     all_tag = server.mp.tag_id(tag_name("all"))
     tagging = server.mp.calls("/cgi-bin/tags/members/batchtagging")

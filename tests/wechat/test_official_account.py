@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.commands import Core, Incoming, Reply
+from bot.commands import Core, Incoming, Invocation, Reply
 from bot.platforms.wechat.adapter import ANSWER_BUDGET
 from bot.platforms.wechat.tags import tag_name
 from bot.runtime import Runtime
@@ -44,6 +44,9 @@ class CountingCore:
         self.core = core
         self.delay = delay
         self.texts: list[str] = []
+
+    def parse(self, text: str, platform: str) -> Invocation | None:
+        return self.core.parse(text, platform)
 
     async def handle_text(self, incoming: Incoming) -> list[Reply]:
         self.texts.append(incoming.text)

@@ -28,7 +28,6 @@ from wechatpy import parse_message
 from wechatpy.replies import TextReply
 
 from bot.commands import Chat, Incoming
-from bot.commands.parsing import parse_command
 from bot.delivery.types import SendError
 from bot.platforms.wechat.sender import WechatSender
 from bot.platforms.wechat.tags import TagSync
@@ -43,7 +42,7 @@ log = logging.getLogger(__name__)
 PLATFORM: Final = "wechat"
 ANSWER_BUDGET: Final = 4.0  # seconds; WeChat waits 5
 # Commands after which the follower's tags may no longer match its subscriptions.
-RETAG: Final = frozenset({"start", "stop", "subscribe", "unsubscribe", "settings"})
+RETAG: Final = frozenset({"start", "stop", "subscribe", "unsubscribe", "settings", "series"})
 
 
 class WechatAdapter:
@@ -123,7 +122,7 @@ class WechatAdapter:
 
     async def _command(self, openid: str, text: str) -> list[str]:
         self._service.opened(openid, "message")
-        if parse_command(text, platform=PLATFORM) is None:
+        if self._core.parse(text, PLATFORM) is None:
             text = HELP  # anything that is no command gets the help
         return await self._run(openid, text)
 
@@ -141,7 +140,7 @@ class WechatAdapter:
     async def _run(self, openid: str, text: str) -> list[str]:
         chat = Chat(PLATFORM, openid, "user")
         replies = await self._core.handle_text(Incoming(chat, openid, text))
-        invocation = parse_command(text, platform=PLATFORM)
+        invocation = self._core.parse(text, PLATFORM)
         if invocation is not None and invocation.name in RETAG:
             self._spawn(self._retag(openid))
         return pack_texts(replies, self._max_bytes)

@@ -5,10 +5,11 @@ Customer-service messages only reach followers who wrote within 48 hours, so iss
 out by mass send with the `tag_id` filter. The engine claims the issue's pending wechat
 deliveries as one unit (a newer issue supersedes an older one still pending) and asks:
 
-1. `plan`: every tag reconciled with the subscriptions (`TagSync.sync_all`), then the
-   parts with followers and a rendering stored at publication (bot/publish/rendering.py:
-   what is sent is what publication rendered), largest audience first; nothing when
-   today's quota is used up and no send awaits a resend (no API call then);
+1. `plan`: every tag (of every series) reconciled with the subscriptions
+   (`TagSync.sync_all`), then the parts with followers and a rendering stored at
+   publication (bot/publish/rendering.py: what is sent is what publication rendered; an
+   issue's publication stores its own series' parts only), largest audience first;
+   nothing when today's quota is used up and no send awaits a resend (no API call then);
 2. `send_part`: the send is claimed in the ledger (storage/wechat.py) with one unit of the
    day's quota before the call and marked sent after it, and carries a `clientmsgid`
    derived from (issue, part), so a send interrupted by a crash is repeated with the same
@@ -44,12 +45,11 @@ from wechatpy.exceptions import WeChatClientException
 
 from bot.config import WechatSettings
 from bot.delivery.campaigns import Campaign, PartOutcome, Settlement
-from bot.platforms.wechat.tags import TagSync, part_names
+from bot.platforms.wechat.tags import TagSync
 from bot.platforms.wechat_common.api import WechatApi
 from bot.platforms.wechat_common.clients import OfficialAccountClient, send_mass_text_by_tag
 from bot.publish.rendering import MASS_PART_PREFIX
 from bot.redaction import redact
-from briefings.taxonomy import Taxonomy
 from storage.deliveries.writes import renderings_by_prefix
 from storage.wechat import (
     campaign_parts,
@@ -122,7 +122,6 @@ class WechatCampaign:
         tags: TagSync,
         sessions: async_sessionmaker[AsyncSession],
         settings: WechatSettings,
-        taxonomy: Taxonomy,
         *,
         today: Callable[[], str] = china_day,
     ) -> None:
@@ -131,7 +130,7 @@ class WechatCampaign:
         self._sessions = sessions
         self._settings = settings
         self._today = today
-        self._order = {part: i for i, part in enumerate(part_names(taxonomy))}
+        self._order = {part: i for i, part in enumerate(tags.parts)}
 
     def chat_kind(self, chat_id: str) -> str:
         return "user"

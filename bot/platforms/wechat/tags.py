@@ -5,6 +5,13 @@ A follower carries the tags of the parts it receives: `all` alone when subscribe
 everything (so it gets one message per issue, not one per section), else one tag per
 subscribed section and topic; none while paused or inactive. The adapter syncs a
 follower after each command that may change this; `sync_all` reconciles every tag.
+
+With several series each has its own parts (`gadgets/all`, ...: bot/publish/mass.py) and
+a follower carries the parts of every series it follows. WeChat allows an account 100
+tags and a follower 20: a configuration whose parts need more tags than the account has
+is refused when the sync is built (`TagBudgetError`), and a follower whose parts exceed
+20 gets, for the series with the most parts first, that series' `all` instead of its
+sections and topics: more than it chose of that series rather than nothing.
 """
 
 from __future__ import annotations
@@ -12,20 +19,32 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wechatpy.exceptions import WeChatClientException
 
+from bot.config import ConfigError
 from bot.platforms.wechat_common.api import WechatApi
 from bot.platforms.wechat_common.clients import OfficialAccountClient
-from bot.publish.mass import ALL_PART, desired_parts, part_names
+from bot.publish.mass import ALL_PART, desired_parts, part_names, qualified, split_part
 from briefings.taxonomy import Taxonomy
-from storage.subscribers import get_subscriber, iter_active
+from storage.subscribers import get_subscriber, iter_active, series_key
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
-__all__ = ["ALL_PART", "TagSync", "desired_parts", "part_names", "sync_tags", "tag_name"]
+__all__ = [
+    "ALL_PART",
+    "MassSeries",
+    "TagBudgetError",
+    "TagSync",
+    "desired_parts",
+    "part_names",
+    "tag_name",
+]
 
 TAG_PREFIX = "bb:"
 TAG_NAME_MAX_BYTES = 30
@@ -33,8 +52,43 @@ TAG_BATCH = 50  # openids per batch(un)tagging call
 INVALID_TAG = 45159
 DUPLICATE_TAG_NAME = 45157
 NOT_A_FOLLOWER = frozenset({40003, 43004})
+ACCOUNT_TAGS = 100  # WeChat's limit per Official Account
+TAGS_PER_FOLLOWER = 20  # WeChat's limit per follower
 
 Api = WechatApi[OfficialAccountClient]
+# A series as mass sends see it: its subscription key ('' : the primary) and taxonomy.
+MassSeries = tuple[str, Taxonomy]
+
+
+class TagBudgetError(ConfigError):
+    """The configured series need more tags than an Official Account may have."""
+
+
+def mass_series(runtime: Runtime) -> list[MassSeries]:
+    """Every configured series, the primary one first."""
+    return [
+        (series_key(view.series.slug, runtime.primary_slug), view.taxonomy)
+        for view in runtime.each_series()
+    ]
+
+
+def fit_follower(parts: set[str], limit: int = TAGS_PER_FOLLOWER) -> set[str]:
+    """`parts` within a follower's tag limit: the series with the most parts first takes
+    its `all` part instead (more of that series than chosen, never less); beyond `limit`
+    series, the last ones in name order are left out."""
+    by_series: dict[str, set[str]] = {}
+    for part in parts:
+        by_series.setdefault(split_part(part)[0], set()).add(part)
+    total = len(parts)
+    for series in sorted(by_series, key=lambda k: (-len(by_series[k]), k)):
+        if total <= limit or len(by_series[series]) == 1:
+            break
+        total -= len(by_series[series]) - 1
+        by_series[series] = {qualified(ALL_PART, series)}
+    fitted = [p for series in sorted(by_series) for p in sorted(by_series[series])]
+    if len(fitted) > limit:
+        log.warning("a follower follows more than %d series: the last ones left out", limit)
+    return set(fitted[:limit])
 
 
 def tag_name(part: str) -> str:
@@ -51,13 +105,28 @@ def _batches(items: Iterable[str], size: int = TAG_BATCH) -> list[list[str]]:
 
 class TagSync:
     def __init__(
-        self, api: Api, sessions: async_sessionmaker[AsyncSession], taxonomy: Taxonomy
+        self,
+        api: Api,
+        sessions: async_sessionmaker[AsyncSession],
+        series: Sequence[MassSeries],
     ) -> None:
         self._api = api
         self._sessions = sessions
-        self._parts = part_names(taxonomy)
+        self._series = [key for key, _ in series]
+        self.parts = [part for key, taxonomy in series for part in part_names(taxonomy, key)]
+        if len(self.parts) > ACCOUNT_TAGS:
+            raise TagBudgetError(
+                f"wechat: the series need {len(self.parts)} tags (one per series, section "
+                f"and topic) and an Official Account has at most {ACCOUNT_TAGS}; configure "
+                "fewer topics or sections"
+            )
         self._ids: dict[str, int] | None = None
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, its users
+
+    @classmethod
+    def for_runtime(cls, api: Api, runtime: Runtime) -> TagSync:
+        """The tags of every series the runtime's config carries."""
+        return cls(api, runtime.sessions, mass_series(runtime))
 
     # --- tags themselves ----------------------------------------------------------------
 
@@ -67,7 +136,7 @@ class TagSync:
             return self._ids
         existing = await self._existing()
         ids: dict[str, int] = {}
-        for part in self._parts:
+        for part in self.parts:
             name = tag_name(part)
             if name not in existing:
                 existing[name] = await self._create(name)
@@ -110,8 +179,12 @@ class TagSync:
                 self._locks[openid] = (lock, users - 1)
 
     async def _sync_user_now(self, openid: str) -> set[str]:
+        desired: set[str] = set()
         async with self._sessions() as session:
-            desired = desired_parts(await get_subscriber(session, "wechat", openid))
+            for series in self._series:
+                found = await get_subscriber(session, "wechat", openid, series=series)
+                desired |= desired_parts(found, series)
+        desired = fit_follower(desired)
         try:
             return await self._sync_user(openid, desired)
         except WeChatClientException as exc:
@@ -154,11 +227,19 @@ class TagSync:
         return set().union(*(desired.get(part, set()) for part in parts))
 
     async def _desired_members(self) -> dict[str, set[str]]:
+        """part -> followers; memory grows with followers x parts, as the tags do."""
+        per_follower: dict[str, set[str]] = {}
+        for series in self._series:
+            batches = iter_active(self._sessions, "wechat", include_paused=True, series=series)
+            async for batch in batches:
+                for subscriber in batch:
+                    parts = desired_parts(subscriber, series)
+                    if parts:
+                        per_follower.setdefault(subscriber.chat_id, set()).update(parts)
         desired: dict[str, set[str]] = {}
-        async for batch in iter_active(self._sessions, "wechat", include_paused=True):
-            for subscriber in batch:
-                for part in desired_parts(subscriber):
-                    desired.setdefault(part, set()).add(subscriber.chat_id)
+        for openid, parts in per_follower.items():
+            for part in fit_follower(parts):
+                desired.setdefault(part, set()).add(openid)
         return desired
 
     async def _tag_members(self, tag_id: int) -> set[str]:
@@ -194,9 +275,3 @@ class TagSync:
         else:
             await self._api.call(lambda c: c.tag.tag_user(tag_id, openids))
 
-
-async def sync_tags(
-    api: Api, sessions: async_sessionmaker[AsyncSession], taxonomy: Taxonomy
-) -> dict[str, int]:
-    """Full reconciliation of every briefbot tag with the subscriptions (see `TagSync`)."""
-    return await TagSync(api, sessions, taxonomy).sync_all()

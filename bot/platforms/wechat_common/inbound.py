@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final, Protocol
 
-from bot.commands import Incoming, Reply
+from bot.commands import Incoming, Invocation, Reply
 
 HELP: Final = "帮助"
 START: Final = "开始"
@@ -14,6 +14,8 @@ class TextCore(Protocol):
     """The command core as both callbacks see it: text in, replies out."""
 
     async def handle_text(self, incoming: Incoming) -> list[Reply]: ...
+
+    def parse(self, text: str, platform: str) -> Invocation | None: ...
 
 
 def dedup_key(msg: Any) -> str:

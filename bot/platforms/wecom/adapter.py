@@ -18,7 +18,6 @@ from starlette.responses import PlainTextResponse, Response
 from wechatpy.enterprise import parse_message
 
 from bot.commands import Chat, Incoming
-from bot.commands.parsing import parse_command
 from bot.delivery.types import SendError
 from bot.platforms.wechat_common.crypto import CallbackRefused, WecomCodec
 from bot.platforms.wechat_common.gate import CallbackGate, refusal, unreadable
@@ -87,7 +86,7 @@ class WecomAdapter:
         userid = str(msg.source)
         if msg.type == "text":
             text = str(msg.content or "")
-            return await self._run(userid, text if parse_command(text, platform=PLATFORM) else HELP)
+            return await self._run(userid, text if self._core.parse(text, PLATFORM) else HELP)
         if msg.type != "event":
             return await self._run(userid, HELP)
         if msg.event == "subscribe":

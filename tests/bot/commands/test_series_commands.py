@@ -146,10 +146,11 @@ async def test_series_is_in_the_menus_only_with_several_series(two: Core, core: 
     text = text_of(await wecom.send("系列 widgets"))
     assert "已订阅「This Week in Widgets」的全部内容。" in text
     assert not buttons(wecom.last)  # text platforms: the commands say it
-    # the Official Account pushes the primary series only (mass sends by tag)
+    # Official Account followers choose series too (each series has its own tags)
     wechat = Client(two, chat=Chat("wechat", "o-1", "user"))
-    text = text_of(await wechat.send("系列 widgets"))
-    assert "公众号只推送「嵌入式AI简报」；其他系列可以用 最新 widgets 阅读。" in text
+    subscribed = text_of(await wechat.send("系列 widgets"))
+    assert "已订阅「This Week in Widgets」的全部内容。" in subscribed
+    assert "已退订「This Week in Widgets」。" in text_of(await wechat.send("系列 widgets"))
 
 
 async def test_a_series_button_with_one_series_has_expired(core: Core) -> None:
