@@ -55,9 +55,15 @@ def platform_of(profile: str) -> str:
     return next((name for name, profiles in PROFILES.items() if profile in profiles), profile)
 
 
+def series_language(settings: Settings) -> str:
+    """The language the series of `settings` is written in: its first `languages`."""
+    return settings.primary_series.languages[0]
+
+
 def mass_send_renderer(settings: Settings) -> WeChatRenderer:
-    """Official Account mass sends: Chinese (a tag's followers share no language)."""
-    renderer = renderer_for("wechat", None, "zh", settings)
+    """Official Account mass sends: in the series' language (a tag's followers share no
+    language of their own; a series' issues do)."""
+    renderer = renderer_for("wechat", None, series_language(settings), settings)
     assert isinstance(renderer, WeChatRenderer)
     return renderer
 

@@ -261,7 +261,8 @@ class Corrector:
                     if c.link_or_title and (c.title in new or c.title in old)
                 ]
                 if new != old and changes:
-                    fix = correction_message(MASS_PLATFORM, "zh", issue, changes)
+                    language = self._renderers.mass_language  # as the part was
+                    fix = correction_message(MASS_PLATFORM, language, issue, changes)
                     operations.append({**fix, "part": part, "day": now.date().isoformat()})
         if not operations and not pending:
             return None
@@ -285,7 +286,13 @@ class Corrector:
         """The part's mass-send text as publication would render the edited issue."""
         key = MASS_PART_PREFIX + part
         if key not in rendered:
-            text = render_part(self._renderers.mass(), issue, part, self._runtime.taxonomy)
+            text = render_part(
+                self._renderers.mass(),
+                issue,
+                part,
+                self._runtime.taxonomy,
+                self._renderers.mass_language,
+            )
             rendered[key] = [{"text": text or ""}]
         return str(rendered[key][0]["text"])
 

@@ -79,24 +79,27 @@ def part_selection(issue: Issue, part: str) -> Issue:
 
 
 def render_part(
-    renderer: WeChatRenderer, issue: Issue, part: str, taxonomy: Taxonomy
+    renderer: WeChatRenderer, issue: Issue, part: str, taxonomy: Taxonomy, language: str = "zh"
 ) -> str | None:
-    """The part's single message, or None when the issue has nothing for it."""
-    chosen = part_selection(issue, part)
+    """The part's single message, or None when the issue has nothing for it. `language`:
+    the series' own (its first `languages`), which `renderer` speaks too: a tag's
+    followers share no language, the series' issues do."""
+    chosen = part_selection(taxonomy.localized(issue, language), part)
     if not chosen.sections:
         return None
     for messages in (renderer.issue(chosen), renderer.digest(chosen)):
         if len(messages) == 1:
             return messages[0].text
-    return _trimmed_digest(renderer, chosen, _more_command(part, taxonomy))
+    return _trimmed_digest(renderer, chosen, _more_command(part, taxonomy, language), language)
 
 
-def _more_command(part: str, taxonomy: Taxonomy) -> str:
-    """What a follower replies for the whole part (`最新 SERIES SECTION` in another series)."""
+def _more_command(part: str, taxonomy: Taxonomy, language: str) -> str:
+    """What a follower replies for the whole part (`最新 SERIES SECTION` in another series;
+    English command words work on the Official Account too)."""
     series, part = split_part(part)
-    words = ["最新", series] if series else ["最新"]
+    words = ["latest" if language == "en" else "最新", *([series] if series else [])]
     if part != ALL_PART:
-        words.append(taxonomy.display_name(part.partition(":")[2], "zh"))
+        words.append(taxonomy.display_name(part.partition(":")[2], language))
     return " ".join(words)
 
 
@@ -114,11 +117,13 @@ def _leading(issue: Issue, count: int) -> Issue:
     return issue.with_sections(tuple(kept))
 
 
-def _trimmed_digest(renderer: WeChatRenderer, issue: Issue, more: str) -> str:
+def _trimmed_digest(renderer: WeChatRenderer, issue: Issue, more: str, language: str) -> str:
     total = issue.entry_count
     max_size = renderer.limits.max_size or 2048
 
     def note(shown: int) -> str:
+        if language == "en":
+            return f"(Only {shown} of {total} entries fit here. Reply “{more}” for all.)"
         return f"（篇幅所限，仅列出 {shown}/{total} 条。回复“{more}”查看全部）"
 
     budget = max_size - len(note(total).encode()) - 2

@@ -23,7 +23,7 @@ import hashlib
 from bot.config import Settings
 from bot.delivery.types import StoredMessage
 from bot.publish.mass import desired_parts, part_names, render_part
-from bot.rendering import mass_send_renderer, platform_of, renderer_for
+from bot.rendering import mass_send_renderer, platform_of, renderer_for, series_language
 from briefings.model import Issue
 from briefings.taxonomy import Taxonomy
 from formatters import Message, Renderer, WeChatRenderer, select_entries
@@ -88,9 +88,13 @@ class RendererSet:
     def get(self, profile: str, language: str) -> Renderer:
         return renderer_for(platform_of(profile), profile, language, self._settings)
 
-    def mass(self) -> Renderer:
-        """Official Account mass sends (Chinese: a tag's followers share no language)."""
+    def mass(self) -> WeChatRenderer:
+        """Official Account mass sends, in the series' language (`mass_language`)."""
         return mass_send_renderer(self._settings)
+
+    @property
+    def mass_language(self) -> str:
+        return series_language(self._settings)
 
 
 def render_for(
@@ -173,9 +177,8 @@ class PublicationRenderings:
         """The one mass-send message of `part` ([] when the issue has nothing for it)."""
         cached = self._parts.get(part)
         if cached is None:
-            renderer = self._renderers.mass()
-            assert isinstance(renderer, WeChatRenderer)
-            text = render_part(renderer, self.issue, part, self._taxonomy)
+            language = self._renderers.mass_language
+            text = render_part(self._renderers.mass(), self.issue, part, self._taxonomy, language)
             size = len(text.encode()) if text is not None else 0
             message = Message(text, "text", size, "bytes") if text is not None else None
             cached = [{**dataclasses.asdict(message), "part": part}] if message else []

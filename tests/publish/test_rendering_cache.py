@@ -49,9 +49,9 @@ def test_identical_renderings_are_computed_once(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(rendering, "render_for", counting)
     real_part = rendering.render_part
 
-    def counting_parts(renderer, issue, part, taxonomy):  # type: ignore[no-untyped-def]
+    def counting_parts(renderer, issue, part, taxonomy, language):  # type: ignore[no-untyped-def]
         calls.append(f"part:{part}")  # an Official Account tag part, rendered once
-        return real_part(renderer, issue, part, taxonomy)
+        return real_part(renderer, issue, part, taxonomy, language)
 
     monkeypatch.setattr(rendering, "render_part", counting_parts)
     cache = PublicationRenderings(issue, RendererSet(Settings()), Taxonomy.default())

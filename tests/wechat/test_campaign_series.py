@@ -27,14 +27,21 @@ from bot.publish.results import Publication
 from bot.runtime import Runtime, open_runtime
 from bot.web.service import open_web_service
 from briefings.taxonomy import Taxonomy, TopicRule
-from formatters import WeChatRenderer
+from formatters import EN, WeChatRenderer
 from storage.issues import find_numbered_id
 from storage.subscribers import ALL, Subscription, get_or_create, set_subscriptions
 from tests.fakes.wechat_mp import MpConfig
 from tests.fakes.wechat_server import FakeWeChatServer
 from tests.publish.helpers import KEY
 from tests.publish.test_series_cycle import TUESDAY
-from tests.wechat.helpers import event_fields, official_callback, settings_for, text_fields
+from tests.wechat.helpers import (
+    WECHAT_MAX,
+    event_fields,
+    official_callback,
+    settings_for,
+    text_fields,
+    utf8_len,
+)
 from tests.wechat.test_campaign import campaign, mass_by_tag, push, stored_parts
 from tests.wechat.test_official_account import exchange
 from tests.wechat.test_robot_series import two_series
@@ -90,6 +97,18 @@ def test_a_trimmed_part_of_another_series_names_the_series_in_its_reply_command(
     assert text is not None and "回复“最新 gadgets 论文”查看全部" in text
     text = render_part(WeChatRenderer(), big_issue(40), "gadgets/all", taxonomy)
     assert text is not None and "回复“最新 gadgets”查看全部" in text
+
+
+def test_an_english_series_parts_are_english() -> None:
+    taxonomy = Taxonomy.default()
+    issue = big_issue(40)
+    renderer = WeChatRenderer(EN)
+    text = render_part(renderer, issue, "gadgets/section:papers", taxonomy, "en")
+    assert text is not None and utf8_len(text) <= WECHAT_MAX
+    assert "(Only " in text and "of 40 entries fit here. Reply “latest gadgets Papers”" in text
+    assert "篇幅" not in text and "论文" not in text  # the section is named in English
+    small = render_part(renderer, big_issue(2), "gadgets/all", taxonomy, "en")
+    assert small is not None and "【Papers】" in small and "【论文】" not in small
 
 
 # --- two series on the fake account -----------------------------------------------------
@@ -149,6 +168,8 @@ async def test_each_series_issue_goes_to_its_own_tags(
     texts = {mp.tags[m.meta["tag_id"]]: m.content for m in mp.sent("mass")}
     assert "Gadget" in texts[tag_name("gadgets/all")] and "gadget-lint" in texts["bb:gadgets/all"]
     assert "release 51" in texts[tag_name("gadgets/topic:releases")]
+    assert "Overview: Hello" in texts[tag_name("gadgets/all")]  # the weekly is English
+    assert "导读：本期" in texts[tag_name("all")]  # the briefing Chinese
     assert "gadget-lint" not in texts[tag_name("gadgets/topic:releases")]
     for name in (tag_name("all"), tag_name("section:papers")):
         assert "Gadget" not in texts[name] and "gadget" not in texts[name]
