@@ -274,4 +274,3 @@ class TagSync:
             await self._api.call(lambda c: c.tag.untag_user(tag_id, openids))
         else:
             await self._api.call(lambda c: c.tag.tag_user(tag_id, openids))
-
