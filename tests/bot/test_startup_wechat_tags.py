@@ -1,7 +1,8 @@
-"""`briefbot run` (and `tick --deliver`) with series needing more Official Account tags than an account may
-have (100: one per series, section and topic) stops at start with one line naming
-wechat and the count, exit 2: no traceback, no secret, no WeChat call (the API address
-is a closed loopback port). A real process, as an operator starts it."""
+"""Series needing more Official Account tags than an account may have (100: one per
+series, section and topic) stop `briefbot run` at start, and `tick --deliver` when it
+comes to the mass sends, with one line naming wechat and the count, exit 2: no traceback,
+no secret, no WeChat call (the API address is a closed loopback port). A real process,
+as an operator starts it."""
 
 from __future__ import annotations
 
