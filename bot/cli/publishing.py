@@ -99,6 +99,8 @@ async def _tick(args: argparse.Namespace, runtime: Runtime) -> int:
         clock = parse_now(args.now, runtime.settings.publish.timezone)
     except ValueError as exc:
         return fail(f"--now: {exc}", 2)
+    if args.deliver:
+        _check_pushes(runtime)  # a config the push refuses stops before anything is published
     if runtime.settings.wecom.robots:  # robot subscribers must exist before the publication
         await sync_robots(runtime)
     cycle = build_cycle(runtime, clock, _alerts())
@@ -109,6 +111,14 @@ async def _tick(args: argparse.Namespace, runtime: Runtime) -> int:
     if args.deliver:
         code = max(code, await _deliver(runtime))
     return code
+
+
+def _check_pushes(runtime: Runtime) -> None:
+    from bot.platforms import wechat
+    from bot.platforms.wechat.tags import mass_series, within_budget
+
+    if wechat.pushes_configured(runtime.settings):
+        within_budget(mass_series(runtime))
 
 
 def print_cycle(report: CycleReport) -> None:

@@ -1,6 +1,6 @@
 """Series needing more Official Account tags than an account may have (100: one per
-series, section and topic) stop `briefbot run` at start, and `tick --deliver` when it
-comes to the mass sends, with one line naming wechat and the count, exit 2: no traceback,
+series, section and topic) stop `briefbot run` at start, and `tick --deliver` before it
+publishes anything, with one line naming wechat and the count, exit 2: no traceback,
 no secret, no WeChat call (the API address is a closed loopback port). A real process,
 as an operator starts it."""
 
@@ -63,9 +63,11 @@ def test_series_needing_more_tags_than_an_account_has_stop_run_in_one_line(
 
 def test_a_one_shot_delivery_stops_on_too_many_tags_in_one_line(tmp_path: Path) -> None:
     path = config(tmp_path, "")
+    (tmp_path / "gadgets" / "issue-1.md").write_text("# Gadgets #1\n\n- [a](https://e.x/a)\n")
     done = briefbot(tmp_path, "--config", str(path), "tick", "--deliver")
     assert done.returncode == 2, done.stderr
     assert_too_many_tags(done.stderr)
+    assert done.stdout == ""  # nothing polled, nothing published: a run later does it all
 
 
 def briefbot(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -72,6 +72,18 @@ def mass_series(runtime: Runtime) -> list[MassSeries]:
     ]
 
 
+def within_budget(series: Sequence[MassSeries]) -> list[str]:
+    """Every part of every series, each a tag; TagBudgetError when they are too many."""
+    parts = [part for key, taxonomy in series for part in part_names(taxonomy, key)]
+    if len(parts) > ACCOUNT_TAGS:
+        raise TagBudgetError(
+            f"wechat: the series need {len(parts)} tags (one per series, section and "
+            f"topic) and an Official Account has at most {ACCOUNT_TAGS}; configure fewer "
+            "topics or sections"
+        )
+    return parts
+
+
 def fit_follower(parts: set[str], limit: int = TAGS_PER_FOLLOWER) -> set[str]:
     """`parts` within a follower's tag limit: the series with the most parts first takes
     its `all` part instead (more of that series than chosen, never less); beyond `limit`
@@ -113,13 +125,7 @@ class TagSync:
         self._api = api
         self._sessions = sessions
         self._series = [key for key, _ in series]
-        self.parts = [part for key, taxonomy in series for part in part_names(taxonomy, key)]
-        if len(self.parts) > ACCOUNT_TAGS:
-            raise TagBudgetError(
-                f"wechat: the series need {len(self.parts)} tags (one per series, section "
-                f"and topic) and an Official Account has at most {ACCOUNT_TAGS}; configure "
-                "fewer topics or sections"
-            )
+        self.parts = within_budget(series)
         self._ids: dict[str, int] | None = None
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, its users
 
