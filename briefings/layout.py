@@ -11,11 +11,13 @@ one, a series can hold one and two series can share one. It says:
   `section_names`; an unknown heading is kept under a generated key and warned about),
   `"free"` (every `##` heading is a section, no warning) or `"flat"` (no sections: every
   entry goes into one section keyed `flat_section`); `navigation_headings` are skipped,
-  `cover_headings` (a cover image, a banner) are kept as issue notes, not sections.
+  `cover_headings` (a cover image, a banner) are kept as issue notes, not sections (in a
+  flat layout too, up to the next heading of their level).
 - entries: which lines start one (`entries`: `"bullet"` for `- [title](url)`,
   `"numbered"` for `1、[title](url)` and `**1、Title**`, `"heading"` for
   `### [title](url)`; when bullets are entries too, only a `###` holding a link is one:
-  a plain `### Official` groups the bullets under it),
+  a plain `### Official` groups the bullets under it; inside an entry only a marker of its
+  own style opens the next, so a `1.` or `-` list after `1、[title](url)` is its summary),
   and the summary (`summary = "line"`: indented or `摘要：`/`Summary:` lines after the item;
   `"paragraphs"`: every paragraph up to the next entry; `"none"`: only link lines belong to
   the entry, other text is a note). `images = "links"` lifts an image line (`![](url)`,

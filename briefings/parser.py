@@ -74,6 +74,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Final, NoReturn
+from urllib.parse import urlsplit
 
 from briefings.errors import BriefingParseError, warning_message
 from briefings.layout import Layout
@@ -269,6 +270,7 @@ class _Head:
     links: list[Link] = field(default_factory=list)
     arxiv_id: str | None = None
     leftover: str = ""
+    needs_title: bool = False  # a linked image without alt text: the text after it names it
 
 
 def _split_title(text: str, line: int, ctx: _Ctx) -> tuple[str, str | None]:
@@ -434,6 +436,23 @@ def _link_title(link_text: str) -> tuple[str | None, list[str], str]:
     return arxiv or labelled, tags, _unwrap_emphasis(text)
 
 
+def _image_title(link_text: str, rest: str) -> tuple[str, Link, str] | None:
+    """(title, image link, rest of the line) when the main link's text is an image.
+
+    `[![alt](img)](url) text`: the alt text names the entry, else the text after the link
+    up to the next link; the image is kept as a link of the entry, never dropped."""
+    image = _image(link_text.strip())
+    if image is None:
+        return None
+    alt, source = image
+    if alt:
+        return alt, Link(_IMAGE, source), rest
+    rest = rest.strip()
+    cut = _first_link(rest)
+    text, rest = (rest, "") if cut is None else (rest[:cut], rest[cut:])
+    return _unwrap_emphasis(text.strip().lstrip("：:|｜-–— ")), Link(_IMAGE, source), rest
+
+
 def _parse_head(text: str, line: int, ctx: _Ctx) -> _Head:
     if not text.strip():
         ctx.warn(line, "empty_item", unfinished=True)
@@ -445,6 +464,9 @@ def _parse_head(text: str, line: int, ctx: _Ctx) -> _Head:
         rest = tags.pop()
     prefix, rest = _unwrap_link(rest)
     link_text, url, rest = _main_link(rest, line, ctx)
+    pictured = _image_title(link_text, rest)
+    if pictured is not None:
+        return _pictured_head(pictured, url, prefix, tags, arxiv, line, ctx)
     links, leftover = _trailing_links(rest, line, ctx)
     inner_arxiv, inner_tags, link_text = _link_title(link_text)
     prefix_arxiv, prefix = _take_arxiv(prefix, anywhere=True)
@@ -457,6 +479,25 @@ def _parse_head(text: str, line: int, ctx: _Ctx) -> _Head:
         ctx.warn(line, "no_title", unfinished=True)
         title = url or (f"[{arxiv}]" if arxiv else _UNTITLED)
     return _Head(title, source, url, links, arxiv, leftover)
+
+
+def _pictured_head(
+    pictured: tuple[str, Link, str],
+    url: str | None,
+    prefix: str,
+    tags: list[str],
+    arxiv: str | None,
+    line: int,
+    ctx: _Ctx,
+) -> _Head:
+    """The head of `[![alt](img)](url)`: named by the alt text or the text after the image
+    (else, in `_build_entry`, by the paragraph after it), never by the image markdown."""
+    title, image, rest = pictured
+    links, leftover = _trailing_links(rest, line, ctx)
+    named = " ".join([*(f"[{t}]" for t in tags), prefix + title]).strip()
+    if url and not _WEB_URL.match(url):
+        ctx.warn(line, "not_web_url", url=repr(url))
+    return _Head(named, None, url, [image, *links], arxiv, leftover, needs_title=not title)
 
 
 # --------------------------------------------------------------------------- entry body
@@ -558,13 +599,90 @@ def _arxiv_from_links(url: str | None, links: list[Link]) -> str | None:
 class _EntryDraft:
     line: int
     head: str
+    style: str = "bullet"  # the marker that opened it (`Rules.entry_marker`)
     body: Lines = field(default_factory=list)
     fenced: bool = False
 
 
+# a title taken from a paragraph is its first sentence, cut at this many characters
+TITLE_SPAN: Final = 80
+_SENTENCE_END = re.compile(r"[。！？!?]|\.(?=\s|$)")
+_LINK_TEXT = re.compile(r"!?\[([^\[\]]*)\]\([^()]*\)")  # a title shows a link's text
+_LINK_LED = re.compile(r"^(?:\*\*|__)?\[(?!!\[)")  # `[title](url)`, `**[title](url)**`
+
+
+def _first_paragraph(body: Lines, *, link_head: bool) -> int | None:
+    """Index of the body line that names an entry whose item line does not: the first text
+    line, past image and link-only lines (kept as links) - or, with `link_head`, a line
+    that starts with a link (`[title](url)`), which then is the item line itself."""
+    for index, (_, raw) in enumerate(body):
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        if _FENCE.match(raw):
+            return None
+        if link_head and _LINK_LED.match(stripped):
+            return index
+        if _lift_links(raw, images=True) is None:
+            return index
+    return None
+
+
+def _sentence_title(text: str) -> tuple[str, str | None]:
+    """(title, what stays in the summary) for a paragraph line naming an entry: its first
+    sentence when short and plain; cut or stripped of links it stays whole in the summary."""
+    quote = text.startswith(">")
+    text = re.sub(r"^>[ \t]?", "", text).strip()
+    end = _SENTENCE_END.search(text)
+    cut = end.end() if end else len(text)
+    sentence, rest = text[:cut].strip(), text[cut:].strip()
+    plain = _LINK_TEXT.sub(r"\1", sentence)
+    if len(plain) > TITLE_SPAN or plain != sentence:
+        title = plain if len(plain) <= TITLE_SPAN else plain[:TITLE_SPAN].rstrip() + "…"
+        return _unwrap_emphasis(title), f"> {text}" if quote else text
+    kept = (f"> {rest}" if quote else rest) if rest else None
+    return _unwrap_emphasis(sentence), kept
+
+
+def _named_by_paragraph(draft: _EntryDraft, ctx: _Ctx) -> tuple[_Head, Lines]:
+    """The head and body of an entry whose marker stands alone (`1、` then paragraphs: a
+    quote, a picture's caption): the first paragraph names it, the rest is its summary."""
+    body = draft.body
+    index = _first_paragraph(body, link_head=True)
+    if index is None:
+        return _parse_head("", draft.line, ctx), body
+    number, raw = body[index]
+    if _LINK_LED.match(raw.strip()):
+        return _parse_head(raw.strip(), number, ctx), body[:index] + body[index + 1 :]
+    title, kept = _sentence_title(raw.strip())
+    rest = [] if kept is None else [(number, kept)]
+    return _Head(title), body[:index] + rest + body[index + 1 :]
+
+
+def _untitled_picture(head: _Head, body: Lines) -> Lines:
+    """Name an entry whose item line is an image without alt text: by the paragraph after
+    it, else by the link's host and path."""
+    index = _first_paragraph(body, link_head=False)
+    if index is None:
+        named = urlsplit(head.url or "")
+        head.title = f"{head.title} {named.netloc}{named.path.rstrip('/')}".strip() or _IMAGE
+        return body
+    number, raw = body[index]
+    title, kept = _sentence_title(raw.strip())
+    head.title = f"{head.title} {title}".strip()
+    rest = [] if kept is None else [(number, kept)]
+    return body[:index] + rest + body[index + 1 :]
+
+
 def _build_entry(draft: _EntryDraft, position: int, ctx: _Ctx) -> Entry:
-    head = _parse_head(draft.head, draft.line, ctx)
-    lines, lifted = _split_body(draft.body, ctx.rules)
+    body = draft.body
+    if draft.style.startswith("numbered") and not draft.head.strip():
+        head, body = _named_by_paragraph(draft, ctx)
+    else:
+        head = _parse_head(draft.head, draft.line, ctx)
+    if head.needs_title:
+        body = _untitled_picture(head, body)
+    lines, lifted = _split_body(body, ctx.rules)
     if head.leftover:
         lines.insert(0, head.leftover)
     links = [*head.links, *lifted]
@@ -610,15 +728,21 @@ class _BodyParser:
         self.note: list[str] | None = None  # open note block (paragraph/blockquote)
         self.in_footer = False
         self.blank = False
+        self.flat: _SectionDraft | None = None  # a flat layout's one content section
+        self.aside = 0  # level of the navigation/cover heading a flat layout is under
+
+    @property
+    def current(self) -> _SectionDraft:
+        """The section lines go to: the last one, or a flat layout's entries again after a
+        navigation part."""
+        return self.flat if self.flat is not None and not self.aside else self.sections[-1]
 
     def feed(self, number: int, raw: str) -> None:
         line = raw.rstrip()
         heading = _heading(line)
-        if (
-            heading and heading[0] == 2 and not self.rules.flat
-        ):  # even inside a fence: an unclosed fence must not eat sections
-            self._start_section(number, heading[1])
-        elif self.entry and self.entry.fenced:
+        if heading and self._switches_part(number, heading):
+            return  # even inside a fence: an unclosed fence must not eat sections
+        if self.entry and self.entry.fenced:
             self._continue_entry(number, raw)
         elif self.in_footer:
             self.footer.append(line)
@@ -628,26 +752,56 @@ class _BodyParser:
                 self.in_footer = True
             else:  # a separator between sections or entries, nothing more
                 self.blank, self.note = True, None
-        elif self.sections[-1].cover:
+        elif self.current.cover:
             self.cover.append(line)
-        elif not self.sections[-1].navigation:
+        elif not self.current.navigation:
             self._feed_content(number, raw, heading)
 
     def _feed_content(self, number: int, raw: str, heading: tuple[int, str] | None) -> None:
         line = raw.rstrip()
-        head = self.rules.entry_head(line, heading) if line.strip() else None
+        marker = self._entry_marker(line, heading)
         if not line.strip():
             self.blank, self.note = True, None
-        elif head is not None:
+        elif marker is not None:
             self._close()
-            self.entry = _EntryDraft(number, head)
-            self.sections[-1].entries.append(self.entry)
+            self.entry = _EntryDraft(number, marker[1], marker[0])
+            self.current.entries.append(self.entry)
         elif heading or (line.startswith(">") and not self._quote_continues()):
             self._add_note(number, line, new_block=bool(heading) or not self._in_quote())
         elif self.entry and self._continues_entry(raw):
             self._continue_entry(number, raw)
         else:
             self._add_note(number, line.strip(), new_block=self.note is None)
+
+    def _entry_marker(self, line: str, heading: tuple[int, str] | None) -> tuple[str, str] | None:
+        """(style, item text) when `line` opens an entry: inside an entry, only a marker of
+        its own style (or a `###` entry heading) does; another list style is its summary."""
+        if not line.strip():
+            return None
+        inside = self.entry.style if self.entry else None
+        return self.rules.entry_marker(line, heading, inside=inside)
+
+    def _switches_part(self, number: int, heading: tuple[int, str]) -> bool:
+        """Whether `heading` started a section (a `##`), or switched parts of a flat layout."""
+        if not self.rules.flat:
+            if heading[0] == 2:
+                self._start_section(number, heading[1])
+            return heading[0] == 2
+        return self._flat_heading(number, heading)
+
+    def _flat_heading(self, number: int, heading: tuple[int, str]) -> bool:
+        """In a flat layout, whether `heading` switched between the entries and a navigation
+        or cover part (`## 往期推荐`): that part is left out up to the next heading of its
+        level or above, as a sectioned layout leaves out its section."""
+        name = normalize_name(heading[1])
+        if name in self.rules.navigation or name in self.rules.cover:
+            self.aside = heading[0]
+            self._start_section(number, heading[1])
+            return True
+        if self.aside and heading[0] <= self.aside:
+            self._close()
+            self.aside = 0
+        return False
 
     def _quote_continues(self) -> bool:
         return self.entry is not None and self.rules.layout.summary == "paragraphs"
@@ -685,7 +839,7 @@ class _BodyParser:
         self.blank = False
         if new_block or self.note is None:
             self.note = []
-            self.sections[-1].notes.append(self.note)
+            self.current.notes.append(self.note)
         self.note.append(line)
         self.ctx.unmatched.append((number, line))
 
@@ -693,7 +847,8 @@ class _BodyParser:
         self.entry, self.note, self.blank = None, None, False
 
     def start_flat(self, number: int) -> None:
-        self.sections.append(_SectionDraft(number, "", navigation=False))
+        self.flat = _SectionDraft(number, "", navigation=False)
+        self.sections.append(self.flat)
 
     def _start_section(self, number: int, heading: str) -> None:
         self._close()

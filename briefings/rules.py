@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Final
 
 from briefings.layout import Layout
@@ -15,10 +16,16 @@ from briefings.taxonomy import normalize_name
 BOILERPLATE_SPAN: Final = 1000
 
 _BULLET = re.compile(r"^[-*+](?:[ \t]+(.*))?$")  # a bare marker is an (empty) item too
-# `1、[title](url)`, `1. title`, `**1、Title**`: the `.` needs a space after it, so a date
-# (`2026.01.09`) or a version (`1.2`) at the start of a line does not start an entry.
+# `1、[title](url)`, `1. title`, `**1、Title**`, at column 0 (an indented `1.` is a nested
+# list). The `.` needs a space after it, so a date (`2026.01.09`) or a version (`1.2`)
+# does not start an entry; three digits at most, so a year (`1999、…`) does not either.
 _NUMBERED = re.compile(
-    r"^(?P<open>\*\*|__)?[ \t]*\d{1,4}[ \t]*(?:[、．)）]|\.(?=[ \t]))[ \t]*(?P<rest>.*)$"
+    r"^(?:(?P<open>\*\*|__)[ \t]*)?\d{1,3}[ \t]*"
+    r"(?P<mark>[、．)）]|\.(?=[ \t]|$))[ \t]*(?P<rest>.*)$"
+)
+# the marker's delimiter is its style: `1、` entries and a `1.` list in a summary differ
+_DELIMITER_STYLE: Final = MappingProxyType(
+    {"、": "numbered、", "．": "numbered.", ".": "numbered.", ")": "numbered)", "）": "numbered)"}
 )
 _TEXT_DATE = re.compile(r"(?<!\d)(\d{4})(?:[-./]|年\s*)(\d{1,2})(?:[-./]|月\s*)(\d{1,2})(?!\d)")
 
@@ -49,21 +56,41 @@ class Rules:
 
     def entry_head(self, line: str, heading: tuple[int, str] | None) -> str | None:
         """The item text when `line` starts an entry in this layout, else None."""
+        found = self.entry_marker(line, heading)
+        return None if found is None else found[1]
+
+    def entry_marker(
+        self, line: str, heading: tuple[int, str] | None, *, inside: str | None = None
+    ) -> tuple[str, str] | None:
+        """(marker style, item text) when `line` starts an entry in this layout, else None.
+
+        Styles: `heading`, `bullet` (`-`, `*`, `+` alike) and `numbered` with its
+        delimiter (`numbered、`, `numbered.`, `numbered)`). `inside` is the style of the
+        entry open before `line`: a list of another style (`1.` or `-` after
+        `1、[title](url)`) is that entry's summary, not new entries; a `###` entry heading
+        ends any entry, as a heading ends a list."""
+        found = self._marker(line, heading)
+        if found is None or inside is None or found[0] in (inside, "heading"):
+            return found
+        return None
+
+    def _marker(self, line: str, heading: tuple[int, str] | None) -> tuple[str, str] | None:
         styles = self.layout.entries
         if heading is not None:
             if heading[0] != 3 or "heading" not in styles:
                 return None
             # with bullets as entries too, a plain `### Official` groups the bullets under it
             linked = "](" in heading[1] or "bullet" not in styles
-            return heading[1] if linked else None
+            return ("heading", heading[1]) if linked else None
         if "bullet" in styles:
             bullet = _BULLET.match(line)
             if bullet:
-                return bullet.group(1) or ""
+                return "bullet", bullet.group(1) or ""
         if "numbered" in styles:
             numbered = _NUMBERED.match(line)
             if numbered:
-                return _unbold(numbered.group("open"), numbered.group("rest"))
+                style = _DELIMITER_STYLE[numbered.group("mark")]
+                return style, _unbold(numbered.group("open"), numbered.group("rest"))
         return None
 
 

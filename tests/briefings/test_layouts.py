@@ -157,7 +157,7 @@ def test_numbered_paragraph_entries_take_the_paragraphs_after_them() -> None:
         "1、[第一篇](https://e.com/1)\n\n第一段。\n\n第二段。\n\n"
         "2、[第二篇 | 某站](https://e.com/2)\n\n只有一段。\n\n"
         "**3、没有链接的标题**\n\n说明文字。\n\n"
-        "4. [点号编号](https://e.com/4)\n"
+        "## 工具\n\n1. [点号编号](https://e.com/4)\n"
     )
     found = entries(run(text, NUMBERED_WEEKLY))
     assert [(e.title, e.source, e.url) for e in found] == [
@@ -167,7 +167,7 @@ def test_numbered_paragraph_entries_take_the_paragraphs_after_them() -> None:
         ("点号编号", None, "https://e.com/4"),
     ]
     assert [e.summary for e in found] == ["第一段。\n\n第二段。", "只有一段。", "说明文字。", ""]
-    assert [e.line for e in found] == [5, 11, 15, 19]
+    assert [e.line for e in found] == [5, 11, 15, 21]
 
 
 def test_a_date_or_version_at_the_start_of_a_line_is_not_a_numbered_entry() -> None:
