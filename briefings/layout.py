@@ -34,6 +34,8 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
+from briefings.errors import clip, quoted
+
 KeyKind = Literal["date", "number"]
 DateSource = Literal["title", "name", "text"]
 SectionMode = Literal["named", "free", "flat"]
@@ -85,7 +87,7 @@ class Layout:
 def _enum(field: str, value: object, allowed: frozenset[str]) -> None:
     if value not in allowed:
         choices = ", ".join(sorted(allowed))
-        raise LayoutError(f"layout.{field}: {value!r} is not one of {choices}")
+        raise LayoutError(f"layout.{field}: {clip(repr(value))} is not one of {choices}")
 
 
 def _patterns(field: str, patterns: tuple[str, ...], *, group: str | None = None) -> None:
@@ -94,12 +96,12 @@ def _patterns(field: str, patterns: tuple[str, ...], *, group: str | None = None
             compiled = re.compile(pattern)
         except re.error as exc:
             raise LayoutError(
-                f"layout.{field}: bad regular expression {pattern!r}: {exc}"
+                f"layout.{field}: bad regular expression {quoted(pattern)}: {exc}"
             ) from None
         if group and group not in compiled.groupindex:
-            raise LayoutError(f"layout.{field}: {pattern!r} has no group (?P<{group}>...)")
+            raise LayoutError(f"layout.{field}: {quoted(pattern)} has no group (?P<{group}>...)")
         if compiled.match(""):  # would match every line or every title
-            raise LayoutError(f"layout.{field}: {pattern!r} matches an empty line")
+            raise LayoutError(f"layout.{field}: {quoted(pattern)} matches an empty line")
 
 
 def check_layout(layout: Layout) -> None:
@@ -117,10 +119,14 @@ def check_layout(layout: Layout) -> None:
     _enum("sections", layout.sections, SECTION_MODES)
     for heading, key in layout.section_names:
         if not SECTION_KEY.match(key):
-            message = f"section key {key!r} for {heading!r} is not lower-case a-z, 0-9, '-'"
+            message = (
+                f"section key {quoted(key)} for {quoted(heading)} is not lower-case a-z, 0-9, '-'"
+            )
             raise LayoutError(f"layout.section_names: {message}")
     if not SECTION_KEY.match(layout.flat_section):
-        raise LayoutError(f"layout.flat_section: {layout.flat_section!r} is not a section key")
+        raise LayoutError(
+            f"layout.flat_section: {quoted(layout.flat_section)} is not a section key"
+        )
     if not layout.entries:
         raise LayoutError("layout.entries: at least one entry style")
     for style in layout.entries:

@@ -75,7 +75,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Final, NoReturn
 
-from briefings.errors import BriefingParseError, warning_message
+from briefings.errors import BriefingParseError, quoted, warning_message
 from briefings.layout import Layout
 from briefings.model import Entry, Issue, IssueKey, Link, ParseWarning, Section, Series
 from briefings.presets import EMBEDDED_AI
@@ -912,10 +912,10 @@ def _parse_title(number: int, text: str, preamble: Lines, ctx: _Ctx) -> _Title:
     key, subtitle = _issue_date(number, text, preamble, ctx)
     issue_number = _issue_number(number, text, ctx) if layout.key == "number" else None
     if layout.key == "number" and issue_number is None:
-        ctx.fail(number, f"no issue number in the H1 {text!r} or the file name")
+        ctx.fail(number, f"no issue number in the H1 {quoted(text)} or the file name")
     if layout.key == "date" and key is None:
         if layout.date_from == ("title",):
-            ctx.fail(number, f"H1 {text!r} has no issue date '(YYYY-MM-DD)'")
+            ctx.fail(number, f"H1 {quoted(text)} has no issue date '(YYYY-MM-DD)'")
         places = ", ".join(layout.date_from)
         ctx.fail(number, f"no issue date (YYYY-MM-DD) in the {places}")
     return _Title(number, text, key, subtitle, issue_number)
