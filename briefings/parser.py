@@ -886,12 +886,29 @@ def _issue_date(number: int, text: str, preamble: Lines, ctx: _Ctx) -> tuple[dat
     return None, subtitle
 
 
-def _numbers(patterns: tuple[re.Pattern[str], ...], text: str) -> int | None:
+def _earliest(patterns: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
+    """The match whose number comes first in `text`, whichever pattern found it.
+
+    The issue's own number leads its title (`This Week in X 301: C# 12 lands`,
+    `Issue 42 — from #1 to #100`); a number further on belongs to the subtitle, so the
+    order of the patterns must not decide.
+    """
+    best: re.Match[str] | None = None
     for pattern in patterns:
         found = pattern.search(text)
-        if found:
-            return int(found["n"])
-    return None
+        if found and (best is None or _number_at(found) < _number_at(best)):
+            best = found
+    return best
+
+
+def _number_at(found: re.Match[str]) -> int:
+    start = found.start("n")
+    return start if start >= 0 else found.start()
+
+
+def _numbers(patterns: tuple[re.Pattern[str], ...], text: str) -> int | None:
+    found = _earliest(patterns, text)
+    return int(found["n"]) if found else None
 
 
 def _issue_number(number: int, text: str, ctx: _Ctx) -> int | None:

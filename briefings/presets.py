@@ -22,11 +22,14 @@ section; `## 业界新闻` / `## 论文` / `## 开源项目` / `## 博文` resol
 navigation; a `----` rule starts the editor's footer.
 """
 
+# `#300`, but not the `# 12` of `C# 12` or `F# 8`: a letter before `#` names a language
+_HASH_NUMBER: Final = r"(?<![A-Za-z0-9#])#\s*(?P<n>\d{1,6})(?!\d)"
+
 NUMBERED_WEEKLY: Final = Layout(
     name="numbered-weekly",
     key="number",
     date_from=("title", "name", "text"),
-    title_number=(r"第\s*(?P<n>\d{1,6})\s*期", r"#\s*(?P<n>\d{1,6})(?!\d)"),
+    title_number=(r"第\s*(?P<n>\d{1,6})\s*期", _HASH_NUMBER),
     name_number=(r"(?i)^(?:issue[-_]?)?(?P<n>\d{1,6})\.md$",),
     sections="free",
     navigation_headings=("往期回顾", "往期推荐"),
@@ -56,9 +59,11 @@ THIS_WEEK_IN: Final = Layout(
     key="number",
     date_from=("title", "name", "text"),
     title_number=(
-        r"#\s*(?P<n>\d{1,6})(?!\d)",
-        r"(?i)\bissue\s*(?:no\.?\s*)?(?P<n>\d{1,6})",
-        r"(?i)^this week in\b.*\s(?P<n>\d{1,6})$",  # `This Week in Rust 300`
+        _HASH_NUMBER,
+        r"(?i)\bissue\s*(?:no\.?\s*)?(?P<n>\d{1,6})(?!\d)",
+        # `This Week in Rust 300`, `... 300: subtitle`, `... 300 — subtitle`: the first
+        # number ending the name, not one in a subtitle or a date (`2026-11-20`)
+        r"(?i)^this week in\b.*?\s(?P<n>\d{1,6})(?=\s*$|\s*[:：]|\s+[-—–|])",
     ),
     name_number=(r"(?i)(?:issue|edition|week)[-_ ]?(?P<n>\d{1,6})\D*$",),
     sections="free",

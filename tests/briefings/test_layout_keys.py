@@ -1,0 +1,61 @@
+"""Which key a numbered issue gets from its title, file name, front matter and labelled
+lines: files written for the tests in the shapes real public weeklies use."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from briefings.layout import Layout
+from briefings.model import IssueKey
+from briefings.parser import Parsed, parse_with_layout
+from briefings.presets import NUMBERED_WEEKLY, THIS_WEEK_IN
+from tests.briefings._helpers import SERIES, TAXONOMY
+
+WEEKLY_BODY = "\n## 工具\n\n1、[甲](https://e.example/a)\n\n说明。\n"
+TWIN_BODY = "\n## News\n\n- [Widgets 2.0](https://e.example/w2)\n"
+
+
+def run(text: str, layout: Layout, path: str = "t.md") -> Parsed:
+    return parse_with_layout(text, path, SERIES, TAXONOMY, layout)
+
+
+# --------------------------------------------------------------------------- the number
+
+
+@pytest.mark.parametrize(
+    ("h1", "number"),
+    [
+        ("This Week in Widgets 301: C# 12 lands", 301),
+        ("Issue 42 — from #1 to #100", 42),
+        ("This Week in Widgets #42", 42),
+        ("This Week in Widgets 300", 300),
+        ("This Week in Widgets 301 — Widgets 2.0 and #7 of the survey", 301),
+        ("This Week in Widgets, Issue No. 88: F# 8 and C# 13", 88),
+    ],
+)
+def test_this_week_in_takes_the_issues_own_number(h1: str, number: int) -> None:
+    parsed = run(f"# {h1}\n" + TWIN_BODY, THIS_WEEK_IN)
+    assert parsed.key == IssueKey(number)
+
+
+@pytest.mark.parametrize(
+    ("h1", "number"),
+    [
+        ("某周刊（第 300 期）：从 #1 到 #100", 300),
+        ("某周刊：C# 12 发布（第 301 期）", 301),
+        ("C# 周刊 #12", 12),
+        ("某周刊 #12：回顾第 3 期的读者来信", 12),
+    ],
+)
+def test_numbered_weekly_takes_the_issues_own_number(h1: str, number: int) -> None:
+    assert run(f"# {h1}\n" + WEEKLY_BODY, NUMBERED_WEEKLY).key == IssueKey(number)
+
+
+def test_a_subtitle_number_cannot_claim_another_issue_from_a_dated_file_name() -> None:
+    """The file keys nothing by itself (a date in its name), so the H1 alone decides: an
+    issue mentioning C# 61 must not overwrite published #61."""
+    text = "# This Week in Widgets 302: C# 61 lands\n" + TWIN_BODY
+    parsed = run(text, THIS_WEEK_IN, "2026-12-11-this-week-in-widgets.md")
+    assert parsed.key == IssueKey(302, date(2026, 12, 11))
