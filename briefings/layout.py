@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Final, Literal, get_args
+from typing import Any, Final, Literal, get_args
 
 from briefings.errors import clip, quoted
 
@@ -100,8 +100,90 @@ def _patterns(field: str, patterns: tuple[str, ...], *, group: str | None = None
             ) from None
         if group and group not in compiled.groupindex:
             raise LayoutError(f"layout.{field}: {quoted(pattern)} has no group (?P<{group}>...)")
+        if group and not _digits_only(pattern, group):
+            raise LayoutError(
+                f"layout.{field}: {quoted(pattern)}: the group (?P<{group}>...) must match "
+                rf"digits only, as (?P<{group}>\d+) does"
+            )
         if compiled.match(""):  # would match every line or every title
             raise LayoutError(f"layout.{field}: {quoted(pattern)} matches an empty line")
+
+
+def _digits_only(pattern: str, group: str) -> bool:
+    """Whether `group` of `pattern` matches one digit or more and nothing else.
+
+    Read from the parse tree the `re` module builds (a private module, hence the guard):
+    `(?P<n>\\w+)` in a number pattern would pass `# Issue abc` on to int() and fail
+    every file at ingest; refused at load instead, where the curator reads the error.
+    """
+    try:
+        from re import _constants as ops
+        from re import _parser as sre
+    except ImportError:  # pragma: no cover - another Python: the parser checks each file
+        return True
+    tree = sre.parse(pattern)
+    wanted = tree.state.groupdict[group]
+    found = _group_node(tree, wanted, ops)
+    if found is None:  # pragma: no cover - a named group is always in its tree
+        return True
+    return found.getwidth()[0] > 0 and _only_digits(found, ops)
+
+
+def _group_node(tree: Any, wanted: int, ops: Any) -> Any:
+    for op, av in tree:
+        children = _children(op, av, ops)
+        if op is ops.SUBPATTERN and av[0] == wanted:
+            return av[3]
+        for child in children:
+            found = _group_node(child, wanted, ops)
+            if found is not None:
+                return found
+    return None
+
+
+def _children(op: Any, av: Any, ops: Any) -> list[Any]:
+    if op is ops.SUBPATTERN:
+        return [av[3]]
+    if op in (ops.MAX_REPEAT, ops.MIN_REPEAT, getattr(ops, "POSSESSIVE_REPEAT", None)):
+        return [av[2]]
+    if op is ops.BRANCH:
+        return list(av[1])
+    if op in (ops.ASSERT, ops.ASSERT_NOT):
+        return [av[1]]
+    if op is getattr(ops, "ATOMIC_GROUP", None):
+        return [av]
+    if op is ops.GROUPREF_EXISTS:
+        return [branch for branch in av[1:] if branch is not None]
+    return []
+
+
+def _only_digits(tree: Any, ops: Any) -> bool:
+    """Every character `tree` consumes is a digit (lookarounds and anchors consume none)."""
+    for op, av in tree:
+        if op in (ops.AT, ops.ASSERT, ops.ASSERT_NOT):
+            continue
+        if op is ops.LITERAL:
+            if not chr(av).isdecimal():
+                return False
+        elif op is ops.IN:
+            if not all(_digit_item(item_op, item_av, ops) for item_op, item_av in av):
+                return False
+        elif op is ops.GROUPREF_EXISTS:
+            return False
+        else:
+            children = _children(op, av, ops)
+            if not children or not all(_only_digits(child, ops) for child in children):
+                return False
+    return True
+
+
+def _digit_item(op: Any, av: Any, ops: Any) -> bool:
+    if op is ops.LITERAL:
+        return chr(av).isdecimal()
+    if op is ops.RANGE:
+        low, high = av  # `[0-9]`, `[０-９]`: a short run of digits only
+        return high - low < 100 and all(chr(c).isdecimal() for c in range(low, high + 1))
+    return op is ops.CATEGORY and av is ops.CATEGORY_DIGIT
 
 
 def check_layout(layout: Layout) -> None:

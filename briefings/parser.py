@@ -906,15 +906,29 @@ def _number_at(found: re.Match[str]) -> int:
     return start if start >= 0 else found.start()
 
 
-def _numbers(patterns: tuple[re.Pattern[str], ...], text: str) -> int | None:
-    found = _earliest(patterns, text)
-    return int(found["n"]) if found else None
+def _read_number(found: re.Match[str] | None, field: str, line: int, ctx: _Ctx) -> int | None:
+    """The number `found` holds; a clear error for the file when its group is no number.
+
+    Layouts refuse such a group at load (briefings.layout); this guards a pattern that
+    check could not read, so one file fails with a message, not ingest with a ValueError.
+    """
+    if found is None:
+        return None
+    digits = found["n"] or ""
+    if not digits.isdecimal():
+        ctx.fail(
+            line,
+            f"layout.{field} {quoted(found.re.pattern)} found {quoted(digits)}, not a number: "
+            r"its group (?P<n>...) must match digits only, as (?P<n>\d+) does",
+        )
+    return int(digits)
 
 
 def _issue_number(number: int, text: str, ctx: _Ctx) -> int | None:
     """The issue number of the H1 or the file name; they must agree when both tell."""
-    in_title = _numbers(ctx.rules.title_number, text)
-    in_name = _numbers(ctx.rules.name_number, _file_name(ctx.path))
+    in_title = _read_number(_earliest(ctx.rules.title_number, text), "title_number", number, ctx)
+    named = _earliest(ctx.rules.name_number, _file_name(ctx.path))
+    in_name = _read_number(named, "name_number", number, ctx)
     if in_title is not None and in_name is not None and in_title != in_name:
         ctx.fail(
             number,

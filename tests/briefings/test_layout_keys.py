@@ -3,11 +3,15 @@ lines: files written for the tests in the shapes real public weeklies use."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
-from briefings.layout import Layout
+from briefings import layout as layout_module
+from briefings.errors import BriefingParseError
+from briefings.layout import Layout, LayoutError
+from briefings.layout_config import layout_from_mapping
 from briefings.model import IssueKey
 from briefings.parser import Parsed, parse_with_layout
 from briefings.presets import NUMBERED_WEEKLY, THIS_WEEK_IN
@@ -59,3 +63,43 @@ def test_a_subtitle_number_cannot_claim_another_issue_from_a_dated_file_name() -
     text = "# This Week in Widgets 302: C# 61 lands\n" + TWIN_BODY
     parsed = run(text, THIS_WEEK_IN, "2026-12-11-this-week-in-widgets.md")
     assert parsed.key == IssueKey(302, date(2026, 12, 11))
+
+
+# --------------------------------------------------------------------------- bad number groups
+
+
+@pytest.mark.parametrize(
+    ("field", "pattern"),
+    [
+        ("title_number", r"Issue (?P<n>\w+)"),
+        ("title_number", r"Issue (?P<n>\d*)"),  # may match nothing: int("")
+        ("name_number", r"^(?P<n>[^.]+)\.md$"),
+    ],
+)
+def test_a_number_group_that_is_not_digits_is_refused_at_load(field: str, pattern: str) -> None:
+    with pytest.raises(LayoutError) as caught:
+        layout_from_mapping({"preset": "this-week-in", field: ["#(?P<n>\\d+)", pattern]})
+    assert str(caught.value).startswith(f"layout.{field}[1]: ")
+    assert "must match digits only" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"(?P<n>\d+)", r"(?P<n>[0-9]{1,6})(?!\d)", r"第(?P<n>[0-9０-９]+)期", r"(?P<n>\d++)"],
+)
+def test_digit_groups_load(pattern: str) -> None:
+    assert layout_from_mapping({"preset": "numbered-weekly", "title_number": [pattern]})
+
+
+def test_a_number_group_the_load_check_could_not_read_fails_one_file_clearly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where the regex tree cannot be read (another Python), the file fails with a message
+    naming the pattern; ingest never sees a ValueError from int()."""
+    monkeypatch.setattr(layout_module, "_digits_only", lambda pattern, group: True)
+    layout = replace(THIS_WEEK_IN, title_number=(r"Issue (?P<n>\w+)",))
+    with pytest.raises(BriefingParseError) as caught:
+        run("# Issue abc\n" + TWIN_BODY, layout)
+    assert caught.value.line == 1
+    assert caught.value.message.startswith(r"layout.title_number 'Issue (?P<n>\\w+)' found 'abc'")
+    assert run("# Issue 12\n" + TWIN_BODY, layout).key == IssueKey(12)
