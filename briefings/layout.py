@@ -51,6 +51,7 @@ ENTRY_STYLES: Final = frozenset(get_args(EntryStyle))
 SUMMARY_MODES: Final = frozenset(get_args(SummaryMode))
 IMAGE_MODES: Final = frozenset(get_args(ImageMode))
 INTRO_MODES: Final = frozenset(get_args(IntroMode))
+MAX_NUMBER_DIGITS: Final = 6  # an issue number longer than this is a typo or a date
 SECTION_KEY: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 

@@ -76,7 +76,7 @@ from datetime import date
 from typing import Final, NoReturn
 
 from briefings.errors import BriefingParseError, quoted, warning_message
-from briefings.layout import Layout
+from briefings.layout import MAX_NUMBER_DIGITS, Layout
 from briefings.model import Entry, Issue, IssueKey, Link, ParseWarning, Section, Series
 from briefings.presets import EMBEDDED_AI
 from briefings.rules import Rules, compile_rules, first_text_date
@@ -906,8 +906,8 @@ def _number_at(found: re.Match[str]) -> int:
     return start if start >= 0 else found.start()
 
 
-def _read_number(found: re.Match[str] | None, field: str, line: int, ctx: _Ctx) -> int | None:
-    """The number `found` holds; a clear error for the file when its group is no number.
+def _read_number(found: re.Match[str] | None, field: str, line: int, ctx: _Ctx) -> str | None:
+    """The digits `found` holds; a clear error for the file when its group is no number.
 
     Layouts refuse such a group at load (briefings.layout); this guards a pattern that
     check could not read, so one file fails with a message, not ingest with a ValueError.
@@ -921,14 +921,27 @@ def _read_number(found: re.Match[str] | None, field: str, line: int, ctx: _Ctx) 
             f"layout.{field} {quoted(found.re.pattern)} found {quoted(digits)}, not a number: "
             r"its group (?P<n>...) must match digits only, as (?P<n>\d+) does",
         )
-    return int(digits)
+    return digits
 
 
 def _issue_number(number: int, text: str, ctx: _Ctx) -> int | None:
     """The issue number of the H1 or the file name; they must agree when both tell."""
-    in_title = _read_number(_earliest(ctx.rules.title_number, text), "title_number", number, ctx)
+    title_digits = _read_number(
+        _earliest(ctx.rules.title_number, text), "title_number", number, ctx
+    )
     named = _earliest(ctx.rules.name_number, _file_name(ctx.path))
-    in_name = _read_number(named, "name_number", number, ctx)
+    name_digits = _read_number(named, "name_number", number, ctx)
+    if title_digits is not None and name_digits and len(name_digits) > MAX_NUMBER_DIGITS:
+        name_digits = None  # `20261120.md`: a date-like name says nothing against the H1
+    for digits, where in ((title_digits, "the H1"), (name_digits, "the file name")):
+        if digits is not None and len(digits) > MAX_NUMBER_DIGITS:
+            ctx.fail(
+                number,
+                f"the issue number {quoted(digits)} in {where} has {len(digits)} digits, "
+                f"more than {MAX_NUMBER_DIGITS}: a typo?",
+            )
+    in_title = int(title_digits) if title_digits is not None else None
+    in_name = int(name_digits) if name_digits is not None else None
     if in_title is not None and in_name is not None and in_title != in_name:
         ctx.fail(
             number,

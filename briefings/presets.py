@@ -22,15 +22,17 @@ section; `## 业界新闻` / `## 论文` / `## 开源项目` / `## 博文` resol
 navigation; a `----` rule starts the editor's footer.
 """
 
+# The number groups take every digit written (`\d+`): the parser refuses more than
+# MAX_NUMBER_DIGITS saying so, where `\d{1,6}` would only fail to find a number.
 # `#300`, but not the `# 12` of `C# 12` or `F# 8`: a letter before `#` names a language
-_HASH_NUMBER: Final = r"(?<![A-Za-z0-9#])#\s*(?P<n>\d{1,6})(?!\d)"
+_HASH_NUMBER: Final = r"(?<![A-Za-z0-9#])#\s*(?P<n>\d+)"
 
 NUMBERED_WEEKLY: Final = Layout(
     name="numbered-weekly",
     key="number",
     date_from=("title", "name", "text"),
-    title_number=(r"第\s*(?P<n>\d{1,6})\s*期", _HASH_NUMBER),
-    name_number=(r"(?i)^(?:issue[-_]?)?(?P<n>\d{1,6})\.md$",),
+    title_number=(r"第\s*(?P<n>\d+)\s*期", _HASH_NUMBER),
+    name_number=(r"(?i)^(?:issue[-_]?)?(?P<n>\d+)\.md$",),
     sections="free",
     navigation_headings=("往期回顾", "往期推荐"),
     cover_headings=("封面", "封面图"),
@@ -60,12 +62,12 @@ THIS_WEEK_IN: Final = Layout(
     date_from=("title", "name", "text"),
     title_number=(
         _HASH_NUMBER,
-        r"(?i)\bissue\s*(?:no\.?\s*)?(?P<n>\d{1,6})(?!\d)",
+        r"(?i)\bissue\s*(?:no\.?\s*)?(?P<n>\d+)",
         # `This Week in Rust 300`, `... 300: subtitle`, `... 300 — subtitle`: the first
         # number ending the name, not one in a subtitle or a date (`2026-11-20`)
-        r"(?i)^this week in\b.*?\s(?P<n>\d{1,6})(?=\s*$|\s*[:：]|\s+[-—–|])",
+        r"(?i)^this week in\b.*?\s(?P<n>\d+)(?=\s*$|\s*[:：]|\s+[-—–|])",
     ),
-    name_number=(r"(?i)(?:issue|edition|week)[-_ ]?(?P<n>\d{1,6})\D*$",),
+    name_number=(r"(?i)(?:issue|edition|week)[-_ ]?(?P<n>\d+)\D*$",),
     sections="free",
     navigation_headings=("Previous issues", "Archive"),
     entries=("bullet", "heading"),

@@ -103,3 +103,38 @@ def test_a_number_group_the_load_check_could_not_read_fails_one_file_clearly(
     assert caught.value.line == 1
     assert caught.value.message.startswith(r"layout.title_number 'Issue (?P<n>\\w+)' found 'abc'")
     assert run("# Issue 12\n" + TWIN_BODY, layout).key == IssueKey(12)
+
+
+# --------------------------------------------------------------------------- over-long numbers
+
+
+@pytest.mark.parametrize(
+    ("text", "layout", "digits"),
+    [
+        ("# 某周刊 第 1000000000000 期\n" + WEEKLY_BODY, NUMBERED_WEEKLY, 13),
+        ("# This Week in Widgets #1234567\n" + TWIN_BODY, THIS_WEEK_IN, 7),
+        ("# Issue " + "9" * 100_000 + "\n" + TWIN_BODY, THIS_WEEK_IN, 100_000),
+    ],
+    ids=["weekly", "twin", "huge"],
+)
+def test_an_over_long_number_says_it_has_too_many_digits(
+    text: str, layout: Layout, digits: int
+) -> None:
+    with pytest.raises(BriefingParseError) as caught:
+        run(text, layout)
+    message = caught.value.message
+    assert f"has {digits} digits, more than 6" in message
+    assert "no issue number" not in message
+    assert len(message) < 200
+
+
+def test_an_over_long_number_in_the_file_name_is_named_when_the_h1_has_none() -> None:
+    with pytest.raises(BriefingParseError, match=r"'20261120' in the file name has 8 digits"):
+        run("# 某周刊\n" + WEEKLY_BODY, NUMBERED_WEEKLY, "20261120.md")
+
+
+def test_a_date_like_file_name_does_not_contradict_the_h1s_number() -> None:
+    assert run("# 某周刊 第 5 期\n" + WEEKLY_BODY, NUMBERED_WEEKLY, "20261120.md").key == IssueKey(
+        5
+    )
+    assert run("# 某周刊 第 999999 期\n" + WEEKLY_BODY, NUMBERED_WEEKLY).key == IssueKey(999999)
