@@ -3,9 +3,11 @@
 A layout is plain frozen data (strings, tuples, booleans), so a configuration can build
 one, a series can hold one and two series can share one. It says:
 
-- the issue key: `key = "date"` (an ISO date in the H1 `(2020-11-30)` or in the file
-  name, as `date_from` orders) or `key = "number"` (`第 300 期`, `#300`, `issue-300.md`,
-  found by the `title_number` / `name_number` patterns, each with a group named `n`); a
+- the issue key: `key = "date"` (an ISO date in the H1 `(2020-11-30)`, in the file
+  name or on a labelled line before the first section, `Published 2020-11-30` as
+  `date_labels` say, as `date_from` orders: a date in prose is never the key) or
+  `key = "number"` (`第 300 期`, `#300`, `issue-300.md`, found by the `title_number` /
+  `name_number` patterns, each with a group named `n`: the number written first wins); a
   numbered issue takes a date too when `date_from` finds one, and goes without otherwise.
 - sections: `sections = "named"` (`##` headings resolved through the taxonomy plus
   `section_names`; an unknown heading is kept under a generated key and warned about),
@@ -64,6 +66,8 @@ class Layout:
     name: str = "embedded-ai"
     key: KeyKind = "date"
     date_from: tuple[DateSource, ...] = ("title",)
+    # what starts a line whose date is the issue's, for date_from "text" (`Published`)
+    date_labels: tuple[str, ...] = ("发布日期", "日期", "Published", "Date")
     title_number: tuple[str, ...] = ()
     name_number: tuple[str, ...] = ()
     sections: SectionMode = "named"
@@ -217,6 +221,8 @@ def check_layout(layout: Layout) -> None:
     _enum("summary", layout.summary, SUMMARY_MODES)
     _enum("images", layout.images, IMAGE_MODES)
     _enum("intro", layout.intro, INTRO_MODES)
-    for field in ("summary_labels", "intro_labels"):
+    if "text" in layout.date_from and not layout.date_labels:
+        raise LayoutError('layout.date_labels: date_from "text" reads only labelled lines')
+    for field in ("summary_labels", "intro_labels", "date_labels"):
         if any(not label.strip() for label in getattr(layout, field)):
             raise LayoutError(f"layout.{field}: an empty label would match every line")

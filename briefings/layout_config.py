@@ -23,7 +23,7 @@ from briefings.presets import EMBEDDED_AI, preset
 _LISTS: Final = frozenset(
     {
         "date_from", "title_number", "name_number", "navigation_headings", "cover_headings",
-        "entries", "summary_labels", "intro_labels", "boilerplate",
+        "entries", "summary_labels", "intro_labels", "date_labels", "boilerplate",
     }
 )  # fmt: skip
 _STRINGS: Final = frozenset({"key", "sections", "flat_section", "summary", "images", "intro"})

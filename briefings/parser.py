@@ -79,7 +79,7 @@ from briefings.errors import BriefingParseError, quoted, warning_message
 from briefings.layout import MAX_NUMBER_DIGITS, Layout
 from briefings.model import Entry, Issue, IssueKey, Link, ParseWarning, Section, Series
 from briefings.presets import EMBEDDED_AI
-from briefings.rules import Rules, compile_rules, first_text_date
+from briefings.rules import Rules, compile_rules, labelled_date
 from briefings.taxonomy import Taxonomy, generated_section_key, normalize_name, tag_issue
 
 DEFAULT_NAVIGATION_HEADINGS: Final[frozenset[str]] = frozenset(EMBEDDED_AI.navigation_headings)
@@ -861,8 +861,8 @@ def _title_date(number: int, text: str, ctx: _Ctx) -> tuple[date | None, str]:
     return key, match["subtitle"].strip()
 
 
-def _text_date(lines: Lines) -> date | None:
-    found = first_text_date([raw for _, raw in lines])
+def _text_date(lines: Lines, labels: tuple[str, ...]) -> date | None:
+    found = labelled_date([raw for _, raw in lines], labels)
     try:
         return date(*found) if found else None
     except ValueError:
@@ -880,7 +880,7 @@ def _issue_date(number: int, text: str, preamble: Lines, ctx: _Ctx) -> tuple[dat
             named = _name_dates(ctx.path)
             found = next(iter(named)) if len(named) == 1 else None
         else:
-            found = _text_date(preamble)
+            found = _text_date(preamble, ctx.rules.layout.date_labels)
         if found:
             return found, subtitle
     return None, subtitle

@@ -138,3 +138,61 @@ def test_a_date_like_file_name_does_not_contradict_the_h1s_number() -> None:
         5
     )
     assert run("# 某周刊 第 999999 期\n" + WEEKLY_BODY, NUMBERED_WEEKLY).key == IssueKey(999999)
+
+
+# --------------------------------------------------------------------------- the date
+
+
+@pytest.mark.parametrize(
+    ("preamble", "layout"),
+    [
+        ("Ten years ago, on 2016-11-27, the first widget toolkit shipped.", THIS_WEEK_IN),
+        ("We meet again on 2026-12-04 in Berlin.\n\nPublished in Berlin.", THIS_WEEK_IN),
+        ("Dates to remember: 2026-12-24.", THIS_WEEK_IN),
+        ("十年前的 2016-11-27，第一个小部件工具包发布了。", NUMBERED_WEEKLY),
+        ("活动报名截止到2026年12月4日。", NUMBERED_WEEKLY),
+    ],
+)
+def test_a_date_in_the_intros_prose_is_not_the_issues(preamble: str, layout: Layout) -> None:
+    body = TWIN_BODY if layout is THIS_WEEK_IN else WEEKLY_BODY
+    parsed = run(f"# Weekly #52\n\n{preamble}\n" + body, layout)
+    assert (parsed.key, parsed.issue.key) == (IssueKey(52), None)
+
+
+@pytest.mark.parametrize(
+    ("line", "layout", "day"),
+    [
+        ("Published 2026-11-20", THIS_WEEK_IN, date(2026, 11, 20)),
+        ("Published on 2026-11-20 by the widget team", THIS_WEEK_IN, date(2026, 11, 20)),
+        ("**Date:** 2026/11/20", THIS_WEEK_IN, date(2026, 11, 20)),
+        ("> Posted on 2026.11.20", THIS_WEEK_IN, date(2026, 11, 20)),
+        ("发布日期：2026-11-20", NUMBERED_WEEKLY, date(2026, 11, 20)),
+        ("**发布日期**：2026年11月20日（周五）", NUMBERED_WEEKLY, date(2026, 11, 20)),
+        ("日期: 2026-11-20", NUMBERED_WEEKLY, date(2026, 11, 20)),
+    ],
+)
+def test_a_labelled_line_gives_the_date(line: str, layout: Layout, day: date) -> None:
+    body = TWIN_BODY if layout is THIS_WEEK_IN else WEEKLY_BODY
+    text = f"# Weekly #52\n\nIntro mentioning 2016-11-27 first.\n\n{line}\n" + body
+    assert run(text, layout).key == IssueKey(52, day)
+
+
+def test_the_curator_chooses_the_labels() -> None:
+    layout = replace(THIS_WEEK_IN, date_labels=("Issue date",))
+    text = "# Weekly #52\n\nPublished 2026-11-20\n\nIssue date: 2026-11-21\n" + TWIN_BODY
+    assert run(text, layout).key == IssueKey(52, date(2026, 11, 21))
+    loaded = layout_from_mapping({"preset": "this-week-in", "date_labels": ["Sent"]})
+    assert loaded.date_labels == ("Sent",)
+    with pytest.raises(LayoutError, match=r"layout\.date_labels"):
+        layout_from_mapping({"preset": "this-week-in", "date_labels": []})
+    with pytest.raises(LayoutError, match=r"layout\.date_labels: an empty label"):
+        layout_from_mapping({"preset": "this-week-in", "date_labels": [" "]})
+
+
+def test_a_date_keyed_layout_reading_text_takes_only_labelled_lines() -> None:
+    layout = replace(THIS_WEEK_IN, key="date", date_from=("text",))
+    body = "\n## News\n\n- [a](https://e.example/a)\n"
+    text = "# Widgets weekly\n\nOn 2016-11-27 it began.\n\nDate: 2026-11-20\n" + body
+    assert run(text, layout).issue.key == date(2026, 11, 20)
+    with pytest.raises(BriefingParseError, match=r"no issue date \(YYYY-MM-DD\) in the text"):
+        run("# Widgets weekly\n\nOn 2016-11-27 it began.\n" + body, layout)
