@@ -389,6 +389,12 @@ class ScheduleSettings(_Section):
 # A slug of several series: readers type it (`/latest widgets`) and buttons carry it within
 # Telegram's 64 bytes of callback data (bot/commands/buttons.py), hence 32 characters.
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+# Commands read a first word that is an issue date or number as one (`/issue 2026-11-16`).
+_KEY_SHAPES = ((re.compile(r"\d{4}-\d{2}-\d{2}"), "a date"), (re.compile(r"\d+"), "a number"))
+# The web's fixed first path segments (bot/web: pages, operator, server): `/<slug>` is a
+# series' home, which these routes would take (tests/bot/test_config_series_slugs.py
+# checks the list against the routes the web service mounts).
+WEB_ROUTE_NAMES = frozenset({"search", "static", "operator", "healthz", "wechat", "wecom"})
 
 
 class SeriesSettings(_Section):
@@ -473,6 +479,7 @@ def _check_series(settings: Settings) -> None:
             raise ValueError(
                 f"series.{index}.slug: duplicate slug {one.slug!r} (also series.{seen[one.slug]})"
             )
+        _check_slug_meaning(index, one.slug, settings.telegram)
         seen[one.slug] = index
     if len(settings.series) == 1:
         return
@@ -495,6 +502,23 @@ def _check_series(settings: Settings) -> None:
                         f"series.{index}.sources: a source with the same {what} as one of "
                         f"series {owner!r}; a source belongs to one series"
                     )
+
+
+def _check_slug_meaning(index: int, slug: str, telegram: TelegramSettings) -> None:
+    """A slug must not read as something else readers type or visit: an issue key, or a
+    fixed web path (the Telegram webhook's first segment included). Command words and
+    section or topic names are checked by the entry point (bot.series_slugs)."""
+    for shape, what in _KEY_SHAPES:
+        if shape.fullmatch(slug):
+            raise ValueError(slug_taken(index, slug, f"{what}, read as an issue"))
+    webhook = urlsplit(telegram.webhook_url).path.strip("/").partition("/")[0]
+    if slug in WEB_ROUTE_NAMES or slug == webhook:
+        raise ValueError(slug_taken(index, slug, f"a web path of its own (/{slug})"))
+
+
+def slug_taken(index: int, slug: str, what: str) -> str:
+    """The one-line refusal of series `index`'s slug, which readers would take for `what`."""
+    return f"series.{index}.slug: {slug!r} is {what}; choose another slug"
 
 
 def _check_robot_series(settings: Settings) -> None:

@@ -43,9 +43,37 @@ _READERS: Final = tuple(
 )
 
 
+QUOTE_CHARS: Final = 80  # input quoted in a message: enough to find it, never a megabyte
+
+
+def clip(text: str, limit: int = QUOTE_CHARS) -> str:
+    """`text` cut to `limit` characters, an ellipsis marking the cut.
+
+    briefings has its own (bot.i18n.clip is the bot's): a message quoting a 1 MB title
+    line must stay one short line in the CLI, the logs and a source's error.
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quoted(text: str, limit: int = QUOTE_CHARS) -> str:
+    """`repr` of `text` clipped: how an error message quotes input."""
+    return repr(clip(text, limit))
+
+
+def _clip_field(value: str) -> str:
+    """A field already quoted with `repr`, cut inside its quotes when too long."""
+    if len(value) <= QUOTE_CHARS + 2:
+        return value
+    if value[:1] in "'\"" and value[-1:] == value[:1]:
+        return value[: QUOTE_CHARS - 1] + "…" + value[-1]
+    return clip(value)
+
+
 def warning_message(code: str, **fields: str) -> str:
-    """The English message of warning `code` (a KeyError for an unknown code)."""
-    return WARNINGS[code].format(**fields)
+    """The English message of warning `code` (a KeyError for an unknown code).
+
+    Long fields are clipped: a warning quotes input, and input can be a megabyte line."""
+    return WARNINGS[code].format(**{name: _clip_field(value) for name, value in fields.items()})
 
 
 def read_warning(message: str) -> tuple[str, dict[str, str]]:

@@ -16,13 +16,14 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 from typing import Any, Final
 
+from briefings.errors import clip, quoted
 from briefings.layout import Layout, LayoutError
 from briefings.presets import EMBEDDED_AI, preset
 
 _LISTS: Final = frozenset(
     {
         "date_from", "title_number", "name_number", "navigation_headings", "cover_headings",
-        "entries", "summary_labels", "intro_labels", "boilerplate",
+        "entries", "summary_labels", "intro_labels", "date_labels", "boilerplate",
     }
 )  # fmt: skip
 _STRINGS: Final = frozenset({"key", "sections", "flat_section", "summary", "images", "intro"})
@@ -65,7 +66,7 @@ def _field(where: str, name: str, value: object) -> object:
         return _string(where, value)
     if name in _BOOLS:
         if not isinstance(value, bool):
-            raise LayoutError(f"{where}: expected true or false, got {value!r}")
+            raise LayoutError(f"{where}: expected true or false, got {clip(repr(value))}")
         return value
     return _section_names(where, value)
 
@@ -75,7 +76,7 @@ def _item_error(message: str, name: str, values: Mapping[str, Any]) -> str:
     items = values.get(name)
     if isinstance(items, list | tuple):
         for index, item in enumerate(items):
-            if isinstance(item, str) and repr(item) in message:
+            if isinstance(item, str) and quoted(item) in message:
                 return message.replace(f"layout.{name}:", f"layout.{name}[{index}]:", 1)
     return message
 

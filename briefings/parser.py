@@ -76,11 +76,11 @@ from datetime import date
 from typing import Final, NoReturn
 from urllib.parse import urlsplit
 
-from briefings.errors import BriefingParseError, warning_message
-from briefings.layout import Layout
+from briefings.errors import BriefingParseError, quoted, warning_message
+from briefings.layout import MAX_NUMBER_DIGITS, Layout
 from briefings.model import Entry, Issue, IssueKey, Link, ParseWarning, Section, Series
 from briefings.presets import EMBEDDED_AI
-from briefings.rules import Rules, compile_rules, first_text_date
+from briefings.rules import Rules, compile_rules, labelled_date
 from briefings.taxonomy import Taxonomy, generated_section_key, normalize_name, tag_issue
 
 DEFAULT_NAVIGATION_HEADINGS: Final[frozenset[str]] = frozenset(EMBEDDED_AI.navigation_headings)
@@ -1016,8 +1016,8 @@ def _title_date(number: int, text: str, ctx: _Ctx) -> tuple[date | None, str]:
     return key, match["subtitle"].strip()
 
 
-def _text_date(lines: Lines) -> date | None:
-    found = first_text_date([raw for _, raw in lines])
+def _text_date(lines: Lines, labels: tuple[str, ...]) -> date | None:
+    found = labelled_date([raw for _, raw in lines], labels)
     try:
         return date(*found) if found else None
     except ValueError:
@@ -1035,24 +1035,68 @@ def _issue_date(number: int, text: str, preamble: Lines, ctx: _Ctx) -> tuple[dat
             named = _name_dates(ctx.path)
             found = next(iter(named)) if len(named) == 1 else None
         else:
-            found = _text_date(preamble)
+            found = _text_date(preamble, ctx.rules.layout.date_labels)
         if found:
             return found, subtitle
     return None, subtitle
 
 
-def _numbers(patterns: tuple[re.Pattern[str], ...], text: str) -> int | None:
+def _earliest(patterns: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
+    """The match whose number comes first in `text`, whichever pattern found it.
+
+    The issue's own number leads its title (`This Week in X 301: C# 12 lands`,
+    `Issue 42 — from #1 to #100`); a number further on belongs to the subtitle, so the
+    order of the patterns must not decide.
+    """
+    best: re.Match[str] | None = None
     for pattern in patterns:
         found = pattern.search(text)
-        if found:
-            return int(found["n"])
-    return None
+        if found and (best is None or _number_at(found) < _number_at(best)):
+            best = found
+    return best
+
+
+def _number_at(found: re.Match[str]) -> int:
+    start = found.start("n")
+    return start if start >= 0 else found.start()
+
+
+def _read_number(found: re.Match[str] | None, field: str, line: int, ctx: _Ctx) -> str | None:
+    """The digits `found` holds; a clear error for the file when its group is no number.
+
+    Layouts refuse such a group at load (briefings.layout); this guards a pattern that
+    check could not read, so one file fails with a message, not ingest with a ValueError.
+    """
+    if found is None:
+        return None
+    digits = found["n"] or ""
+    if not digits.isdecimal():
+        ctx.fail(
+            line,
+            f"layout.{field} {quoted(found.re.pattern)} found {quoted(digits)}, not a number: "
+            r"its group (?P<n>...) must match digits only, as (?P<n>\d+) does",
+        )
+    return digits
 
 
 def _issue_number(number: int, text: str, ctx: _Ctx) -> int | None:
     """The issue number of the H1 or the file name; they must agree when both tell."""
-    in_title = _numbers(ctx.rules.title_number, text)
-    in_name = _numbers(ctx.rules.name_number, _file_name(ctx.path))
+    title_digits = _read_number(
+        _earliest(ctx.rules.title_number, text), "title_number", number, ctx
+    )
+    named = _earliest(ctx.rules.name_number, _file_name(ctx.path))
+    name_digits = _read_number(named, "name_number", number, ctx)
+    if title_digits is not None and name_digits and len(name_digits) > MAX_NUMBER_DIGITS:
+        name_digits = None  # `20261120.md`: a date-like name says nothing against the H1
+    for digits, where in ((title_digits, "the H1"), (name_digits, "the file name")):
+        if digits is not None and len(digits) > MAX_NUMBER_DIGITS:
+            ctx.fail(
+                number,
+                f"the issue number {quoted(digits)} in {where} has {len(digits)} digits, "
+                f"more than {MAX_NUMBER_DIGITS}: a typo?",
+            )
+    in_title = int(title_digits) if title_digits is not None else None
+    in_name = int(name_digits) if name_digits is not None else None
     if in_title is not None and in_name is not None and in_title != in_name:
         ctx.fail(
             number,
@@ -1067,10 +1111,10 @@ def _parse_title(number: int, text: str, preamble: Lines, ctx: _Ctx) -> _Title:
     key, subtitle = _issue_date(number, text, preamble, ctx)
     issue_number = _issue_number(number, text, ctx) if layout.key == "number" else None
     if layout.key == "number" and issue_number is None:
-        ctx.fail(number, f"no issue number in the H1 {text!r} or the file name")
+        ctx.fail(number, f"no issue number in the H1 {quoted(text)} or the file name")
     if layout.key == "date" and key is None:
         if layout.date_from == ("title",):
-            ctx.fail(number, f"H1 {text!r} has no issue date '(YYYY-MM-DD)'")
+            ctx.fail(number, f"H1 {quoted(text)} has no issue date '(YYYY-MM-DD)'")
         places = ", ".join(layout.date_from)
         ctx.fail(number, f"no issue date (YYYY-MM-DD) in the {places}")
     return _Title(number, text, key, subtitle, issue_number)

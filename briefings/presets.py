@@ -22,12 +22,18 @@ section; `## 业界新闻` / `## 论文` / `## 开源项目` / `## 博文` resol
 navigation; a `----` rule starts the editor's footer.
 """
 
+# The number groups take every digit written (`\d+`): the parser refuses more than
+# MAX_NUMBER_DIGITS saying so, where `\d{1,6}` would only fail to find a number.
+# `#300`, but not the `# 12` of `C# 12` or `F# 8`: a letter before `#` names a language
+_HASH_NUMBER: Final = r"(?<![A-Za-z0-9#])#\s*(?P<n>\d+)"
+
 NUMBERED_WEEKLY: Final = Layout(
     name="numbered-weekly",
     key="number",
     date_from=("title", "name", "text"),
-    title_number=(r"第\s*(?P<n>\d{1,6})\s*期", r"#\s*(?P<n>\d{1,6})(?!\d)"),
-    name_number=(r"(?i)^(?:issue[-_]?)?(?P<n>\d{1,6})\.md$",),
+    date_labels=("发布日期", "发布时间", "出版日期", "日期"),
+    title_number=(r"第\s*(?P<n>\d+)\s*期", _HASH_NUMBER),
+    name_number=(r"(?i)^(?:issue[-_]?)?(?P<n>\d+)\.md$",),
     sections="free",
     navigation_headings=("往期回顾", "往期推荐"),
     cover_headings=("封面", "封面图"),
@@ -42,9 +48,10 @@ NUMBERED_WEEKLY: Final = Layout(
 )
 """A numbered Chinese weekly: `# 某某周刊 第 300 期` (or `300.md`, `issue-300.md`).
 
-The number is the key; a date in the H1, the file name or the text before the first
-section (`发布日期：2026-01-09`) is kept when there is one. Every `##` heading is a
-section of its own (`## 工具`, `## 文章`); entries are numbered paragraphs,
+The number is the key; a date in the H1, the file name or on a labelled line before the
+first section (`发布日期：2026-01-09`, `日期：2026年1月9日`) is kept when there is one; a date
+in the intro's prose is not the issue's.
+Every `##` heading is a section of its own (`## 工具`, `## 文章`); entries are numbered paragraphs,
 `1、[title](url)` or `**1、Title**`, followed by paragraphs that are their summary
 (list items work too). Image lines become links of the entry they follow; a `## 封面`
 section is a cover kept with the issue's notes; the paragraphs before the first
@@ -55,12 +62,15 @@ THIS_WEEK_IN: Final = Layout(
     name="this-week-in",
     key="number",
     date_from=("title", "name", "text"),
+    date_labels=("Published", "Published on", "Posted on", "Date", "发布日期"),
     title_number=(
-        r"#\s*(?P<n>\d{1,6})(?!\d)",
-        r"(?i)\bissue\s*(?:no\.?\s*)?(?P<n>\d{1,6})",
-        r"(?i)^this week in\b.*\s(?P<n>\d{1,6})$",  # `This Week in Rust 300`
+        _HASH_NUMBER,
+        r"(?i)\bissue\s*(?:no\.?\s*)?(?P<n>\d+)",
+        # `This Week in Rust 300`, `... 300: subtitle`, `... 300 — subtitle`: the first
+        # number ending the name, not one in a subtitle or a date (`2026-11-20`)
+        r"(?i)^this week in\b.*?\s(?P<n>\d+)(?=\s*$|\s*[:：]|\s+[-—–|])",
     ),
-    name_number=(r"(?i)(?:issue|edition|week)[-_ ]?(?P<n>\d{1,6})\D*$",),
+    name_number=(r"(?i)(?:issue|edition|week)[-_ ]?(?P<n>\d+)\D*$",),
     sections="free",
     navigation_headings=("Previous issues", "Archive"),
     entries=("bullet", "heading"),
@@ -78,13 +88,14 @@ THIS_WEEK_IN: Final = Layout(
 """An English "This Week in X" newsletter: `# This Week in X #300` (or `... X 300`,
 `Issue 300`) or `issue-300.md`.
 
-The number is the key; a date (`Published 2026-01-09`, or in the file name, as in
-`2026-01-09-this-week-in-x.md`) is kept when there is one. Every `##` heading is a
-section (`## News`, `## Crates of the week`); entries are `- [title](url)` items or
-`### [title](url)` headings, with a `Summary:` line or the paragraphs that follow as
-summary. Images become links of their entry; the paragraphs before the first section
-are the intro; `---` separators between sections
-are ignored; sponsor and subscribe lines are left out.
+The number is the key; a date on a labelled line (`Published 2026-01-09`, `Date:
+2026-01-09`) or in the file name (`2026-01-09-this-week-in-x.md`) is kept when there is
+one; a date in the intro's prose (`ten years ago, on 2016-11-27`) is not the issue's.
+Every `##` heading is a section (`## News`, `## Crates of the week`); entries are
+`- [title](url)` items or `### [title](url)` headings, with a `Summary:` line or the
+paragraphs that follow as summary. Images become links of their entry; the paragraphs
+before the first section are the intro; `---` separators between sections are ignored;
+sponsor and subscribe lines are left out.
 """
 
 PRESETS: Final[Mapping[str, Layout]] = MappingProxyType(

@@ -14,6 +14,7 @@ from briefings.taxonomy import normalize_name
 # Boilerplate patterns are the curator's, not the author's: a line is matched on its
 # first characters only, so a pattern that backtracks cannot be fed a megabyte line.
 BOILERPLATE_SPAN: Final = 1000
+DATE_LINE_SPAN: Final = 200  # `Published 2026-01-09` is short: a longer line is prose
 
 _BULLET = re.compile(r"^[-*+](?:[ \t]+(.*))?$")  # a bare marker is an (empty) item too
 # `1、[title](url)`, `1. title`, `**1、Title**`, at column 0 (an indented `1.` is a nested
@@ -27,7 +28,7 @@ _NUMBERED = re.compile(
 _DELIMITER_STYLE: Final = MappingProxyType(
     {"、": "numbered、", "．": "numbered.", ".": "numbered.", ")": "numbered)", "）": "numbered)"}
 )
-_TEXT_DATE = re.compile(r"(?<!\d)(\d{4})(?:[-./]|年\s*)(\d{1,2})(?:[-./]|月\s*)(\d{1,2})(?!\d)")
+_TEXT_DATE = r"(\d{4})(?:[-./]|年\s*)(\d{1,2})(?:[-./]|月\s*)(\d{1,2})(?!\d)"
 
 
 def _labels(labels: tuple[str, ...]) -> re.Pattern[str]:
@@ -105,10 +106,30 @@ def _unbold(opener: str | None, rest: str) -> str:
     return f"{rest[:close].strip()} {rest[close + len(opener) :].strip()}".strip()
 
 
-def first_text_date(lines: list[str]) -> tuple[int, int, int] | None:
-    """(year, month, day) of the first `2026-01-09` / `2026年1月9日` written in `lines`."""
+@lru_cache(maxsize=64)
+def _date_line(labels: tuple[str, ...]) -> re.Pattern[str]:
+    """`Published 2026-01-09`, `**发布日期**：2026年1月9日`, `> Date: 2026.01.09`."""
+    longest_first = sorted(labels, key=len, reverse=True)  # `Published on` before `Published`
+    alternatives = "|".join(re.escape(label) for label in longest_first)
+    return re.compile(
+        # one run of spaces and emphasis between label and date, so a megabyte of spaces
+        # after a label is scanned once, not split every way between several `\s*`
+        rf"^[>\s]*[*_]*(?:{alternatives})[*_]*(?:\s*[：:])?[\s*_]*{_TEXT_DATE}",
+        re.IGNORECASE,
+    )
+
+
+def labelled_date(lines: list[str], labels: tuple[str, ...]) -> tuple[int, int, int] | None:
+    """(year, month, day) of the first line of `lines` that starts with a label, then a date.
+
+    Only a labelled line: a date in prose (`Ten years ago, on 2016-11-27, ...`) is about
+    something else, and keying the issue by it would archive it under the wrong date.
+    """
+    if not labels:
+        return None
+    pattern = _date_line(labels)
     for line in lines:
-        found = _TEXT_DATE.search(line)
+        found = pattern.match(line[:DATE_LINE_SPAN])
         if found:
             return int(found[1]), int(found[2]), int(found[3])
     return None

@@ -108,8 +108,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from bot.config import ConfigError, describe_setup
     from bot.redaction import Redactor, scrub_database
     from bot.runtime import open_runtime
+    from bot.series_slugs import check_series_words
 
     handler: Handler = args.handler
+    check_series_words(settings)  # before anything is opened, like a config error
     if args.command in ANNOUNCED:  # which archive and sources, before anything is touched
         print(f"briefbot: {describe_setup(settings)}", file=sys.stderr)
     async with open_runtime(settings, migrate=getattr(args, "migrate", True)) as runtime:
