@@ -14,7 +14,8 @@ one, a series can hold one and two series can share one. It says:
   `"free"` (every `##` heading is a section, no warning) or `"flat"` (no sections: every
   entry goes into one section keyed `flat_section`); `navigation_headings` are skipped,
   `cover_headings` (a cover image, a banner) are kept as issue notes, not sections (in a
-  flat layout too, up to the next heading of their level).
+  flat layout a navigation heading after the first entry leaves out what is under it up
+  to the next heading of its level).
 - entries: which lines start one (`entries`: `"bullet"` for `- [title](url)`,
   `"numbered"` for `1、[title](url)` and `**1、Title**`, `"heading"` for
   `### [title](url)`; when bullets are entries too, only a `###` holding a link is one:

@@ -599,7 +599,7 @@ def _arxiv_from_links(url: str | None, links: list[Link]) -> str | None:
 class _EntryDraft:
     line: int
     head: str
-    style: str = "bullet"  # the marker that opened it (`Rules.entry_marker`)
+    style: str  # the marker that opened it (`Rules.entry_marker`)
     body: Lines = field(default_factory=list)
     fenced: bool = False
 
@@ -729,7 +729,7 @@ class _BodyParser:
         self.in_footer = False
         self.blank = False
         self.flat: _SectionDraft | None = None  # a flat layout's one content section
-        self.aside = 0  # level of the navigation/cover heading a flat layout is under
+        self.aside = 0  # level of the navigation heading a flat layout is under
 
     @property
     def current(self) -> _SectionDraft:
@@ -791,10 +791,10 @@ class _BodyParser:
 
     def _flat_heading(self, number: int, heading: tuple[int, str]) -> bool:
         """In a flat layout, whether `heading` switched between the entries and a navigation
-        or cover part (`## 往期推荐`): that part is left out up to the next heading of its
-        level or above, as a sectioned layout leaves out its section."""
-        name = normalize_name(heading[1])
-        if name in self.rules.navigation or name in self.rules.cover:
+        part (`## 往期推荐`): it is left out up to the next heading of its level or above,
+        as a sectioned layout leaves out its section. Not a cover heading: with no sections,
+        nothing but a heading would end the cover, and the entries after it would be lost."""
+        if normalize_name(heading[1]) in self.rules.navigation:
             self.aside = heading[0]
             self._start_section(number, heading[1])
             return True

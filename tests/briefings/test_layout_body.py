@@ -252,11 +252,10 @@ def test_a_flat_layout_leaves_out_what_is_under_a_navigation_heading() -> None:
     assert parsed.unmatched == ((20, "## 附录"),)
 
 
-def test_a_flat_layout_keeps_a_cover_with_the_notes() -> None:
+def test_a_flat_layout_does_not_let_a_cover_heading_swallow_the_entries_after_it() -> None:
     text = (
         "# 示例周刊 第 401 期\n\n1、[条目一](https://x.example/1)\n\n"
-        "## 封面\n\n![](https://x.example/cover.png)\n"
+        "## 封面\n\n![](https://x.example/cover.png)\n\n2、[条目二](https://x.example/2)\n"
     )
     parsed = run(text, FLAT_WEEKLY)
-    assert [e.title for e in entries(parsed)] == ["条目一"]
-    assert parsed.issue.notes == ("![](https://x.example/cover.png)",)
+    assert [e.title for e in entries(parsed)] == ["条目一", "条目二"]
