@@ -650,7 +650,8 @@ def _named_by_paragraph(draft: _EntryDraft, ctx: _Ctx) -> tuple[_Head, Lines]:
     body = draft.body
     index = _first_paragraph(body, link_head=True)
     if index is None:
-        return _parse_head("", draft.line, ctx), body
+        pictured = _picture_name(body)
+        return (_Head(pictured) if pictured else _parse_head("", draft.line, ctx)), body
     number, raw = body[index]
     if _LINK_LED.match(raw.strip()):
         return _parse_head(raw.strip(), number, ctx), body[:index] + body[index + 1 :]
@@ -659,13 +660,30 @@ def _named_by_paragraph(draft: _EntryDraft, ctx: _Ctx) -> tuple[_Head, Lines]:
     return _Head(title), body[:index] + rest + body[index + 1 :]
 
 
+def _url_name(url: str) -> str:
+    """`example.org/photos/4` for `https://example.org/photos/4/`: a name for a picture."""
+    parts = urlsplit(url)
+    return f"{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def _picture_name(body: Lines) -> str | None:
+    """A name for an entry of only images (`1、` then `![](img)`): the first one's alt text,
+    else its address (the page a linked image opens); None when there is no image."""
+    for _, raw in body:
+        stripped = raw.strip()
+        links = _lift_links(raw, images=True) if stripped.startswith(("![", "[![")) else None
+        if links:
+            label = links[0].label
+            return label if label != _IMAGE else _url_name(links[0].url) or _IMAGE
+    return None
+
+
 def _untitled_picture(head: _Head, body: Lines) -> Lines:
     """Name an entry whose item line is an image without alt text: by the paragraph after
     it, else by the link's host and path."""
     index = _first_paragraph(body, link_head=False)
     if index is None:
-        named = urlsplit(head.url or "")
-        head.title = f"{head.title} {named.netloc}{named.path.rstrip('/')}".strip() or _IMAGE
+        head.title = f"{head.title} {_url_name(head.url or '')}".strip() or _IMAGE
         return body
     number, raw = body[index]
     title, kept = _sentence_title(raw.strip())

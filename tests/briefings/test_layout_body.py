@@ -86,6 +86,19 @@ def test_a_long_first_paragraph_gives_a_bounded_title_and_stays_in_the_summary()
     assert holding(parsed) == []
 
 
+def test_a_marker_followed_only_by_a_picture_is_named_by_it() -> None:
+    text = "# 示例周刊 第 12 期\n\n## 图片\n\n1、\n\n![日出](https://p.example/1.jpg)\n\n"
+    text += "**2、**\n\n[![](https://p.example/2.jpg)](https://p.example/photos/2)\n"
+    parsed = run(text)
+    found = entries(parsed)
+    assert [(e.title, e.links[0]) for e in found] == [
+        ("日出", Link("日出", "https://p.example/1.jpg")),
+        ("p.example/photos/2", Link("image", "https://p.example/photos/2")),
+    ]
+    assert found[1].links[1] == Link("image", "https://p.example/2.jpg")
+    assert holding(parsed) == []
+
+
 def test_a_marker_with_nothing_after_it_is_still_an_unfinished_placeholder() -> None:
     parsed = run("# 示例周刊 第 12 期\n\n## 言论\n\n1、\n\n2、[有标题](https://q.example/b)\n")
     assert [e.title for e in entries(parsed)] == ["(untitled)", "有标题"]
