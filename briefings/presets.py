@@ -30,7 +30,7 @@ _HASH_NUMBER: Final = r"(?<![A-Za-z0-9#])#\s*(?P<n>\d+)"
 NUMBERED_WEEKLY: Final = Layout(
     name="numbered-weekly",
     key="number",
-    date_from=("title", "name", "text"),
+    date_from=("title", "front_matter", "name", "text"),
     date_labels=("发布日期", "发布时间", "出版日期", "日期"),
     title_number=(r"第\s*(?P<n>\d+)\s*期", _HASH_NUMBER),
     name_number=(r"(?i)^(?:issue[-_]?)?(?P<n>\d+)\.md$",),
@@ -50,7 +50,8 @@ NUMBERED_WEEKLY: Final = Layout(
 
 The number is the key; a date in the H1, the file name or on a labelled line before the
 first section (`发布日期：2026-01-09`, `日期：2026年1月9日`) is kept when there is one; a date
-in the intro's prose is not the issue's.
+in the intro's prose is not the issue's. Without a `# ` line, the front matter's `title:`
+is the title and its `date:` a date.
 Every `##` heading is a section of its own (`## 工具`, `## 文章`); entries are numbered paragraphs,
 `1、[title](url)` or `**1、Title**`, followed by paragraphs that are their summary
 (list items work too). Image lines become links of the entry they follow; a `## 封面`
@@ -61,7 +62,7 @@ section are the intro; sponsor and subscription lines are left out.
 THIS_WEEK_IN: Final = Layout(
     name="this-week-in",
     key="number",
-    date_from=("title", "name", "text"),
+    date_from=("title", "front_matter", "name", "text"),
     date_labels=("Published", "Published on", "Posted on", "Date", "发布日期"),
     title_number=(
         _HASH_NUMBER,
