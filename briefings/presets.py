@@ -43,7 +43,12 @@ NUMBERED_WEEKLY: Final = Layout(
     images="links",
     intro="paragraphs",
     intro_labels=("导读", "前言"),
-    boilerplate=(r"^本(?:期|周刊)(?:由|内容由).{0,40}(?:赞助|支持)", r"欢迎(?:订阅|投稿)"),
+    # anchored: `欢迎订阅本周刊` is a line of its own; mid-sentence (`项目欢迎投稿者`) it is
+    # content
+    boilerplate=(
+        r"^本(?:期|周刊)(?:由|内容由).{0,40}(?:赞助|支持)",
+        r"^(?:[>*_]\s*)*欢迎(?:订阅|投稿)",
+    ),
     footer_after_rule=False,
 )
 """A numbered Chinese weekly: `# 某某周刊 第 300 期` (or `300.md`, `issue-300.md`).

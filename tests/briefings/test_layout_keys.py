@@ -260,3 +260,23 @@ def test_a_front_matter_date_that_is_no_calendar_date_is_an_error() -> None:
     text = STATIC_SITE.replace("2026-11-20 09", "2026-13-45 09")
     with pytest.raises(BriefingParseError, match="front matter date: is not a calendar date"):
         run(text, THIS_WEEK_IN, "widgets.md")
+
+
+# --------------------------------------------------------------------------- boilerplate
+
+
+def test_numbered_weekly_boilerplate_is_whole_lines_not_words_in_content() -> None:
+    text = (
+        "# 某周刊 第 9 期\n\n本周欢迎订阅用户参加线下活动。\n\n> 欢迎投稿：发邮件给编辑部。\n\n"
+        "## 工具\n\n1、[插件市场](https://e.example/m)\n\n这个项目欢迎投稿者提交插件，文档很全。\n\n"
+        "**欢迎订阅**本周刊，每周五更新。\n\n欢迎订阅本周刊。\n"
+    )
+    parsed = run(text, NUMBERED_WEEKLY)
+    assert [line for _, line in parsed.left_out] == [
+        "> 欢迎投稿：发邮件给编辑部。",
+        "**欢迎订阅**本周刊，每周五更新。",
+        "欢迎订阅本周刊。",
+    ]
+    assert parsed.issue.intro == "本周欢迎订阅用户参加线下活动。"
+    (entry,) = parsed.issue.sections[0].entries
+    assert entry.summary == "这个项目欢迎投稿者提交插件，文档很全。"
