@@ -25,6 +25,8 @@ one, a series can hold one and two series can share one. It says:
   `"paragraphs"`: every paragraph up to the next entry; `"none"`: only link lines belong to
   the entry, other text is a note). `images = "links"` lifts an image line (`![](url)`,
   `[![](img)](url)`) into the entry's links; `"inline"` keeps it in the summary markdown.
+- the title: the `# ` line, or without one before the first section the `title:` of YAML
+  front matter (`date:` there is a date source, `date_from = [..., "front_matter"]`).
 - front matter: `intro = "labelled"` (a `导读：` paragraph, per `intro_labels`) or
   `"paragraphs"` (every paragraph before the first section), `boilerplate` (regular
   expressions: matching lines are left out everywhere and reported, never silently), and
@@ -42,7 +44,7 @@ from typing import Any, Final, Literal, get_args
 from briefings.errors import clip, quoted
 
 KeyKind = Literal["date", "number"]
-DateSource = Literal["title", "name", "text"]
+DateSource = Literal["title", "front_matter", "name", "text"]
 SectionMode = Literal["named", "free", "flat"]
 EntryStyle = Literal["bullet", "numbered", "heading"]
 SummaryMode = Literal["line", "paragraphs", "none"]

@@ -19,7 +19,9 @@ paragraph summaries, images as links, boilerplate left out). What follows is the
 rules they name, the machinery (links, titles, sources, arXiv ids, bounds) is shared.
 
 Structure (decisions taken from the real corpus):
-- Optional front matter between `---` fences; an unclosed fence is an error.
+- Optional front matter between `---` fences; an unclosed fence is an error. Its
+  `title:` is the title when no `# ` line comes before the first section, and its
+  `date:` a date when the layout's `date_from` names "front_matter".
 - H1 `# <name> (YYYY-MM-DD) <subtitle>` gives key and subtitle; the lines up to the
   first `## ` are the preamble: the first bold-only line is the tagline, a `> 导读：`
   blockquote (with its lazy continuation lines) is the intro, column-0 bullets
@@ -99,6 +101,9 @@ _H1_DATE = re.compile(
     r"^(?P<name>.*?)(?<!\s)\s*[(（]\s*(?P<y>\d{4})[-./](?P<m>\d{1,2})[-./](?P<d>\d{1,2})\s*[)）]"
     r"\s*(?P<subtitle>.*)$"
 )
+_FRONT_FIELD = re.compile(r"^(?P<key>[A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]+(?P<value>.*)|[ \t]*$)")
+_FRONT_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?![\d-])")
+FRONT_MATTER_DATES: Final = ("date", "published")  # front matter keys read as the date
 _NAME_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _TAGLINE = re.compile(r"^(\*\*|__)(?P<text>.+)\1$")
 # `(?<!\s)`: a match starts at the first space of a run only, so a long run of spaces is
@@ -979,21 +984,57 @@ def _split_lines(text: str) -> Lines:
     return list(enumerate(_LINE_BREAK.split(text.removeprefix("\ufeff")), start=1))
 
 
-def _front_matter(lines: Lines, ctx: _Ctx) -> tuple[str, Lines]:
+def _front_matter(lines: Lines, ctx: _Ctx) -> tuple[Lines, Lines]:
+    """The lines between the `---` fences (none without front matter), and the rest."""
     first = next((i for i, (_, raw) in enumerate(lines) if raw.strip()), None)
     if first is None or lines[first][1].rstrip() != "---":
-        return "", lines
+        return [], lines
     start = first + 1
     for index in range(start, len(lines)):
         number, raw = lines[index]
         if raw.rstrip() in ("---", "..."):
-            return "\n".join(r for _, r in lines[start:index]), lines[index + 1 :]
+            return lines[start:index], lines[index + 1 :]
         heading = _heading(raw.rstrip())
         if heading and heading[0] == 1 and _looks_like_title(heading[1], ctx.rules):
             ctx.fail(number, f"front matter opened at line {lines[first][0]} is not closed")
         if not _FRONT_MATTER_LINE.match(raw):
             ctx.fail(number, f"front matter opened at line {lines[first][0]} is broken here")
     ctx.fail(lines[first][0], "front matter '---' is never closed")
+
+
+def _front_fields(lines: Lines) -> dict[str, tuple[int, str]]:
+    """Top-level `key: value` pairs of YAML-ish front matter: key -> (line, value).
+
+    Only what a title and a date need, without a YAML library: a quoted value is unquoted,
+    a block scalar (`title: >`) or an empty value is no value, nested keys are not read.
+    """
+    fields: dict[str, tuple[int, str]] = {}
+    for number, raw in lines:
+        found = _FRONT_FIELD.match(raw)
+        if not found:
+            continue
+        value = (found["value"] or "").strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1].strip()
+        if value and value not in ("|", ">", "|-", ">-"):
+            fields.setdefault(found["key"].lower(), (number, value))
+    return fields
+
+
+def _front_date(fields: dict[str, tuple[int, str]], ctx: _Ctx) -> date | None:
+    """The front matter's `date:` (or `published:`): `2026-11-20`, `2026-11-20 09:00 +0800`."""
+    for name in FRONT_MATTER_DATES:
+        if name not in fields:
+            continue
+        number, value = fields[name]
+        found = _FRONT_DATE.match(value)
+        if found is None:
+            continue
+        try:
+            return date(int(found[1]), int(found[2]), int(found[3]))
+        except ValueError as exc:
+            ctx.fail(number, f"front matter {name}: is not a calendar date: {exc}")
+    return None
 
 
 def _looks_like_title(text: str, rules: Rules) -> bool:
@@ -1009,16 +1050,26 @@ class _Title:
     number: int | None = None
 
 
-def _find_title(lines: Lines, ctx: _Ctx) -> tuple[tuple[int, str], Lines, Lines]:
-    """(line, text) of the H1, the lines before it, and the lines after it."""
+def _find_title(
+    lines: Lines, front_title: tuple[int, str] | None, ctx: _Ctx
+) -> tuple[tuple[int, str], Lines, Lines]:
+    """(line, text) of the H1, the lines before it, and the lines after it.
+
+    Without a `# ` line before the first section, the front matter's `title:` is the title
+    (static-site newsletters write it there): then every line is after it.
+    """
     shape = "# title (YYYY-MM-DD)" if ctx.rules.layout.key == "date" else "# title"
     for index, (number, raw) in enumerate(lines):
         heading = _heading(raw.rstrip())
         if heading is None:
             continue
-        if heading[0] != 1:
+        if heading[0] == 1:
+            return (number, heading[1]), lines[:index], lines[index + 1 :]
+        if front_title is None:
             ctx.fail(number, f"no '{shape}' line before the first section")
-        return (number, heading[1]), lines[:index], lines[index + 1 :]
+        break
+    if front_title is not None:
+        return front_title, [], lines
     ctx.fail(lines[0][0] if lines else 1, f"no '{shape}' line: not a briefing")
 
 
@@ -1042,7 +1093,9 @@ def _text_date(lines: Lines, labels: tuple[str, ...]) -> date | None:
         return None
 
 
-def _issue_date(number: int, text: str, preamble: Lines, ctx: _Ctx) -> tuple[date | None, str]:
+def _issue_date(
+    number: int, text: str, preamble: Lines, front: dict[str, tuple[int, str]], ctx: _Ctx
+) -> tuple[date | None, str]:
     """The issue date from the places the layout names, in its order, and the H1 subtitle."""
     sources = ctx.rules.layout.date_from
     in_title, subtitle = _title_date(number, text, ctx) if "title" in sources else (None, "")
@@ -1052,6 +1105,8 @@ def _issue_date(number: int, text: str, preamble: Lines, ctx: _Ctx) -> tuple[dat
         elif source == "name":
             named = _name_dates(ctx.path)
             found = next(iter(named)) if len(named) == 1 else None
+        elif source == "front_matter":
+            found = _front_date(front, ctx)
         else:
             found = _text_date(preamble, ctx.rules.layout.date_labels)
         if found:
@@ -1124,9 +1179,11 @@ def _issue_number(number: int, text: str, ctx: _Ctx) -> int | None:
     return in_title if in_title is not None else in_name
 
 
-def _parse_title(number: int, text: str, preamble: Lines, ctx: _Ctx) -> _Title:
+def _parse_title(
+    number: int, text: str, preamble: Lines, front: dict[str, tuple[int, str]], ctx: _Ctx
+) -> _Title:
     layout = ctx.rules.layout
-    key, subtitle = _issue_date(number, text, preamble, ctx)
+    key, subtitle = _issue_date(number, text, preamble, front, ctx)
     issue_number = _issue_number(number, text, ctx) if layout.key == "number" else None
     if layout.key == "number" and issue_number is None:
         ctx.fail(number, f"no issue number in the H1 {quoted(text)} or the file name")
@@ -1260,13 +1317,14 @@ def parse_with_layout(
     rules = compile_rules(layout)
     ctx = _Ctx(path, rules)
     _check_text(text, ctx)
-    front_matter, lines = _front_matter(_split_lines(text), ctx)
+    front_lines, lines = _front_matter(_split_lines(text), ctx)
+    front = _front_fields(front_lines)
     lines, left_out = _drop_boilerplate(lines, rules)
     if not any(raw.strip() for _, raw in lines):
         ctx.fail(0, "only front matter, no title yet: an unfinished briefing?", unfinished=True)
-    (title_line, title_text), before, after = _find_title(lines, ctx)
+    (title_line, title_text), before, after = _find_title(lines, front.get("title"), ctx)
     preamble_lines, body_lines = _split_sections(after, rules)
-    title = _parse_title(title_line, title_text, before + preamble_lines, ctx)
+    title = _parse_title(title_line, title_text, before + preamble_lines, front, ctx)
     _check_name_date(title, ctx)
     if not body_lines:
         what = "entries" if rules.flat else "'## ' sections"
@@ -1305,7 +1363,7 @@ def parse_with_layout(
         source_path=path,
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         warnings=tuple(ctx.warnings),
-        front_matter=front_matter,
+        front_matter="\n".join(raw for _, raw in front_lines),
         footer="\n".join(body.footer).strip("\n"),
     )
     key = IssueKey(title.number, title.key)

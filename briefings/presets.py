@@ -30,7 +30,7 @@ _HASH_NUMBER: Final = r"(?<![A-Za-z0-9#])#\s*(?P<n>\d+)"
 NUMBERED_WEEKLY: Final = Layout(
     name="numbered-weekly",
     key="number",
-    date_from=("title", "name", "text"),
+    date_from=("title", "front_matter", "name", "text"),
     date_labels=("发布日期", "发布时间", "出版日期", "日期"),
     title_number=(r"第\s*(?P<n>\d+)\s*期", _HASH_NUMBER),
     name_number=(r"(?i)^(?:issue[-_]?)?(?P<n>\d+)\.md$",),
@@ -43,14 +43,20 @@ NUMBERED_WEEKLY: Final = Layout(
     images="links",
     intro="paragraphs",
     intro_labels=("导读", "前言"),
-    boilerplate=(r"^本(?:期|周刊)(?:由|内容由).{0,40}(?:赞助|支持)", r"欢迎(?:订阅|投稿)"),
+    # anchored: `欢迎订阅本周刊` is a line of its own; mid-sentence (`项目欢迎投稿者`) it is
+    # content
+    boilerplate=(
+        r"^本(?:期|周刊)(?:由|内容由).{0,40}(?:赞助|支持)",
+        r"^(?:[>*_]\s*)*欢迎(?:订阅|投稿)",
+    ),
     footer_after_rule=False,
 )
 """A numbered Chinese weekly: `# 某某周刊 第 300 期` (or `300.md`, `issue-300.md`).
 
 The number is the key; a date in the H1, the file name or on a labelled line before the
 first section (`发布日期：2026-01-09`, `日期：2026年1月9日`) is kept when there is one; a date
-in the intro's prose is not the issue's.
+in the intro's prose is not the issue's. Without a `# ` line, the front matter's `title:`
+is the title and its `date:` a date.
 Every `##` heading is a section of its own (`## 工具`, `## 文章`); entries are numbered paragraphs,
 `1、[title](url)` or `**1、Title**`, followed by paragraphs that are their summary
 (list items work too). Image lines become links of the entry they follow; a `## 封面`
@@ -61,7 +67,7 @@ section are the intro; sponsor and subscription lines are left out.
 THIS_WEEK_IN: Final = Layout(
     name="this-week-in",
     key="number",
-    date_from=("title", "name", "text"),
+    date_from=("title", "front_matter", "name", "text"),
     date_labels=("Published", "Published on", "Posted on", "Date", "发布日期"),
     title_number=(
         _HASH_NUMBER,

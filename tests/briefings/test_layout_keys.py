@@ -196,3 +196,87 @@ def test_a_date_keyed_layout_reading_text_takes_only_labelled_lines() -> None:
     assert run(text, layout).issue.key == date(2026, 11, 20)
     with pytest.raises(BriefingParseError, match=r"no issue date \(YYYY-MM-DD\) in the text"):
         run("# Widgets weekly\n\nOn 2016-11-27 it began.\n" + body, layout)
+
+
+# --------------------------------------------------------------------------- front matter
+
+
+STATIC_SITE = """---
+title: "This Week in Widgets 301"
+number: 301
+date: 2026-11-20 09:00:00 +0000
+tags: [widgets, weekly]
+---
+
+Hello and welcome to another issue of *This Week in Widgets*!
+
+## Updates from the community
+
+* [Widgets 2.0 is out](https://w.example/2)
+"""
+
+
+def test_a_front_matter_title_stands_in_for_a_missing_h1() -> None:
+    parsed = run(STATIC_SITE, THIS_WEEK_IN, "2026-11-20-this-week-in-widgets.md")
+    issue = parsed.issue
+    assert parsed.key == IssueKey(301, date(2026, 11, 20))
+    assert issue.title == "This Week in Widgets 301"
+    assert issue.intro.startswith("Hello and welcome")
+    assert [s.heading for s in issue.sections] == ["Updates from the community"]
+    assert issue.front_matter.startswith('title: "This Week in Widgets 301"')
+
+
+def test_the_front_matter_date_keys_when_the_layout_reads_it() -> None:
+    assert run(STATIC_SITE, THIS_WEEK_IN, "widgets.md").key == IssueKey(301, date(2026, 11, 20))
+    no_front = replace(THIS_WEEK_IN, date_from=("title", "name", "text"))
+    assert run(STATIC_SITE, no_front, "widgets.md").key == IssueKey(301)
+    with pytest.raises(BriefingParseError, match="file name says 2026-11-27 but the H1 says"):
+        run(STATIC_SITE, THIS_WEEK_IN, "2026-11-27-this-week-in-widgets.md")
+
+
+def test_an_h1_wins_over_the_front_matter_title() -> None:
+    text = STATIC_SITE.replace("\nHello", "\n# This Week in Widgets 302\n\nHello")
+    parsed = run(text, THIS_WEEK_IN, "widgets.md")
+    assert (parsed.key.number, parsed.issue.title) == (302, "This Week in Widgets 302")
+
+
+def test_a_numbered_weekly_with_front_matter_and_no_h1() -> None:
+    text = (
+        "---\ntitle: '某周刊 第 12 期：端侧推理'\ndate: '2026-11-20'\nlayout: post\n---\n\n"
+        "本周的内容比较多。\n" + WEEKLY_BODY
+    )
+    parsed = run(text, NUMBERED_WEEKLY, "posts/weekly.md")
+    assert parsed.key == IssueKey(12, date(2026, 11, 20))
+    assert parsed.issue.title == "某周刊 第 12 期：端侧推理"
+
+
+def test_front_matter_without_a_title_still_needs_an_h1() -> None:
+    text = "---\ndate: 2026-11-20\ntitle: >\n  folded\n---\n\nIntro.\n" + TWIN_BODY
+    with pytest.raises(BriefingParseError, match="no '# title' line before the first section"):
+        run(text, THIS_WEEK_IN, "widgets.md")
+
+
+def test_a_front_matter_date_that_is_no_calendar_date_is_an_error() -> None:
+    text = STATIC_SITE.replace("2026-11-20 09", "2026-13-45 09")
+    with pytest.raises(BriefingParseError, match="front matter date: is not a calendar date"):
+        run(text, THIS_WEEK_IN, "widgets.md")
+
+
+# --------------------------------------------------------------------------- boilerplate
+
+
+def test_numbered_weekly_boilerplate_is_whole_lines_not_words_in_content() -> None:
+    text = (
+        "# 某周刊 第 9 期\n\n本周欢迎订阅用户参加线下活动。\n\n> 欢迎投稿：发邮件给编辑部。\n\n"
+        "## 工具\n\n1、[插件市场](https://e.example/m)\n\n这个项目欢迎投稿者提交插件，文档很全。\n\n"
+        "**欢迎订阅**本周刊，每周五更新。\n\n欢迎订阅本周刊。\n"
+    )
+    parsed = run(text, NUMBERED_WEEKLY)
+    assert [line for _, line in parsed.left_out] == [
+        "> 欢迎投稿：发邮件给编辑部。",
+        "**欢迎订阅**本周刊，每周五更新。",
+        "欢迎订阅本周刊。",
+    ]
+    assert parsed.issue.intro == "本周欢迎订阅用户参加线下活动。"
+    (entry,) = parsed.issue.sections[0].entries
+    assert entry.summary == "这个项目欢迎投稿者提交插件，文档很全。"
