@@ -22,7 +22,7 @@ import hashlib
 
 from bot.config import Settings
 from bot.delivery.types import StoredMessage
-from bot.publish.mass import desired_parts, part_names, render_part
+from bot.publish.mass import ALL_PART, desired_parts, part_names, qualified, render_part
 from bot.rendering import mass_send_renderer, platform_of, renderer_for, series_language
 from briefings.model import Issue
 from briefings.taxonomy import Taxonomy
@@ -142,7 +142,12 @@ class PublicationRenderings:
 
     @property
     def parts(self) -> dict[str, list[StoredMessage]]:
-        """Rendering key -> message of every mass-send part rendered (and with content)."""
+        """Rendering key -> message of every mass-send part rendered (and with content).
+        With any follower, the series' `all` part too: a follower whose section has no
+        tag yet (a free heading first seen after the start) carries `all` meanwhile
+        (bot/platforms/wechat/tags.py), so `all` always has something to send."""
+        if self._parts:
+            self.part_messages(qualified(ALL_PART, self._series))
         return {mass_part_key(part): m for part, m in self._parts.items() if m}
 
     def messages(self, subscriber: Subscriber) -> tuple[str, list[StoredMessage]] | None:

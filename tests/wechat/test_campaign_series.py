@@ -13,6 +13,7 @@ import pytest
 from bot.clock import FixedClock
 from bot.commands import Core, CoreDeps
 from bot.delivery.engine import DeliveryEngine
+from bot.platforms.wechat.campaign import WechatCampaign, china_day
 from bot.platforms.wechat.tags import (
     TAGS_PER_FOLLOWER,
     TagBudgetError,
@@ -25,7 +26,7 @@ from bot.publish.cycle import build_cycle
 from bot.publish.mass import part_names, qualified, render_part, split_part
 from bot.publish.results import Publication
 from bot.runtime import Runtime, open_runtime
-from bot.web.service import open_web_service
+from bot.web.service import official_api, open_web_service
 from briefings.taxonomy import Taxonomy, TopicRule
 from formatters import EN, WeChatRenderer
 from storage.issues import find_numbered_id
@@ -186,6 +187,38 @@ async def test_each_series_issue_goes_to_its_own_tags(
     assert weekly is not None
     assert set(await stored_parts(runtime, weekly)) == {"gadgets/all", "gadgets/topic:releases"}
     assert await push(runtime, campaign(runtime, wechat_server)) is None  # nothing twice
+
+
+async def test_a_section_without_a_tag_yet_reaches_its_followers_whole(
+    runtime: Runtime, wechat_server: FakeWeChatServer
+) -> None:
+    """A free-heading series' section first seen after the tags were built has no tag:
+    its followers carry the series' `all` meanwhile and get the whole issue, once."""
+    tags = TagSync.for_runtime(official_api(runtime), runtime)  # before any issue
+    assert "gadgets/section:tool-of-the-week" not in tags.parts
+    async with runtime.sessions.begin() as session:
+        subscriber, _ = await get_or_create(session, "wechat", "o-new", kind="user")
+        new = (Subscription("section", "tool-of-the-week"),)
+        await set_subscriptions(session, subscriber.id, new, series="gadgets")
+    wechat_server.mp.add_follower("o-new", interacted=None)
+    await publish_both(runtime)
+    engine = DeliveryEngine(
+        runtime.sessions,
+        {
+            "wechat": WechatCampaign(
+                official_api(runtime),
+                tags,
+                runtime.sessions,
+                runtime.settings.wechat,
+                today=lambda: china_day(wechat_server.clock.now()),
+            )
+        },
+        runtime.settings.delivery,
+    )
+    await engine.run_until_idle()
+    assert mass_by_tag(wechat_server) == {tag_name("gadgets/all"): [{"o-new"}]}
+    (sent,) = wechat_server.mp.sent("mass")
+    assert "gadget-lint" in sent.content and "Tool of the week" in sent.content
 
 
 async def test_choosing_a_series_in_the_chat_retags_the_follower(

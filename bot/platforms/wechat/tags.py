@@ -11,7 +11,8 @@ a follower carries the parts of every series it follows. WeChat allows an accoun
 tags and a follower 20: a configuration whose parts need more tags than the account has
 is refused when the sync is built (`TagBudgetError`), and a follower whose parts exceed
 20 gets, for the series with the most parts first, that series' `all` instead of its
-sections and topics: more than it chose of that series rather than nothing.
+sections and topics: more than it chose of that series rather than nothing. A part
+without a tag (a section first seen after the start) counts as its series' `all`.
 """
 
 from __future__ import annotations
@@ -134,6 +135,13 @@ class TagSync:
         """The tags of every series the runtime's config carries."""
         return cls(api, runtime.sessions, mass_series(runtime))
 
+    def _known(self, parts: set[str]) -> set[str]:
+        """`parts` with those that have no tag (a section a free-heading series' issues
+        added after the tags were built) replaced by their series' `all`: more of that
+        series than chosen, until the next start gives the section its tag."""
+        known = set(self.parts)
+        return {p if p in known else qualified(ALL_PART, split_part(p)[0]) for p in parts}
+
     # --- tags themselves ----------------------------------------------------------------
 
     async def tag_ids(self, *, refresh: bool = False) -> dict[str, int]:
@@ -190,7 +198,7 @@ class TagSync:
             for series in self._series:
                 found = await get_subscriber(session, "wechat", openid, series=series)
                 desired |= desired_parts(found, series)
-        desired = fit_follower(desired)
+        desired = fit_follower(self._known(desired))
         try:
             return await self._sync_user(openid, desired)
         except WeChatClientException as exc:
@@ -244,7 +252,7 @@ class TagSync:
                         per_follower.setdefault(subscriber.chat_id, set()).update(parts)
         desired: dict[str, set[str]] = {}
         for openid, parts in per_follower.items():
-            for part in fit_follower(parts):
+            for part in fit_follower(self._known(parts)):
                 desired.setdefault(part, set()).add(openid)
         return desired
 
