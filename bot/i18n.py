@@ -136,6 +136,14 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "“{text}” is not a date; use YYYY-MM-DD, e.g. {example}.",
     ),
     "no_numbered_issue": ("没有第 {number} 期。", "There is no issue #{number}."),
+    "issue_usage_number": (
+        "用法：{issue} 期号，例如 {example}。发送 {issues} 查看往期。",
+        "Usage: {issue} NUMBER, e.g. {example}. Send {issues} for past issues.",
+    ),
+    "bad_issue_number": (
+        "“{text}”不是期号，请发送期号，例如 {example}。",
+        "“{text}” is not an issue number; send a number, e.g. {example}.",
+    ),
     "no_issue": (
         "没有 {date} 这一期。",
         "There is no issue dated {date}.",

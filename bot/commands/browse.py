@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from bot.commands.buttons import IssueList, IssuePart, OpenIssue, button
+from bot.commands.buttons import IssueList, IssuePart, IssueRef, OpenIssue, button
 from bot.commands.context import Ctx, grid
 from bot.commands.subscription_names import ALL_NAMES
 from bot.commands.types import Invocation, Reply
@@ -21,6 +21,7 @@ from storage.issues import (
     issue_keys,
     latest_issue,
     list_issues,
+    newest_number,
 )
 
 ISSUES_PER_PAGE = 8
@@ -44,11 +45,44 @@ def parse_date(text: str) -> date | None:
 
 def parse_number(text: str) -> int | None:
     """`51`, `#51`, `第51期` (full-width digits too): an issue number, at most 6 digits."""
-    digits = unicodedata.normalize("NFKC", text).strip().removeprefix("#")
-    digits = digits.removeprefix("第").removesuffix("期").strip()
-    if not (digits.isascii() and digits.isdigit() and len(digits) <= 6):
+    digits = _digits(text)
+    if digits is None or len(digits) > 6:
         return None
     return int(digits)
+
+
+def _digits(text: str) -> str | None:
+    """The digits of `51`, `#51`, `第51期`, however many; None for anything else."""
+    digits = unicodedata.normalize("NFKC", text).strip().removeprefix("#")
+    digits = digits.removeprefix("第").removesuffix("期").strip()
+    return digits if digits.isascii() and digits.isdigit() else None
+
+
+def issue_ref(issue: Issue | IssueSummary) -> IssueRef:
+    """How buttons and examples name an issue: by number in a numbered series (dates
+    there are optional), else by date (an issue has one or the other, or both)."""
+    if issue.number is not None:
+        return issue.number
+    if issue.key is None:
+        raise ValueError(f"issue {issue.title!r} has neither a number nor a date")
+    return issue.key
+
+
+def ref_text(ref: IssueRef) -> str:
+    """The `/issue` argument that opens `ref`: `51` or `2026-11-16`."""
+    return str(ref) if isinstance(ref, int) else ref.isoformat()
+
+
+def _issue_cmd(ctx: Ctx, *args: str) -> str:
+    """`/issue ARGS` here; another series' issues need its slug first."""
+    series = () if ctx.deps.is_primary else (ctx.deps.series.slug,)
+    return ctx.cmd("issue", *series, *args)
+
+
+async def _newest_number(ctx: Ctx) -> int | None:
+    """The series' highest issue number; None: a date-keyed series (or an empty one)."""
+    async with ctx.deps.sessions() as session:
+        return await newest_number(session, ctx.deps.series.slug)
 
 
 async def _numbered(ctx: Ctx, number: int, rest: str) -> Reply:
@@ -56,7 +90,13 @@ async def _numbered(ctx: Ctx, number: int, rest: str) -> Reply:
         issue = await get_numbered_issue(session, ctx.deps.series.slug, number)
     if issue is None:
         return ctx.say(ctx.t("no_numbered_issue", number=number))
-    return named_part(ctx, issue, rest) if rest else part_reply(ctx, issue, Part("all"))
+    return named_part(ctx, issue, rest) if rest else _opened(ctx, issue)
+
+
+def _opened(ctx: Ctx, issue: Issue) -> Reply:
+    """`/issue KEY`: the overview; another series' issue whole, since the overview's
+    buttons name issues of the primary series."""
+    return overview(ctx, issue) if ctx.deps.is_primary else part_reply(ctx, issue, Part("all"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +126,7 @@ def section_label(ctx: Ctx, section: Section) -> str:
 
 
 def section_payload(issue: Issue, index: int) -> IssuePart:
-    return IssuePart.of_section(issue.key, issue.sections[index].key, index)
+    return IssuePart.of_section(issue_ref(issue), issue.sections[index].key, index)
 
 
 # --- replies --------------------------------------------------------------------------
@@ -99,14 +139,14 @@ def overview(ctx: Ctx, issue: Issue, *, is_latest: bool = False) -> Reply:
         for i, s in enumerate(issue.sections)
     ]
     rows = grid(buttons, 2)
-    rows.append([button(ctx.t("whole_issue"), IssuePart(issue.key))])
+    rows.append([button(ctx.t("whole_issue"), IssuePart(issue_ref(issue)))])
     messages = list(ctx.renderer.overview(ctx.deps.taxonomy.localized(issue, ctx.lang)))
     if not ctx.has_buttons and issue.sections:
         name = ctx.deps.taxonomy.display_name(issue.sections[0].key, ctx.lang)
         if is_latest:
             example = ctx.cmd("latest", name)
         else:
-            example = ctx.cmd("issue", issue.key.isoformat(), name)
+            example = ctx.cmd("issue", ref_text(issue_ref(issue)), name)
         messages += ctx.renderer.service(ctx.t("latest_hint", example=example))
     return Reply(tuple(messages), tuple(tuple(r) for r in rows))
 
@@ -154,41 +194,63 @@ async def latest(ctx: Ctx, inv: Invocation) -> list[Reply]:
     if inv.raw_args:
         return [named_part(ctx, issue, inv.raw_args)]
     if not ctx.deps.is_primary:
-        # The overview's buttons name issues by date in the primary series: another
-        # series' latest issue comes whole (`/latest SERIES SECTION` for one part).
+        # The overview's buttons name issues of the primary series: another series'
+        # latest issue comes whole (`/latest SERIES SECTION` for one part).
         return [part_reply(ctx, issue, Part("all"))]
     return [overview(ctx, issue, is_latest=True)]
 
 
 async def issue_(ctx: Ctx, inv: Invocation) -> list[Reply]:
     if not inv.args:
-        return [_issue_usage(ctx)]
+        return [await _issue_usage(ctx)]
     if inv.args[0].casefold() in ("latest", "最新"):
         return await latest(ctx, Invocation("latest", inv.args[1:], " ".join(inv.args[1:])))
-    number = parse_number(inv.args[0]) if not ctx.deps.is_primary else None
-    if number is not None:  # `/issue widgets 51`: another series' issue by number
+    number = parse_number(inv.args[0])
+    if number is not None and await _by_number(ctx):  # `/issue 51`, `/issue widgets 51`
         return [await _numbered(ctx, number, " ".join(inv.args[1:]))]
     key = parse_date(inv.args[0])
     if key is None:
-        text = ctx.echo(inv.args[0])
-        return [ctx.say(ctx.t("bad_date", text=text, example=_example_date(ctx)))]
+        return [await _not_an_issue(ctx, inv.args[0])]
     async with ctx.deps.sessions() as session:
         issue = await get_issue(session, ctx.deps.series.slug, key)
         keys = [] if issue is not None else await issue_keys(session, ctx.deps.series.slug)
     if issue is None:
         return [_missing(ctx, key, keys)]
     rest = " ".join(inv.args[1:])
-    return [named_part(ctx, issue, rest) if rest else overview(ctx, issue)]
+    return [named_part(ctx, issue, rest) if rest else _opened(ctx, issue)]
 
 
-def _issue_usage(ctx: Ctx) -> Reply:
-    return ctx.say(
-        ctx.t(
-            "issue_usage",
-            issue=ctx.cmd("issue"),
-            example=ctx.cmd("issue", _example_date(ctx)),
-            issues=ctx.cmd("issues"),
-        )
+async def _by_number(ctx: Ctx) -> bool:
+    """Whether `/issue 51` means issue #51: always in another series (as before numbered
+    primaries existed); in the primary one when it is numbered, else 51 is a bad date."""
+    return not ctx.deps.is_primary or await _newest_number(ctx) is not None
+
+
+async def _not_an_issue(ctx: Ctx, text: str) -> Reply:
+    """Neither a number nor a date: said in the series' own terms."""
+    newest = await _newest_number(ctx)
+    if newest is None:
+        return ctx.say(ctx.t("bad_date", text=ctx.echo(text), example=_example_date(ctx)))
+    digits = _digits(text)
+    if digits is not None:  # more digits than any issue number has
+        return ctx.say(ctx.t("no_numbered_issue", number=ctx.echo(digits)))
+    example = _issue_cmd(ctx, str(newest))
+    return ctx.say(ctx.t("bad_issue_number", text=ctx.echo(text), example=example))
+
+
+async def _issue_usage(ctx: Ctx) -> Reply:
+    newest = await _newest_number(ctx)
+    return ctx.say(_usage_text(ctx, newest if newest is not None else ctx.now().date()))
+
+
+def _usage_text(ctx: Ctx, example: IssueRef) -> str:
+    """`/issue YYYY-MM-DD` or, for a numbered series, `/issue NUMBER`, with `example`."""
+    key = "issue_usage_number" if isinstance(example, int) else "issue_usage"
+    return ctx.t(
+        key,
+        issue=_issue_cmd(ctx),
+        example=_issue_cmd(ctx, ref_text(example)),
+        issues=ctx.cmd("issues"),
     )
 
 
@@ -223,18 +285,11 @@ async def _issue_list(ctx: Ctx, offset: int, *, edit: bool) -> Reply:
     if not ctx.deps.is_primary:
         return _other_series_list(ctx, page)
     lines = [ctx.t("issues_title")]
-    lines += [ctx.t("issues_line", date=s.key.isoformat(), count=s.entry_count) for s in page]
+    lines += [ctx.t("issues_line", date=s.label, count=s.entry_count) for s in page]
     if not ctx.has_buttons:
-        lines.append(
-            ctx.t(
-                "issue_usage",
-                issue=ctx.cmd("issue"),
-                example=ctx.cmd("issue", page[0].key.isoformat()),
-                issues=ctx.cmd("issues"),
-            )
-        )
+        lines.append(_usage_text(ctx, issue_ref(page[0])))
     buttons = grid(
-        [button(f"{s.key.isoformat()} ({s.entry_count})", OpenIssue(s.key)) for s in page], 2
+        [button(f"{s.label} ({s.entry_count})", OpenIssue(issue_ref(s))) for s in page], 2
     )
     if more:
         buttons.append([button(ctx.t("older"), IssueList(offset + ISSUES_PER_PAGE))])
@@ -256,9 +311,11 @@ def _other_series_list(ctx: Ctx, page: list[IssueSummary]) -> Reply:
 # --- buttons --------------------------------------------------------------------------
 
 
-async def _load(ctx: Ctx, key: date) -> Issue | None:
+async def _load(ctx: Ctx, ref: IssueRef) -> Issue | None:
     async with ctx.deps.sessions() as session:
-        return await get_issue(session, ctx.deps.series.slug, key)
+        if isinstance(ref, int):
+            return await get_numbered_issue(session, ctx.deps.series.slug, ref)
+        return await get_issue(session, ctx.deps.series.slug, ref)
 
 
 async def on_overview(ctx: Ctx, opened: OpenIssue) -> list[Reply]:

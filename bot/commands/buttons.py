@@ -63,6 +63,10 @@ def decode(data: str) -> Payload | None:
 
 # --- issues -------------------------------------------------------------------------
 
+MAX_ISSUE_NUMBER: Final = 999_999  # the 6 digits `/issue 51` accepts
+_NUMBER_MARK = "n"  # `o:n51`: issue #51 of a numbered series (a date is 8 bare digits)
+IssueRef = date | int  # an issue by date, or (a numbered series) by number
+
 
 def compact(key: date) -> str:
     return key.strftime("%Y%m%d")
@@ -78,19 +82,30 @@ def from_compact(text: str) -> date | None:
         return None
 
 
+def ref_field(ref: IssueRef) -> str:
+    return f"{_NUMBER_MARK}{ref}" if isinstance(ref, int) else compact(ref)
+
+
+def ref_from_field(text: str) -> IssueRef | None:
+    """`20261116` (buttons sent before numbers existed keep working) or `n51`."""
+    if text.startswith(_NUMBER_MARK):
+        return number_or_none(text[1:], 0, MAX_ISSUE_NUMBER)
+    return from_compact(text)
+
+
 @dataclass(frozen=True, slots=True)
 class OpenIssue(Payload):
     """An issue's overview (from /issues and the "nearest issues" buttons)."""
 
     PREFIX: ClassVar[str] = "o"
-    issue: date
+    issue: IssueRef
 
     def fields(self) -> tuple[str, ...]:
-        return (compact(self.issue),)
+        return (ref_field(self.issue),)
 
     @classmethod
     def parse(cls, fields: list[str]) -> OpenIssue | None:
-        key = from_compact(fields[0]) if len(fields) == 1 else None
+        key = ref_from_field(fields[0]) if len(fields) == 1 else None
         return None if key is None else cls(key)
 
 
@@ -100,12 +115,12 @@ class IssuePart(Payload):
     means the whole issue."""
 
     PREFIX: ClassVar[str] = "x"
-    issue: date
+    issue: IssueRef
     section: str | None = None
     index: int | None = None
 
     @classmethod
-    def of_section(cls, issue: date, key: str, index: int) -> IssuePart:
+    def of_section(cls, issue: IssueRef, key: str, index: int) -> IssuePart:
         """By key when it round-trips and fits the 64 bytes, else by position."""
         by_key = cls(issue, section=key)
         if _plain_key(key) and _fits(by_key):
@@ -114,12 +129,12 @@ class IssuePart(Payload):
 
     def fields(self) -> tuple[str, ...]:
         if self.index is not None:
-            return (compact(self.issue), f"{_INDEX}{self.index}")
-        return (compact(self.issue), _WHOLE if self.section is None else self.section)
+            return (ref_field(self.issue), f"{_INDEX}{self.index}")
+        return (ref_field(self.issue), _WHOLE if self.section is None else self.section)
 
     @classmethod
     def parse(cls, fields: list[str]) -> IssuePart | None:
-        key = from_compact(fields[0]) if len(fields) == 2 else None
+        key = ref_from_field(fields[0]) if len(fields) == 2 else None
         if key is None:
             return None
         token = fields[1]

@@ -45,14 +45,22 @@ class CheckReport:
     archived: list[date | str] = field(default_factory=list)
     held: list[date | str] = field(default_factory=list)
     corrected: list[CorrectionPlan] = field(default_factory=list)
+    # issue id -> its series' slug: an undated issue's number means nothing without it
+    series_of: dict[int, str] = field(default_factory=dict)
 
     def summary(self) -> str:
-        published = ", ".join(str(p.key or f"issue {p.issue_id}") for p in self.published)
-        published = published or "none"
+        published = ", ".join(map(self._published_name, self.published)) or "none"
         archived = ", ".join(map(str, self.archived)) or "none"
         held = ", ".join(map(str, self.held)) or "none"
         corrected = ", ".join(str(c.key) for c in self.corrected) or "none"
         return f"published: {published}; archived: {archived}; held: {held}; corrected: {corrected}"
+
+    def _published_name(self, publication: Publication) -> str:
+        """`2026-11-16`, or `widgets #3` for an undated issue (never a database id)."""
+        if publication.key is not None:
+            return str(publication.key)
+        slug = self.series_of.get(publication.issue_id, "")
+        return f"{slug} {publication.label}".strip()
 
 
 @dataclass(slots=True)
@@ -168,6 +176,7 @@ class Cycle:
             outcome = await publisher.publish_issue(summary.id, expected_hash=summary.content_hash)
             if outcome.publication is not None:
                 report.published.append(outcome.publication)
+                report.series_of[summary.id] = summary.series_slug
             elif outcome.status == "held":
                 report.held.append(name)
 
