@@ -264,6 +264,52 @@ def _entry_fields(issue_id: int, section_id: int, entry: Entry) -> dict[str, Any
     }
 
 
+# --- the document an issue is saved from ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IssueOrigin:
+    issue_id: int
+    source_path: str  # the document (path or URL) the issue was last saved from
+
+
+async def issue_origin(session: AsyncSession, series_slug: str, issue: Issue) -> IssueOrigin | None:
+    """The archived issue `save_issue(issue)` would replace (by number in a numbered series,
+    else by date) and the document it came from; None when there is none."""
+    same = IssueRow.key == issue.key if issue.number is None else IssueRow.number == issue.number
+    found = await session.execute(
+        select(IssueRow.id, IssueRow.source_path)
+        .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
+        .where(SeriesRow.slug == series_slug, same)
+    )
+    row = found.one_or_none()
+    return None if row is None else IssueOrigin(row.id, row.source_path)
+
+
+async def newest_from(
+    session: AsyncSession, series_slug: str, source_path: str
+) -> tuple[date | None, int | None] | None:
+    """(date, number) of the issue last saved from `source_path`: what that document held
+    when it was last read (a `current.md` holds a new issue every week)."""
+    found = await session.execute(
+        select(IssueRow.key, IssueRow.number)
+        .join(SeriesRow, SeriesRow.id == IssueRow.series_id)
+        .where(SeriesRow.slug == series_slug, IssueRow.source_path == source_path)
+        .order_by(IssueRow.updated_at.desc(), IssueRow.id.desc())
+        .limit(1)
+    )
+    row = found.one_or_none()
+    return None if row is None else (row.key, row.number)
+
+
+async def set_source_path(session: AsyncSession, issue_id: int, source_path: str) -> None:
+    """The issue now comes from `source_path` (its document renamed, its content unchanged:
+    `save_issue` leaves an unchanged issue alone)."""
+    await session.execute(
+        update(IssueRow).where(IssueRow.id == issue_id).values(source_path=source_path)
+    )
+
+
 # --- reading --------------------------------------------------------------------------
 
 

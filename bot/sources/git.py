@@ -120,6 +120,11 @@ class GitSource:
         changed = [path for path, blob in self._tree.items() if self._known.get(path) != blob]
         return await asyncio.to_thread(self._read, changed)
 
+    def holds(self, name: str) -> bool | None:
+        """Whether the last fetch's tree has `name` (None: not a path of this source), so
+        ingest can tell a renamed file from a second file claiming the same issue."""
+        return name in self._tree if path_matches(self.pattern, name) else None
+
     async def commit(self, ingested: Collection[str]) -> None:
         known = {p: b for p, b in self._known.items() if p in self._tree}  # forget deleted files
         known.update({p: self._tree[p] for p in ingested if p in self._tree})

@@ -98,7 +98,9 @@ class SourcePoller:
         fresh = [doc for doc in documents if self._is_new(doc)]
         if not fresh:
             return PollResult(self.name, ok=True, fetched=len(documents))
-        report = await ingest_documents(self._runtime, fresh, now)
+        # Sources that fetch only what changed (git) say which other documents they have.
+        holds = getattr(self.source, "holds", None)
+        report = await ingest_documents(self._runtime, fresh, now, holds=holds)
         failed = {failure.path for failure in report.failures}
         await self.source.commit([name for name, _ in fresh if name not in failed])
         for name, data in fresh:
