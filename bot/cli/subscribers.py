@@ -81,7 +81,10 @@ def _split(values: list[str]) -> list[str]:
 
 
 def subscriptions_from(args: argparse.Namespace, runtime: Runtime) -> list[Subscription]:
-    """--sections / --topics as keys (names and aliases resolve); none given: everything."""
+    """--sections / --topics as keys (names and aliases resolve); none given: everything.
+
+    Names are those of `runtime`'s series: a series with free `##` headings has the
+    sections its stored issues had when the runtime opened (bot/series_sections.py)."""
     from storage.subscribers import ALL, Subscription
 
     wanted = [("section", n) for n in _split(args.sections)]
@@ -92,9 +95,15 @@ def subscriptions_from(args: argparse.Namespace, runtime: Runtime) -> list[Subsc
     for kind, name in wanted:
         hit = runtime.taxonomy.resolve(name.strip())
         if hit is None or hit[0] != kind:
-            raise ValueError(f"unknown {kind} {name!r}")
+            raise ValueError(f"unknown {kind} {name!r}; {_valid(runtime, kind)}")
         found.append(Subscription(kind, hit[1]))
     return found
+
+
+def _valid(runtime: Runtime, kind: str) -> str:
+    items = runtime.taxonomy.sections if kind == "section" else runtime.taxonomy.topics
+    keys = [item.key for item in items]
+    return f"valid: {', '.join(keys)}" if keys else f"the series has no {kind}s yet"
 
 
 async def _add(args: argparse.Namespace, runtime: Runtime) -> int:

@@ -21,6 +21,7 @@ from storage.subscribers import series_key
 if TYPE_CHECKING:
     from bot.publish.correction_preview import CorrectionPreview
     from bot.runtime import Runtime
+    from bot.series_sections import SeenSections
 
 
 class Publisher(Protocol):
@@ -71,6 +72,9 @@ class CoreDeps:
     # Every configured series, the primary first; empty or one: readers see no series.
     catalog: tuple[SeriesChoice, ...] = ()
     subscription_series: str = ""  # `series`' key in the subscriptions ('' = primary)
+    # The sections free-heading series' issues have (bot/series_sections.py); None: the
+    # taxonomies as given.
+    sections_seen: SeenSections | None = None
 
     @property
     def several_series(self) -> bool:
@@ -124,6 +128,7 @@ class CoreDeps:
             corrections=Previewer(runtime),
             chat_admins=dict(chat_admins or {}),
             catalog=series_catalog(runtime),
+            sections_seen=runtime.sections_seen,
         )
 
 

@@ -11,7 +11,9 @@ from storage.subscribers import ALL, Subscription
 
 ALL_NAMES: Final = frozenset({"all", "全部", "所有", "everything", "全部栏目", "*"})
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
-MAX_WORDS_PER_NAME: Final = 3  # "industry news", "TensorFlow Lite Micro"
+# "industry news", "TensorFlow Lite Micro"; a free heading is a section name as written:
+# "Updates from the community" (longer ones answer to their key, tool-of-the-week)
+MAX_WORDS_PER_NAME: Final = 6
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,15 @@
-"""/subscribe, /unsubscribe and /sections (toggle buttons that edit their message)."""
+"""/subscribe, /unsubscribe and /sections (toggle buttons that edit their message).
+
+Each of them first brings the series' taxonomy up to date: a series with free `##`
+headings has the sections its stored issues have now (bot/series_sections.py), so
+`/sections widgets` lists "Tool of the week" and `/subscribe widgets tool-of-the-week`
+finds it; a series whose layout names its sections keeps its taxonomy as configured.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from bot.commands import series
 from bot.commands.buttons import Toggle, ToggleKind, button
@@ -32,6 +39,17 @@ def valid_names(ctx: Ctx) -> str:
             ctx.t("valid_all"),
         )
     )
+
+
+def _example(ctx: Ctx) -> tuple[str, ...]:
+    """What a usage line shows to subscribe to: 论文 / papers, or the first section (or
+    topic) of a series without it; another series' slug first."""
+    taxonomy = ctx.deps.taxonomy
+    within = () if ctx.deps.is_primary else (ctx.deps.series.slug,)
+    if taxonomy.resolve("papers") == ("section", "papers"):
+        return (*within, "论文" if ctx.lang == "zh" else "papers")
+    first = next(iter((*taxonomy.sections, *taxonomy.topics)), None)
+    return (*within, first.key if first else "all")
 
 
 def _names(ctx: Ctx, subscriptions: Iterable[Subscription]) -> str:
@@ -67,12 +85,24 @@ def _grouped(outcomes: list[tuple[Subscription, Outcome]]) -> dict[Outcome, list
     return grouped
 
 
+async def with_seen_sections(ctx: Ctx) -> Ctx:
+    """The request with its series' sections as its stored issues have them now."""
+    seen = ctx.deps.sections_seen
+    if seen is None:
+        return ctx
+    taxonomy = await seen.taxonomy(ctx.deps.series.slug, ctx.deps.taxonomy)
+    if taxonomy is ctx.deps.taxonomy:
+        return ctx
+    return replace(ctx, deps=replace(ctx.deps, taxonomy=taxonomy))
+
+
 # --- /subscribe, /unsubscribe ---------------------------------------------------------
 
 
 async def subscribe(ctx: Ctx, inv: Invocation) -> list[Reply]:
+    ctx = await with_seen_sections(ctx)
     if not inv.raw_args:
-        example = ctx.cmd("subscribe", "论文" if ctx.lang == "zh" else "papers")
+        example = ctx.cmd("subscribe", *_example(ctx))
         usage = ctx.t("subscribe_usage", subscribe=ctx.cmd("subscribe"), example=example)
         return [ctx.say(usage, valid_names(ctx))]
     taxonomy = ctx.deps.taxonomy
@@ -102,8 +132,9 @@ async def subscribe(ctx: Ctx, inv: Invocation) -> list[Reply]:
 
 
 async def unsubscribe(ctx: Ctx, inv: Invocation) -> list[Reply]:
+    ctx = await with_seen_sections(ctx)
     if not inv.raw_args:
-        example = ctx.cmd("unsubscribe", "论文" if ctx.lang == "zh" else "papers")
+        example = ctx.cmd("unsubscribe", *_example(ctx))
         usage = ctx.t("unsubscribe_usage", unsubscribe=ctx.cmd("unsubscribe"), example=example)
         return [ctx.say(usage, valid_names(ctx))]
     taxonomy = ctx.deps.taxonomy
@@ -167,7 +198,7 @@ def sections_view(ctx: Ctx, plan: Plan, *, edit: bool) -> Reply:
     lines.append(ctx.t("valid_sections", items=" ".join(b.text for b in section_buttons)))
     lines.append(ctx.t("valid_topics", items=" ".join(b.text for b in topic_buttons)))
     if not ctx.has_buttons:
-        example = ctx.cmd("subscribe", "论文" if ctx.lang == "zh" else "papers")
+        example = ctx.cmd("subscribe", *_example(ctx))
         lines.append(ctx.t("subscribe_usage", subscribe=ctx.cmd("subscribe"), example=example))
     rows = [[all_button], *grid(section_buttons, 3), *grid(topic_buttons, 3)]
     return ctx.say("\n".join(lines), buttons=rows, edit=edit)
@@ -179,6 +210,7 @@ def _toggle(ctx: Ctx, kind: ToggleKind, key: str, index: int, on: bool) -> Butto
 
 
 async def sections(ctx: Ctx, inv: Invocation) -> list[Reply]:
+    ctx = await with_seen_sections(ctx)
     return [sections_view(ctx, plan_of(ctx, ctx.subscriber), edit=False)]
 
 
@@ -190,6 +222,7 @@ async def on_toggle(ctx: Ctx, toggle: Toggle) -> list[Reply]:
         if choice is None:
             return [ctx.say(ctx.t("expired_button"))]
         ctx = await ctx.in_series(choice)
+    ctx = await with_seen_sections(ctx)
     target = _toggle_target(ctx, toggle)
     if target is None:
         return [ctx.say(ctx.t("expired_button"))]
