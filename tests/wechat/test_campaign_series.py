@@ -21,13 +21,14 @@ from bot.platforms.wechat.tags import (
     fit_follower,
     mass_series,
     tag_name,
+    within_budget,
 )
 from bot.publish.cycle import build_cycle
 from bot.publish.mass import part_names, qualified, render_part, split_part
 from bot.publish.results import Publication
 from bot.runtime import Runtime, open_runtime
 from bot.web.service import official_api, open_web_service
-from briefings.taxonomy import Taxonomy, TopicRule
+from briefings.taxonomy import SectionSpec, Taxonomy, TopicRule
 from formatters import EN, WeChatRenderer
 from storage.issues import find_numbered_id
 from storage.subscribers import ALL, Subscription, get_or_create, set_subscriptions
@@ -90,6 +91,24 @@ def test_series_needing_more_tags_than_an_account_has_are_refused() -> None:
     topics = Taxonomy(default.sections, rules)
     with pytest.raises(TagBudgetError, match=r"need 1\d\d tags .* at most 100"):
         TagSync(None, None, [("", topics), ("gadgets", topics)])  # type: ignore[arg-type]
+
+
+def test_sections_beyond_the_account_tags_go_without_and_nothing_stops() -> None:
+    default = Taxonomy.default()
+    rules = tuple(TopicRule(f"t{i}", f"话题{i}", f"topic {i}", (f"k{i}",)) for i in range(60))
+    sections = tuple(SectionSpec(f"s{i}", f"栏目{i}", f"Section {i}") for i in range(30))
+    many = Taxonomy(sections, rules)
+    parts = within_budget([("", default), ("gadgets", many)])
+    assert len(parts) == 100
+    assert set(part_names(default)) <= set(parts)  # the first series whole
+    assert {qualified(f"topic:t{i}", "gadgets") for i in range(60)} <= set(parts)
+    fixed = 2 + len(default.topics) + 60  # each series' all and topics
+    last = 100 - fixed - len(default.sections) - 1  # the last section with a tag
+    assert "gadgets/all" in parts and f"gadgets/section:s{last}" in parts
+    assert f"gadgets/section:s{last + 1}" not in parts
+    # a follower of a section without a tag carries its series' `all`
+    tags = TagSync(None, None, [("", default), ("gadgets", many)])  # type: ignore[arg-type]
+    assert tags.parts == parts
 
 
 def test_a_trimmed_part_of_another_series_names_the_series_in_its_reply_command() -> None:

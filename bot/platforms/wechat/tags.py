@@ -8,8 +8,9 @@ follower after each command that may change this; `sync_all` reconciles every ta
 
 With several series each has its own parts (`gadgets/all`, ...: bot/publish/mass.py) and
 a follower carries the parts of every series it follows. WeChat allows an account 100
-tags and a follower 20: a configuration whose parts need more tags than the account has
-is refused when the sync is built (`TagBudgetError`), and a follower whose parts exceed
+tags and a follower 20: every series' `all` and topics get a tag (a configuration needing
+more is refused when the sync is built: `TagBudgetError`), sections while tags are left
+(`within_budget`), and a follower whose parts exceed
 20 gets, for the series with the most parts first, that series' `all` instead of its
 sections and topics: more than it chose of that series rather than nothing. A part
 without a tag (a section first seen after the start) counts as its series' `all`.
@@ -74,15 +75,38 @@ def mass_series(runtime: Runtime) -> list[MassSeries]:
 
 
 def within_budget(series: Sequence[MassSeries]) -> list[str]:
-    """Every part of every series, each a tag; TagBudgetError when they are too many."""
-    parts = [part for key, taxonomy in series for part in part_names(taxonomy, key)]
-    if len(parts) > ACCOUNT_TAGS:
+    """The parts that get a tag, in push priority order: every series' `all` and topics
+    (TagBudgetError when those alone are too many), then sections while the account has
+    tags left. A section left without one reaches its followers through their series'
+    `all` (`TagSync._known`): a free-heading series gains sections with its issues, and
+    that must not stop the bot."""
+    fixed = [
+        part
+        for key, taxonomy in series
+        for part in part_names(taxonomy, key)
+        if not split_part(part)[1].startswith("section:")
+    ]
+    if len(fixed) > ACCOUNT_TAGS:
         raise TagBudgetError(
-            f"wechat: the series need {len(parts)} tags (one per series, section and "
-            f"topic) and an Official Account has at most {ACCOUNT_TAGS}; configure fewer "
-            "topics or sections"
+            f"wechat: the series need {len(fixed)} tags (one per series and topic) and an "
+            f"Official Account has at most {ACCOUNT_TAGS}; configure fewer topics"
         )
-    return parts
+    sections = [
+        part
+        for key, taxonomy in series
+        for part in part_names(taxonomy, key)
+        if split_part(part)[1].startswith("section:")
+    ]
+    kept = sections[: ACCOUNT_TAGS - len(fixed)]
+    if len(kept) < len(sections):
+        log.warning(
+            "wechat: %d section(s) have no tag (an account has %d): their followers get "
+            "their series' whole issue",
+            len(sections) - len(kept),
+            ACCOUNT_TAGS,
+        )
+    tagged = set(fixed) | set(kept)
+    return [p for key, taxonomy in series for p in part_names(taxonomy, key) if p in tagged]
 
 
 def fit_follower(parts: set[str], limit: int = TAGS_PER_FOLLOWER) -> set[str]:
