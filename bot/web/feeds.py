@@ -186,7 +186,8 @@ async def series_feed(site: Site, request: Request, lang: Lang) -> Response:
 async def listing_feed(site: Site, request: Request, lang: Lang) -> Response:
     slug, kind, key = (request.path_params[k] for k in ("series", "kind", "key"))
     fmt = _format(request)
-    if fmt is None or kind not in ("section", "topic") or not site._known(kind, key):
+    known = kind in ("section", "topic") and site._known(slug, kind, key)
+    if fmt is None or not known:
         return site.not_found(request, lang)
     query = section_entries if kind == "section" else topic_entries
     async with site.sessions() as session:
@@ -217,7 +218,7 @@ async def listing_feed(site: Site, request: Request, lang: Lang) -> Response:
                 "content": content.render(entry=view, issue_link=issue_link, t=_labels(lang)),
             }
         )
-    name = site._name(key, lang)
+    name = site._name(slug, key, lang)
     path = f"/{slug}/{kind}/{key}"
     feed = _feed(
         site, request, lang, series, f"{name} · {series.title}", path, items, modified, base

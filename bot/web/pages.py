@@ -1,6 +1,7 @@
 """The public web archive: server-rendered pages and feeds of the briefing archive.
 
-    site = Site(runtime.sessions, runtime.series, runtime.taxonomy, settings.web)
+    site = Site(runtime.sessions, runtime.series, runtime.taxonomy, settings.web,
+                taxonomies=series_taxonomies(runtime))
     app = create_app(extra_routes=site.routes())
 
 Addresses (stable; formatters.weblinks builds the issue one for pushes):
@@ -14,6 +15,11 @@ Addresses (stable; formatters.weblinks builds the issue one for pushes):
     /<series>/feed.atom|.rss            the newest issues
     /<series>/section/<key>/feed.atom|.rss, /<series>/topic/<key>/feed.atom|.rss
     /static/...                         the style sheet (cached a day)
+
+Each series' pages and feeds use that series' taxonomy (`taxonomies`, from
+`Runtime.each_series()`): its section and topic pages, names and filters are its own, and
+a section or topic it does not have is a 404 under its address, even when another series
+has one by that key.
 
 Every text comes from briefing files, so nothing is trusted: Jinja autoescapes every
 template, links keep http(s) targets only, and responses carry a Content-Security-Policy
@@ -165,6 +171,11 @@ def content_languages(runtime: Runtime) -> dict[str, str]:
     }
 
 
+def series_taxonomies(runtime: Runtime) -> dict[str, Taxonomy]:
+    """Each series' slug -> its taxonomy (its own sections and topics), as last read."""
+    return {view.series.slug: view.taxonomy for view in runtime.each_series()}
+
+
 class Site:
     """The pages and feeds on one archive; build it inside the web service's lifetime."""
 
@@ -175,14 +186,19 @@ class Site:
         taxonomy: Taxonomy,
         web: WebSettings,
         languages: Mapping[str, str] | None = None,
+        taxonomies: Mapping[str, Taxonomy] | None = None,
     ) -> None:
         """`languages`: each series' slug -> the language its issues are written in
-        (`content_languages`); a series without one is declared in the reader's."""
+        (`content_languages`); a series without one is declared in the reader's.
+        `taxonomies`: each series' slug -> its taxonomy (`series_taxonomies`); a series
+        without one (an archived series no longer configured) has `taxonomy`, the default
+        series' one."""
         self.sessions = sessions
         self.series = series
         self.taxonomy = taxonomy
         self.web = web
         self.languages = dict(languages or {})
+        self.taxonomies = dict(taxonomies or {})
         self.env = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(["html", "xml"], default=True),
@@ -300,11 +316,15 @@ class Site:
 
     # --- views of the model ---------------------------------------------------------------
 
-    def _name(self, key: str, lang: Lang) -> str:
-        return self.taxonomy.display_name(key, lang.code)
+    def taxonomy_of(self, slug: str) -> Taxonomy:
+        return self.taxonomies.get(slug, self.taxonomy)
 
-    def _known(self, kind: str, key: str) -> bool:
-        items = self.taxonomy.sections if kind == "section" else self.taxonomy.topics
+    def _name(self, slug: str, key: str, lang: Lang) -> str:
+        return self.taxonomy_of(slug).display_name(key, lang.code)
+
+    def _known(self, slug: str, kind: str, key: str) -> bool:
+        taxonomy = self.taxonomy_of(slug)
+        items = taxonomy.sections if kind == "section" else taxonomy.topics
         return any(item.key == key for item in items)
 
     def entry_view(
@@ -329,14 +349,14 @@ class Site:
                 if (href := safe_href(link.url))
             ],
             "topics": [
-                {"name": self._name(t, lang), "href": lang.url(f"/{series}/topic/{t}")}
+                {"name": self._name(series, t, lang), "href": lang.url(f"/{series}/topic/{t}")}
                 for t in topics
             ],
         }
 
     def issue_view(self, issue: Issue, lang: Lang) -> dict[str, Any]:
         slug = issue.series.slug
-        shown = self.taxonomy.localized(issue, lang.code)
+        shown = self.taxonomy_of(slug).localized(issue, lang.code)
 
         def entry(e: Entry) -> dict[str, Any]:
             return self.entry_view(
@@ -357,7 +377,7 @@ class Site:
                     "key": s.key,
                     "heading": plain_inline(s.heading),
                     "href": lang.url(f"/{slug}/section/{s.key}")
-                    if self._known("section", s.key)
+                    if self._known(slug, "section", s.key)
                     else None,
                     "entries": [entry(e) for e in s.entries],
                 }
@@ -376,27 +396,28 @@ class Site:
             "label": issue_label(line.issue_key, line.issue_number),
             "title": plain_inline(line.issue_title),
             "href": lang.url(issue_path(series, ref)) + anchor,
-            "section": self._name(line.section_key, lang)
-            if self._known("section", line.section_key)
+            "section": self._name(series, line.section_key, lang)
+            if self._known(series, "section", line.section_key)
             else plain_inline(line.section_heading),
         }
         return view
 
     def _nav(self, series: str, lang: Lang) -> dict[str, Any]:
+        taxonomy = self.taxonomy_of(series)
         return {
             "sections": [
                 {
                     "name": s.zh if lang.code == "zh" else s.en,
                     "href": lang.url(f"/{series}/section/{s.key}"),
                 }
-                for s in self.taxonomy.sections
+                for s in taxonomy.sections
             ],
             "topics": [
                 {
                     "name": t.zh if lang.code == "zh" else t.en,
                     "href": lang.url(f"/{series}/topic/{t.key}"),
                 }
-                for t in self.taxonomy.topics
+                for t in taxonomy.topics
             ],
         }
 
@@ -513,7 +534,8 @@ class Site:
     async def listing(self, request: Request, lang: Lang) -> Response:
         slug, kind, key = (request.path_params[k] for k in ("series", "kind", "key"))
         page = _page_number(request)
-        if kind not in ("section", "topic") or not self._known(kind, key) or page is None:
+        known = kind in ("section", "topic") and self._known(slug, kind, key)
+        if not known or page is None:
             return self.not_found(request, lang)
         query = section_entries if kind == "section" else topic_entries
         async with self.sessions() as session:
@@ -524,7 +546,7 @@ class Site:
                 session, slug, key, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE
             )
         more = len(lines) > PER_PAGE
-        name = self._name(key, lang)
+        name = self._name(slug, key, lang)
         path = f"/{slug}/{kind}/{key}"
         heading = LABELS[lang.code][f"{kind}_page"].format(name=name)
         return self.render(
@@ -563,7 +585,7 @@ class Site:
                         series_slug=slug,
                         page=page,
                         per_page=SEARCH_PER_PAGE,
-                        taxonomy=self.taxonomy,
+                        taxonomy=self.taxonomy_of(slug),
                     )
                 except QueryError as exc:
                     error = str(exc)
@@ -582,8 +604,8 @@ class Site:
                         "label": issue_label(hit.issue_key, hit.issue_number),
                         "source_href": safe_href(hit.url),
                         "issue_key": hit.issue_key,
-                        "section": self._name(hit.section_key, lang)
-                        if self._known("section", hit.section_key)
+                        "section": self._name(slug, hit.section_key, lang)
+                        if self._known(slug, "section", hit.section_key)
                         else plain_inline(hit.section_heading),
                     }
                 )
@@ -648,8 +670,10 @@ def site_routes(
     taxonomy: Taxonomy,
     web: WebSettings,
     languages: Mapping[str, str] | None = None,
+    taxonomies: Mapping[str, Taxonomy] | None = None,
 ) -> list[BaseRoute]:
-    """The public routes when `[web] pages` is on, else none."""
+    """The public routes when `[web] pages` is on, else none; `taxonomies`: each series'
+    own (`series_taxonomies`)."""
     if not web.pages:
         return []
-    return Site(sessions, series, taxonomy, web, languages).routes()
+    return Site(sessions, series, taxonomy, web, languages, taxonomies).routes()

@@ -257,12 +257,17 @@ def _public_routes(runtime: Runtime) -> list[BaseRoute]:
     """The archive pages and feeds (`[web] pages`) and the operator page (`admin_token`),
     after the callbacks and the webhook: `/{series}` would match their paths too."""
     from bot.web.operator import operator_routes  # Jinja and the charts: only when served
-    from bot.web.pages import content_languages, site_routes
+    from bot.web.pages import content_languages, series_taxonomies, site_routes
 
     web = runtime.settings.web
     routes = operator_routes(runtime.sessions, web)
     return routes + site_routes(
-        runtime.sessions, runtime.series, runtime.taxonomy, web, content_languages(runtime)
+        runtime.sessions,
+        runtime.series,
+        runtime.taxonomy,
+        web,
+        content_languages(runtime),
+        series_taxonomies(runtime),
     )
 
 
