@@ -178,7 +178,16 @@ async def ingest_documents(
         first_of[same] = name
         report.count(outcome, issue)
         report.warnings.extend(issue.warnings)  # also when unchanged: still unfinished
+    if report.added or report.updated:
+        await _sections_changed(runtime)
     return report
+
+
+async def _sections_changed(runtime: Runtime) -> None:
+    """A free-heading series' sections are its issues' (bot/series_sections.py): read them
+    again, so readers and the web see a new section without a restart."""
+    if runtime.sections_seen is not None:
+        await runtime.sections_seen.read(runtime.series.slug)
 
 
 async def _not_parsed(

@@ -165,6 +165,7 @@ class SeenSections:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], slugs: Iterable[str]) -> None:
         self._sessions = sessions
         self._seen: dict[str, tuple[SeenSection, ...]] = dict.fromkeys(slugs, ())
+        self.version = 0  # counts the reads that changed something (caches compare it)
 
     def takes(self, slug: str) -> bool:
         """Whether series `slug` has free headings (its sections come from its issues)."""
@@ -180,7 +181,10 @@ class SeenSections:
             return
         async with self._sessions() as session:
             for slug in wanted:
-                self._seen[slug] = await seen_sections(session, slug)
+                found = await seen_sections(session, slug)
+                if found != self._seen[slug]:
+                    self._seen[slug] = found
+                    self.version += 1
 
     async def taxonomy(self, slug: str, taxonomy: Taxonomy) -> Taxonomy:
         """`taxonomy` of series `slug` with the sections its stored issues have now; as it

@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date
 from email.utils import format_datetime
@@ -171,9 +171,37 @@ def content_languages(runtime: Runtime) -> dict[str, str]:
     }
 
 
-def series_taxonomies(runtime: Runtime) -> dict[str, Taxonomy]:
-    """Each series' slug -> its taxonomy (its own sections and topics), as last read."""
-    return {view.series.slug: view.taxonomy for view in runtime.each_series()}
+class SeriesTaxonomies(Mapping[str, Taxonomy]):
+    """Each series' slug -> its taxonomy (its own sections and topics), as last read:
+    built again only when a free-heading series' sections changed (an ingest found a new
+    heading: `SeenSections.version`), not per request."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._version: int | None = None
+        self._built: dict[str, Taxonomy] = {}
+
+    def _current(self) -> dict[str, Taxonomy]:
+        seen = self._runtime.sections_seen
+        version = 0 if seen is None else seen.version
+        if version != self._version:
+            views = self._runtime.each_series()
+            self._built = {view.series.slug: view.taxonomy for view in views}
+            self._version = version
+        return self._built
+
+    def __getitem__(self, slug: str) -> Taxonomy:
+        return self._current()[slug]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+
+def series_taxonomies(runtime: Runtime) -> SeriesTaxonomies:
+    return SeriesTaxonomies(runtime)
 
 
 class Site:
@@ -198,7 +226,7 @@ class Site:
         self.taxonomy = taxonomy
         self.web = web
         self.languages = dict(languages or {})
-        self.taxonomies = dict(taxonomies or {})
+        self.taxonomies: Mapping[str, Taxonomy] = taxonomies if taxonomies is not None else {}
         self.env = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(["html", "xml"], default=True),
