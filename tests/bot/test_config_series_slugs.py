@@ -87,7 +87,10 @@ def one_line(error: ConfigError) -> str:
         ("1999-99-99", "'1999-99-99' is a date, read as an issue"),  # the shape, not the calendar
         ("51", "'51' is a number, read as an issue"),
         ("0", "'0' is a number, read as an issue"),
-        *((name, f"'{name}' is a web path of its own (/{name})") for name in sorted(WEB_ROUTE_NAMES)),
+        *(
+            (name, f"'{name}' is a web path of its own (/{name})")
+            for name in sorted(WEB_ROUTE_NAMES)
+        ),
     ],
 )
 def test_keys_and_web_paths_are_refused_at_load(tmp_path: Path, slug: str, reason: str) -> None:
