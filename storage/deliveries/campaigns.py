@@ -119,11 +119,12 @@ async def _newest_per_series(
     another's stream of issues."""
     newest: dict[int, int] = {}
     for issue_id, series_id in issues:  # ordered by id: the last one of a series wins
-        older = newest.get(series_id)
-        if older is not None:
-            await _close(session, platform, older, "pending", "dropped", SUPERSEDED, now)
         newest[series_id] = issue_id
-    return min(newest.values())
+    kept = set(newest.values())
+    # in id order, as every claimant does: two never lock the same rows in opposite orders
+    for older in sorted(issue_id for issue_id, _ in issues if issue_id not in kept):
+        await _close(session, platform, older, "pending", "dropped", SUPERSEDED, now)
+    return min(kept)
 
 
 async def campaign_operations(

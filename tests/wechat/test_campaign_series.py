@@ -261,3 +261,84 @@ async def test_choosing_a_series_in_the_chat_retags_the_follower(
         await exchange(web, official_callback(text_fields(openid, "系列 gadgets")), "safe")
         await web.wechat.drain()
         assert {mp.tags[t] for t in mp.followers[openid].tags} == {"bb:all"}
+
+
+# --- the account's limits on the fake account ---------------------------------------
+
+
+def topics(count: int) -> Taxonomy:
+    rules = tuple(TopicRule(f"g{i}", f"话题{i}", f"topic {i}", (f"k{i}",)) for i in range(count))
+    return Taxonomy(Taxonomy.default().sections, rules)
+
+
+async def subscribe(runtime: Runtime, openid: str, series: str, subs: list[Subscription]) -> None:
+    async with runtime.sessions.begin() as session:
+        subscriber, _ = await get_or_create(session, "wechat", openid, kind="user")
+        await set_subscriptions(session, subscriber.id, subs, series=series)
+
+
+def carried(server: FakeWeChatServer, openid: str) -> set[str]:
+    mp = server.mp
+    return {mp.tags[t] for t in mp.followers[openid].tags}
+
+
+async def test_a_follower_at_twenty_tags_trades_a_series_parts_for_its_all(
+    runtime: Runtime, wechat_server: FakeWeChatServer
+) -> None:
+    api = official_api(runtime)
+    assert api is not None
+    tags = TagSync(api, runtime.sessions, [("", Taxonomy.default()), ("gadgets", topics(16))])
+    wechat_server.mp.add_follower("o-many", interacted=None)
+    sections = [Subscription("section", s.key) for s in Taxonomy.default().sections]
+    await subscribe(runtime, "o-many", "", [*sections, CHIPS := Subscription("topic", "chips")])
+    gadgets = [Subscription("topic", f"g{i}") for i in range(16)]
+    at_limit = 20 - len(sections) - 1
+    await subscribe(runtime, "o-many", "gadgets", gadgets[:at_limit])
+    await tags.sync_user("o-many")
+    assert len(carried(wechat_server, "o-many")) == 20  # WeChat's limit, reached
+    await subscribe(runtime, "o-many", "gadgets", gadgets[: at_limit + 1])  # one more
+    await tags.sync_user("o-many")
+    own = {tag_name(s.kind + ":" + s.key) for s in [*sections, CHIPS]}
+    assert carried(wechat_server, "o-many") == own | {"bb:gadgets/all"}
+    # the full reconciliation reaches the same, without a refused call
+    await subscribe(runtime, "o-many", "gadgets", gadgets[:at_limit])
+    await tags.sync_user("o-many")
+    await subscribe(runtime, "o-many", "gadgets", gadgets[: at_limit + 1])
+    await tags.sync_all()
+    assert carried(wechat_server, "o-many") == own | {"bb:gadgets/all"}
+    assert [r for r in wechat_server.mp.requests if r.errcode == 45059] == []
+
+
+async def test_a_series_with_an_untagged_section_is_its_all_alone(
+    runtime: Runtime, wechat_server: FakeWeChatServer
+) -> None:
+    """A known section beside one without a tag would send that section twice (in its
+    own part and in `all`): the whole series goes by `all` alone."""
+    api = official_api(runtime)
+    assert api is not None
+    tags = TagSync.for_runtime(api, runtime)
+    wechat_server.mp.add_follower("o-mixed", interacted=None)
+    releases, new = Subscription("topic", "releases"), Subscription("section", "brand-new")
+    await subscribe(runtime, "o-mixed", "gadgets", [releases, new])
+    await tags.sync_user("o-mixed")
+    assert carried(wechat_server, "o-mixed") == {"bb:gadgets/all"}
+
+
+async def test_stale_tags_are_deleted_and_a_full_account_does_not_stop_the_sync(
+    runtime: Runtime, wechat_server: FakeWeChatServer
+) -> None:
+    api = official_api(runtime)
+    assert api is not None
+    mp = wechat_server.mp
+    for name in ("bb:gadgets/section:gone", "bb:old-series/all", "VIP"):  # the last: not ours
+        mp.tags[len(mp.tags) + 500] = name
+    tags = TagSync.for_runtime(api, runtime)
+    parts = len(tags.parts)
+    mp.config.max_tags = parts  # with "VIP", one part finds no tag left
+    wechat_server.mp.add_follower("o-news", interacted=None)
+    await subscribe(runtime, "o-news", "gadgets", [Subscription("topic", "releases")])
+    members = await tags.sync_all()
+    names = set(mp.tags.values())
+    assert "VIP" in names and not names & {"bb:gadgets/section:gone", "bb:old-series/all"}
+    assert len(members) == parts - 1  # the last part (a topic of gadgets) has no tag
+    assert carried(wechat_server, "o-news") == {"bb:gadgets/all"}  # its series' all instead

@@ -53,6 +53,7 @@ TAG_NAME_MAX_BYTES = 30
 TAG_BATCH = 50  # openids per batch(un)tagging call
 INVALID_TAG = 45159
 DUPLICATE_TAG_NAME = 45157
+TOO_MANY_TAGS = 45056
 NOT_A_FOLLOWER = frozenset({40003, 43004})
 ACCOUNT_TAGS = 100  # WeChat's limit per Official Account
 TAGS_PER_FOLLOWER = 20  # WeChat's limit per follower
@@ -160,11 +161,15 @@ class TagSync:
         return cls(api, runtime.sessions, mass_series(runtime))
 
     def _known(self, parts: set[str]) -> set[str]:
-        """`parts` with those that have no tag (a section a free-heading series' issues
-        added after the tags were built) replaced by their series' `all`: more of that
-        series than chosen, until the next start gives the section its tag."""
-        known = set(self.parts)
-        return {p if p in known else qualified(ALL_PART, split_part(p)[0]) for p in parts}
+        """`parts`, where a series has one without a tag (a section a free-heading series'
+        issues added after the tags were built, or one the account had no tag left for),
+        that series' `all` instead of its parts: more of that series than chosen, and
+        never a section twice (in `all` and in its own part)."""
+        known = set(self._ids) if self._ids is not None else set(self.parts)
+        lacking = {split_part(p)[0] for p in parts if p not in known}
+        return {qualified(ALL_PART, s) for s in lacking} | {
+            p for p in parts if split_part(p)[0] not in lacking
+        }
 
     # --- tags themselves ----------------------------------------------------------------
 
@@ -173,23 +178,45 @@ class TagSync:
         if self._ids is not None and not refresh:
             return self._ids
         existing = await self._existing()
+        wanted = {tag_name(part): part for part in self.parts}
+        await self._delete_stale(existing, wanted)
         ids: dict[str, int] = {}
-        for part in self.parts:
-            name = tag_name(part)
+        for name, part in wanted.items():
             if name not in existing:
-                existing[name] = await self._create(name)
+                created = await self._create(name)
+                if created is None:
+                    continue  # no tag left: its followers get their series' `all`
+                existing[name] = created
             ids[part] = existing[name]
         self._ids = ids
         return ids
+
+    async def _delete_stale(self, existing: dict[str, int], wanted: dict[str, str]) -> None:
+        """Delete our tags no part has any more (a section gone from a series, a series
+        removed): they hold the account's 100 tags and the followers' 20."""
+        for name in sorted(set(existing) - set(wanted)):
+            if not name.startswith(TAG_PREFIX):
+                continue  # the account's own tags are not ours
+            tag_id = existing.pop(name)
+            try:
+                await self._api.call(lambda c, t=tag_id: c.tag.delete(t))
+            except WeChatClientException as exc:
+                log.warning("could not delete the stale WeChat tag %s: %s", name, exc)
+            else:
+                log.info("deleted the stale WeChat tag %s (%s)", name, tag_id)
 
     async def _existing(self) -> dict[str, int]:
         tags = await self._api.call(lambda c: c.tag.get())
         return {str(t["name"]): int(t["id"]) for t in tags}
 
-    async def _create(self, name: str) -> int:
+    async def _create(self, name: str) -> int | None:
+        """The new tag's id; None when the account has no tag left (45056)."""
         try:
             tag = await self._api.call(lambda c: c.tag.create(name))
         except WeChatClientException as exc:
+            if exc.errcode == TOO_MANY_TAGS:
+                log.warning("no WeChat tag left for %s: its followers get the whole series", name)
+                return None
             if exc.errcode != DUPLICATE_TAG_NAME:
                 raise
             return (await self._existing())[name]  # another instance created it meanwhile
@@ -222,6 +249,7 @@ class TagSync:
             for series in self._series:
                 found = await get_subscriber(session, "wechat", openid, series=series)
                 desired |= desired_parts(found, series)
+        await self.tag_ids()  # which parts have a tag
         desired = fit_follower(self._known(desired))
         try:
             return await self._sync_user(openid, desired)
@@ -238,10 +266,11 @@ class TagSync:
         by_id = {tag_id: part for part, tag_id in ids.items()}
         carried = await self._api.call(lambda c: c.tag.get_user_tag(openid))
         current = {by_id[t] for t in carried if t in by_id}
-        for part in sorted(desired - current):
-            await self._tag(ids[part], [openid], untag=False)
+        # Untag first: a follower at its 20 tags could not take a new one before.
         for part in sorted(current - desired):
             await self._tag(ids[part], [openid], untag=True)
+        for part in sorted(desired - current):
+            await self._tag(ids[part], [openid], untag=False)
         return desired
 
     # --- everyone ---------------------------------------------------------------------
@@ -250,12 +279,15 @@ class TagSync:
         """Reconcile every tag with the database; part -> followers carrying it."""
         ids = await self.tag_ids(refresh=True)
         desired = await self._desired_members()
+        current = {part: await self._tag_members(tag_id) for part, tag_id in ids.items()}
+        # Every untagging before any tagging: a follower at its 20 tags that trades
+        # sections for its series' `all` must lose the old ones before taking the new.
+        for part, tag_id in ids.items():
+            await self._apply(tag_id, current[part] - desired.get(part, set()), untag=True)
         members: dict[str, int] = {}
         for part, tag_id in ids.items():
             wanted = desired.get(part, set())
-            current = await self._tag_members(tag_id)
-            failed = await self._apply(tag_id, wanted - current, untag=False)
-            await self._apply(tag_id, current - wanted, untag=True)
+            failed = await self._apply(tag_id, wanted - current[part], untag=False)
             members[part] = len(wanted - failed)
         return members
 
