@@ -16,9 +16,9 @@ issue; the archived issue keeps its content, and the claim is
   run gives the same outcome);
 - a warning naming both (skipped, so the source's poll does not fail), when it is not in
   the batch (unchanged since it was read) or failed to parse there, still exists
-  (the source's `holds`, e.g. a git source's tree; otherwise a file path is looked up,
-  and any other name, a URL, is taken to exist) and the issue is the last one archived
-  from it.
+  (the source's `holds`, e.g. a git source's tree; otherwise it is looked up as a file,
+  and any other name, e.g. a URL no longer fetched, counts as gone) and the issue is the
+  last one archived from it.
 Otherwise the issue moved and the new document takes it over (an unchanged one too, so
 its next edit is not refused): its document was renamed or deleted, or holds another
 issue now (`current.md` rotated into `061.md`). Two spellings of one file (`briefbot
@@ -253,13 +253,14 @@ def _present(name: str, holds: Callable[[str], bool | None]) -> bool:
 
 
 def _exists(name: str) -> bool:
-    """Whether a document may still exist: a file path is looked up; a name that is no
-    file here (a git path, a URL) is taken to exist, so it keeps its issues."""
+    """Whether a document no source answers for (`holds` None) still exists: looked up as
+    a file. Anything else (a URL no longer fetched, a path of a source since replaced,
+    a relative path from another directory) counts as gone, so a new document can take
+    its issue over: refusing it would refuse every later edit too."""
     try:
-        path = Path(name)
-        return path.exists() or not path.is_absolute()
+        return Path(name).exists()
     except (OSError, ValueError):  # a name too long or odd for the file system
-        return True
+        return False
 
 
 def _same_document(one: str, other: str) -> bool:

@@ -221,19 +221,21 @@ async def test_a_dated_issue_and_two_spellings_of_one_file(
     )
 
 
-async def test_names_that_are_no_files_keep_their_issue_unless_the_source_says_gone(
+async def test_names_that_are_no_files_keep_their_issue_only_if_the_source_holds_them(
     engine: AsyncEngine,
 ) -> None:
-    """A git path or URL cannot be looked up here: its issue stays with it, unless the
-    source's `holds` says it no longer has that document."""
+    """A git path or URL cannot be looked up here: its issue stays with it while the
+    source's `holds` says it still has that document; a name no source answers for (a
+    URL no longer fetched, a path of a source since replaced) counts as gone, so its
+    issue moves instead of refusing every later edit."""
     runtime = numbered(engine)
     docs = [("weekly/current.md", weekly(61, "Sixty-one").encode())]
     assert (await ingest_documents(runtime, docs, NOW)).added == 1
     moved = [("weekly/061.md", weekly(61, "Sixty-one, final").encode())]
-    report = await ingest_documents(runtime, moved, NOW)
+    report = await ingest_documents(runtime, moved, NOW, holds=lambda name: True)
     assert (report.updated, report.skipped) == (0, 1)
     assert "archived from weekly/current.md, which holds it" in report.warnings[0].message
-    report = await ingest_documents(runtime, moved, NOW, holds=lambda name: False)
+    report = await ingest_documents(runtime, moved, NOW)  # nobody answers for current.md
     assert (report.updated, report.skipped) == (1, 0)
     assert await rows(runtime) == {61: ("061.md", "Sixty-one, final")}
 
