@@ -17,6 +17,7 @@ from bot.commands.context import Ctx, grid
 from bot.commands.subscription_model import Outcome, Plan
 from bot.commands.subscription_names import Resolved, resolve_names
 from bot.commands.types import Button, Invocation, Reply
+from bot.series_sections import add_sections
 from storage.subscribers import ALL, Subscriber, Subscription, get_subscriber, set_subscriptions
 
 ON, OFF = "✅", "⬜"
@@ -91,6 +92,16 @@ async def with_seen_sections(ctx: Ctx) -> Ctx:
     if seen is None:
         return ctx
     taxonomy = await seen.taxonomy(ctx.deps.series.slug, ctx.deps.taxonomy)
+    if seen.takes(ctx.deps.series.slug) and ctx.subscriber is not None:
+        # A section the reader follows that the newest issues no longer have stays one
+        # it can see and drop (`/unsubscribe widgets interview`), named by its key.
+        known = {section.key for section in taxonomy.sections}
+        kept = [
+            (s.key, s.key)
+            for s in ctx.subscriber.subscriptions
+            if s.kind == "section" and s.key not in known
+        ]
+        taxonomy = add_sections(taxonomy, kept) if kept else taxonomy
     if taxonomy is ctx.deps.taxonomy:
         return ctx
     return replace(ctx, deps=replace(ctx.deps, taxonomy=taxonomy))

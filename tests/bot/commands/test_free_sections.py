@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.clock import FixedClock
 from bot.commands import Chat, Core, CoreDeps, FloodPolicy
@@ -189,3 +189,25 @@ async def _delivered_texts(runtime: Runtime) -> dict[str, str]:
             .where(IssueRow.number == 51)
         )
     return {chat: "\n".join(m["text"] for m in messages) for chat, messages in rows}
+
+
+async def test_a_followed_section_gone_from_the_newest_issues_can_still_be_dropped(
+    runtime: Runtime,
+) -> None:
+    await ingest_widgets(runtime)
+    core = core_of(runtime)
+    en = Client(core, chat=EN, language_code="en")
+    await en.send("/subscribe widgets tool-of-the-week")
+    async with runtime.sessions.begin() as session:  # as if an old issue's heading
+        await session.execute(
+            update(SubscriptionRow)
+            .where(SubscriptionRow.key == "tool-of-the-week")
+            .values(key="interviews")
+        )
+    listed = text_of(await en.send("/sections widgets"))
+    assert "interviews" in listed  # the reader sees what it follows
+    text = text_of(await en.send("/unsubscribe widgets interviews"))
+    assert "Unsubscribed: interviews" in text and "Unknown" not in text
+    assert await _rows(runtime, EN) == set()
+    unknown = text_of(await en.send("/subscribe widgets interviews"))  # not offered anew
+    assert "Unknown" in unknown or "unknown" in unknown
