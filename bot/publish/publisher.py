@@ -284,12 +284,11 @@ class IssuePublisher:
     def _renderings(self, issue: Issue) -> PublicationRenderings:
         return PublicationRenderings(issue, self._renderers, self._runtime.taxonomy, self._series)
 
-    async def _readers(
+    def _readers(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> AsyncIterator[list[Subscriber]]:
         """This series' active subscribers in batches."""
-        async for batch in iter_active(sessions, batch=self._batch, series=self._series):
-            yield batch
+        return iter_active(sessions, batch=self._batch, series=self._series)
 
     async def _missing_channel(self, now: datetime) -> Subscriber | None:
         """The configured channel as it will be added on publication, if it is not yet."""

@@ -81,33 +81,30 @@ def within_budget(series: Sequence[MassSeries]) -> list[str]:
     tags left. A section left without one reaches its followers through their series'
     `all` (`TagSync._known`): a free-heading series gains sections with its issues, and
     that must not stop the bot."""
-    fixed = [
-        part
-        for key, taxonomy in series
-        for part in part_names(taxonomy, key)
-        if not split_part(part)[1].startswith("section:")
-    ]
-    if len(fixed) > ACCOUNT_TAGS:
+    parts = [part for key, taxonomy in series for part in part_names(taxonomy, key)]
+    is_section = [split_part(part)[1].startswith("section:") for part in parts]
+    fixed = is_section.count(False)
+    if fixed > ACCOUNT_TAGS:
         raise TagBudgetError(
-            f"wechat: the series need {len(fixed)} tags (one per series and topic) and an "
+            f"wechat: the series need {fixed} tags (one per series and topic) and an "
             f"Official Account has at most {ACCOUNT_TAGS}; configure fewer topics"
         )
-    sections = [
-        part
-        for key, taxonomy in series
-        for part in part_names(taxonomy, key)
-        if split_part(part)[1].startswith("section:")
-    ]
-    kept = sections[: ACCOUNT_TAGS - len(fixed)]
-    if len(kept) < len(sections):
+    left = ACCOUNT_TAGS - fixed
+    tagged = []
+    for part, section in zip(parts, is_section, strict=True):
+        if section:
+            if not left:
+                continue
+            left -= 1
+        tagged.append(part)
+    if len(tagged) < len(parts):
         log.warning(
             "wechat: %d section(s) have no tag (an account has %d): their followers get "
             "their series' whole issue",
-            len(sections) - len(kept),
+            len(parts) - len(tagged),
             ACCOUNT_TAGS,
         )
-    tagged = set(fixed) | set(kept)
-    return [p for key, taxonomy in series for p in part_names(taxonomy, key) if p in tagged]
+    return tagged
 
 
 def fit_follower(parts: set[str], limit: int = TAGS_PER_FOLLOWER) -> set[str]:
