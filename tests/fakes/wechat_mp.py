@@ -64,6 +64,7 @@ class MpConfig:
     tag_name_max_bytes: int = 30
     tag_batch_max: int = 50
     tags_per_user: int = 20
+    tag_delete_max_followers: int = 100_000  # a larger tag must be emptied first (45057)
     user_tag_page: int = 10000
 
 
@@ -274,6 +275,8 @@ class OfficialAccountFake(FakeApi):
         if tag_id in (0, 1, 2):
             raise ApiError(45058, "can't modify sys tag")
         self._known_tag(tag_id)
+        if self._tag_count(tag_id) > self.config.tag_delete_max_followers:
+            raise ApiError(45057, "can't delete the tag that has too many fans")
         del self.tags[tag_id]
         for follower in self.followers.values():
             follower.tags.discard(tag_id)

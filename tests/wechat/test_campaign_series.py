@@ -342,3 +342,23 @@ async def test_stale_tags_are_deleted_and_a_full_account_does_not_stop_the_sync(
     assert "VIP" in names and not names & {"bb:gadgets/section:gone", "bb:old-series/all"}
     assert len(members) == parts - 1  # the last part (a topic of gadgets) has no tag
     assert carried(wechat_server, "o-news") == {"bb:gadgets/all"}  # its series' all instead
+
+
+async def test_a_stale_tag_wechat_refuses_to_delete_does_not_stop_the_sync(
+    runtime: Runtime, wechat_server: FakeWeChatServer
+) -> None:
+    """WeChat refuses to delete a tag with over 100,000 followers (45057): the tag stays
+    (and is untagged like any stale one later), the sync goes on."""
+    api = official_api(runtime)
+    assert api is not None
+    mp = wechat_server.mp
+    stale = len(mp.tags) + 900
+    mp.tags[stale] = "bb:gadgets/section:gone"
+    mp.add_follower("o-old", interacted=None).tags.add(stale)
+    mp.config.tag_delete_max_followers = 0  # as a tag of 100,001 followers would be
+    await subscribe(runtime, "o-old", "gadgets", [Subscription("topic", "releases")])
+    tags = TagSync.for_runtime(api, runtime)
+    members = await tags.sync_all()
+    assert members[qualified("topic:releases", "gadgets")] == 1
+    assert mp.tags[stale] == "bb:gadgets/section:gone"
+    assert [r.errcode for r in mp.requests if r.errcode == 45057] == [45057]
