@@ -32,9 +32,12 @@ processes may send to at once has two requests in flight: its C must be S - 2. W
 several instances that is every chat: one instance pushes to it (the claim of its
 delivery) while another may answer it (the leader's long polling, or any instance in
 webhook mode), so `set_share(n > 1)` makes new chat buckets C = S - 2 (1 for a private
-chat's 3), leaving the server's burst room for the other instance's reply. Two
-instances each sending a chat a steady stream could still outrun its rate; replies
-come from people typing, under the per-user flood guard, so that is not a stream.
+chat's 3), leaving the server's burst room for one reply of the other instance. That
+room comes back only at the rate we leave unused (R - r, 2 % of R): a second reply
+close behind the first while the push goes on, or a reply of several messages, can
+find the server's bucket empty. Independent processes cannot do better without a
+shared per-chat clock; the server's refusal (429) costs that reply its retry_after
+through the shared pause, never the message.
 
 Replies to users (`Gate.ready(priority=True)`) are served before waiting pushes, and a
 push holding the turn of a chat a reply waits for goes ahead of the other pushes, so a
@@ -130,7 +133,7 @@ Urgent = Callable[[], bool]
 
 
 class Bucket:
-    """A token bucket on the monotonic clock (the event loop's): `capacity` tokens,
+    """A token bucket on the event loop's clock (its timers serve the waiters): `capacity` tokens,
     refilled at `rate` per second. Waiters are served in arrival order, except that those
     asking for `priority` go first, then those whose `urgent()` has become true."""
 
@@ -140,7 +143,7 @@ class Bucket:
         self.rate = rate
         self.capacity = capacity
         self._tokens = float(capacity) if full else 0.0
-        self._stamp = time.monotonic()
+        self._stamp = _now()
         self._first: deque[asyncio.Future[None]] = deque()
         self._others: deque[tuple[asyncio.Future[None], Urgent | None]] = deque()
         self._timer: asyncio.TimerHandle | None = None
@@ -202,7 +205,7 @@ class Bucket:
             self._serve()
 
     def _refill(self) -> None:
-        now = time.monotonic()
+        now = _now()
         self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
 
@@ -241,6 +244,15 @@ class Bucket:
         self._refill()
         wait = max(0.0, (1 - self._tokens) / self.rate)
         self._timer = asyncio.get_running_loop().call_later(wait, self._serve)
+
+
+def _now() -> float:
+    """The running loop's clock, which its timers run on (`time.monotonic` for asyncio's own
+    loops); outside a loop, the monotonic clock."""
+    try:
+        return asyncio.get_running_loop().time()
+    except RuntimeError:
+        return time.monotonic()
 
 
 def global_bucket(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
+from functools import partial
 
 import pytest
 
@@ -20,6 +22,7 @@ from bot.delivery.ratelimit import (
 )
 from tests.delivery.fakes import FakeClock
 from tests.fakes.telegram_limits import TokenBucket
+from tests.virtual_time import run_in_virtual_time
 
 
 def test_buckets_leave_the_servers_burst_room_for_jitter_and_the_request_in_flight() -> None:
@@ -58,7 +61,11 @@ def test_limits_come_from_settings_with_overrides() -> None:
     assert limits.scaled(10).private_per_second == 20 and limits.scaled(10).private_burst == 4
 
 
-async def test_a_chat_never_exceeds_the_servers_bucket_whatever_the_delays() -> None:
+def test_a_chat_never_exceeds_the_servers_bucket_whatever_the_delays() -> None:
+    assert run_in_virtual_time(_one_chats_refusals()) == 0
+
+
+async def _one_chats_refusals() -> int:
     """One request in flight per chat (its turn): each waits for the previous answer, so
     however late the server reads a request, the next one leaves after that read."""
     loop = asyncio.get_running_loop()
@@ -76,16 +83,17 @@ async def test_a_chat_never_exceeds_the_servers_bucket_whatever_the_delays() -> 
             else:
                 server.take(now)
             await asyncio.sleep(rng.choice([0, rng.uniform(0, 1 / rate)]))  # the answer back
-    assert refused == 0
+    return refused
 
 
-async def test_the_global_bucket_holds_against_a_link_that_bunches_its_requests() -> None:
+def test_the_global_bucket_holds_against_a_link_that_bunches_its_requests() -> None:
     """Requests sent within the jitter allowance reach the server at one instant (the worst
     bunching): the burst and the requests sent behind it still fit the server's bucket,
     while a bucket one short of the server's burst, as this module used to keep, does not."""
 
-    async def refusals(client: Bucket, rate: float, burst: int) -> int:
+    async def refusals(make: Callable[[], Bucket], rate: float, burst: int) -> int:
         loop = asyncio.get_running_loop()
+        client = make()  # on this loop's clock
         server = TokenBucket(rate, burst, burst, loop.time())
         start, refused = loop.time(), 0
 
@@ -104,8 +112,9 @@ async def test_the_global_bucket_holds_against_a_link_that_bunches_its_requests(
         await asyncio.gather(*(one() for _ in range(2 * burst)))
         return refused
 
-    assert await refusals(global_bucket(100.0, 100, 0.02), 100.0, 100) == 0
-    assert await refusals(Bucket(98.0, 99), 100.0, 100) > 0
+    ours = partial(global_bucket, 100.0, 100, 0.02)
+    assert run_in_virtual_time(refusals(ours, 100.0, 100)) == 0
+    assert run_in_virtual_time(refusals(partial(Bucket, 98.0, 99), 100.0, 100)) > 0
 
 
 async def test_replies_are_served_before_waiting_pushes() -> None:
@@ -246,8 +255,8 @@ async def test_a_push_holding_a_chat_a_reply_waits_for_goes_before_other_pushes(
 
 async def _two_instances_refusals(senders: int, seed: int) -> int:
     """One private chat, two instances: one pushes a 6-message issue to it, the other
-    answers its user twice meanwhile. Each request reaches a strict server bucket late
-    by a random delay; returns how many the server would refuse."""
+    answers its user once meanwhile, at a random moment. Each request reaches a strict
+    server bucket late by a random delay; returns how many the server would refuse."""
     loop = asyncio.get_running_loop()
     rate, burst = 20.0, 3
     server = TokenBucket(rate, burst, burst, loop.time())
@@ -273,19 +282,19 @@ async def _two_instances_refusals(senders: int, seed: int) -> int:
             await request(pusher)
 
     async def answer() -> None:
-        for _ in range(2):
-            await asyncio.sleep(rng.uniform(0, 6 / rate))
-            await request(answerer)
+        await asyncio.sleep(rng.uniform(0, 6 / rate))
+        await request(answerer)
 
     await asyncio.gather(push(), answer())
     return refused
 
 
-async def test_two_instances_sending_to_one_chat_stay_within_its_bucket() -> None:
+def test_two_instances_sending_to_one_chat_stay_within_its_bucket() -> None:
     """With several instances a chat's bucket leaves the server's burst room for the other
-    instance's request (S - 2); sized for one sender (S - 1) the same traffic is refused."""
-    assert [await _two_instances_refusals(2, seed) for seed in range(8)] == [0] * 8
-    assert sum([await _two_instances_refusals(1, seed) for seed in range(8)]) > 0
+    instance's reply (S - 2); sized for one sender (S - 1) the same traffic is refused."""
+    seeds = range(40)
+    assert [run_in_virtual_time(_two_instances_refusals(2, seed)) for seed in seeds] == [0] * 40
+    assert sum(run_in_virtual_time(_two_instances_refusals(1, seed)) for seed in seeds) > 0
 
 
 def test_a_shared_gate_sizes_new_chat_buckets_for_two_senders() -> None:
