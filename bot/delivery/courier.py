@@ -125,12 +125,13 @@ class Courier:
                 await self._finish(job, "failed", "rendering missing")
             elif job.subscriber_id in self.gone:  # another delivery found the chat gone
                 await self._drop(job, self.gone[job.subscriber_id], deactivate=False)
-            elif job.done:  # resumed after its last message was already recorded
-                await self._complete(job)
             else:
-                if lane.at_most_once(job.chat_id):
+                if lane.at_most_once(job.chat_id):  # the last message too may be the one
                     await self._warn_if_in_flight(job)
-                await self._send_all(job, lane, chat)
+                if job.done:  # resumed after its last message was already recorded
+                    await self._complete(job)
+                else:
+                    await self._send_all(job, lane, chat)
 
     async def _send_all(self, job: Job, lane: Lane, chat: Chat) -> None:
         failures = migrations = 0

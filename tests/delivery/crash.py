@@ -210,7 +210,7 @@ def assert_at_most_once(
     assert len(set(got)) == len(got), "a robot message was posted twice"
     assert got == [t for t in expected if t in got], "robot messages out of order"
     lost = {expected.index(t) + 1 for t in expected if t not in got}
-    assert lost <= set(ambiguous), "a robot message was lost without a warning"
+    assert lost <= set(ambiguous), f"lost without a warning: {sorted(lost - set(ambiguous))}"
     runs = Counter(pid for pids in ambiguous.values() for pid in pids)
     assert all(count == 1 for count in runs.values()), "one run, two ambiguous messages"
     assert len(ambiguous) <= kills  # one per kill at most
