@@ -1,8 +1,9 @@
 """Bounded work: no line shape makes the parser (or the topic tagger) superlinear.
 
 Each payload is ~400 kB on one line or a few; the quadratic regexes this guards
-against took minutes on 80 kB. The bound is generous (seconds, for milliseconds
-of work) so it only fails on a real blow-up, not on a busy machine."""
+against took minutes on 80 kB. The bound is generous (seconds, for tenths of a second
+of work) so it only fails on a real blow-up, and it is on this process's CPU time: the
+wall clock of a loaded machine (xdist workers on two cores) ran 8x the CPU time."""
 
 from __future__ import annotations
 
@@ -32,9 +33,9 @@ SHAPES = {
 
 @pytest.mark.parametrize("text", SHAPES.values(), ids=SHAPES.keys())
 def test_adversarial_lines_parse_in_linear_time(text: str) -> None:
-    start = time.perf_counter()
+    start = time.process_time()
     parse(text)
-    assert time.perf_counter() - start < 5, "superlinear parsing: a DoS for any source"
+    assert time.process_time() - start < 5, "superlinear parsing: a DoS for any source"
 
 
 def test_caps_are_checked_before_entries_are_built() -> None:
