@@ -9,6 +9,7 @@ import pytest
 
 from bot.delivery.ratelimit import Gate, RateLimits, global_bucket
 from bot.delivery.share import GlobalShare
+from tests.virtual_time import run_in_virtual_time
 
 TELEGRAM = RateLimits()  # 30/s, burst 30
 
@@ -40,15 +41,21 @@ def test_the_share_follows_the_count_both_ways_and_skips_unlimited_gates() -> No
     assert (bucket.rate, bucket.capacity) == full and share.instances == 1
 
 
-async def test_a_third_share_sends_a_third_as_fast() -> None:
-    limits = RateLimits(global_per_second=60.0, global_burst=60, headroom=0.0)
-    shared = gate(limits)  # alone: 30 tokens at hand, then 60/s
-    GlobalShare({"telegram": shared}).apply(3)  # a third: 10 tokens at hand, then 20/s
-    started = time.monotonic()
-    for _ in range(30):
-        await shared.ready()
-    elapsed = time.monotonic() - started
-    assert 0.9 <= elapsed < 2.0  # alone, these 30 would all go at once
+def test_a_third_share_sends_a_third_as_fast() -> None:
+    # On a virtual clock: the buckets' timers run on the loop's clock, and a busy machine
+    # stalling the real one would stretch the measured pace.
+    async def thirty() -> float:
+        loop = asyncio.get_running_loop()
+        limits = RateLimits(global_per_second=60.0, global_burst=60, headroom=0.0)
+        shared = Gate(limits, loop.time, asyncio.sleep, fresh=False)  # 30 at hand, then 60/s
+        GlobalShare({"telegram": shared}).apply(3)  # a third: 10 tokens at hand, then 20/s
+        started = loop.time()
+        for _ in range(30):
+            await shared.ready()
+        return loop.time() - started
+
+    # alone, these 30 would all go at once
+    assert run_in_virtual_time(thirty()) == pytest.approx(1.0, abs=0.01)
 
 
 def test_the_gate_keeps_its_share_without_the_caller_touching_the_bucket() -> None:
@@ -64,16 +71,24 @@ def test_the_gate_keeps_its_share_without_the_caller_touching_the_bucket() -> No
     gate(RateLimits.off()).set_share(4)  # nothing to split: no error
 
 
-async def test_a_waiter_queued_under_the_old_share_is_served_at_the_new_rate() -> None:
+def test_a_waiter_queued_under_the_old_share_is_served_at_the_new_rate() -> None:
     # A timer armed for the old rate would serve the waiter about a second late: the
     # survivors of a dead instance must speed up as soon as they take up its share.
-    limits = RateLimits(global_per_second=20.0, global_burst=2, headroom=0.0)
-    shared = Gate(limits, time.monotonic, asyncio.sleep, fresh=True)  # starts empty
-    shared.set_share(20)  # 1/s
-    waiting = asyncio.ensure_future(shared.ready())
-    await asyncio.sleep(0.05)
-    assert not waiting.done()
-    started = time.monotonic()
-    shared.set_share(1)  # 20/s again
-    await asyncio.wait_for(waiting, 2.0)
-    assert time.monotonic() - started < 0.5
+    # On a virtual clock: on the real one a loaded machine's stalls ate the bound's margin.
+    async def served_after() -> float:
+        loop = asyncio.get_running_loop()
+        limits = RateLimits(global_per_second=20.0, global_burst=2, headroom=0.0)
+        shared = Gate(limits, loop.time, asyncio.sleep, fresh=True)  # starts empty
+        shared.set_share(20)  # 1/s
+        waiting = asyncio.ensure_future(shared.ready())
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        started = loop.time()
+        shared.set_share(1)  # the whole rate again
+        await waiting
+        return loop.time() - started
+
+    # The jitter allowance spaces these buckets (2/s, and 1/1.5 s for a twentieth): the
+    # token is due 0.48 s after the switch at the new rate, 1.45 s at the old one. On the
+    # real clock the bound was 0.5 s: a 17 ms stall failed it.
+    assert run_in_virtual_time(served_after()) == pytest.approx(0.4833, abs=0.005)
