@@ -328,9 +328,11 @@ def test_http_500_fault_surfaces_as_errcode_none(
 def test_hang_fault_times_out_client_but_server_still_delivers(
     wechat_server: FakeWeChatServer,
 ) -> None:
-    client = make_official_client(
-        DEFAULT_APPID, DEFAULT_SECRET, wechat_server.mp_base_url, timeout=0.3
-    )
+    client = make_official_client(DEFAULT_APPID, DEFAULT_SECRET, wechat_server.mp_base_url)
+    # The token first, at the default timeout: at 0.3 s a loaded machine's token fetch
+    # could time out instead of the hung send, which then never happened.
+    assert client.access_token
+    client.timeout = 0.3
     wechat_server.mp.add_follower("o1")
     wechat_server.mp.faults.inject(SEND, hang=30)
     with pytest.raises(requests.exceptions.ReadTimeout):
