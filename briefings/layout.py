@@ -104,7 +104,8 @@ def _patterns(field: str, patterns: tuple[str, ...], *, group: str | None = None
     for pattern in patterns:
         try:
             compiled = re.compile(pattern)
-        except re.error as exc:
+        # OverflowError: a repeat count past what `re` can hold (`a{4294967296}`)
+        except (re.error, OverflowError) as exc:
             raise LayoutError(
                 f"layout.{field}: bad regular expression {quoted(pattern)}: {exc}"
             ) from None

@@ -76,7 +76,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Final, NoReturn
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from briefings.errors import BriefingParseError, quoted, warning_message
 from briefings.layout import MAX_NUMBER_DIGITS, Layout
@@ -134,6 +134,13 @@ _BARE_URL = re.compile(r"<?(https?://[^\s<>()\[\]，。；！？、）】]+)>?")
 # no `[` / `(` inside: scans from successive openers never overlap, so the search is linear
 _ANY_LINK = re.compile(r"\[[^\[\]]*\]\([^()]*\)")
 _BRACKET_TOKENS = {"[": re.compile(r"\\.|[\[\]]"), "(": re.compile(r"\\.|[()]")}
+# a link target is told to be a web URL by its first characters; reading (or copying) every
+# one of them for every candidate link would be quadratic on nested targets
+URL_SPAN: Final = 2048
+# a target whose `_clean_url` `_WEB_URL` matches, read in place: `https://x`, `< https://x >`
+_WEB_TARGET = re.compile(r"\s*+(?:https?://\S|<\s*+https?://\s*+[^\s>][^>]*+>)", re.IGNORECASE)
+_WHITE_SPACE = re.compile(r"\s")
+_SPACES = re.compile(r"\s*")  # what str.strip() strips: `\s` is str.isspace() in `re`
 
 Lines = list[tuple[int, str]]  # (1-based line number, text without newline)
 
@@ -217,6 +224,12 @@ def _heading(line: str) -> tuple[int, str] | None:
     return len(match.group(1)), text.strip()
 
 
+def _skip_space(text: str, start: int) -> int:
+    """The index of the first non-space of `text` from `start` (its length if none)."""
+    found = _SPACES.match(text, start)
+    return found.end() if found else start
+
+
 def _close(text: str, start: int, opening: str, closing: str) -> int | None:
     """Index of the bracket closing the one at `start` (balanced, backslash escapes)."""
     depth = 0
@@ -247,11 +260,12 @@ def _clean_url(target: str) -> str | None:
     """The destination of a link target, without an optional title: `(url "title")`.
 
     A CommonMark `<...>` destination may contain spaces; they are percent-encoded
-    so the URL stays one usable token.
+    (tabs and other white space too) so the URL stays one usable token.
     """
     target = target.strip()
     if target.startswith("<") and ">" in target:
-        url = target[1 : target.index(">")].strip().replace(" ", "%20")
+        inside = target[1 : target.index(">")].strip()
+        url = _WHITE_SPACE.sub(lambda space: quote(space.group()), inside)
     else:
         url = (target.split() or [""])[0]
     return url or None
@@ -322,27 +336,64 @@ def _salvage(text: str, line: int, ctx: _Ctx) -> tuple[str, str | None]:
 
 def _leading_tags(rest: str) -> tuple[list[str], str]:
     tags: list[str] = []
-    while rest.startswith("["):
-        close = _close(rest, 0, "[", "]")
+    at = 0  # an index, not `rest = rest[close:]`: copying the rest per tag is quadratic
+    while rest.startswith("[", at):
+        close = _close(rest, at, "[", "]")
         if close is None or rest[close + 1 : close + 2] == "(":
             break
-        tags.append(rest[1:close].strip())
-        rest = rest[close + 1 :].lstrip()
-    return tags, rest
+        tags.append(rest[at + 1 : close].strip())
+        at = _skip_space(rest, close + 1)
+    return tags, rest[at:]
+
+
+def _closers(text: str, opening: str) -> dict[int, int]:
+    """Index of the bracket `_close(text, start, opening, ...)` finds, for every `start`
+    holding `opening` that has one, in one pass.
+
+    `_close` from each opener in turn rescans the rest of the text each time it finds no
+    partner (`x[](x[](x[](...`): quadratic. Its depth from `start` reaches 0 at the first
+    closer after `start` where the running depth of the whole text falls one below its
+    value just after `start`; an escaped opener (`\\[`) counts there as `_close` counts it.
+    """
+    closing = "]" if opening == "[" else ")"
+    waiting: dict[int, list[int]] = {}  # depth of the whole text -> openers closed there
+    found: dict[int, int] = {}
+    depth = 0
+    for token in _BRACKET_TOKENS[opening].finditer(text):
+        char = token.group()
+        if char == opening:
+            waiting.setdefault(depth, []).append(token.start())
+            depth += 1
+        elif char == closing:
+            depth -= 1
+            for start in waiting.pop(depth, ()):
+                found[start] = token.start()
+        elif char[1:] == opening:  # `\[`: `_close` started on its `[` counts it
+            waiting.setdefault(depth - 1, []).append(token.start() + 1)
+    return found
 
 
 def _first_link(text: str) -> int | None:
-    """Start of the first `[text](http(s) URL)` in `text`, else of the first well-formed link."""
+    """Start of the first `[text](http(s) URL)` in `text`, else of the first well-formed link.
+
+    Linear: the brackets are matched once for the whole text, and a target is judged by its
+    first URL_SPAN characters, so nested targets (`[a](` * n) are not each read whole."""
+    last = text.rfind("](")
+    if last < 0:
+        return None
+    brackets, parens = _closers(text, "["), _closers(text, "(")
     fallback = None
     for bracket in re.finditer(r"(?<!!)\[", text):  # `![..](..)` is an image, not a link
-        if text.find("](", bracket.start()) < 0:
+        start = bracket.start()
+        if start > last:
             break
-        found = _link_at(text, bracket.start())
-        if found is None:
+        close = brackets.get(start)
+        end = None if close is None else parens.get(close + 1)
+        if close is None or end is None:
             continue
-        if _WEB_URL.match(_clean_url(found[1]) or ""):
-            return bracket.start()
-        fallback = bracket.start() if fallback is None else fallback
+        if _WEB_TARGET.match(text, close + 2, min(end, close + 2 + URL_SPAN)):
+            return start
+        fallback = start if fallback is None else fallback
     return fallback
 
 
@@ -412,18 +463,19 @@ def _main_link(rest: str, line: int, ctx: _Ctx) -> tuple[str, str | None, str]:
 def _trailing_links(rest: str, line: int, ctx: _Ctx) -> tuple[list[Link], str]:
     links: list[Link] = []
     rest = rest.strip()
-    while rest:
-        found = _link_at(rest)
+    at = 0  # an index into `rest`, which is never copied per link (quadratic)
+    while at < len(rest):
+        found = _link_at(rest, at)
         if found is None:
-            ctx.warn(line, "text_after_links", text=repr(rest[:40]))
-            return links, rest
+            ctx.warn(line, "text_after_links", text=repr(rest[at : at + 40]))
+            return links, rest[at:]
         text, target, end = found
         url = _clean_url(target)
         if url:
             links.append(Link(_unwrap_label(text) or "链接", url))
         else:
             ctx.warn(line, "empty_extra_link", unfinished=True, text=repr(text))
-        rest = rest[end:].strip()
+        at = _skip_space(rest, end)
     return links, ""
 
 
@@ -537,17 +589,17 @@ def _lift_links(raw: str, *, images: bool = False) -> list[Link] | None:
     if labelled:
         return [Link(*labelled)]
     links: list[Link] = []
-    rest = text
-    while rest:
-        if images and rest.startswith("!"):
-            found = _link_at(rest, 1)
-            image = _image(rest[: found[2]]) if found else None
+    at = 0  # an index into `text`, which is never copied per link (quadratic)
+    while at < len(text):
+        if images and text.startswith("!", at):
+            found = _link_at(text, at + 1)
+            image = _image(text[at : found[2]]) if found else None
             if found is None or image is None:
                 return None
             links.append(Link(image[0] or _IMAGE, image[1]))
-            rest = rest[found[2] :].strip()
+            at = _skip_space(text, found[2])
             continue
-        found = _link_at(rest)
+        found = _link_at(text, at)
         url = _clean_url(found[1]) if found else None
         if found is None or url is None:
             return None
@@ -556,7 +608,7 @@ def _lift_links(raw: str, *, images: bool = False) -> list[Link] | None:
             links.extend([Link(inner[0] or _IMAGE, url), Link(_IMAGE, inner[1])])
         else:
             links.append(Link(_unwrap_label(found[0]) or url, url))
-        rest = rest[found[2] :].strip()
+        at = _skip_space(text, found[2])
     return links or None
 
 
