@@ -33,9 +33,9 @@ SHAPES = {
 
 @pytest.mark.parametrize("text", SHAPES.values(), ids=SHAPES.keys())
 def test_adversarial_lines_parse_in_linear_time(text: str) -> None:
-    start = time.process_time()
+    start = time.thread_time()
     parse(text)
-    assert time.process_time() - start < 5, "superlinear parsing: a DoS for any source"
+    assert time.thread_time() - start < 5, "superlinear parsing: a DoS for any source"
 
 
 def test_caps_are_checked_before_entries_are_built() -> None:
