@@ -157,14 +157,16 @@ async def test_full_pool_times_out_without_sending(telegram_server: FakeTelegram
 
 
 async def test_long_poll_outlasts_the_read_timeout(telegram_server: FakeTelegramServer):
-    # PTB adds the poll timeout to read_timeout, so a 0.5 s read timeout must not cut a 3 s poll.
-    request = AiohttpRequest(connection_pool_size=1, read_timeout=0.5)
+    # PTB adds the poll timeout to read_timeout, so a 1 s read timeout must not cut a poll
+    # answered after 2 s. Each answer comes a second or more before read timeout + poll
+    # timeout: with 0.5 s, a loaded machine's stall could let both timers fire together.
+    request = AiohttpRequest(connection_pool_size=1, read_timeout=1.0)
     base_url = telegram_server.base_url
     async with Bot(telegram_server.token, base_url=base_url, get_updates_request=request) as b:
-        asyncio.get_running_loop().call_later(1.0, telegram_server.inject_message, 42, "late")
-        [update] = await b.get_updates(timeout=3)
+        asyncio.get_running_loop().call_later(2.0, telegram_server.inject_message, 42, "late")
+        [update] = await b.get_updates(timeout=4)
         assert update.message is not None and update.message.text == "late"
-        assert await b.get_updates(offset=update.update_id + 1, timeout=1) == ()
+        assert await b.get_updates(offset=update.update_id + 1, timeout=2) == ()
 
 
 async def test_application_round_trip_over_aiohttp(telegram_server: FakeTelegramServer):
