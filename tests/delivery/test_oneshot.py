@@ -7,10 +7,11 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import bot.app
 from bot.app import drain_configured
@@ -20,6 +21,7 @@ from bot.config import ClusterSettings, Settings, StorageSettings
 from bot.delivery.ratelimit import Gate
 from bot.delivery.types import StoredMessage
 from bot.runtime import Runtime, open_runtime
+from storage import instances
 from storage.deliveries import claim_for_sending
 from storage.models import DeliveryRow, InstanceRow
 from tests.delivery.helpers import Sessions, seed
@@ -92,15 +94,23 @@ async def test_a_stopped_drain_hands_back_at_once_and_a_killed_ones_claims_lapse
     assert statuses == {"pending"}
 
     # A kill leaves them claimed; the 60 s rule would keep them a minute, the heartbeat
-    # gives them back once the dead drain is `stale_seconds` silent.
-    dead = Membership(sqlite_sessions, FAST_CLUSTER)
+    # gives them back once the dead drain is `stale_seconds` silent. Its silence is dated
+    # back rather than slept out: with 0.8 s of staleness, a loaded machine between the
+    # two joins could make the drain look dead while it was alive.
+    settings = ClusterSettings(heartbeat_seconds=0.2, stale_seconds=5.0)
+    dead = Membership(sqlite_sessions, settings)
     await dead.join()
     async with sqlite_sessions.begin() as session:
         await claim_for_sending(session, 10, claimed_by=dead.id)  # then killed: no leave()
-    survivor = Membership(sqlite_sessions, FAST_CLUSTER)
+    survivor = Membership(sqlite_sessions, settings)
     await survivor.join()
     assert survivor.requeued == 0  # the drain is alive yet
-    await asyncio.sleep(FAST_CLUSTER.stale_seconds + 0.1)
+    async with sqlite_sessions.begin() as session:
+        now = await instances.database_now(session)
+        silent_since = now - timedelta(seconds=settings.stale_seconds + 0.1)
+        await session.execute(
+            update(InstanceRow).where(InstanceRow.id == dead.id).values(heartbeat_at=silent_since)
+        )
     await survivor.beat()
     assert survivor.requeued == 4
 
