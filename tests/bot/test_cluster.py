@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import psycopg
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.cluster import Leadership, Membership
 from bot.config import ClusterSettings
 from storage import deliveries, instances
+from storage.models import InstanceRow
 from tests.delivery.helpers import seed
 
 FAST = ClusterSettings(heartbeat_seconds=0.2, stale_seconds=1.0, leader_retry_seconds=0.2)
@@ -139,7 +142,10 @@ async def test_a_heartbeat_hands_a_dead_instances_claims_back_and_counts_the_liv
     session_factory: Sessions,
 ) -> None:
     await seed(session_factory, 6)
-    alive, dead = Membership(session_factory, FAST), Membership(session_factory, FAST)
+    # Stale after 5 s, and `dead`'s silence dated back rather than slept out: with 1 s, a
+    # loaded machine between the joins and the first beat could make `dead` stale already.
+    settings = ClusterSettings(heartbeat_seconds=0.2, stale_seconds=5.0)
+    alive, dead = Membership(session_factory, settings), Membership(session_factory, settings)
     told: list[int] = []
     alive.on_live = told.append
     await dead.join()
@@ -148,7 +154,13 @@ async def test_a_heartbeat_hands_a_dead_instances_claims_back_and_counts_the_liv
         await deliveries.claim_for_sending(session, 4, claimed_by=dead.id)
     await alive.beat()
     assert (alive.requeued, told[-1]) == (0, 2)  # both alive: nothing to take
-    await asyncio.sleep(FAST.stale_seconds + 0.2)  # `dead` stops beating
+    async with session_factory.begin() as session:  # `dead` stopped beating long ago
+        now = await instances.database_now(session)
+        await session.execute(
+            update(InstanceRow)
+            .where(InstanceRow.id == dead.id)
+            .values(heartbeat_at=now - timedelta(seconds=settings.stale_seconds + 0.2))
+        )
     await alive.beat()
     assert (alive.requeued, told[-1]) == (4, 1)
     async with session_factory() as session:
