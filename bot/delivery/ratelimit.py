@@ -441,8 +441,8 @@ class Gate:
         self.limits = limits
         self.pause = Pause(clock, sleep)
         # Buckets refill on the event loop's clock, so their entries expire on it too.
-        started = time.monotonic() + JITTER_ALLOWANCE if fresh else -math.inf
-        self.chats = ChatLimiters(limits, time.monotonic, empty_until=started)
+        started = _now() + JITTER_ALLOWANCE if fresh else -math.inf
+        self.chats = ChatLimiters(limits, _now, empty_until=started)
         self._global: Bucket | None = None
         self.share = 1  # instances splitting this token's global rate (set_share)
         capacity = limits.global_capacity if limits is not None else None
