@@ -82,7 +82,7 @@ from briefings.errors import BriefingParseError, quoted, warning_message
 from briefings.layout import MAX_NUMBER_DIGITS, Layout
 from briefings.model import Entry, Issue, IssueKey, Link, ParseWarning, Section, Series
 from briefings.presets import EMBEDDED_AI
-from briefings.rules import Rules, compile_rules, labelled_date
+from briefings.rules import NUMBER_SPAN, Rules, compile_rules, labelled_date
 from briefings.taxonomy import Taxonomy, generated_section_key, normalize_name, tag_issue
 
 DEFAULT_NAVIGATION_HEADINGS: Final[frozenset[str]] = frozenset(EMBEDDED_AI.navigation_headings)
@@ -104,6 +104,7 @@ _H1_DATE = re.compile(
 _FRONT_FIELD = re.compile(r"^(?P<key>[A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]+(?P<value>.*)|[ \t]*$)")
 _FRONT_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?![\d-])")
 FRONT_MATTER_DATES: Final = ("date", "published")  # front matter keys read as the date
+_DIGIT_RUN = re.compile(r"\d*")
 _NAME_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _TAGLINE = re.compile(r"^(\*\*|__)(?P<text>.+)\1$")
 # `(?<!\s)`: a match starts at the first space of a run only, so a long run of spaces is
@@ -1090,7 +1091,8 @@ def _front_date(fields: dict[str, tuple[int, str]], ctx: _Ctx) -> date | None:
 
 
 def _looks_like_title(text: str, rules: Rules) -> bool:
-    return bool(_H1_DATE.match(text) or any(p.search(text) for p in rules.title_number))
+    head = text[:NUMBER_SPAN]
+    return bool(_H1_DATE.match(text) or any(p.search(head) for p in rules.title_number))
 
 
 @dataclass
@@ -1206,9 +1208,12 @@ def _read_number(found: re.Match[str] | None, field: str, line: int, ctx: _Ctx) 
 
 def _issue_number(number: int, text: str, ctx: _Ctx) -> int | None:
     """The issue number of the H1 or the file name; they must agree when both tell."""
-    title_digits = _read_number(
-        _earliest(ctx.rules.title_number, text), "title_number", number, ctx
-    )
+    in_head = _earliest(ctx.rules.title_number, text[:NUMBER_SPAN])
+    title_digits = _read_number(in_head, "title_number", number, ctx)
+    if in_head is not None and title_digits and in_head.end("n") == NUMBER_SPAN:
+        # the head cut a number: its digits go on, and the error below counts them all
+        run = _DIGIT_RUN.match(text, NUMBER_SPAN)
+        title_digits += run.group() if run else ""
     named = _earliest(ctx.rules.name_number, _file_name(ctx.path))
     name_digits = _read_number(named, "name_number", number, ctx)
     if title_digits is not None and name_digits and len(name_digits) > MAX_NUMBER_DIGITS:

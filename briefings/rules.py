@@ -15,6 +15,10 @@ from briefings.taxonomy import normalize_name
 # first characters only, so a pattern that backtracks cannot be fed a megabyte line.
 BOILERPLATE_SPAN: Final = 1000
 DATE_LINE_SPAN: Final = 200  # `Published 2026-01-09` is short: a longer line is prose
+# The issue number leads its title (`第 300 期`, `This Week in X 301: ...`): a curator's
+# `title_number` pattern reads this much of the H1, so `(?P<n>\d+)\s*期`, which restarts
+# at every digit of a megabyte of digits, is not quadratic in the H1's length.
+NUMBER_SPAN: Final = 1000
 
 _BULLET = re.compile(r"^[-*+](?:[ \t]+(.*))?$")  # a bare marker is an (empty) item too
 # `1、[title](url)`, `1. title`, `**1、Title**`, at column 0 (an indented `1.` is a nested

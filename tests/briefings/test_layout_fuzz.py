@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -274,3 +275,19 @@ def test_near_misses_of_a_link_parse_in_linear_time(name: str, shape: str) -> No
     large = _cpu(f"{H1}\n\n{SECTION}{make(4 * n)}", layout, tries=2)
     # linear is ~4x; under 0.25 s nothing is quadratic at 16k repetitions (it took seconds)
     assert large < max(10 * small, 0.25), f"{small:.3f}s at {n}, {large:.3f}s at {4 * n}"
+
+
+def test_a_curators_number_pattern_reads_the_head_of_the_h1_only() -> None:
+    # natural for a curator, and `\d+` restarts at every digit of a run that never ends in 期
+    layout = replace(PRESETS["numbered-weekly"], title_number=(r"(?P<n>\d+)\s*期",))
+    text = "# W {}x\n\n## S\n\n1、[a](https://e.com)\n"
+    small = _cpu(text.format("1" * 3000), layout)
+    large = _cpu(text.format("1" * 12000), layout, tries=2)
+    assert large < max(10 * small, 0.25), f"{small:.3f}s at 3000 digits, {large:.3f}s at 12000"
+
+
+def test_an_issue_number_leading_a_long_h1_is_still_found() -> None:
+    layout = replace(PRESETS["numbered-weekly"], title_number=(r"(?P<n>\d+)\s*期",))
+    text = f"# W 12 期 {'字' * 5000}\n\n## S\n\n1、[a](https://e.com)\n"
+    parsed = _parse(text, layout)
+    assert parsed is not None and parsed.key.number == 12
