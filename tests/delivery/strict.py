@@ -8,6 +8,8 @@ rates while keeping 250 ms of jitter would test another regime. So pushes stay s
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -15,6 +17,7 @@ from typing import Any
 
 from bot.config import DeliverySettings
 from bot.delivery import EngineTuning
+from bot.delivery.ratelimit import JITTER_ALLOWANCE
 from storage import deliveries, issues, subscribers
 from storage.deliveries.writes import DeliveryItem
 from tests.delivery.helpers import Sessions
@@ -67,13 +70,54 @@ def received(server: FakeTelegramServer) -> dict[int, list[str]]:
     return dict(by_chat)
 
 
-def achieved_rate(server: FakeTelegramServer, *, skip: float = 0.0) -> float:
+def achieved_rate(
+    server: FakeTelegramServer, *, skip: float = 0.0, stalls: LoopStalls | None = None
+) -> float:
     """Messages per second the client sent, from the first accepted send (or `skip`
-    seconds after it: past the opening burst) to the last.
+    seconds after it: past the opening burst) to the last, less the time `stalls` excuses.
 
     Times are when requests reached the server, before its jitter: the client's pace,
     not the jitter's noise at either end of a ten-second run.
     """
     times = sorted(c.time for c in server.calls_to("sendMessage") if c.status == 200)
     times = [t for t in times if t >= times[0] + skip]
-    return (len(times) - 1) / (times[-1] - times[0])
+    lost = stalls.excused(times[0], times[-1]) if stalls is not None else 0.0
+    return (len(times) - 1) / (times[-1] - times[0] - lost)
+
+
+class LoopStalls:
+    """Times the event loop could not run at all (a starved machine: client and server
+    share the loop), measured by a task that wakes every `TICK` seconds.
+
+    Our global bucket keeps a burst of about `JITTER_ALLOWANCE` seconds of sends, so a
+    stall shorter than that is made up afterwards and excuses nothing: only the part of
+    each stall beyond it is time the pace could not be kept.
+    """
+
+    TICK = 0.005
+
+    def __init__(self) -> None:
+        self.found: list[tuple[float, float]] = []  # (woke at, seconds late)
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> LoopStalls:
+        self._task = asyncio.create_task(self._watch())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + self.TICK
+            await asyncio.sleep(self.TICK)
+            woke = loop.time()
+            if woke - due > JITTER_ALLOWANCE:
+                self.found.append((woke, woke - due))
+
+    def excused(self, start: float, end: float) -> float:
+        return sum(late - JITTER_ALLOWANCE for woke, late in self.found if start < woke <= end)

@@ -22,6 +22,7 @@ from tests.delivery.strict import (
     JITTER,
     SETTINGS,
     TUNING,
+    LoopStalls,
     achieved_rate,
     received,
     seed_push,
@@ -39,15 +40,16 @@ async def test_a_push_to_300_private_chats_draws_no_429_at_95_percent_of_the_lim
 ) -> None:
     server = await telegram_server_factory(rate_limits=ServerLimits.strict(), latency=latency)
     push = await seed_push(sqlite_sessions, list(range(1000, 1300)))
-    async with TelegramSender.open(server.token, server.base_url) as sender:
+    async with LoopStalls() as stalls, TelegramSender.open(server.token, server.base_url) as sender:
         engine = DeliveryEngine(sqlite_sessions, {"telegram": sender}, SETTINGS, tuning=TUNING)
         report = await engine.run_until_idle()
 
     assert server.answered_429 == 0 and report.rate_limited == 0
     assert received(server) == push.expected
     # Past the first 2 s: the burst saved up while chats waited out their first token
-    # (they start empty) must not make up for a slow steady pace.
-    rate = achieved_rate(server, skip=2.0)
+    # (they start empty) must not make up for a slow steady pace. A loaded machine may
+    # stall the loop client and server share beyond what the burst makes up: not our pace.
+    rate = achieved_rate(server, skip=2.0, stalls=stalls)
     assert rate >= 0.95 * GLOBAL_LIMIT, f"{rate:.1f}/s"
 
 
