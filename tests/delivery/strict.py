@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -96,8 +97,10 @@ class LoopStalls:
 
     TICK = 0.005
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        """`clock`: what `excused` is given times on (the loop's by default)."""
         self.found: list[tuple[float, float]] = []  # (woke at, seconds late)
+        self._clock = clock
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> LoopStalls:
@@ -117,7 +120,7 @@ class LoopStalls:
             await asyncio.sleep(self.TICK)
             woke = loop.time()
             if woke - due > JITTER_ALLOWANCE:
-                self.found.append((woke, woke - due))
+                self.found.append((self._clock() if self._clock else woke, woke - due))
 
     def excused(self, start: float, end: float) -> float:
         return sum(late - JITTER_ALLOWANCE for woke, late in self.found if start < woke <= end)

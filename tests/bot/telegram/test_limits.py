@@ -26,7 +26,7 @@ from bot.platforms.telegram.adapter import TelegramPlatform
 from bot.platforms.telegram.sender import TelegramSender
 from tests.bot.telegram.conftest import SCRIPTED_USER, make_runtime
 from tests.bot.telegram.harness import ADMIN_ID
-from tests.delivery.strict import JITTER, SETTINGS, TUNING, seed_push
+from tests.delivery.strict import JITTER, SETTINGS, TUNING, LoopStalls, seed_push
 from tests.fakes.telegram_fixtures import ServerFactory
 from tests.fakes.telegram_limits import RateLimits as ServerLimits
 from tests.fakes.telegram_server import FakeTelegramServer
@@ -76,7 +76,7 @@ async def test_users_typing_latest_during_a_push_get_replies_within_seconds_and_
     core = Core(replace(CoreDeps.from_runtime(runtime), flood=SCRIPTED_USER))
     platform = TelegramPlatform(runtime, core, poll_timeout=1.0, gate=gate)
 
-    async with platform:
+    async with LoopStalls(time.time) as stalls, platform:
         sender = TelegramSender(platform.bot, gated=True)
         pushes = DeliveryEngine(
             runtime.sessions,
@@ -104,7 +104,8 @@ async def test_users_typing_latest_during_a_push_get_replies_within_seconds_and_
     }
     assert pushed == push.expected
     waits = {u: reply_times(server, u, push_texts) for u in USERS}
-    first = {u: times[0] - typed[u] for u, times in waits.items()}
-    whole = {u: times[-1] - typed[u] for u, times in waits.items()}
+    # A loaded machine may stall the loop bot and server share: that wait is not the bot's.
+    first = {u: ts[0] - typed[u] - stalls.excused(typed[u], ts[0]) for u, ts in waits.items()}
+    whole = {u: ts[-1] - typed[u] - stalls.excused(typed[u], ts[-1]) for u, ts in waits.items()}
     assert max(first.values()) <= FIRST_REPLY_WITHIN, sorted(first.values())
     assert max(whole.values()) <= WHOLE_REPLY_WITHIN, sorted(whole.values())
