@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
 from briefings.errors import clip, quoted
+from briefings.regex_safety import exponential_risk
 
 KeyKind = Literal["date", "number"]
 DateSource = Literal["title", "front_matter", "name", "text"]
@@ -109,6 +110,12 @@ def _patterns(field: str, patterns: tuple[str, ...], *, group: str | None = None
             raise LayoutError(
                 f"layout.{field}: bad regular expression {quoted(pattern)}: {exc}"
             ) from None
+        risk = exponential_risk(pattern)
+        if risk:  # `re` cannot be interrupted: one hostile line would hang the parser
+            raise LayoutError(
+                f"layout.{field}: {quoted(pattern)}: nested repetition can take "
+                f"exponential time: {risk}"
+            )
         if group and group not in compiled.groupindex:
             raise LayoutError(f"layout.{field}: {quoted(pattern)} has no group (?P<{group}>...)")
         if group and not _digits_only(pattern, group):

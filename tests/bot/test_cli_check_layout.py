@@ -149,6 +149,19 @@ def test_a_bad_layout_file_names_the_key(cli: Run, tmp_path: Path) -> None:
     assert cli(str(SAMPLES_DIR), "--layout-file", str(layout))[0] == 2
 
 
+def test_a_layout_file_with_an_exponential_pattern_is_refused(cli: Run, tmp_path: Path) -> None:
+    # `re` cannot be interrupted: this pattern on one line of 40 `a`s and a `b` hangs
+    layout = tmp_path / "layout.toml"
+    layout.write_text('[layout]\nboilerplate = ["^(a|aa)+$"]\n', encoding="utf-8")
+    code, out, err = cli(str(SAMPLES_DIR), "--layout-file", str(layout))
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert err.startswith(
+        f"briefbot: {layout}: layout.boilerplate[0]: '^(a|aa)+$': nested repetition can take "
+        "exponential time: alternatives inside a repeat start with the same character"
+    )
+
+
 def test_layout_options_exclude_each_other(cli: Run) -> None:
     with pytest.raises(SystemExit):
         cli(str(SAMPLES_DIR), "--layout", "embedded-ai", "--series", "embedded-ai")

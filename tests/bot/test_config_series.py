@@ -163,6 +163,14 @@ def test_a_layout_table_is_a_preset_with_overrides(tmp_path: Path) -> None:
     assert "series.1.layout: navigation: unknown field" in refused(tmp_path, bad)
 
 
+def test_a_layout_with_an_exponential_pattern_is_refused(tmp_path: Path) -> None:
+    text = TWO.replace('layout = "this-week-in"', 'layout = { boilerplate = ["(x+)+y"] }')
+    message = refused(tmp_path, text)
+    assert (
+        "series.1.layout: boilerplate[0]: '(x+)+y': nested repetition can take exponential time"
+    ) in message
+
+
 def test_the_two_series_example_is_valid() -> None:
     settings = load_settings(EXAMPLE)
     views = settings.series_views()
