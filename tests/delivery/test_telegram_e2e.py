@@ -41,7 +41,13 @@ async def telegram_engine(
     sessions: Sessions, server: FakeTelegramServer, **options: Any
 ) -> AsyncIterator[DeliveryEngine]:
     settings = options.pop("settings", FAST)
-    async with TelegramSender.open(server.token, server.base_url, read_timeout=0.5) as sender:
+    # The sender's own default: a send answered after its read timeout is resent, and
+    # Telegram has no idempotency key, so a short timeout on a loaded machine would
+    # repeat messages the server had accepted. Tests of hangs cut it themselves.
+    read_timeout = options.pop("read_timeout", 10.0)
+    async with TelegramSender.open(
+        server.token, server.base_url, read_timeout=read_timeout
+    ) as sender:
         yield DeliveryEngine(
             sessions,
             {"telegram": sender},
@@ -136,9 +142,9 @@ async def test_timeouts_and_server_errors_are_retried_then_given_up(
     server = await telegram_server_factory(rate_limits=SERVER_LIMITS)
     seeded = await seed(sessions, 10)
     server.faults.add(Fault("sendMessage", "500", times=2, chat_id=1000))
-    server.faults.add(Fault("sendMessage", "hang", times=1, chat_id=1002, hang_seconds=1.5))
+    server.faults.add(Fault("sendMessage", "hang", times=1, chat_id=1002, hang_seconds=4.0))
     server.faults.add(Fault("sendMessage", "500", times=99, chat_id=1004))
-    report = await deliver(sessions, server)
+    report = await deliver(sessions, server, read_timeout=2.0)  # cuts the hung send only
 
     expected = {chat: texts for chat, texts in seeded.expected.items() if chat != 1004}
     assert dict(received(server)) == expected  # each exactly once, in order
