@@ -105,8 +105,9 @@ def _patterns(field: str, patterns: tuple[str, ...], *, group: str | None = None
     for pattern in patterns:
         try:
             compiled = re.compile(pattern)
-        # OverflowError: a repeat count past what `re` can hold (`a{4294967296}`)
-        except (re.error, OverflowError) as exc:
+        # OverflowError: a repeat count past what `re` can hold (`a{4294967296}`);
+        # RecursionError: groups nested deeper than its parser goes
+        except (re.error, OverflowError, RecursionError) as exc:
             raise LayoutError(
                 f"layout.{field}: bad regular expression {quoted(pattern)}: {exc}"
             ) from None

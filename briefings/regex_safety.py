@@ -2,23 +2,26 @@
 
 Layout patterns run on lines of files fetched from anywhere, and `re` cannot be stopped
 once it starts: `^(a|aa)+$` on forty `a`s and a `b` tries every way of splitting the `a`s,
-and the parser hangs. The shapes that do this are nested repetition: a loop (`*`, `+`,
-`{n,}`, lazy or greedy, or a count of `LOOP_COUNT` or more) whose body
+and the parser hangs. The shapes that do this are nested repetition: a repeat that can
+run twice or more (`*`, `+`, `{n,}`, `{2}`, lazy or greedy: nested counts multiply) whose body
 
-- can match nothing (`(a*)*`, `(a?)+`),
-- holds a variable repeat that can start with a character the body can start with
-  (`(a+)+`, `(\\d+\\s*)+`): the rounds can split one run of characters every way, or
+- can match nothing, for a loop (`*`, `+`, `{n,}`, a count of `LOOP_COUNT` or more):
+  `(a*)*`, `(a?)+`,
+- holds a variable repeat whose next character may be one it can match itself, the
+  round's next one or the next round's (`(a+)+`, `(\\d+\\s*)+`, `(.*?,){9}`): the
+  rounds can split one run of characters every way, or
 - holds a choice whose ways can start with the same character: alternatives
   (`(x|x)*`; `re` parses `a|aa` as `a(?:|a)`, whose empty branch starts with what
   follows it, the next round's `a`), or an optional part and what follows it (`(aa?)+`).
 
 The check reads the parse tree `re` builds (`re._parser`, private: without it nothing is
 refused and the line caps are the only bound). First characters are over-approximated
-(when unsure: any character), so it refuses some safe patterns (`(\\d+-)+`) and never
-a shape above. It does not refuse polynomial shapes (`a*a*b`): the caps on line length
-bound those. A possessive repeat (`a++`, `(?:a|aa)++`), an atomic group (`(?>...)`) and a
-lookaround are never re-entered once matched, so the choices inside one are not counted
-against the loop around it (a loop inside one is checked as any loop).
+(when unsure: any character), so it refuses some safe patterns and never a shape
+above. It does not refuse polynomial shapes: `a*a*a*b` searched on a line of 1000 `a`s
+takes seconds, so a curator should not chain overlapping repeats (documented in
+samples/layouts/README.md). A possessive repeat (`a++`, `(?:a|aa)++`), an atomic group
+(`(?>...)`) and a lookaround are never re-entered once matched, so the choices inside one
+are not counted against the loop around it (a loop inside one is checked as any loop).
 """
 
 from __future__ import annotations
@@ -93,8 +96,8 @@ def exponential_risk(pattern: str) -> str | None:
 
 def _scan(seq: list[Any], flags: int) -> str | None:
     for op, av in seq:
-        if op in (ops.MAX_REPEAT, ops.MIN_REPEAT) and _is_loop(av[1]):
-            reason = _loop_risk(list(av[2]), flags)
+        if op in (ops.MAX_REPEAT, ops.MIN_REPEAT) and av[1] >= 2:
+            reason = _loop_risk(list(av[2]), flags, long=_is_loop(av[1]))
             if reason:
                 return reason
         for child, child_flags in _children(op, av, flags):
@@ -126,17 +129,17 @@ def _children(op: Any, av: Any, flags: int) -> Iterator[tuple[list[Any], int]]:
                 yield list(branch), flags
 
 
-def _loop_risk(body: list[Any], flags: int) -> str | None:
+def _loop_risk(body: list[Any], flags: int, *, long: bool) -> str | None:
+    """Any repeat that can run twice or more: nested bounded counts multiply
+    (`^(?:a+){1,9}$`), so a count of 2 already lets rounds split a run."""
     first = _first(body, flags)
-    if first.nullable:
+    if first.nullable and long:
         return EMPTY_BODY
     # at the end of a round comes the next one: the body's first characters follow it
-    return _choices(body, flags, first.atoms, first.atoms)
+    return _choices(body, flags, first.atoms)
 
 
-def _choices(
-    seq: list[Any], flags: int, follow: frozenset[Atom], round_start: frozenset[Atom]
-) -> str | None:
+def _choices(seq: list[Any], flags: int, follow: frozenset[Atom]) -> str | None:
     """The first choice in `seq` (a loop's body or part of it) that a round can make two
     ways on the same characters; `follow`: what can come after `seq` in the round.
 
@@ -156,16 +159,16 @@ def _choices(
         elif op in (ops.MAX_REPEAT, ops.MIN_REPEAT):
             low, high, body = av
             inner = _first(list(body), flags).atoms
-            if high > max(low, 1) and _overlap(inner, round_start):
-                return SPLIT_RUN
-            if high == 1 and low == 0 and _overlap(inner, after):
-                return OPTIONAL
+            # a variable repeat whose next character may as well be its own: the split
+            # between it and what follows (the rest of the round, or the next round) is free
+            if high > low and _overlap(inner, after):
+                return OPTIONAL if high == 1 else SPLIT_RUN
         if op in (ops.POSSESSIVE_REPEAT, ops.ATOMIC_GROUP, ops.ASSERT, ops.ASSERT_NOT):
             continue
         if op in (ops.MAX_REPEAT, ops.MIN_REPEAT) and av[1] > 1:
             after = after | _first(list(av[2]), flags).atoms  # a round of its own may follow
         for child, child_flags in _children(op, av, flags):
-            reason = _choices(child, child_flags, after, round_start)
+            reason = _choices(child, child_flags, after)
             if reason:
                 return reason
     return None

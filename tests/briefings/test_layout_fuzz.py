@@ -242,6 +242,12 @@ def test_a_repeat_count_re_cannot_hold_is_a_layout_error() -> None:
         layout_from_mapping({"boilerplate": ["^ok", "a{4294967296}"]})
 
 
+def test_groups_nested_deeper_than_re_parses_are_a_layout_error() -> None:
+    deep = "(?:" * 2000 + "a" + ")" * 2000
+    with pytest.raises(LayoutError, match=r"layout\.boilerplate\[0\]: bad regular expression"):
+        layout_from_mapping({"boilerplate": [deep]})
+
+
 # ------------------------------------------------------------------------- linear time
 
 # near-misses of the inline link scanner: each opener finds its partner far away or never

@@ -41,6 +41,15 @@ REFUSED = {
     r"((?i:k)|\u212a)+": SAME_START,  # the Kelvin sign is a `k` when case is ignored
     r"(?i)(?:a|Aa)+$": SAME_START,  # `a` and `A` are one character when case is ignored
     r"(aa?)+": OPTIONAL,
+    # nested short counts multiply: each runs only a few times, together 9^9 splits
+    r"^(?:\w+\s?){1,9}$": SPLIT_RUN,
+    r"^(\d{1,9}){1,9}$": SPLIT_RUN,
+    r"^(?:a+){1,9}$": SPLIT_RUN,
+    r"^(.*?,){9}P": SPLIT_RUN,
+    r"(.*a){4}x": SPLIT_RUN,
+    # after the round's first character, two repeats meet: the split between them is free
+    r"^(?:x\d*\d*)+$": SPLIT_RUN,
+    r"^(?:xa{0,2}a{0,2})+$": SPLIT_RUN,
 }
 ACCEPTED = [
     r"第\s*(?P<n>\d+)\s*期",
@@ -55,6 +64,8 @@ ACCEPTED = [
     r"(?:ab|a)+",  # `a(?:b|)`: after the empty branch comes the next round's `a`, not `b`
     r"(x(?:a|aa)?)+",  # each round opens with an `x`: one way to split
     r"(\d++\s*)+",  # possessive: never gives back a digit
+    r"(\d+-)+",  # each run of digits ends at a `-`: one way to split
+    r"\d{4}-\d{2}-\d{2}",
     r"(a|aa)++$",
     r"a*a*b",  # polynomial, bounded by the line caps
     r"^本(?:期|周刊)(?:由|内容由).{0,40}(?:赞助|支持)",
