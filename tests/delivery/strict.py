@@ -123,4 +123,9 @@ class LoopStalls:
                 self.found.append((self._clock() if self._clock else woke, woke - due))
 
     def excused(self, start: float, end: float) -> float:
-        return sum(late - JITTER_ALLOWANCE for woke, late in self.found if start < woke <= end)
+        """The stalls' time beyond the burst's cover, the part of each within start..end."""
+        total = 0.0
+        for woke, late in self.found:
+            within = min(woke, end) - max(woke - late + JITTER_ALLOWANCE, start)
+            total += max(0.0, within)
+        return total

@@ -313,3 +313,14 @@ def test_a_shared_gate_sizes_new_chat_buckets_for_two_senders() -> None:
     assert chat_bucket(1.0, 2, 0.0, senders=2).rate == pytest.approx(1 / 1.5)  # spaced
     shared.set_share(1)
     assert shared.chats.senders == 1
+
+
+def test_a_bucket_made_outside_the_loop_starts_full_on_the_loops_clock() -> None:
+    bucket = Bucket(1.0, 2)  # stamped on the monotonic clock, used on a virtual one at 0
+
+    async def two_tokens() -> float:
+        await bucket.acquire()
+        await bucket.acquire()
+        return asyncio.get_running_loop().time()
+
+    assert run_in_virtual_time(two_tokens()) == 0.0
