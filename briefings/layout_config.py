@@ -30,11 +30,15 @@ _STRINGS: Final = frozenset({"key", "sections", "flat_section", "summary", "imag
 _BOOLS: Final = frozenset({"footer_after_rule"})
 _FIELDS: Final = frozenset(f.name for f in fields(Layout)) - {"name"}
 MAX_ITEMS: Final = 200  # a list longer than this is a mistake, not a layout
+# and so is a longer string; it also bounds what checking a pattern costs at load
+MAX_CHARS: Final = 1000
 
 
 def _string(where: str, value: object) -> str:
     if not isinstance(value, str):
         raise LayoutError(f"{where}: expected a string, got {type(value).__name__}")
+    if len(value) > MAX_CHARS:
+        raise LayoutError(f"{where}: {len(value)} characters, more than {MAX_CHARS}")
     return value
 
 

@@ -24,7 +24,7 @@ from briefings.errors import QUOTE_CHARS, BriefingParseError
 from briefings.layout import MAX_NUMBER_DIGITS, Layout, LayoutError
 from briefings.layout_config import layout_from_mapping
 from briefings.parser import TITLE_SPAN, Parsed, parse_with_layout
-from briefings.presets import PRESETS
+from briefings.presets import PRESETS, THIS_WEEK_IN
 from tests.briefings._helpers import SERIES, TAXONOMY
 
 LAYOUT_NAMES = sorted(PRESETS)
@@ -242,10 +242,16 @@ def test_a_repeat_count_re_cannot_hold_is_a_layout_error() -> None:
         layout_from_mapping({"boilerplate": ["^ok", "a{4294967296}"]})
 
 
+def test_a_layout_string_over_its_cap_is_refused_in_one_short_line() -> None:
+    with pytest.raises(LayoutError) as refused:
+        layout_from_mapping({"boilerplate": ["^ok", "x" * 40_000]})
+    assert str(refused.value) == "layout.boilerplate[1]: 40000 characters, more than 1000"
+
+
 def test_groups_nested_deeper_than_re_parses_are_a_layout_error() -> None:
-    deep = "(?:" * 2000 + "a" + ")" * 2000
-    with pytest.raises(LayoutError, match=r"layout\.boilerplate\[0\]: bad regular expression"):
-        layout_from_mapping({"boilerplate": [deep]})
+    deep = "(?:" * 2000 + "a" + ")" * 2000  # over the config's length cap: built in code
+    with pytest.raises(LayoutError, match=r"layout\.boilerplate: bad regular expression"):
+        replace(THIS_WEEK_IN, boilerplate=(deep,))
 
 
 # ------------------------------------------------------------------------- linear time

@@ -62,5 +62,11 @@ def test_a_megabyte_layout_pattern_gives_a_short_error_naming_its_item() -> None
     with pytest.raises(LayoutError) as caught:
         layout_from_mapping({"preset": "numbered-weekly", "boilerplate": ["^ok", bad]})
     message = str(caught.value)
-    assert message.startswith("layout.boilerplate[1]: bad regular expression '(xxx")
+    assert message == "layout.boilerplate[1]: 1000001 characters, more than 1000"
+    assert len(message) < SHORT
+    # a Layout built in code has no length cap: the regex error is clipped there
+    with pytest.raises(LayoutError) as caught:
+        replace(NUMBERED_WEEKLY, boilerplate=("^ok", bad))
+    message = str(caught.value)
+    assert message.startswith("layout.boilerplate: bad regular expression '(xxx")
     assert len(message) < SHORT
